@@ -1,0 +1,128 @@
+//! Body alphabets (base62, base58, hex …) and uniform character drawing.
+
+use serde::{Deserialize, Serialize};
+
+/// Digits, then upper case, then lower case: the order GitHub's token checksum uses.
+pub const BASE62: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// Bitcoin's base58 (no `0`, `O`, `I`, `l`), as used by Seam's prefixed-api-key.
+pub const BASE58: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+/// Lower-case hexadecimal.
+pub const HEX: &str = "0123456789abcdef";
+/// Base36, lower case.
+pub const BASE36: &str = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// The characters a key body is drawn from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Alphabet {
+    /// `0-9A-Za-z`.
+    Base62,
+    /// Bitcoin base58.
+    Base58,
+    /// `0-9a-f`.
+    Hex,
+    /// `0-9a-z`.
+    Base36,
+}
+
+impl Alphabet {
+    /// The characters, in order.
+    pub fn chars(self) -> &'static str {
+        match self {
+            Self::Base62 => BASE62,
+            Self::Base58 => BASE58,
+            Self::Hex => HEX,
+            Self::Base36 => BASE36,
+        }
+    }
+
+    /// Number of characters.
+    pub fn size(self) -> u32 {
+        self.chars().len() as u32
+    }
+
+    /// Whether `c` belongs to the alphabet.
+    pub fn contains(self, c: u8) -> bool {
+        match self {
+            Self::Base62 => c.is_ascii_alphanumeric(),
+            Self::Base58 => c.is_ascii_alphanumeric() && !matches!(c, b'0' | b'O' | b'I' | b'l'),
+            Self::Hex => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+            Self::Base36 => c.is_ascii_digit() || c.is_ascii_lowercase(),
+        }
+    }
+
+    /// Bits of entropy carried by `length` uniformly drawn characters.
+    pub fn entropy_bits(self, length: usize) -> f64 {
+        (self.size() as f64).log2() * length as f64
+    }
+
+    /// Draws `length` characters uniformly from a stream of random bytes, by
+    /// rejection sampling so no character is more likely than another.
+    pub fn draw(self, length: usize, stream: &mut impl Iterator<Item = u8>) -> Option<String> {
+        let chars = self.chars().as_bytes();
+        let size = chars.len();
+        // Largest multiple of `size` that fits in a byte: bytes at or above it are rejected.
+        let limit = 256 - (256 % size);
+        let mut out = String::with_capacity(length);
+        while out.len() < length {
+            let byte = usize::from(stream.next()?);
+            if byte < limit {
+                out.push(char::from(*chars.get(byte % size)?));
+            }
+        }
+        Some(out)
+    }
+}
+
+/// Encodes `value` in base62 (GitHub alphabet), left-padded with `0` to `width`.
+pub fn base62_fixed(mut value: u64, width: usize) -> String {
+    let chars = BASE62.as_bytes();
+    let mut digits = Vec::with_capacity(width);
+    while value > 0 {
+        let d = (value % 62) as usize;
+        digits.push(chars.get(d).copied().unwrap_or(b'0'));
+        value /= 62;
+    }
+    while digits.len() < width {
+        digits.push(b'0');
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(Alphabet::Base62.size(), 62);
+        assert_eq!(Alphabet::Base58.size(), 58);
+        assert_eq!(Alphabet::Hex.size(), 16);
+        assert_eq!(Alphabet::Base36.size(), 36);
+        for a in [Alphabet::Base62, Alphabet::Base58, Alphabet::Hex, Alphabet::Base36] {
+            for c in a.chars().bytes() {
+                assert!(a.contains(c));
+            }
+            let count = (0u8..=255).filter(|c| a.contains(*c)).count();
+            assert_eq!(count as u32, a.size());
+        }
+    }
+
+    #[test]
+    fn draw_rejects_biased_bytes() {
+        // 248 is the rejection limit for base62 (256 - 256 % 62): 250 is skipped.
+        let mut bytes = [250u8, 0, 61, 62].into_iter();
+        assert_eq!(Alphabet::Base62.draw(3, &mut bytes).as_deref(), Some("0z0"));
+        assert_eq!(Alphabet::Base62.draw(2, &mut [1u8].into_iter()), None);
+    }
+
+    #[test]
+    fn base62_known_values() {
+        assert_eq!(base62_fixed(0, 6), "000000");
+        assert_eq!(base62_fixed(61, 6), "00000z");
+        assert_eq!(base62_fixed(62, 6), "000010");
+        assert_eq!(base62_fixed(u64::from(u32::MAX), 6), "4gfFC3");
+    }
+}

@@ -1,0 +1,230 @@
+//! Credential extraction from request headers, given as (name, value) pairs with
+//! case-insensitive names. Never panics; every malformed input has its own code.
+
+use std::fmt;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+
+/// Default limit on any credential header value.
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 4096;
+
+/// A way of sending a credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CredentialMethod {
+    /// `Authorization: Bearer <key>` (RFC 6750).
+    Bearer,
+    /// `X-API-KEY: <key>` with an optional `X-CLIENT-ID` (seed 004).
+    ApiKeyHeader,
+    /// `Authorization: Basic base64(client_id:client_secret)` (seed 002).
+    Basic,
+    /// `X-SDK-TOKEN: <token>` (seed 004).
+    SdkToken,
+}
+
+impl CredentialMethod {
+    /// Stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearer => "bearer",
+            Self::ApiKeyHeader => "api_key_header",
+            Self::Basic => "basic",
+            Self::SdkToken => "sdk_token",
+        }
+    }
+}
+
+/// Which methods a deployment accepts and under which header names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExtractionConfig {
+    /// Accepted methods.
+    pub methods: Vec<CredentialMethod>,
+    /// Header carrying the API key.
+    pub api_key_header: String,
+    /// Header carrying the public client id.
+    pub client_id_header: String,
+    /// Header carrying the SDK token.
+    pub sdk_token_header: String,
+    /// Longest accepted credential header value, in bytes.
+    pub max_header_bytes: usize,
+}
+
+impl Default for ExtractionConfig {
+    fn default() -> Self {
+        Self {
+            methods: vec![CredentialMethod::Bearer],
+            api_key_header: "x-api-key".into(),
+            client_id_header: "x-client-id".into(),
+            sdk_token_header: "x-sdk-token".into(),
+            max_header_bytes: DEFAULT_MAX_HEADER_BYTES,
+        }
+    }
+}
+
+impl ExtractionConfig {
+    /// Checks header names and the size limit.
+    pub fn validate(&self) -> Result<()> {
+        if self.methods.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidPolicy, "accept at least one credential method"));
+        }
+        for name in [&self.api_key_header, &self.client_id_header, &self.sdk_token_header] {
+            if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_') {
+                return Err(Error::new(ErrorKind::InvalidPolicy, format!("{name:?} is not a valid header name")));
+            }
+        }
+        if !(64..=65536).contains(&self.max_header_bytes) {
+            return Err(Error::new(ErrorKind::InvalidPolicy, "max_header_bytes must be 64-65536"));
+        }
+        Ok(())
+    }
+}
+
+/// A credential found in a request.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// How it was sent.
+    pub method: CredentialMethod,
+    /// The key, token or client secret.
+    pub secret: Secret,
+    /// The public client id sent with it, if any.
+    pub client_id: Option<String>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("method", &self.method)
+            .field("secret", &self.secret)
+            .field("client_id", &self.client_id)
+            .finish()
+    }
+}
+
+#[derive(Default)]
+struct Seen<'a> {
+    authorization: Option<&'a str>,
+    api_key: Option<&'a str>,
+    client_id: Option<&'a str>,
+    sdk_token: Option<&'a str>,
+}
+
+fn check_value<'a>(config: &ExtractionConfig, value: &'a str) -> Result<&'a str> {
+    if value.len() > config.max_header_bytes {
+        return Err(Error::new(
+            ErrorKind::HeaderTooLarge,
+            format!("credential headers are limited to {} bytes", config.max_header_bytes),
+        ));
+    }
+    // Visible ASCII, space and tab only: no control characters, no obs-text.
+    if !value.bytes().all(|c| c == b'\t' || (0x20..0x7f).contains(&c)) {
+        return Err(Error::new(ErrorKind::InvalidHeaderValue, "a credential header has control or non-ASCII characters"));
+    }
+    Ok(value.trim_matches(|c| c == ' ' || c == '\t'))
+}
+
+fn store<'a>(slot: &mut Option<&'a str>, value: &'a str, name: &str) -> Result<()> {
+    if slot.replace(value).is_some() {
+        return Err(Error::new(ErrorKind::DuplicateHeader, format!("the {name} header appears more than once")));
+    }
+    Ok(())
+}
+
+/// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty() && body.bytes().all(|c| c.is_ascii_alphanumeric() || b"-._~+/".contains(&c))
+}
+
+fn non_empty(value: &str, what: &str) -> Result<Secret> {
+    if value.is_empty() {
+        return Err(Error::new(ErrorKind::EmptyToken, format!("the {what} is empty")));
+    }
+    Ok(Secret::new(value))
+}
+
+/// Extracts the one credential a request carries.
+pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers: &[(N, V)]) -> Result<Credential> {
+    let accepts = |m| config.methods.contains(&m);
+    let mut seen = Seen::default();
+    for (name, value) in headers {
+        let name = name.as_ref();
+        let slot = if name.eq_ignore_ascii_case("authorization") {
+            &mut seen.authorization
+        } else if accepts(CredentialMethod::ApiKeyHeader) && name.eq_ignore_ascii_case(&config.api_key_header) {
+            &mut seen.api_key
+        } else if name.eq_ignore_ascii_case(&config.client_id_header) {
+            &mut seen.client_id
+        } else if accepts(CredentialMethod::SdkToken) && name.eq_ignore_ascii_case(&config.sdk_token_header) {
+            &mut seen.sdk_token
+        } else {
+            continue;
+        };
+        let value = check_value(config, value.as_ref())?;
+        store(slot, value, name)?;
+    }
+
+    let mut found: Vec<Credential> = Vec::new();
+    let header_client_id = match seen.client_id {
+        Some("") => return Err(Error::new(ErrorKind::EmptyToken, "the client id header is empty")),
+        other => other.map(str::to_string),
+    };
+    if let Some(auth) = seen.authorization {
+        let (scheme, rest) = auth.split_once([' ', '\t']).unwrap_or((auth, ""));
+        let rest = rest.trim_matches(|c| c == ' ' || c == '\t');
+        if scheme.eq_ignore_ascii_case("bearer") && accepts(CredentialMethod::Bearer) {
+            let secret = non_empty(rest, "bearer token")?;
+            if !is_b64token(rest) {
+                return Err(Error::new(ErrorKind::MalformedAuthorization, "the bearer token has characters RFC 6750 does not allow"));
+            }
+            found.push(Credential { method: CredentialMethod::Bearer, secret, client_id: header_client_id.clone() });
+        } else if scheme.eq_ignore_ascii_case("basic") && accepts(CredentialMethod::Basic) {
+            found.push(basic(rest, header_client_id.as_deref())?);
+        }
+    }
+    if let Some(key) = seen.api_key {
+        let secret = non_empty(key, "API key")?;
+        found.push(Credential { method: CredentialMethod::ApiKeyHeader, secret, client_id: header_client_id.clone() });
+    }
+    if let Some(token) = seen.sdk_token {
+        let secret = non_empty(token, "SDK token")?;
+        found.push(Credential { method: CredentialMethod::SdkToken, secret, client_id: header_client_id.clone() });
+    }
+    let mut found = found.into_iter();
+    let first = found
+        .next()
+        .ok_or_else(|| Error::new(ErrorKind::MissingCredentials, "the request carries no credential"))?;
+    for other in found {
+        if other.secret != first.secret || other.client_id != first.client_id {
+            return Err(Error::new(ErrorKind::ConflictingCredentials, "the request carries two different credentials"));
+        }
+    }
+    Ok(first)
+}
+
+fn basic(encoded: &str, header_client_id: Option<&str>) -> Result<Credential> {
+    let invalid = |why: &str| Error::new(ErrorKind::InvalidBasicCredentials, format!("Basic credentials {why}"));
+    if encoded.is_empty() {
+        return Err(Error::new(ErrorKind::EmptyToken, "the Basic credentials are empty"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| invalid("are not valid base64"))?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid("are not UTF-8"))?;
+    let (id, secret) = text.split_once(':').ok_or_else(|| invalid("lack the ':' between client id and secret"))?;
+    if id.is_empty() || secret.is_empty() {
+        return Err(invalid("need both a client id and a secret"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(invalid("contain control characters"));
+    }
+    if header_client_id.is_some_and(|h| h != id) {
+        return Err(Error::new(ErrorKind::ConflictingCredentials, "the client id header differs from the Basic client id"));
+    }
+    Ok(Credential { method: CredentialMethod::Basic, secret: Secret::new(secret), client_id: Some(id.to_string()) })
+}

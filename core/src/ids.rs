@@ -1,0 +1,92 @@
+//! Record ids (UUID v4 from caller bytes, or prefixed like `key_2f8a3b1c`) and
+//! public client ids (seed 002's `clientId`).
+
+use crate::alphabet::Alphabet;
+use crate::error::{Error, ErrorKind, Result};
+
+/// How new record ids look.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum IdStyle {
+    /// `9904cf92-2202-48c0-a751-a9724e32c98e` (seed 002).
+    #[default]
+    Uuid,
+    /// `key_2f8a3b1c` (seed 000): prefix plus `hex_length` hex characters.
+    Prefixed {
+        /// Literal prefix, e.g. `key_`.
+        prefix: String,
+        /// Number of hex characters (8–32).
+        hex_length: usize,
+    },
+}
+
+/// A UUID v4 built from 16 caller-supplied random bytes.
+pub fn uuid_v4(bytes: &[u8]) -> Result<String> {
+    let arr: [u8; 16] = bytes
+        .get(..16)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| Error::new(ErrorKind::InsufficientRandomness, "a UUID v4 needs 16 random bytes"))?;
+    Ok(uuid::Builder::from_random_bytes(arr).into_uuid().hyphenated().to_string())
+}
+
+impl IdStyle {
+    /// Builds an id from random bytes (at least 16).
+    pub fn make(&self, bytes: &[u8]) -> Result<String> {
+        match self {
+            Self::Uuid => uuid_v4(bytes),
+            Self::Prefixed { prefix, hex_length } => {
+                if !(8..=32).contains(hex_length) || !valid_id_chars(prefix) {
+                    return Err(Error::new(ErrorKind::InvalidId, "prefixed ids need a [A-Za-z0-9_-] prefix and 8-32 hex characters"));
+                }
+                let hex = hex::encode(bytes.get(..16).ok_or_else(|| {
+                    Error::new(ErrorKind::InsufficientRandomness, "an id needs 16 random bytes")
+                })?);
+                Ok(format!("{prefix}{}", hex.get(..*hex_length).unwrap_or_default()))
+            }
+        }
+    }
+}
+
+fn valid_id_chars(s: &str) -> bool {
+    s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
+
+/// Checks a record id: 1–128 characters of `[A-Za-z0-9_-]`, or any UUID.
+pub fn validate_id(id: &str) -> Result<()> {
+    if id.is_empty() || id.len() > 128 || !valid_id_chars(id) {
+        return Err(Error::new(ErrorKind::InvalidId, "record ids are 1-128 characters of [A-Za-z0-9_-]"));
+    }
+    Ok(())
+}
+
+/// A public client id: 32 base62 characters drawn from the stream (seed 002 style).
+pub fn client_id(stream: &mut impl Iterator<Item = u8>) -> Result<String> {
+    Alphabet::Base62
+        .draw(32, stream)
+        .ok_or_else(|| Error::new(ErrorKind::InsufficientRandomness, "not enough random bytes for a client id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_v4_sets_version_and_variant() {
+        let id = uuid_v4(&[0xff; 16]).unwrap_or_default();
+        assert_eq!(id, "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        let id = uuid_v4(&[0; 16]).unwrap_or_default();
+        assert_eq!(id, "00000000-0000-4000-8000-000000000000");
+        assert!(uuid_v4(&[0; 15]).is_err());
+    }
+
+    #[test]
+    fn prefixed_ids() {
+        let style = IdStyle::Prefixed { prefix: "key_".into(), hex_length: 8 };
+        assert_eq!(style.make(&[0x2f, 0x8a, 0x3b, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).ok().as_deref(), Some("key_2f8a3b1c"));
+        assert!(IdStyle::Prefixed { prefix: "k y".into(), hex_length: 8 }.make(&[0; 16]).is_err());
+        assert!(validate_id("key_2f8a3b1c").is_ok());
+        assert!(validate_id("9904cf92-2202-48c0-a751-a9724e32c98e").is_ok());
+        assert!(validate_id("a b").is_err());
+    }
+}

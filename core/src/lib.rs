@@ -1,0 +1,42 @@
+//! # keyproof
+//!
+//! One API-key verification engine with no I/O: key formats, minting, hashing,
+//! credential extraction, key records, policy, decisions and their HTTP rendering,
+//! rate limiting, and leak scanning. Time and randomness are always arguments, so
+//! the same inputs give the same decision in every runtime (Rust, Python, Node, WASM).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+pub mod alphabet;
+pub mod checksum;
+pub mod credential;
+pub mod error;
+pub mod expiry;
+pub mod format;
+pub mod hash;
+pub mod ids;
+pub mod ip;
+pub mod mint;
+pub mod parse;
+pub mod presets;
+pub mod random;
+pub mod record;
+pub mod scan;
+pub mod scope;
+pub mod secret;
+pub mod timestamp;
+
+pub use alphabet::Alphabet;
+pub use checksum::Checksum;
+pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};
+pub use error::{all_codes, Error, ErrorFamily, ErrorKind, Result};
+pub use expiry::{expiry_from_preset, EXPIRY_PRESETS};
+pub use format::{CredentialKind, FormatSet, KeyFormat, Layout};
+pub use hash::{fingerprint, HashAlgorithm, HashCheck, Hasher, StoredHash};
+pub use ids::IdStyle;
+pub use mint::{mint, MintOptions, MintedKey};
+pub use parse::{parse_key, ParsedKey};
+pub use record::{KeyRecord, KeyStatus, Owner, Rotation};
+pub use scan::{redact, scan, Finding};
+pub use secret::Secret;

@@ -1,0 +1,156 @@
+//! Minting: a plaintext key (shown once) plus the record to store, from
+//! caller-supplied random bytes and time.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::expiry::expiry_from_preset;
+use crate::format::{KeyFormat, Layout};
+use crate::hash::{fingerprint, Hasher};
+use crate::ids::{client_id, IdStyle};
+use crate::ip::parse_allowlist_entry;
+use crate::parse::parse_with;
+use crate::random::ByteStream;
+use crate::record::{validate_name, KeyRecord, KeyStatus, Owner};
+use crate::scope::validate_scope;
+use crate::secret::Secret;
+
+/// What the new key's record should say. Loadable from JSON (unknown fields rejected).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MintOptions {
+    /// Human name, 3–50 characters.
+    pub name: String,
+    /// How the record id looks.
+    pub id_style: IdStyle,
+    /// Owner.
+    pub owner: Owner,
+    /// Scopes to grant.
+    pub scopes: Vec<String>,
+    /// Role or tier.
+    pub role: Option<String>,
+    /// Expiry preset (`90d`, `6m` …); exclusive with `expires_at`.
+    pub expires_in: Option<String>,
+    /// Explicit expiry.
+    #[serde(with = "crate::timestamp::option")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// IP allowlist entries.
+    pub allowed_ips: Vec<String>,
+    /// Rate-limit plan.
+    pub plan: Option<String>,
+    /// Enabled features.
+    pub features: Vec<String>,
+    /// Existing public client id to bind (seed 004: one per account).
+    pub client_id: Option<String>,
+    /// Generate a fresh client id (seed 002: a client id + secret pair).
+    pub generate_client_id: bool,
+    /// Application data.
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+impl MintOptions {
+    /// Options with just a name.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self { name: name.into(), ..Self::default() }
+    }
+
+    /// Loads options from JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| crate::record::serde_error(ErrorKind::InvalidRecord, &e))
+    }
+}
+
+/// A freshly minted key. The plaintext exists only here: show it once, store the record.
+#[derive(Clone)]
+pub struct MintedKey {
+    /// The plaintext key.
+    pub key: Secret,
+    /// The record to store (hash only).
+    pub record: KeyRecord,
+}
+
+impl fmt::Debug for MintedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MintedKey").field("key", &self.key).field("record", &self.record).finish()
+    }
+}
+
+/// Generates the key text of `format` from a random stream.
+pub fn generate_key(format: &KeyFormat, stream: &mut ByteStream) -> Result<String> {
+    let short_of = || Error::new(ErrorKind::InsufficientRandomness, "ran out of random bytes");
+    let secret = format.alphabet.draw(format.length, stream).ok_or_else(short_of)?;
+    let checksum = format.checksum.map(|c| c.compute(&secret)).unwrap_or_default();
+    match format.layout {
+        Layout::Plain => Ok(format!("{}{secret}{checksum}", format.prefix)),
+        Layout::Seam => {
+            let short = format.alphabet.draw(format.short_length.unwrap_or(0), stream).ok_or_else(short_of)?;
+            Ok(format!("{}{short}_{secret}", format.prefix))
+        }
+    }
+}
+
+/// Mints a key of `format`: draws the key and ids from `random` (≥ 16 bytes),
+/// hashes it with `hasher`, and fills the record from `options` at `now`.
+pub fn mint(format: &KeyFormat, hasher: &Hasher, options: &MintOptions, random: &[u8], now: DateTime<Utc>) -> Result<MintedKey> {
+    format.validate()?;
+    validate_name(&options.name)?;
+    for s in &options.scopes {
+        validate_scope(s)?;
+    }
+    let allowed_ips = options.allowed_ips.iter().map(|s| parse_allowlist_entry(s)).collect::<Result<Vec<_>>>()?;
+    let expires_at = match (&options.expires_in, options.expires_at) {
+        (Some(_), Some(_)) => {
+            return Err(Error::new(ErrorKind::InvalidExpiry, "give expires_in or expires_at, not both"));
+        }
+        (Some(preset), None) => Some(expiry_from_preset(preset, now)?),
+        (None, at) => at,
+    };
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(Error::new(ErrorKind::InvalidExpiry, "expires_at is not in the future"));
+    }
+    let mut stream = ByteStream::new("keyproof/mint/v1", random)?;
+    let key_text = generate_key(format, &mut stream)?;
+    let id = options.id_style.make(&stream.take_bytes(16))?;
+    let client_id = match (&options.client_id, options.generate_client_id) {
+        (Some(_), true) => {
+            return Err(Error::new(ErrorKind::InvalidRecord, "give client_id or generate_client_id, not both"));
+        }
+        (Some(given), false) => {
+            crate::ids::validate_id(given)?;
+            Some(given.clone())
+        }
+        (None, true) => Some(client_id(&mut stream)?),
+        (None, false) => None,
+    };
+    let parsed = parse_with(format, &key_text)?;
+    let hash = hasher.hash(format, &parsed)?;
+    let record = KeyRecord {
+        id,
+        name: options.name.clone(),
+        fingerprint: fingerprint(&hash),
+        hash,
+        preview: parsed.preview.clone(),
+        format: format.id.clone(),
+        environment: format.environment.clone(),
+        kind: format.kind,
+        owner: options.owner.clone(),
+        client_id,
+        scopes: options.scopes.clone(),
+        role: options.role.clone(),
+        status: KeyStatus::Active,
+        created_at: now,
+        updated_at: now,
+        expires_at,
+        revoked_at: None,
+        rotation: None,
+        allowed_ips,
+        plan: options.plan.clone(),
+        features: options.features.clone(),
+        metadata: options.metadata.clone(),
+    };
+    Ok(MintedKey { key: Secret::new(key_text), record })
+}

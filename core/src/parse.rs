@@ -1,0 +1,156 @@
+//! Parsing a presented key against the configured formats, before any hashing.
+
+use std::fmt;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{CredentialKind, FormatSet, KeyFormat, Layout, MAX_KEY_LENGTH};
+use crate::secret::Secret;
+
+/// A key that matched a format. Holds the plaintext, so `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ParsedKey {
+    /// Id of the matching format.
+    pub format_id: String,
+    /// Environment from the format.
+    pub environment: String,
+    /// Credential kind from the format.
+    pub kind: CredentialKind,
+    /// The non-secret part: the prefix, plus Seam's short token.
+    pub public_part: String,
+    /// Whether the format has a checksum (always valid once parsed).
+    pub has_checksum: bool,
+    /// Masked preview, e.g. `sk_prod_3f9a…a7b8`.
+    pub preview: String,
+    key: Secret,
+    secret_start: usize,
+}
+
+impl ParsedKey {
+    /// The whole plaintext key.
+    pub fn key(&self) -> &Secret {
+        &self.key
+    }
+
+    /// The secret characters only: the whole key for plain layouts, Seam's long token otherwise.
+    pub fn secret_part(&self) -> &str {
+        self.key.expose().get(self.secret_start..).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ParsedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParsedKey")
+            .field("format_id", &self.format_id)
+            .field("environment", &self.environment)
+            .field("kind", &self.kind)
+            .field("preview", &self.preview)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Masks a key: its prefix plus at most 4 leading and 4 trailing body characters.
+/// Short bodies show fewer characters so a preview never reveals more than a quarter.
+pub fn preview(prefix: &str, key: &str) -> String {
+    let body = key.strip_prefix(prefix).unwrap_or(key);
+    let shown = (body.chars().count() / 4).min(4);
+    let head: String = body.chars().take(shown).collect();
+    let tail: String = body.chars().rev().take(shown).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("{prefix}{head}…{tail}")
+}
+
+/// Parses `key` with the formats of `set`: prefix, then length, then characters, then checksum.
+pub fn parse_key(set: &FormatSet, key: &str) -> Result<ParsedKey> {
+    if key.is_empty() {
+        return Err(Error::new(ErrorKind::WrongLength, "the key is empty"));
+    }
+    if key.len() > MAX_KEY_LENGTH {
+        return Err(Error::new(ErrorKind::WrongLength, format!("keys are at most {MAX_KEY_LENGTH} characters")));
+    }
+    let format = set
+        .match_prefix(key)
+        .ok_or_else(|| Error::new(ErrorKind::UnknownPrefix, "the key does not start with a known prefix"))?;
+    parse_with(format, key)
+}
+
+/// Parses `key` against one format.
+pub fn parse_with(format: &KeyFormat, key: &str) -> Result<ParsedKey> {
+    let id = &format.id;
+    let body = key
+        .strip_prefix(format.prefix.as_str())
+        .ok_or_else(|| Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}")))?;
+    if body.len() != format.body_length() {
+        return Err(Error::new(
+            ErrorKind::WrongLength,
+            format!("{id} keys have {} characters after the prefix, got {}", format.body_length(), body.len()),
+        ));
+    }
+    let secret_start = match format.layout {
+        Layout::Plain => {
+            let random_len = format.length;
+            check_chars(format, body.get(..random_len).unwrap_or_default())?;
+            let tail = body.get(random_len..).unwrap_or_default();
+            if let Some(checksum) = format.checksum {
+                if !tail.bytes().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(bad_char(id));
+                }
+                let random = body.get(..random_len).unwrap_or_default();
+                if !crate::secret::ct_eq(checksum.compute(random).as_bytes(), tail.as_bytes()) {
+                    return Err(Error::new(ErrorKind::BadChecksum, format!("the {id} key's checksum does not match")));
+                }
+            }
+            0
+        }
+        Layout::Seam => {
+            let short_len = format.short_length.unwrap_or(0);
+            let short = body.get(..short_len).ok_or_else(|| bad_char(id))?;
+            let sep = body.get(short_len..short_len + 1);
+            if sep != Some("_") {
+                return Err(Error::new(ErrorKind::MalformedKey, format!("{id} keys separate the short and long token with '_'")));
+            }
+            check_chars(format, short)?;
+            let long = body.get(short_len + 1..).unwrap_or_default();
+            check_chars(format, long)?;
+            format.prefix.len() + short_len + 1
+        }
+    };
+    let public_part = key.get(..secret_start.max(format.prefix.len())).unwrap_or_default();
+    let public_part = if format.layout == Layout::Seam {
+        public_part.trim_end_matches('_').to_string()
+    } else {
+        format.prefix.clone()
+    };
+    Ok(ParsedKey {
+        format_id: format.id.clone(),
+        environment: format.environment.clone(),
+        kind: format.kind,
+        public_part,
+        has_checksum: format.checksum.is_some(),
+        preview: preview(&format.prefix, key),
+        key: Secret::new(key),
+        secret_start,
+    })
+}
+
+fn check_chars(format: &KeyFormat, part: &str) -> Result<()> {
+    if part.bytes().all(|c| format.alphabet.contains(c)) {
+        Ok(())
+    } else {
+        Err(bad_char(&format.id))
+    }
+}
+
+fn bad_char(id: &str) -> Error {
+    Error::new(ErrorKind::BadCharacter, format!("the {id} key has a character outside its alphabet"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preview_shows_at_most_four_and_four() {
+        assert_eq!(preview("sk_prod_", "sk_prod_3f9a1c7e2b8d4056a1c2e3f40516a7b8"), "sk_prod_3f9a…a7b8");
+        assert_eq!(preview("x_", "x_abcdefgh"), "x_ab…gh");
+        assert_eq!(preview("x_", "x_abc"), "x_…");
+    }
+}

@@ -1,0 +1,232 @@
+//! The key record an application stores per key: the JSON schema shared by every runtime.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::CredentialKind;
+use crate::hash::StoredHash;
+use crate::scope::validate_scope;
+use crate::timestamp;
+
+/// Lifecycle status of a key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KeyStatus {
+    /// The key works.
+    #[default]
+    Active,
+    /// Temporarily switched off (seed 003 "deactivated"); can be re-enabled.
+    Disabled,
+    /// Permanently revoked.
+    Revoked,
+}
+
+/// Who owns the key (seeds: organization 000, workspace 003, profile 002).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    /// Organization id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Workspace id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// User profile id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// Rotation state: the key was replaced and stays valid until `grace_until`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rotation {
+    /// Id of the key that replaces this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+    /// When the rotation happened (the `Deprecation` date).
+    #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<DateTime<Utc>>,
+    /// End of the grace period (the `Sunset` date).
+    #[serde(with = "timestamp")]
+    pub grace_until: DateTime<Utc>,
+}
+
+/// One stored API key. Holds only the hash, never the key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRecord {
+    /// Record id: a UUID v4 or a prefixed id like `key_2f8a3b1c`.
+    pub id: String,
+    /// Human name, 3–50 characters.
+    pub name: String,
+    /// Tagged storage hash (`sha256:…`).
+    pub hash: String,
+    /// Non-secret fingerprint of the hash.
+    pub fingerprint: String,
+    /// Masked preview of the key.
+    pub preview: String,
+    /// Id of the key's format.
+    pub format: String,
+    /// Environment of the key.
+    pub environment: String,
+    /// Credential kind of the key.
+    pub kind: CredentialKind,
+    /// Owner of the key.
+    #[serde(default)]
+    pub owner: Owner,
+    /// Public client id bound to the key (seeds 002 and 004).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// Granted scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Role or tier inherited from the creating user (seed 003).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Lifecycle status.
+    #[serde(default)]
+    pub status: KeyStatus,
+    /// Creation time.
+    #[serde(with = "timestamp")]
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    #[serde(with = "timestamp")]
+    pub updated_at: DateTime<Utc>,
+    /// Expiry; `None` never expires.
+    #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When the key was revoked.
+    #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Rotation state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
+    /// IP allowlist (CIDR ranges or single addresses); empty allows every address.
+    #[serde(default, with = "cidr_list", skip_serializing_if = "Vec::is_empty")]
+    pub allowed_ips: Vec<IpNet>,
+    /// Rate-limit plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    /// Features enabled for the key's account (seed 004).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    /// Application data, kept as is.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+/// Checks a key name: 3–50 characters, no control characters (seed 003).
+pub fn validate_name(name: &str) -> Result<()> {
+    let n = name.chars().count();
+    if !(3..=50).contains(&n) || name.chars().any(char::is_control) || name.trim() != name {
+        return Err(Error::new(
+            ErrorKind::InvalidName,
+            "key names are 3-50 characters without control characters or surrounding spaces",
+        ));
+    }
+    Ok(())
+}
+
+impl KeyRecord {
+    /// Loads and validates a record from JSON. Unknown fields are rejected.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let record: KeyRecord = serde_json::from_str(json).map_err(|e| serde_error(ErrorKind::InvalidRecord, &e))?;
+        record.validate()?;
+        Ok(record)
+    }
+
+    /// Serializes the record as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Checks the invariants serde cannot: name, hash, scopes, id and timestamps.
+    pub fn validate(&self) -> Result<()> {
+        crate::ids::validate_id(&self.id)?;
+        validate_name(&self.name)?;
+        StoredHash::parse(&self.hash)?;
+        for s in &self.scopes {
+            validate_scope(s)?;
+        }
+        if self.updated_at < self.created_at {
+            return Err(Error::new(ErrorKind::InvalidRecord, "updated_at is before created_at"));
+        }
+        if self.status == KeyStatus::Revoked && self.revoked_at.is_none() {
+            return Err(Error::new(ErrorKind::InvalidRecord, "a revoked record needs revoked_at"));
+        }
+        Ok(())
+    }
+
+    /// Revokes the key at `now`.
+    pub fn revoke(&mut self, now: DateTime<Utc>) {
+        self.status = KeyStatus::Revoked;
+        self.revoked_at = Some(now);
+        self.updated_at = now;
+    }
+
+    /// Disables the key at `now` (it can be enabled again).
+    pub fn disable(&mut self, now: DateTime<Utc>) {
+        if self.status == KeyStatus::Active {
+            self.status = KeyStatus::Disabled;
+        }
+        self.updated_at = now;
+    }
+
+    /// Re-enables a disabled key; revoked keys stay revoked.
+    pub fn enable(&mut self, now: DateTime<Utc>) -> Result<()> {
+        if self.status == KeyStatus::Revoked {
+            return Err(Error::new(ErrorKind::InvalidRecord, "a revoked key cannot be enabled"));
+        }
+        self.status = KeyStatus::Active;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Marks the key as replaced by `new_id`, valid until `now + grace` (seed 000: 24 h).
+    pub fn start_rotation(&mut self, new_id: &str, now: DateTime<Utc>, grace: chrono::Duration) {
+        self.rotation = Some(Rotation {
+            replaced_by: Some(new_id.to_string()),
+            rotated_at: Some(now),
+            grace_until: now + grace,
+        });
+        self.updated_at = now;
+    }
+}
+
+/// Maps a serde error to a keyproof error: custom deserializers prefix their
+/// message with a code (`invalid_timestamp: …`), everything else is `fallback`.
+pub(crate) fn serde_error(fallback: ErrorKind, e: &serde_json::Error) -> Error {
+    let text = e.to_string();
+    let kind = text
+        .split_once(':')
+        .and_then(|(code, _)| ErrorKind::from_code(code))
+        .unwrap_or(fallback);
+    let message = match kind {
+        k if k == fallback => text,
+        _ => text.split_once(": ").map_or(text.clone(), |(_, rest)| rest.to_string()),
+    };
+    Error::new(kind, message)
+}
+
+mod cidr_list {
+    use ipnet::IpNet;
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    use crate::ip::parse_allowlist_entry;
+
+    pub(crate) fn serialize<S: Serializer>(v: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|n| n.to_string()))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| parse_allowlist_entry(s).map_err(|e| de::Error::custom(format!("invalid_cidr: {}", e.message()))))
+            .collect()
+    }
+}

@@ -1,0 +1,76 @@
+//! A string that holds secret material and refuses to print it.
+
+use std::fmt;
+use subtle::ConstantTimeEq;
+
+/// Secret text (a plaintext key, client secret or pepper). `Debug` and `Display`
+/// are redacted; read it with [`Secret::expose`] only where it is really needed.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps secret text.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself. Never log what this returns.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the secret is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Constant-time equality of two byte strings (length is not hidden).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_prints_its_value() {
+        let s = Secret::new("sk_live_supersecret");
+        assert!(!format!("{s:?}").contains("supersecret"));
+        assert!(!format!("{s}").contains("supersecret"));
+        assert_eq!(s.expose(), "sk_live_supersecret");
+    }
+
+    #[test]
+    fn equality_compares_contents() {
+        assert_eq!(Secret::new("a"), Secret::new("a"));
+        assert_ne!(Secret::new("a"), Secret::new("b"));
+        assert!(!ct_eq(b"ab", b"abc"));
+    }
+}
