@@ -123,7 +123,10 @@ fn check_value<'a>(config: &ExtractionConfig, value: &'a str) -> Result<&'a str>
     }
     // Visible ASCII, space and tab only: no control characters, no obs-text.
     if !value.bytes().all(|c| c == b'\t' || (0x20..0x7f).contains(&c)) {
-        return Err(Error::new(ErrorKind::InvalidHeaderValue, "a credential header has control or non-ASCII characters"));
+        return Err(Error::new(
+            ErrorKind::InvalidHeaderValue,
+            "a credential header has control or non-ASCII characters",
+        ));
     }
     Ok(value.trim_matches(|c| c == ' ' || c == '\t'))
 }
@@ -180,7 +183,10 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
         if scheme.eq_ignore_ascii_case("bearer") && accepts(CredentialMethod::Bearer) {
             let secret = non_empty(rest, "bearer token")?;
             if !is_b64token(rest) {
-                return Err(Error::new(ErrorKind::MalformedAuthorization, "the bearer token has characters RFC 6750 does not allow"));
+                return Err(Error::new(
+                    ErrorKind::MalformedAuthorization,
+                    "the bearer token has characters RFC 6750 does not allow",
+                ));
             }
             found.push(Credential { method: CredentialMethod::Bearer, secret, client_id: header_client_id.clone() });
         } else if scheme.eq_ignore_ascii_case("basic") && accepts(CredentialMethod::Basic) {
@@ -196,9 +202,8 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
         found.push(Credential { method: CredentialMethod::SdkToken, secret, client_id: header_client_id.clone() });
     }
     let mut found = found.into_iter();
-    let first = found
-        .next()
-        .ok_or_else(|| Error::new(ErrorKind::MissingCredentials, "the request carries no credential"))?;
+    let first =
+        found.next().ok_or_else(|| Error::new(ErrorKind::MissingCredentials, "the request carries no credential"))?;
     for other in found {
         if other.secret != first.secret || other.client_id != first.client_id {
             return Err(Error::new(ErrorKind::ConflictingCredentials, "the request carries two different credentials"));
@@ -212,9 +217,8 @@ fn basic(encoded: &str, header_client_id: Option<&str>) -> Result<Credential> {
     if encoded.is_empty() {
         return Err(Error::new(ErrorKind::EmptyToken, "the Basic credentials are empty"));
     }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded)
-        .map_err(|_| invalid("are not valid base64"))?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| invalid("are not valid base64"))?;
     let text = String::from_utf8(bytes).map_err(|_| invalid("are not UTF-8"))?;
     let (id, secret) = text.split_once(':').ok_or_else(|| invalid("lack the ':' between client id and secret"))?;
     if id.is_empty() || secret.is_empty() {
@@ -224,7 +228,10 @@ fn basic(encoded: &str, header_client_id: Option<&str>) -> Result<Credential> {
         return Err(invalid("contain control characters"));
     }
     if header_client_id.is_some_and(|h| h != id) {
-        return Err(Error::new(ErrorKind::ConflictingCredentials, "the client id header differs from the Basic client id"));
+        return Err(Error::new(
+            ErrorKind::ConflictingCredentials,
+            "the client id header differs from the Basic client id",
+        ));
     }
     Ok(Credential { method: CredentialMethod::Basic, secret: Secret::new(secret), client_id: Some(id.to_string()) })
 }

@@ -128,10 +128,14 @@ impl Hasher {
     pub fn new(default: HashAlgorithm, pepper: Option<&[u8]>) -> Result<Self> {
         let hmac = match pepper {
             Some(p) if p.len() < MIN_PEPPER_BYTES => {
-                return Err(Error::new(ErrorKind::MissingPepper, format!("the pepper must be at least {MIN_PEPPER_BYTES} bytes")))
+                return Err(Error::new(
+                    ErrorKind::MissingPepper,
+                    format!("the pepper must be at least {MIN_PEPPER_BYTES} bytes"),
+                ))
             }
             Some(p) => Some(
-                Hmac::<Sha256>::new_from_slice(p).map_err(|_| Error::new(ErrorKind::MissingPepper, "unusable pepper"))?,
+                Hmac::<Sha256>::new_from_slice(p)
+                    .map_err(|_| Error::new(ErrorKind::MissingPepper, "unusable pepper"))?,
             ),
             None => None,
         };
@@ -241,7 +245,10 @@ mod tests {
 
     #[test]
     fn hmac_needs_a_long_pepper() {
-        assert_eq!(Hasher::new(HashAlgorithm::HmacSha256, None).err().map(|e| e.kind()), Some(ErrorKind::MissingPepper));
+        assert_eq!(
+            Hasher::new(HashAlgorithm::HmacSha256, None).err().map(|e| e.kind()),
+            Some(ErrorKind::MissingPepper)
+        );
         assert_eq!(
             Hasher::new(HashAlgorithm::Sha256, Some(b"short")).err().map(|e| e.kind()),
             Some(ErrorKind::MissingPepper)

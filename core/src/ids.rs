@@ -37,11 +37,16 @@ impl IdStyle {
             Self::Uuid => uuid_v4(bytes),
             Self::Prefixed { prefix, hex_length } => {
                 if !(8..=32).contains(hex_length) || !valid_id_chars(prefix) {
-                    return Err(Error::new(ErrorKind::InvalidId, "prefixed ids need a [A-Za-z0-9_-] prefix and 8-32 hex characters"));
+                    return Err(Error::new(
+                        ErrorKind::InvalidId,
+                        "prefixed ids need a [A-Za-z0-9_-] prefix and 8-32 hex characters",
+                    ));
                 }
-                let hex = hex::encode(bytes.get(..16).ok_or_else(|| {
-                    Error::new(ErrorKind::InsufficientRandomness, "an id needs 16 random bytes")
-                })?);
+                let hex = hex::encode(
+                    bytes
+                        .get(..16)
+                        .ok_or_else(|| Error::new(ErrorKind::InsufficientRandomness, "an id needs 16 random bytes"))?,
+                );
                 Ok(format!("{prefix}{}", hex.get(..*hex_length).unwrap_or_default()))
             }
         }
@@ -83,7 +88,10 @@ mod tests {
     #[test]
     fn prefixed_ids() {
         let style = IdStyle::Prefixed { prefix: "key_".into(), hex_length: 8 };
-        assert_eq!(style.make(&[0x2f, 0x8a, 0x3b, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).ok().as_deref(), Some("key_2f8a3b1c"));
+        assert_eq!(
+            style.make(&[0x2f, 0x8a, 0x3b, 0x1c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).ok().as_deref(),
+            Some("key_2f8a3b1c")
+        );
         assert!(IdStyle::Prefixed { prefix: "k y".into(), hex_length: 8 }.make(&[0; 16]).is_err());
         assert!(validate_id("key_2f8a3b1c").is_ok());
         assert!(validate_id("9904cf92-2202-48c0-a751-a9724e32c98e").is_ok());

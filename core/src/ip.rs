@@ -86,7 +86,10 @@ mod tests {
         for bad in ["", "300.1.1.1", "10.0.0.0/33", "abc", "10.0.0.0/", "1.2.3.4/24/1"] {
             assert_eq!(parse_allowlist_entry(bad).err().map(|e| e.kind()), Some(ErrorKind::InvalidCidr), "{bad}");
         }
-        assert_eq!(parse_allowlist_entry("203.0.113.9/24").map(|n| n.to_string()).ok().as_deref(), Some("203.0.113.0/24"));
+        assert_eq!(
+            parse_allowlist_entry("203.0.113.9/24").map(|n| n.to_string()).ok().as_deref(),
+            Some("203.0.113.0/24")
+        );
         assert!(parse_client_ip("not-an-ip").is_err());
     }
 }

@@ -95,7 +95,13 @@ pub fn generate_key(format: &KeyFormat, stream: &mut ByteStream) -> Result<Strin
 
 /// Mints a key of `format`: draws the key and ids from `random` (≥ 16 bytes),
 /// hashes it with `hasher`, and fills the record from `options` at `now`.
-pub fn mint(format: &KeyFormat, hasher: &Hasher, options: &MintOptions, random: &[u8], now: DateTime<Utc>) -> Result<MintedKey> {
+pub fn mint(
+    format: &KeyFormat,
+    hasher: &Hasher,
+    options: &MintOptions,
+    random: &[u8],
+    now: DateTime<Utc>,
+) -> Result<MintedKey> {
     format.validate()?;
     validate_name(&options.name)?;
     for s in &options.scopes {

@@ -75,9 +75,9 @@ pub fn parse_key(set: &FormatSet, key: &str) -> Result<ParsedKey> {
 /// Parses `key` against one format.
 pub fn parse_with(format: &KeyFormat, key: &str) -> Result<ParsedKey> {
     let id = &format.id;
-    let body = key
-        .strip_prefix(format.prefix.as_str())
-        .ok_or_else(|| Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}")))?;
+    let body = key.strip_prefix(format.prefix.as_str()).ok_or_else(|| {
+        Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}"))
+    })?;
     if body.len() != format.body_length() {
         return Err(Error::new(
             ErrorKind::WrongLength,
@@ -105,7 +105,10 @@ pub fn parse_with(format: &KeyFormat, key: &str) -> Result<ParsedKey> {
             let short = body.get(..short_len).ok_or_else(|| bad_char(id))?;
             let sep = body.get(short_len..short_len + 1);
             if sep != Some("_") {
-                return Err(Error::new(ErrorKind::MalformedKey, format!("{id} keys separate the short and long token with '_'")));
+                return Err(Error::new(
+                    ErrorKind::MalformedKey,
+                    format!("{id} keys separate the short and long token with '_'"),
+                ));
             }
             check_chars(format, short)?;
             let long = body.get(short_len + 1..).unwrap_or_default();

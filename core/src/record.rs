@@ -189,11 +189,8 @@ impl KeyRecord {
 
     /// Marks the key as replaced by `new_id`, valid until `now + grace` (seed 000: 24 h).
     pub fn start_rotation(&mut self, new_id: &str, now: DateTime<Utc>, grace: chrono::Duration) {
-        self.rotation = Some(Rotation {
-            replaced_by: Some(new_id.to_string()),
-            rotated_at: Some(now),
-            grace_until: now + grace,
-        });
+        self.rotation =
+            Some(Rotation { replaced_by: Some(new_id.to_string()), rotated_at: Some(now), grace_until: now + grace });
         self.updated_at = now;
     }
 }
@@ -202,10 +199,7 @@ impl KeyRecord {
 /// message with a code (`invalid_timestamp: …`), everything else is `fallback`.
 pub(crate) fn serde_error(fallback: ErrorKind, e: &serde_json::Error) -> Error {
     let text = e.to_string();
-    let kind = text
-        .split_once(':')
-        .and_then(|(code, _)| ErrorKind::from_code(code))
-        .unwrap_or(fallback);
+    let kind = text.split_once(':').and_then(|(code, _)| ErrorKind::from_code(code)).unwrap_or(fallback);
     let message = match kind {
         k if k == fallback => text,
         _ => text.split_once(": ").map_or(text.clone(), |(_, rest)| rest.to_string()),

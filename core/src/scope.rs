@@ -15,7 +15,10 @@ pub fn validate_scope(scope: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(ErrorKind::InvalidScope, "scopes are 1-128 printable ASCII characters without spaces, quotes or backslashes"))
+        Err(Error::new(
+            ErrorKind::InvalidScope,
+            "scopes are 1-128 printable ASCII characters without spaces, quotes or backslashes",
+        ))
     }
 }
 
