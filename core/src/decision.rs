@@ -1,0 +1,124 @@
+//! The outcome of verifying one request: allow (with a principal and warnings)
+//! or deny (with a stable code), rendered as HTTP status, headers and body.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::ErrorKind;
+use crate::format::CredentialKind;
+use crate::ratelimit::RateLimitOutcome;
+use crate::record::Owner;
+
+/// Who is calling, once a key is accepted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Principal {
+    /// Record id of the key.
+    pub key_id: String,
+    /// Key name.
+    pub name: String,
+    /// Owner of the key.
+    pub owner: Owner,
+    /// Key environment.
+    pub environment: String,
+    /// Credential kind.
+    pub kind: CredentialKind,
+    /// Format id.
+    pub format: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// Role.
+    pub role: Option<String>,
+    /// Effective rate-limit plan.
+    pub plan: Option<String>,
+    /// Client id bound to the key.
+    pub client_id: Option<String>,
+    /// Enabled features.
+    pub features: Vec<String>,
+    /// Application metadata from the record.
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+/// Something the host should know about an allowed request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Warning {
+    /// The key was rotated; it works until `until` (seed 000).
+    RotationGrace {
+        /// End of the grace period.
+        #[serde(serialize_with = "crate::timestamp::serialize")]
+        until: DateTime<Utc>,
+        /// Id of the replacement key.
+        replaced_by: Option<String>,
+    },
+    /// The key expires soon.
+    ExpiresSoon {
+        /// Expiry instant.
+        #[serde(serialize_with = "crate::timestamp::serialize")]
+        expires_at: DateTime<Utc>,
+    },
+    /// The record's hash uses an older algorithm: store a new hash.
+    ShouldRehash,
+}
+
+/// Rate-limit result of a decision: what to store under `key`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RateLimitDecision {
+    /// Storage key of the bucket: `<key id>:<class>`.
+    pub key: String,
+    /// Plan whose quota applied.
+    pub plan: String,
+    /// Class of the route.
+    pub class: String,
+    /// The GCRA result, including the state to store.
+    #[serde(flatten)]
+    pub outcome: RateLimitOutcome,
+}
+
+/// The full decision for one request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Decision {
+    /// Whether the request may proceed.
+    pub allowed: bool,
+    /// Internal code: `ok`, or the precise reason (for logs; may be finer than the response).
+    pub code: &'static str,
+    /// Code shown to the caller (several internal codes share `invalid_key`).
+    pub public_code: &'static str,
+    /// HTTP status (200 when allowed).
+    pub status: u16,
+    /// Response headers, in a fixed order.
+    pub headers: Vec<(String, String)>,
+    /// `application/problem+json` body for denials, exact bytes.
+    pub body: Option<String>,
+    /// The caller, when allowed.
+    pub principal: Option<Principal>,
+    /// Warnings, when allowed.
+    pub warnings: Vec<Warning>,
+    /// The scope that was missing, for `insufficient_scope`.
+    pub missing_scope: Option<String>,
+    /// Rate-limit result, when a quota applied.
+    pub rate_limit: Option<RateLimitDecision>,
+    /// Internal detail for logs (never contains a secret).
+    pub detail: String,
+    #[serde(skip)]
+    pub(crate) kind: Option<ErrorKind>,
+}
+
+impl Decision {
+    /// The error kind of a denial.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        self.kind
+    }
+
+    /// The decision as JSON (the shape golden vectors pin).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The value of the first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,265 @@
+//! Declarative policy (JSON): deployment environment, accepted credentials,
+//! route table, roles, plans and rate-limit classes. Validated and compiled once.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credential::ExtractionConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::CredentialKind;
+use crate::ratelimit::Quota;
+use crate::record::serde_error;
+use crate::routes::{MethodSpec, RouteTable};
+use crate::scope::validate_scope;
+
+/// What to do with a request whose route the table does not name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum UnknownRoutes {
+    /// Deny with `route_not_allowed` (403). Fail closed: the default.
+    #[default]
+    Deny,
+    /// Authenticate the key (and rate limit it) but require no scope or role.
+    Authenticate,
+}
+
+/// Rate-limit settings of a route.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRateLimit {
+    /// Class name: separate buckets and, optionally, separate quotas.
+    #[serde(default = "default_class")]
+    pub class: String,
+    /// Units one request costs.
+    #[serde(default = "one")]
+    pub cost: u32,
+}
+
+fn default_class() -> String {
+    "default".into()
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for RouteRateLimit {
+    fn default() -> Self {
+        Self { class: default_class(), cost: 1 }
+    }
+}
+
+/// One row of the route table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    /// `"GET"`, `["GET", "POST"]` or `"*"`.
+    pub method: MethodSpec,
+    /// Path pattern: `/v1/api-keys/{id}/rotate`, trailing wildcard `/v1/api/**` or `/v1/{*rest}`.
+    pub path: String,
+    /// Scopes that must all be held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub all_of: Vec<String>,
+    /// Scopes of which one must be held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<String>,
+    /// Minimum role (see [`Policy::roles`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Credential kinds allowed; empty means secret, restricted and client_secret keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credential_kinds: Vec<CredentialKind>,
+    /// Feature the key's account must have (seed 004: 400 otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// Rate-limit class and cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RouteRateLimit>,
+}
+
+/// Kinds a route accepts when it names none: never SDK tokens or publishable keys.
+pub const DEFAULT_CREDENTIAL_KINDS: &[CredentialKind] =
+    &[CredentialKind::Secret, CredentialKind::Restricted, CredentialKind::ClientSecret];
+
+/// A deployment's policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// `realm` of the `WWW-Authenticate` challenge.
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Key environments this deployment accepts (`["live"]`); empty accepts all.
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// Accepted credential methods and header names.
+    #[serde(default)]
+    pub credentials: ExtractionConfig,
+    /// Every request must carry a client id (seed 004).
+    #[serde(default)]
+    pub require_client_id: bool,
+    /// Requests to routes the table does not name.
+    #[serde(default)]
+    pub unknown_routes: UnknownRoutes,
+    /// The route table.
+    #[serde(default)]
+    pub routes: Vec<RouteRule>,
+    /// Roles from least to most privileged (`["member", "admin"]`); a route's role
+    /// admits that role and every later one. Empty: roles must match exactly.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Quota per plan for the `default` class.
+    #[serde(default)]
+    pub plans: BTreeMap<String, Quota>,
+    /// Quotas per plan for other classes.
+    #[serde(default)]
+    pub rate_limit_classes: BTreeMap<String, BTreeMap<String, Quota>>,
+    /// Plan of keys whose record names none.
+    #[serde(default)]
+    pub default_plan: Option<String>,
+    /// Warn this many days before a key expires.
+    #[serde(default = "default_warning_days")]
+    pub expiry_warning_days: u32,
+    /// Grace period of rotations, in hours (seed 000: 24).
+    #[serde(default = "default_grace_hours")]
+    pub rotation_grace_hours: u32,
+    /// Base URI of problem `type`s; the public code is appended.
+    #[serde(default = "default_problem_base")]
+    pub problem_base: String,
+}
+
+fn default_realm() -> String {
+    "api".into()
+}
+fn default_warning_days() -> u32 {
+    7
+}
+fn default_grace_hours() -> u32 {
+    24
+}
+fn default_problem_base() -> String {
+    "https://keyproof.dev/problems/".into()
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        serde_json::from_str("{}").unwrap_or_else(|_| Policy {
+            realm: default_realm(),
+            environments: Vec::new(),
+            credentials: ExtractionConfig::default(),
+            require_client_id: false,
+            unknown_routes: UnknownRoutes::Deny,
+            routes: Vec::new(),
+            roles: Vec::new(),
+            plans: BTreeMap::new(),
+            rate_limit_classes: BTreeMap::new(),
+            default_plan: None,
+            expiry_warning_days: default_warning_days(),
+            rotation_grace_hours: default_grace_hours(),
+            problem_base: default_problem_base(),
+        })
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidPolicy, msg)
+}
+
+fn quoted_string_ok(s: &str) -> bool {
+    // Characters RFC 6750 allows in auth-param values: %x20-21 / %x23-5B / %x5D-7E.
+    s.bytes().all(|c| c == 0x20 || c == 0x21 || (0x23..=0x5B).contains(&c) || (0x5D..=0x7E).contains(&c))
+}
+
+impl Policy {
+    /// Loads and validates a policy from JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let policy: Policy = serde_json::from_str(json).map_err(|e| serde_error(ErrorKind::InvalidPolicy, &e))?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Serializes the policy.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The quota of `plan` for `class`, falling back to the plan's default quota.
+    pub fn quota(&self, plan: &str, class: &str) -> Option<&Quota> {
+        self.rate_limit_classes.get(class).and_then(|c| c.get(plan)).or_else(|| self.plans.get(plan))
+    }
+
+    /// Position of `role` in the role ladder.
+    pub fn role_rank(&self, role: &str) -> Option<usize> {
+        self.roles.iter().position(|r| r == role)
+    }
+
+    /// Checks everything that does not need compiling.
+    pub fn validate(&self) -> Result<()> {
+        if self.realm.is_empty() || self.realm.len() > 128 || !quoted_string_ok(&self.realm) {
+            return Err(invalid("realm must be 1-128 characters RFC 6750 allows in a quoted string"));
+        }
+        self.credentials.validate()?;
+        for quota in self.plans.values().chain(self.rate_limit_classes.values().flat_map(|c| c.values())) {
+            quota.validate()?;
+        }
+        if let Some(plan) = &self.default_plan {
+            if !self.plans.contains_key(plan) {
+                return Err(invalid(format!("default_plan {plan:?} is not in plans")));
+            }
+        }
+        if self.rotation_grace_hours > 24 * 366 || self.expiry_warning_days > 3660 {
+            return Err(invalid("rotation_grace_hours or expiry_warning_days out of range"));
+        }
+        if !self.problem_base.is_ascii() || self.problem_base.contains(['"', ' ']) {
+            return Err(invalid("problem_base must be an ASCII URI"));
+        }
+        for route in &self.routes {
+            for s in route.all_of.iter().chain(&route.any_of) {
+                validate_scope(s).map_err(|e| invalid(format!("route {}: {}", route.path, e.message())))?;
+            }
+            if let (Some(role), false) = (&route.role, self.roles.is_empty()) {
+                if self.role_rank(role).is_none() {
+                    return Err(invalid(format!("route {}: role {role:?} is not in roles", route.path)));
+                }
+            }
+            if let Some(rl) = &route.rate_limit {
+                if rl.cost == 0 {
+                    return Err(invalid(format!("route {}: rate-limit cost must be at least 1", route.path)));
+                }
+                for plan in self.plans.keys() {
+                    if self.quota(plan, &rl.class).is_some_and(|q| q.burst < rl.cost) {
+                        return Err(invalid(format!("route {}: cost exceeds the burst of plan {plan}", route.path)));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates and compiles the route table.
+    pub fn compile(self) -> Result<CompiledPolicy> {
+        self.validate()?;
+        let routes = RouteTable::new(&self.routes)?;
+        Ok(CompiledPolicy { policy: self, routes })
+    }
+}
+
+/// A validated policy with its compiled router; build once, share for every request.
+#[derive(Clone, Debug)]
+pub struct CompiledPolicy {
+    policy: Policy,
+    routes: RouteTable,
+}
+
+impl CompiledPolicy {
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The compiled routes.
+    pub fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+}

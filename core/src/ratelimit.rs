@@ -1,0 +1,166 @@
+//! Rate limiting as a pure GCRA step (the generic cell rate algorithm, a token
+//! bucket without a background refill). The state is one timestamp the host
+//! stores wherever it likes (memory, Redis with compare-and-set …); core keeps nothing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+
+const MICROS: i64 = 1_000_000;
+
+/// A quota: `limit` requests per `period_seconds`, up to `burst` at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// Sustained requests per period.
+    pub limit: u32,
+    /// Period length in seconds (default 60).
+    #[serde(default = "default_period")]
+    pub period_seconds: u32,
+    /// Requests that may arrive back to back (bucket capacity).
+    pub burst: u32,
+}
+
+fn default_period() -> u32 {
+    60
+}
+
+impl Quota {
+    /// `limit` per minute with `burst`.
+    pub fn per_minute(limit: u32, burst: u32) -> Self {
+        Self { limit, period_seconds: 60, burst }
+    }
+
+    /// Checks bounds: limit and burst 1–1,000,000, period 1 s – 31 days.
+    pub fn validate(&self) -> Result<()> {
+        let ok = (1..=1_000_000).contains(&self.limit)
+            && (1..=1_000_000).contains(&self.burst)
+            && (1..=31 * 86_400).contains(&self.period_seconds);
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::InvalidQuota,
+                "quotas need limit and burst 1-1000000 and period_seconds 1-2678400",
+            ))
+        }
+    }
+
+    /// Microseconds between two requests at the sustained rate.
+    fn interval_us(&self) -> i64 {
+        (i64::from(self.period_seconds) * MICROS / i64::from(self.limit.max(1))).max(1)
+    }
+}
+
+/// What the host stores between requests: the theoretical arrival time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitState {
+    /// Theoretical arrival time, microseconds since the Unix epoch.
+    pub tat_us: i64,
+}
+
+impl RateLimitState {
+    /// Parses the JSON a host stored.
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json)
+            .map_err(|e| Error::new(ErrorKind::InvalidQuota, format!("invalid rate-limit state: {e}")))
+    }
+
+    /// JSON to store.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Result of one GCRA step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RateLimitOutcome {
+    /// Whether the request may proceed.
+    pub allowed: bool,
+    /// State to store (unchanged when denied).
+    pub state: RateLimitState,
+    /// Bucket capacity (`RateLimit-Limit`).
+    pub limit: u32,
+    /// Requests that could be made right now after this one (`RateLimit-Remaining`).
+    pub remaining: u32,
+    /// Seconds until the bucket is full again (`RateLimit-Reset`).
+    pub reset_seconds: u64,
+    /// Seconds to wait before retrying, when denied (`Retry-After`).
+    pub retry_after_seconds: Option<u64>,
+}
+
+fn ceil_seconds(us: i64) -> u64 {
+    u64::try_from(us.max(0)).unwrap_or(0).div_ceil(MICROS as u64)
+}
+
+/// One GCRA step: may a request of `cost` units pass at `now_us`, given the stored state?
+pub fn gcra(state: Option<RateLimitState>, now_us: i64, quota: &Quota, cost: u32) -> RateLimitOutcome {
+    let t = quota.interval_us();
+    let capacity = t.saturating_mul(i64::from(quota.burst));
+    let tat = state.map_or(now_us, |s| s.tat_us.max(now_us));
+    let new_tat = tat.saturating_add(t.saturating_mul(i64::from(cost)));
+    let allow_at = new_tat.saturating_sub(capacity);
+    let remaining_at = |tat: i64| {
+        let free = capacity.saturating_sub(tat.saturating_sub(now_us)).max(0);
+        u32::try_from(free / t).unwrap_or(u32::MAX).min(quota.burst)
+    };
+    if now_us < allow_at || cost > quota.burst {
+        let wait = if cost > quota.burst { tat.saturating_sub(now_us) } else { allow_at.saturating_sub(now_us) };
+        RateLimitOutcome {
+            allowed: false,
+            state: RateLimitState { tat_us: tat },
+            limit: quota.burst,
+            remaining: remaining_at(tat),
+            reset_seconds: ceil_seconds(tat.saturating_sub(now_us)),
+            retry_after_seconds: Some(ceil_seconds(wait).max(1)),
+        }
+    } else {
+        RateLimitOutcome {
+            allowed: true,
+            state: RateLimitState { tat_us: new_tat },
+            limit: quota.burst,
+            remaining: remaining_at(new_tat),
+            reset_seconds: ceil_seconds(new_tat.saturating_sub(now_us)),
+            retry_after_seconds: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starter_plan_allows_a_burst_of_ten_then_one_per_second() {
+        let q = Quota::per_minute(60, 10);
+        let now = 1_700_000_000 * MICROS;
+        let mut state = None;
+        for i in 0..10 {
+            let o = gcra(state, now, &q, 1);
+            assert!(o.allowed, "request {i}");
+            assert_eq!(o.remaining, 9 - i);
+            state = Some(o.state);
+        }
+        let denied = gcra(state, now, &q, 1);
+        assert!(!denied.allowed);
+        assert_eq!(denied.retry_after_seconds, Some(1));
+        assert_eq!(denied.state, state.unwrap_or_default());
+        assert_eq!(denied.reset_seconds, 10);
+        // One second later exactly one request fits again.
+        let later = gcra(state, now + MICROS, &q, 1);
+        assert!(later.allowed);
+        assert_eq!(later.remaining, 0);
+        assert!(!gcra(Some(later.state), now + MICROS, &q, 1).allowed);
+    }
+
+    #[test]
+    fn cost_above_burst_never_passes_and_quota_validation() {
+        let q = Quota::per_minute(60, 10);
+        assert!(!gcra(None, 0, &q, 11).allowed);
+        assert!(gcra(None, 0, &q, 10).allowed);
+        assert!(Quota::per_minute(0, 1).validate().is_err());
+        assert!(Quota::per_minute(1, 0).validate().is_err());
+        assert!(Quota::per_minute(1000, 200).validate().is_ok());
+    }
+}
