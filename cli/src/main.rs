@@ -1,1 +1,247 @@
-fn main() {}
+//! `keyproof`: mint, inspect, rotate, revoke, verify and scan API keys from the shell.
+//!
+//! The core has no I/O; this binary supplies the clock, the OS random generator,
+//! a SQLite store and files. Every failure is one line, `error: <code>: <message>`,
+//! with a documented exit status (see README.md).
+
+mod commands;
+mod context;
+mod exit;
+mod output;
+mod store;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::context::Ctx;
+use crate::exit::{CliError, CliResult, Exit};
+
+/// API keys you can prove: mint, inspect, rotate, revoke, verify and scan.
+#[derive(Parser, Debug)]
+#[command(name = "keyproof", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Print JSON instead of human-readable tables.
+    #[arg(long, global = true)]
+    json: bool,
+    /// SQLite store (created on first use).
+    #[arg(long, global = true, env = "KEYPROOF_STORE", default_value = "keyproof.db", value_name = "PATH")]
+    store: PathBuf,
+    /// Extra key formats: a JSON array of format definitions (or one format object).
+    #[arg(long, global = true, value_name = "FILE.json")]
+    formats: Option<PathBuf>,
+    /// Pretend the current time is this RFC 3339 instant (for tests and replays).
+    #[arg(long, global = true, hide = true, value_name = "TIME")]
+    now: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Mint a new key, store its record and print the key once.
+    Mint(MintArgs),
+    /// Describe a key (format, environment, kind, checksum, preview) without revealing it.
+    Inspect {
+        /// The key, or `-` to read it from stdin.
+        key: String,
+    },
+    /// List stored keys.
+    List(ListArgs),
+    /// Show one stored record.
+    Show {
+        /// Record id.
+        id: String,
+    },
+    /// Replace a key with a new one; the old key stays valid through the grace period.
+    Rotate(RotateArgs),
+    /// Revoke a key permanently.
+    Revoke {
+        /// Record id.
+        id: String,
+    },
+    /// Disable a key (it can be enabled again).
+    Disable {
+        /// Record id.
+        id: String,
+    },
+    /// Re-enable a disabled key.
+    Enable {
+        /// Record id.
+        id: String,
+    },
+    /// Find keys in files, directories (recursively) or stdin; exit 1 when any is found.
+    Scan(ScanArgs),
+    /// Print a file with every key replaced by its preview.
+    Redact(RedactArgs),
+    /// List the built-in key formats (and any from --formats).
+    Formats,
+}
+
+/// How new record ids look.
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
+pub enum IdStyleArg {
+    /// A UUID v4.
+    #[default]
+    Uuid,
+    /// `key_` plus 8 hex characters (see --id-prefix).
+    Prefixed,
+}
+
+/// `mint` options.
+#[derive(Args, Debug)]
+pub struct MintArgs {
+    /// Format (preset id, or an id from --formats).
+    #[arg(long, value_name = "ID")]
+    pub format: String,
+    /// Human name, 3-50 characters.
+    #[arg(long)]
+    pub name: String,
+    /// Scope to grant (repeatable).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Role or tier.
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Expiry preset: 15d, 90d, 6m, 1y, …
+    #[arg(long, value_name = "PRESET", conflicts_with = "expires_at")]
+    pub expires: Option<String>,
+    /// Explicit expiry, RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub expires_at: Option<String>,
+    /// IP address or CIDR range allowed to use the key (repeatable).
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allow_ips: Vec<String>,
+    /// Rate-limit plan.
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Enabled feature (repeatable).
+    #[arg(long = "feature", value_name = "FEATURE")]
+    pub features: Vec<String>,
+    /// Bind an existing public client id.
+    #[arg(long, value_name = "ID", conflicts_with = "generate_client_id")]
+    pub client_id: Option<String>,
+    /// Generate a fresh public client id.
+    #[arg(long)]
+    pub generate_client_id: bool,
+    /// Owning organization id.
+    #[arg(long, value_name = "ID")]
+    pub organization: Option<String>,
+    /// Owning workspace id.
+    #[arg(long, value_name = "ID")]
+    pub workspace: Option<String>,
+    /// Owning user profile id.
+    #[arg(long, value_name = "ID")]
+    pub profile: Option<String>,
+    /// Record id style.
+    #[arg(long, value_enum, default_value_t = IdStyleArg::Uuid)]
+    pub id_style: IdStyleArg,
+    /// Prefix of prefixed ids.
+    #[arg(long, default_value = "key_", value_name = "PREFIX")]
+    pub id_prefix: String,
+}
+
+/// `list` filters.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only keys of this format.
+    #[arg(long, value_name = "ID")]
+    pub format: Option<String>,
+    /// Only keys with this effective status (active, disabled, revoked, expired, rotating, rotated).
+    #[arg(long)]
+    pub status: Option<String>,
+}
+
+/// `rotate` options.
+#[derive(Args, Debug)]
+pub struct RotateArgs {
+    /// Record id of the key to replace.
+    pub id: String,
+    /// How long the old key keeps working: 24h, 30m, 7d, 0 …
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub grace: String,
+    /// Expiry preset for the new key (default: the old key's lifetime, counted from now).
+    #[arg(long, value_name = "PRESET")]
+    pub expires: Option<String>,
+}
+
+/// `scan` options.
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files or directories to scan, or `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+}
+
+/// `redact` options.
+#[derive(Args, Debug)]
+pub struct RedactArgs {
+    /// File to redact, or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Rewrite the file instead of printing it.
+    #[arg(long)]
+    pub in_place: bool,
+}
+
+fn run(cli: Cli) -> CliResult {
+    let now = match &cli.now {
+        Some(t) => context::parse_time(t)?,
+        None => chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3),
+    };
+    let ctx = Ctx { json: cli.json, store_path: cli.store, formats_file: cli.formats, now };
+    match cli.command {
+        Command::Mint(args) => commands::keys::mint(&ctx, &args),
+        Command::Inspect { key } => commands::inspect::inspect(&ctx, &key),
+        Command::List(args) => commands::keys::list(&ctx, &args),
+        Command::Show { id } => commands::keys::show(&ctx, &id),
+        Command::Rotate(args) => commands::lifecycle::rotate(&ctx, &args),
+        Command::Revoke { id } => commands::lifecycle::change(&ctx, &id, commands::lifecycle::Change::Revoke),
+        Command::Disable { id } => commands::lifecycle::change(&ctx, &id, commands::lifecycle::Change::Disable),
+        Command::Enable { id } => commands::lifecycle::change(&ctx, &id, commands::lifecycle::Change::Enable),
+        Command::Scan(args) => commands::scan::scan(&ctx, &args),
+        Command::Redact(args) => commands::scan::redact(&ctx, &args),
+        Command::Formats => commands::inspect::formats(&ctx),
+    }
+}
+
+fn report(e: &CliError, json: bool) {
+    if json {
+        output::json(&serde_json::json!({
+            "error": { "code": e.code, "message": e.message, "exit_code": e.exit as u8 }
+        }));
+    }
+    output::err_line(&format!("error: {e}"));
+}
+
+fn main() -> ExitCode {
+    let json_requested = std::env::args().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand) {
+                output::out(&e.render().to_string());
+                return if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+                    Exit::Usage.code()
+                } else {
+                    Exit::Ok.code()
+                };
+            }
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let message = first.strip_prefix("error: ").unwrap_or(first);
+            report(&CliError::usage(format!("{message} (see keyproof --help)")), json_requested);
+            return Exit::Usage.code();
+        }
+    };
+    let json = cli.json;
+    match run(cli) {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            report(&e, json);
+            e.exit.code()
+        }
+    }
+}

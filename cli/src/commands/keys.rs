@@ -1,0 +1,156 @@
+//! `mint`, `list` and `show`.
+
+use keyproof::{presets, IdStyle, KeyRecord, MintOptions, MintedKey, Owner};
+use serde_json::json;
+
+use crate::context::{random32, Ctx};
+use crate::exit::{CliError, CliResult, Exit};
+use crate::output;
+use crate::store::Store;
+use crate::{IdStyleArg, ListArgs, MintArgs};
+
+/// Builds the core's mint options from the command line.
+fn options(args: &MintArgs) -> CliResult<MintOptions> {
+    let id_style = match args.id_style {
+        IdStyleArg::Uuid => IdStyle::Uuid,
+        IdStyleArg::Prefixed => IdStyle::Prefixed { prefix: args.id_prefix.clone(), hex_length: 8 },
+    };
+    let expires_at = args.expires_at.as_deref().map(crate::context::parse_time).transpose()?;
+    Ok(MintOptions {
+        name: args.name.clone(),
+        id_style,
+        owner: Owner {
+            organization: args.organization.clone(),
+            workspace: args.workspace.clone(),
+            profile: args.profile.clone(),
+        },
+        scopes: args.scopes.clone(),
+        role: args.role.clone(),
+        expires_in: args.expires.clone(),
+        expires_at,
+        allowed_ips: args.allow_ips.clone(),
+        plan: args.plan.clone(),
+        features: args.features.clone(),
+        client_id: args.client_id.clone(),
+        generate_client_id: args.generate_client_id,
+        metadata: Default::default(),
+    })
+}
+
+/// Mints a key of `format_id` and stores it; `prepare` may change other records in
+/// the same transaction (rotation). Retries on the rare id collision of short ids.
+pub fn mint_and_store(
+    ctx: &Ctx,
+    store: &mut Store,
+    format_id: &str,
+    options: &MintOptions,
+    also: impl Fn(&rusqlite::Transaction<'_>, &KeyRecord) -> CliResult<()>,
+) -> CliResult<MintedKey> {
+    let set = ctx.format_set(&store.formats()?)?;
+    let format = set.get(format_id).map_err(|e| {
+        CliError::new(Exit::Usage, e.code(), format!("{} (known presets: {})", e.message(), presets::ids().join(", ")))
+    })?;
+    let hasher = ctx.hasher()?;
+    let mut last_error = None;
+    for _ in 0..3 {
+        let minted = keyproof::mint(format, &hasher, options, &random32()?, ctx.now)?;
+        let tx = store.write()?;
+        if Store::exists(&tx, &minted.record.id)? {
+            last_error = Some(CliError::store(format!("record id {} collided; try again", minted.record.id)));
+            continue;
+        }
+        if presets::get(&format.id).is_err() {
+            Store::save_format(&tx, format)?;
+        }
+        Store::insert(&tx, &minted.record)?;
+        also(&tx, &minted.record)?;
+        tx.commit()?;
+        return Ok(minted);
+    }
+    Err(last_error.unwrap_or_else(|| CliError::store("could not store the new key")))
+}
+
+/// Prints a freshly minted key (the only time it is ever shown) and its record.
+pub fn print_minted(ctx: &Ctx, minted: &MintedKey, extra: Option<(&str, serde_json::Value)>) {
+    if ctx.json {
+        let mut value = json!({
+            "key": minted.key.expose(),
+            "record": output::record_json(&minted.record, ctx.now),
+        });
+        if let (Some((name, extra)), Some(obj)) = (extra, value.as_object_mut()) {
+            obj.insert(name.to_string(), extra);
+        }
+        output::json(&value);
+    } else {
+        output::line("New key (shown only once; store it now):");
+        output::line("");
+        output::line(&format!("    {}", minted.key.expose()));
+        output::line("");
+        output::out(&output::record_fields(&minted.record, ctx.now));
+    }
+}
+
+/// `keyproof mint`.
+pub fn mint(ctx: &Ctx, args: &MintArgs) -> CliResult {
+    let options = options(args)?;
+    let mut store = ctx.open_store()?;
+    let minted = mint_and_store(ctx, &mut store, &args.format, &options, |_, _| Ok(()))?;
+    print_minted(ctx, &minted, None);
+    Ok(Exit::Ok)
+}
+
+const STATUSES: &[&str] = &["active", "disabled", "revoked", "expired", "rotating", "rotated"];
+
+/// `keyproof list`.
+pub fn list(ctx: &Ctx, args: &ListArgs) -> CliResult {
+    if let Some(status) = &args.status {
+        if !STATUSES.contains(&status.as_str()) {
+            return Err(CliError::usage(format!("--status must be one of {}", STATUSES.join(", "))));
+        }
+    }
+    let store = ctx.open_store()?;
+    let records: Vec<KeyRecord> = store
+        .list()?
+        .into_iter()
+        .filter(|r| args.format.as_ref().is_none_or(|f| &r.format == f))
+        .filter(|r| args.status.as_ref().is_none_or(|s| output::effective_status(r, ctx.now) == s))
+        .collect();
+    if ctx.json {
+        let items: Vec<_> = records.iter().map(|r| output::record_json(r, ctx.now)).collect();
+        output::json(&json!({ "keys": items }));
+        return Ok(Exit::Ok);
+    }
+    if records.is_empty() {
+        output::line("No keys.");
+        return Ok(Exit::Ok);
+    }
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.clone(),
+                r.name.clone(),
+                r.format.clone(),
+                r.preview.clone(),
+                output::effective_status(r, ctx.now).to_string(),
+                r.scopes.join(" "),
+                r.expires_at.as_ref().map_or("never".into(), output::ts),
+            ]
+        })
+        .collect();
+    output::out(&output::table(&["ID", "NAME", "FORMAT", "PREVIEW", "STATUS", "SCOPES", "EXPIRES"], &rows));
+    Ok(Exit::Ok)
+}
+
+/// `keyproof show`.
+pub fn show(ctx: &Ctx, id: &str) -> CliResult {
+    keyproof::ids::validate_id(id)?;
+    let store = ctx.open_store()?;
+    let record = store.get(id)?;
+    if ctx.json {
+        output::json(&output::record_json(&record, ctx.now));
+    } else {
+        output::out(&output::record_fields(&record, ctx.now));
+    }
+    Ok(Exit::Ok)
+}

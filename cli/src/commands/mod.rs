@@ -1,0 +1,6 @@
+//! One module per command group.
+
+pub mod inspect;
+pub mod keys;
+pub mod lifecycle;
+pub mod scan;
