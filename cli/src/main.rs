@@ -77,6 +77,10 @@ enum Command {
     Redact(RedactArgs),
     /// List the built-in key formats (and any from --formats).
     Formats,
+    /// Decide one HTTP request with a policy: exit 0 when allowed, 1 when denied.
+    Verify(VerifyArgs),
+    /// Build a Matchii-like demo (store, policy, keys) and show decisions for sample requests.
+    Demo(DemoArgs),
 }
 
 /// How new record ids look.
@@ -185,6 +189,37 @@ pub struct RedactArgs {
     pub in_place: bool,
 }
 
+/// `verify` options.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Policy file: an engine config (`formats`, `hashing`, `policy`) or a bare policy.
+    #[arg(long, env = "KEYPROOF_POLICY", value_name = "FILE.json")]
+    pub policy: PathBuf,
+    /// Request header, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Read more headers, one per line, from a file or `-` (keeps keys out of argv).
+    #[arg(long, value_name = "FILE")]
+    pub headers_from: Option<String>,
+    /// HTTP method.
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// Request path.
+    #[arg(long)]
+    pub path: String,
+    /// Client IP address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub ip: Option<String>,
+}
+
+/// `demo` options.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Directory for the demo store and policy (default: a new temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 fn run(cli: Cli) -> CliResult {
     let now = match &cli.now {
         Some(t) => context::parse_time(t)?,
@@ -203,6 +238,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Scan(args) => commands::scan::scan(&ctx, &args),
         Command::Redact(args) => commands::scan::redact(&ctx, &args),
         Command::Formats => commands::inspect::formats(&ctx),
+        Command::Verify(args) => commands::verify::verify(&ctx, &args),
+        Command::Demo(args) => commands::demo::demo(&ctx, &args),
     }
 }
 

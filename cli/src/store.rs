@@ -154,9 +154,14 @@ impl Store {
         json.map_or_else(|| Err(CliError::unknown_id(id)), |j| parse_record(id, &j))
     }
 
+    /// The connection, for reads outside a transaction.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// The record stored under the first of `hashes` that exists.
-    pub fn find_by_hashes(&self, hashes: &[String]) -> CliResult<Option<KeyRecord>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, record FROM keys WHERE hash = ?1")?;
+    pub fn find_by_hashes(conn: &Connection, hashes: &[String]) -> CliResult<Option<KeyRecord>> {
+        let mut stmt = conn.prepare_cached("SELECT id, record FROM keys WHERE hash = ?1")?;
         for hash in hashes {
             let row: Option<(String, String)> = stmt.query_row([hash], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
             if let Some((id, json)) = row {
@@ -202,12 +207,12 @@ impl Store {
     }
 
     /// A value from the key-value table (rate-limit state and the like).
-    pub fn kv_get(tx: &Transaction<'_>, key: &str) -> CliResult<Option<String>> {
+    pub fn kv_get(tx: &Connection, key: &str) -> CliResult<Option<String>> {
         Ok(tx.query_row("SELECT value FROM kv WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     /// Sets a value in the key-value table.
-    pub fn kv_set(tx: &Transaction<'_>, key: &str, value: &str) -> CliResult<()> {
+    pub fn kv_set(tx: &Connection, key: &str, value: &str) -> CliResult<()> {
         tx.execute(
             "INSERT INTO kv (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             params![key, value],

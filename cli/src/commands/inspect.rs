@@ -38,7 +38,7 @@ pub fn inspect(ctx: &Ctx, key: &str) -> CliResult {
     let set = ctx.format_set(&stored_formats)?;
     let (parsed, format) = parse(&set, key)?;
     let record = match &store {
-        Some(s) => s.find_by_hashes(&ctx.hasher()?.lookup_hashes(&format, &parsed))?,
+        Some(s) => Store::find_by_hashes(s.conn(), &ctx.hasher()?.lookup_hashes(&format, &parsed))?,
         None => None,
     };
     let checksum = if parsed.has_checksum { "valid" } else { "none" };

@@ -1,6 +1,8 @@
 //! One module per command group.
 
+pub mod demo;
 pub mod inspect;
 pub mod keys;
 pub mod lifecycle;
 pub mod scan;
+pub mod verify;

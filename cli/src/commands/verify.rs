@@ -1,0 +1,134 @@
+//! `verify`: judge one HTTP request with the core engine against the store,
+//! keeping rate-limit state in the store between runs.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitState};
+use serde_json::Value;
+
+use crate::context::{read_file, read_input, Ctx, PEPPER_ENV};
+use crate::exit::{CliError, CliResult, Exit};
+use crate::output;
+use crate::store::Store;
+use crate::VerifyArgs;
+
+const RATE_PREFIX: &str = "ratelimit:";
+
+/// Builds the engine from a policy file: either a full engine config
+/// (`{"formats": …, "hashing": …, "policy": …}`) or a bare policy, which then
+/// accepts every known format (presets, --formats, formats saved in the store).
+pub fn engine(ctx: &Ctx, store: &Store, path: &Path) -> CliResult<Engine> {
+    let text = read_file(path)?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::new(Exit::Usage, "invalid_policy", format!("{} is not valid JSON: {e}", path.display()))
+    })?;
+    let pepper = std::env::var_os(PEPPER_ENV).filter(|p| !p.is_empty()).map(|p| p.into_encoded_bytes());
+    if value.get("formats").is_some() {
+        let config = EngineConfig::from_json(&text)?;
+        return Ok(Engine::from_config(config, pepper.as_deref())?);
+    }
+    let policy = Policy::from_json(&text)?;
+    Ok(Engine::new(ctx.format_set(&store.formats()?)?, ctx.hasher()?, policy)?)
+}
+
+/// Prepares, looks up, decides and stores rate-limit state in one write transaction.
+pub fn evaluate(
+    engine: &Engine,
+    store: &mut Store,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> CliResult<(Decision, Option<KeyRecord>)> {
+    let prepared = engine.prepare(method, path, headers, ip);
+    let tx = store.write()?;
+    let record =
+        if prepared.lookup_hashes().is_empty() { None } else { Store::find_by_hashes(&tx, prepared.lookup_hashes())? };
+    let bucket = record.as_ref().and_then(|r| engine.rate_limit_key(&prepared, r));
+    let state = match &bucket {
+        Some(b) => Store::kv_get(&tx, &format!("{RATE_PREFIX}{b}"))?
+            .map(|json| RateLimitState::from_json(&json))
+            .transpose()
+            .map_err(|e| CliError::store(format!("corrupt rate-limit state for {b}: {}", e.message())))?,
+        None => None,
+    };
+    let decision = engine.decide(&prepared, record.as_ref(), now, state);
+    if let Some(rl) = &decision.rate_limit {
+        Store::kv_set(&tx, &format!("{RATE_PREFIX}{}", rl.key), &rl.outcome.state.to_json())?;
+    }
+    tx.commit()?;
+    Ok((decision, record))
+}
+
+/// Parses `Name: value`.
+fn parse_header(text: &str) -> CliResult<(String, String)> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| CliError::usage("headers look like 'Name: value' (missing ':')".to_string()))?;
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)) {
+        return Err(CliError::usage("a header name is empty or not an HTTP token"));
+    }
+    Ok((name.to_string(), value.trim_start_matches([' ', '\t']).to_string()))
+}
+
+/// The decision as JSON (the core's decision shape; the body parsed when possible).
+pub fn decision_json(decision: &Decision) -> Value {
+    let mut value: Value = serde_json::from_str(&decision.to_json()).unwrap_or(Value::Null);
+    if let (Some(obj), Some(body)) = (value.as_object_mut(), decision.body.as_deref()) {
+        if let Ok(parsed) = serde_json::from_str::<Value>(body) {
+            obj.insert("body".into(), parsed);
+        }
+    }
+    value
+}
+
+/// `keyproof verify`.
+pub fn verify(ctx: &Ctx, args: &VerifyArgs) -> CliResult {
+    if !ctx.store_path.exists() {
+        return Err(CliError::store(format!(
+            "no store at {} (mint a key first, or pass --store)",
+            ctx.store_path.display()
+        )));
+    }
+    let mut headers = args.headers.iter().map(|h| parse_header(h)).collect::<CliResult<Vec<_>>>()?;
+    if let Some(source) = &args.headers_from {
+        for line in read_input(source)?.lines().filter(|l| !l.trim().is_empty()) {
+            headers.push(parse_header(line)?);
+        }
+    }
+    let mut store = ctx.open_store()?;
+    let engine = engine(ctx, &store, &args.policy)?;
+    let (decision, record) =
+        evaluate(&engine, &mut store, &args.method, &args.path, &headers, args.ip.as_deref(), ctx.now)?;
+    if ctx.json {
+        output::json(&decision_json(&decision));
+    } else {
+        let verdict = if decision.allowed { "ALLOWED" } else { "DENIED" };
+        let code = if decision.code == decision.public_code {
+            decision.code.to_string()
+        } else {
+            format!("{} ({})", decision.public_code, decision.code)
+        };
+        let mut text = format!("{verdict} {} {code}\n", decision.status);
+        let key = record.as_ref().map(|r| format!("{} ({}, {})", r.id, r.name, r.preview)).unwrap_or_default();
+        let warnings: Vec<String> = decision
+            .warnings
+            .iter()
+            .filter_map(|w| serde_json::to_value(w).ok())
+            .filter_map(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
+            .collect();
+        let detail = if decision.allowed { String::new() } else { decision.detail.clone() };
+        text.push_str(&output::fields(&[("key", key), ("detail", detail), ("warnings", warnings.join(" "))]));
+        for (name, value) in &decision.headers {
+            text.push_str(&format!("{name}: {value}\n"));
+        }
+        if let Some(body) = &decision.body {
+            text.push_str(&format!("\n{body}\n"));
+        }
+        output::out(&text);
+    }
+    Ok(if decision.allowed { Exit::Ok } else { Exit::Found })
+}
