@@ -1,0 +1,76 @@
+"""keyproof: API-key verification with a Rust core.
+
+Every rule lives in the core; this package converts types and errors. Time and
+randomness are injectable (``now=``, ``random_bytes=``) and default to the current
+UTC time and ``os.urandom(32)``.
+"""
+
+from __future__ import annotations
+
+from keyproof._keyproof import (
+    EXPIRY_PRESETS,
+    AuthenticationError,
+    AuthorizationError,
+    ConfigError,
+    Credential,
+    CredentialError,
+    ExtractionConfig,
+    Finding,
+    Format,
+    FormatSet,
+    HashCheck,
+    Hasher,
+    KeyFormatError,
+    KeyproofError,
+    KeyRecord,
+    MintedKey,
+    Owner,
+    ParsedKey,
+    RandomnessError,
+    RateLimitError,
+    Rotation,
+    __version__,
+    all_codes,
+    expiry_from_preset,
+    extract,
+    fingerprint,
+    mint,
+    parse_key,
+    presets,
+    redact,
+    scan,
+)
+
+__all__ = [
+    "EXPIRY_PRESETS",
+    "AuthenticationError",
+    "AuthorizationError",
+    "ConfigError",
+    "Credential",
+    "CredentialError",
+    "ExtractionConfig",
+    "Finding",
+    "Format",
+    "FormatSet",
+    "HashCheck",
+    "Hasher",
+    "KeyFormatError",
+    "KeyRecord",
+    "KeyproofError",
+    "MintedKey",
+    "Owner",
+    "ParsedKey",
+    "RandomnessError",
+    "RateLimitError",
+    "Rotation",
+    "__version__",
+    "all_codes",
+    "expiry_from_preset",
+    "extract",
+    "fingerprint",
+    "mint",
+    "parse_key",
+    "presets",
+    "redact",
+    "scan",
+]
