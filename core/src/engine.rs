@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::credential::{extract, Credential};
+use crate::error::serde_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{FormatSet, KeyFormat};
 use crate::hash::{HashAlgorithm, Hasher};
@@ -13,7 +14,7 @@ use crate::ip::parse_client_ip;
 use crate::parse::{parse_key, ParsedKey};
 use crate::policy::{CompiledPolicy, Policy, RouteRule};
 use crate::presets;
-use crate::record::{serde_error, KeyRecord};
+use crate::record::KeyRecord;
 use crate::routes::{normalize_method, normalize_path};
 
 /// A format given by preset id or in full.

@@ -238,6 +238,21 @@ impl From<ErrorKind> for Error {
     }
 }
 
+/// Maps a serde error to a keyproof error: custom deserializers prefix their
+/// message with a code (`invalid_timestamp: …`), everything else is `fallback`.
+pub(crate) fn serde_error(fallback: ErrorKind, e: &serde_json::Error) -> Error {
+    let text = e.to_string();
+    if e.is_syntax() || e.is_eof() {
+        return Error::new(ErrorKind::InvalidJson, text);
+    }
+    let kind = text.split_once(':').and_then(|(code, _)| ErrorKind::from_code(code)).unwrap_or(fallback);
+    let message = match kind {
+        k if k == fallback => text,
+        _ => text.split_once(": ").map_or(text.clone(), |(_, rest)| rest.to_string()),
+    };
+    Error::new(kind, message)
+}
+
 /// Result alias used throughout keyproof.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

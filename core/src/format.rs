@@ -97,8 +97,8 @@ fn is_plain(layout: &Layout) -> bool {
 impl KeyFormat {
     /// Loads one format from JSON and validates it.
     pub fn from_json(json: &str) -> Result<Self> {
-        let format: KeyFormat = serde_json::from_str(json)
-            .map_err(|e| Error::new(ErrorKind::InvalidFormat, format!("invalid format JSON: {e}")))?;
+        let format: KeyFormat =
+            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidFormat, &e))?;
         format.validate()?;
         Ok(format)
     }
@@ -206,8 +206,8 @@ impl FormatSet {
 
     /// Loads a JSON array of formats.
     pub fn from_json(json: &str) -> Result<Self> {
-        let formats: Vec<KeyFormat> = serde_json::from_str(json)
-            .map_err(|e| Error::new(ErrorKind::InvalidFormat, format!("invalid formats JSON: {e}")))?;
+        let formats: Vec<KeyFormat> =
+            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidFormat, &e))?;
         Self::new(formats)
     }
 

@@ -60,7 +60,7 @@ impl MintOptions {
 
     /// Loads options from JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| crate::record::serde_error(ErrorKind::InvalidRecord, &e))
+        serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidRecord, &e))
     }
 }
 

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::credential::ExtractionConfig;
+use crate::error::serde_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::ratelimit::Quota;
-use crate::record::serde_error;
 use crate::routes::{MethodSpec, RouteTable};
 use crate::scope::validate_scope;
 

@@ -135,7 +135,8 @@ pub fn validate_name(name: &str) -> Result<()> {
 impl KeyRecord {
     /// Loads and validates a record from JSON. Unknown fields are rejected.
     pub fn from_json(json: &str) -> Result<Self> {
-        let record: KeyRecord = serde_json::from_str(json).map_err(|e| serde_error(ErrorKind::InvalidRecord, &e))?;
+        let record: KeyRecord =
+            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidRecord, &e))?;
         record.validate()?;
         Ok(record)
     }
@@ -193,18 +194,6 @@ impl KeyRecord {
             Some(Rotation { replaced_by: Some(new_id.to_string()), rotated_at: Some(now), grace_until: now + grace });
         self.updated_at = now;
     }
-}
-
-/// Maps a serde error to a keyproof error: custom deserializers prefix their
-/// message with a code (`invalid_timestamp: …`), everything else is `fallback`.
-pub(crate) fn serde_error(fallback: ErrorKind, e: &serde_json::Error) -> Error {
-    let text = e.to_string();
-    let kind = text.split_once(':').and_then(|(code, _)| ErrorKind::from_code(code)).unwrap_or(fallback);
-    let message = match kind {
-        k if k == fallback => text,
-        _ => text.split_once(": ").map_or(text.clone(), |(_, rest)| rest.to_string()),
-    };
-    Error::new(kind, message)
 }
 
 mod cidr_list {

@@ -1,0 +1,162 @@
+//! Golden-vector generator: fixed seeds, fixed clock, hand-stated expectations.
+//! Every case names the code it must produce; the generator refuses to write a
+//! vector whose decision disagrees, then records the full decision as the contract.
+
+pub mod generic;
+pub mod seeds;
+pub mod seeds_more;
+
+use chrono::{DateTime, Duration, Utc};
+use keyproof::{Engine, EngineConfig, KeyRecord, MintOptions, RateLimitState, Request};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The fixed clock of every vector: 2026-03-18T10:30:00Z (seed 000's example date).
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-03-18T10:30:00Z").unwrap().with_timezone(&Utc)
+}
+
+/// Deterministic "random" bytes for a label.
+pub fn seeded(label: &str) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(b"keyproof/golden-vectors/v1\0");
+    h.update(label.as_bytes());
+    h.finalize().to_vec()
+}
+
+/// One vector file.
+pub struct VectorFile {
+    pub name: String,
+    pub json: Value,
+    pub count: usize,
+}
+
+/// A decision suite: one config, one record store, many requests.
+pub struct Suite {
+    name: String,
+    description: String,
+    config: Value,
+    pub engine: Engine,
+    pub records: Vec<KeyRecord>,
+    vectors: Vec<Value>,
+}
+
+pub fn bearer(key: &str) -> Vec<(String, String)> {
+    vec![("Authorization".into(), format!("Bearer {key}"))]
+}
+
+pub fn req(method: &str, path: &str, headers: Vec<(String, String)>) -> Request {
+    Request { method: method.into(), path: path.into(), headers, client_ip: None }
+}
+
+pub fn req_ip(method: &str, path: &str, headers: Vec<(String, String)>, ip: &str) -> Request {
+    Request { client_ip: Some(ip.into()), ..req(method, path, headers) }
+}
+
+impl Suite {
+    pub fn new(name: &str, description: &str, config: Value) -> Self {
+        let parsed = EngineConfig::from_json(&config.to_string()).unwrap();
+        let engine = Engine::from_config(parsed, None).unwrap();
+        Self {
+            name: name.into(),
+            description: description.into(),
+            config,
+            engine,
+            records: Vec::new(),
+            vectors: Vec::new(),
+        }
+    }
+
+    /// Mints a key of `format` with `options` (JSON), minted 30 days before t0; returns the plaintext.
+    pub fn mint(&mut self, label: &str, format: &str, options: Value) -> String {
+        self.mint_with(label, format, options, |_| {})
+    }
+
+    /// Mints, then lets `edit` change the stored record (revoke, rotate, …).
+    pub fn mint_with(
+        &mut self,
+        label: &str,
+        format: &str,
+        options: Value,
+        edit: impl FnOnce(&mut KeyRecord),
+    ) -> String {
+        let options = MintOptions::from_json(&options.to_string()).unwrap();
+        let format = self.engine.formats().get(format).unwrap().clone();
+        let minted = keyproof::mint(
+            &format,
+            self.engine.hasher(),
+            &options,
+            &seeded(&format!("{}/{label}", self.name)),
+            t0() - Duration::days(30),
+        )
+        .unwrap();
+        let mut record = minted.record;
+        edit(&mut record);
+        record.validate().unwrap();
+        self.records.push(record);
+        minted.key.expose().to_string()
+    }
+
+    /// Adds a case that must end with `expect` (a code, or `ok`); returns the decision's rate-limit state.
+    pub fn case(&mut self, name: &str, expect: &str, request: Request) -> Option<RateLimitState> {
+        self.case_full(name, expect, request, t0(), None, None)
+    }
+
+    /// Adds a case at `now` with a stored rate-limit state and, optionally, a
+    /// record the host supplies by id instead of by hash lookup.
+    pub fn case_full(
+        &mut self,
+        name: &str,
+        expect: &str,
+        request: Request,
+        now: DateTime<Utc>,
+        state: Option<RateLimitState>,
+        record_id: Option<&str>,
+    ) -> Option<RateLimitState> {
+        let prepared = self.engine.prepare_request(&request);
+        let record = match record_id {
+            Some(id) => self.records.iter().find(|r| r.id == id),
+            None => self.records.iter().find(|r| prepared.lookup_hashes().contains(&r.hash)),
+        };
+        let decision = self.engine.decide(&prepared, record, now, state);
+        assert_eq!(decision.code, expect, "{}: {name}: {}", self.name, decision.detail);
+        assert!(self.vectors.iter().all(|v| v["name"] != name), "duplicate vector name {name}");
+        let mut vector = json!({
+            "name": name,
+            "request": request,
+            "now": keyproof::timestamp::format_timestamp(&now),
+            "rate_limit_state": state,
+            "expected": serde_json::from_str::<Value>(&decision.to_json()).unwrap(),
+        });
+        if let Some(id) = record_id {
+            vector["record_id"] = json!(id);
+        }
+        self.vectors.push(vector);
+        decision.rate_limit.map(|r| r.outcome.state)
+    }
+
+    pub fn finish(self) -> VectorFile {
+        let records: Vec<Value> = self.records.iter().map(|r| serde_json::from_str(&r.to_json()).unwrap()).collect();
+        let count = self.vectors.len();
+        VectorFile {
+            name: self.name.clone(),
+            json: json!({
+                "kind": "decisions",
+                "description": self.description,
+                "config": self.config,
+                "records": records,
+                "vectors": self.vectors,
+            }),
+            count,
+        }
+    }
+}
+
+/// Every vector file, generated from scratch.
+pub fn generate_all() -> Vec<VectorFile> {
+    let mut files = Vec::new();
+    files.extend(seeds::all());
+    files.extend(seeds_more::all());
+    files.extend(generic::all());
+    files
+}

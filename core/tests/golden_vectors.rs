@@ -1,0 +1,109 @@
+//! Golden vectors: regenerates `tests/vectors/*.json` and fails on any difference
+//! (`KEYPROOF_BLESS=1 cargo test -p keyproof --test golden_vectors` rewrites them),
+//! then runs every file in place through the public API, as each binding does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+
+mod golden;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use keyproof::{Engine, EngineConfig, ErrorKind, KeyRecord, RateLimitState, Request};
+use serde_json::Value;
+
+fn vector_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+fn render(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap() + "\n"
+}
+
+#[test]
+fn vectors_are_up_to_date() {
+    let files = golden::generate_all();
+    let bless = std::env::var("KEYPROOF_BLESS").is_ok_and(|v| v == "1");
+    let total: usize = files.iter().map(|f| f.count).sum();
+    assert!(total >= 300, "only {total} vectors");
+    let mut stale = Vec::new();
+    let mut expected_names = BTreeSet::new();
+    for f in &files {
+        let path = vector_dir().join(format!("{}.json", f.name));
+        expected_names.insert(format!("{}.json", f.name));
+        let text = render(&f.json);
+        if bless {
+            std::fs::write(&path, &text).unwrap();
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(f.name.clone());
+        }
+    }
+    let on_disk: BTreeSet<String> = std::fs::read_dir(vector_dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    assert!(bless || stale.is_empty(), "stale vector files (run with KEYPROOF_BLESS=1 and review the diff): {stale:?}");
+    assert_eq!(on_disk, expected_names, "vector files on disk differ from the generated set");
+}
+
+fn load_all() -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(vector_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .map(|e| {
+            (
+                e.file_name().into_string().unwrap(),
+                serde_json::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn run_decisions(file: &Value) -> Vec<String> {
+    let config: EngineConfig = serde_json::from_value(file["config"].clone()).unwrap();
+    let engine = Engine::from_config(config, None).unwrap();
+    let records: Vec<KeyRecord> =
+        file["records"].as_array().unwrap().iter().map(|r| KeyRecord::from_json(&r.to_string()).unwrap()).collect();
+    let mut codes = Vec::new();
+    for v in file["vectors"].as_array().unwrap() {
+        let request: Request = serde_json::from_value(v["request"].clone()).unwrap();
+        let prepared = engine.prepare_request(&request);
+        let record = match v["record_id"].as_str() {
+            Some(id) => records.iter().find(|r| r.id == id),
+            None => records.iter().find(|r| prepared.lookup_hashes().contains(&r.hash)),
+        };
+        let state: Option<RateLimitState> = serde_json::from_value(v["rate_limit_state"].clone()).unwrap();
+        let now = keyproof::timestamp::parse_timestamp(v["now"].as_str().unwrap()).unwrap();
+        let decision = engine.decide(&prepared, record, now, state);
+        let got: Value = serde_json::from_str(&decision.to_json()).unwrap();
+        assert_eq!(got, v["expected"], "{}", v["name"]);
+        codes.push(decision.code.to_string());
+    }
+    codes
+}
+
+#[test]
+fn every_vector_file_runs_in_place() {
+    let mut codes = BTreeSet::new();
+    let mut count = 0;
+    for (name, file) in load_all() {
+        count += file["vectors"].as_array().unwrap().len();
+        match file["kind"].as_str().unwrap() {
+            "decisions" => codes.extend(run_decisions(&file)),
+            "config" | "parse" | "mint" | "rate_limit" | "scan" => {
+                for v in file["vectors"].as_array().unwrap() {
+                    if let Some(code) = v["expected"]["code"].as_str() {
+                        codes.insert(code.to_string());
+                    }
+                }
+            }
+            other => panic!("{name}: unknown kind {other}"),
+        }
+    }
+    assert!(count >= 300);
+    let missing: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.code()).filter(|c| !codes.contains(*c)).collect();
+    assert!(missing.is_empty(), "codes no vector covers: {missing:?}");
+}
