@@ -11,15 +11,17 @@ use crate::store::Store;
 /// Parses with prefixed formats first; unprefixed formats (legacy secrets) only
 /// when no prefix matches, so garbage reports `unknown_prefix`, not a length error.
 fn parse(set: &FormatSet, key: &str) -> keyproof::Result<(ParsedKey, KeyFormat)> {
+    if key.is_empty() || key.len() > keyproof::format::MAX_KEY_LENGTH {
+        // The core's own length errors ("the key is empty", "at most 512 characters").
+        keyproof::parse_key(set, key)?;
+    }
     let prefixed = set.formats().iter().find(|f| !f.prefix.is_empty() && key.starts_with(f.prefix.as_str()));
     if let Some(format) = prefixed {
         return keyproof::parse::parse_with(format, key).map(|p| (p, format.clone()));
     }
-    if key.len() <= keyproof::format::MAX_KEY_LENGTH {
-        for format in set.formats().iter().filter(|f| f.prefix.is_empty()) {
-            if let Ok(parsed) = keyproof::parse::parse_with(format, key) {
-                return Ok((parsed, format.clone()));
-            }
+    for format in set.formats().iter().filter(|f| f.prefix.is_empty()) {
+        if let Ok(parsed) = keyproof::parse::parse_with(format, key) {
+            return Ok((parsed, format.clone()));
         }
     }
     Err(keyproof::Error::new(ErrorKind::UnknownPrefix, "the key does not start with a known prefix"))

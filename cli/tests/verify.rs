@@ -1,0 +1,171 @@
+//! verify and demo.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use common::{stdout_of, Env};
+use predicates::prelude::*;
+
+const CONFIG: &str = r#"{
+  "formats": ["keyproof_live", "keyproof_test"],
+  "policy": {
+    "environments": ["live"],
+    "routes": [
+      { "method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"] },
+      { "method": "POST", "path": "/v1/briefs", "all_of": ["briefs:write"] }
+    ],
+    "plans": { "tiny": { "limit": 1, "period_seconds": 3600, "burst": 2 } },
+    "default_plan": "tiny"
+  }
+}"#;
+
+fn setup() -> (Env, String, String) {
+    let env = Env::new();
+    env.write("policy.json", CONFIG);
+    let (key, record) = env.mint(&["--format", "keyproof_live", "--name", "reader", "--scope", "briefs:read"]);
+    (env, key, record["id"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn allowed_denied_and_rate_limited() {
+    let (env, key, id) = setup();
+    let auth = format!("Authorization: Bearer {key}");
+    let out = env
+        .cmd()
+        .args(["verify", "--policy", "policy.json", "-H", &auth, "--method", "GET", "--path", "/v1/briefs"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("ALLOWED 200 ok"))
+        .stdout(predicate::str::contains("RateLimit-Remaining: 1"))
+        .get_output()
+        .stdout
+        .clone();
+    assert!(!String::from_utf8(out).unwrap().contains(&key));
+
+    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "-X", "POST", "--path", "/v1/briefs"]);
+    assert_eq!(code, 1);
+    assert_eq!((v["status"].as_u64(), v["code"].as_str()), (Some(403), Some("insufficient_scope")));
+    assert_eq!(v["body"]["missing_scope"], "briefs:write");
+
+    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
+    assert_eq!((code, v["status"].as_u64()), (0, Some(200)));
+    assert_eq!(v["principal"]["key_id"], id.as_str());
+    // Burst of 2 spent: rate-limit state persisted across runs.
+    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
+    assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(429), Some("rate_limited")));
+    assert!(!v.to_string().contains(&key));
+}
+
+#[test]
+fn authentication_failures_are_401() {
+    let (env, key, id) = setup();
+    let auth = format!("Authorization: Bearer {key}");
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify", "--policy", "policy.json", "--path", "/v1/briefs"];
+        args.extend_from_slice(extra);
+        env.json(&args)
+    };
+    let (code, v) = verify(&[]);
+    assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(401), Some("missing_credentials")));
+    let (_, v) = verify(&["-H", "Authorization: Bearer kp_live_nope"]);
+    assert_eq!(
+        (v["status"].as_u64(), v["code"].as_str(), v["public_code"].as_str()),
+        (Some(401), Some("wrong_length"), Some("invalid_key"))
+    );
+    let (test_key, _) = env.mint(&["--format", "keyproof_test", "--name", "test env", "--scope", "briefs:read"]);
+    let (_, v) = verify(&["-H", &format!("Authorization: Bearer {test_key}")]);
+    assert_eq!(v["code"], "wrong_environment");
+    env.cmd().args(["revoke", &id]).assert().success();
+    let (code, v) = verify(&["-H", &auth]);
+    assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(401), Some("key_revoked")));
+    let (_, v) = verify(&["-H", "Authorization: Bearer a b"]);
+    assert_eq!(v["status"], 400);
+    let (_, v) = env.json(&["verify", "--policy", "policy.json", "--path", "/v1/../x", "-H", &auth]);
+    assert_eq!((v["status"].as_u64(), v["code"].as_str()), (Some(400), Some("invalid_path")));
+}
+
+#[test]
+fn ip_allowlist_and_rotation_headers() {
+    let (env, _, _) = setup();
+    let (key, rec) = env.mint(&[
+        "--format",
+        "keyproof_live",
+        "--name",
+        "office",
+        "--scope",
+        "briefs:read",
+        "--allow-ip",
+        "203.0.113.0/24",
+    ]);
+    let auth = format!("Authorization: Bearer {key}");
+    let base = ["verify", "--policy", "policy.json", "--path", "/v1/briefs", "-H"];
+    let (code, _) = env.json(&[&base[..], &[auth.as_str(), "--ip", "203.0.113.9"]].concat());
+    assert_eq!(code, 0);
+    let (code, v) = env.json(&[&base[..], &[auth.as_str(), "--ip", "198.51.100.1"]].concat());
+    assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(403), Some("ip_not_allowed")));
+    env.cmd().args(["rotate", rec["id"].as_str().unwrap()]).assert().success();
+    let out = stdout_of(env.cmd().args([&base[..], &[auth.as_str(), "--ip", "203.0.113.9"]].concat()));
+    assert!(out.starts_with("ALLOWED 200"), "{out}");
+    assert!(out.contains("rotation_grace") && out.contains("Sunset:") && out.contains("Deprecation:"), "{out}");
+}
+
+#[test]
+fn headers_from_stdin_and_bare_policy() {
+    let (env, key, _) = setup();
+    env.write("bare.json", r#"{"routes": [{"method": "GET", "path": "/v1/briefs"}]}"#);
+    env.cmd()
+        .args(["verify", "--policy", "bare.json", "--headers-from", "-", "--path", "/v1/briefs"])
+        .write_stdin(format!("Authorization: Bearer {key}\n"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("ALLOWED 200"));
+}
+
+#[test]
+fn verify_bad_input() {
+    let (env, key, _) = setup();
+    env.write("broken.json", "{");
+    env.write("invalid.json", r#"{"policy": {}, "formats": ["no_such_preset"]}"#);
+    let auth = format!("Authorization: Bearer {key}");
+    env.cmd()
+        .args(["verify", "--policy", "broken.json", "--path", "/x", "-H", &auth])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: invalid_policy:"));
+    env.cmd()
+        .args(["verify", "--policy", "invalid.json", "--path", "/x", "-H", &auth])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error: unknown_format:"));
+    env.cmd().args(["verify", "--policy", "policy.json", "--path", "/x", "-H", "no colon"]).assert().code(2);
+    env.cmd().args(["verify", "--policy", "missing.json", "--path", "/x"]).assert().code(5);
+    env.cmd()
+        .args(["--store", "nostore.db", "verify", "--policy", "policy.json", "--path", "/x"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::starts_with("error: store_error:"));
+}
+
+#[test]
+fn demo_covers_every_status() {
+    let env = Env::new();
+    let dir = env.path("demo");
+    let (code, v) = env.json(&["demo", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{v}");
+    assert!(dir.join("keyproof.db").exists() && dir.join("policy.json").exists());
+    let statuses: std::collections::BTreeSet<u64> =
+        v["requests"].as_array().unwrap().iter().map(|r| r["status"].as_u64().unwrap()).collect();
+    for s in [200, 400, 401, 403, 429] {
+        assert!(statuses.contains(&s), "status {s} missing: {statuses:?}");
+    }
+    // The demo store is usable afterwards, and holds no plaintext key.
+    let (code, list) = env.json(&["--store", dir.join("keyproof.db").to_str().unwrap(), "list"]);
+    assert_eq!(code, 0);
+    assert!(list["keys"].as_array().unwrap().len() >= 5);
+    // Running it again in the same directory is refused.
+    env.cmd().args(["demo", "--dir", dir.to_str().unwrap()]).assert().code(2);
+    // Human output: a table.
+    let human = env.path("demo2");
+    let out = stdout_of(env.cmd().args(["demo", "--dir", human.to_str().unwrap()]));
+    assert!(out.contains("SAMPLE") && out.contains("429") && out.contains("rate_limited"), "{out}");
+}
