@@ -253,7 +253,7 @@ fn report(e: &CliError, json: bool) {
 }
 
 fn main() -> ExitCode {
-    let json_requested = std::env::args().any(|a| a == "--json");
+    let json_requested = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
