@@ -266,9 +266,16 @@ fn main() -> ExitCode {
                     Exit::Ok.code()
                 };
             }
+            // clap's message up to its usage block, on one line.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let message = first.strip_prefix("error: ").unwrap_or(first);
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("tip:"))
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
             report(&CliError::usage(format!("{message} (see keyproof --help)")), json_requested);
             return Exit::Usage.code();
         }
