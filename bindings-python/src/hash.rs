@@ -25,6 +25,12 @@ pub struct Hasher {
     has_pepper: bool,
 }
 
+impl Hasher {
+    pub(crate) fn from_core(inner: keyproof::Hasher, has_pepper: bool) -> Self {
+        Self { inner, has_pepper }
+    }
+}
+
 #[pymethods]
 impl Hasher {
     /// `algorithm` is the default for new records; `pepper` (≥ 16 bytes) enables HMAC.

@@ -6,12 +6,16 @@ use pyo3::prelude::*;
 
 mod convert;
 mod credential;
+mod decision;
+mod engine;
 mod errors;
 mod expiry;
 mod format;
 mod hash;
 mod mint;
 mod parse;
+mod policy;
+mod ratelimit;
 mod record;
 mod scan;
 
@@ -28,5 +32,9 @@ fn _keyproof(m: &Bound<'_, PyModule>) -> PyResult<()> {
     expiry::register(m)?;
     scan::register(m)?;
     credential::register(m)?;
+    policy::register(m)?;
+    ratelimit::register(m)?;
+    decision::register(m)?;
+    engine::register(m)?;
     Ok(())
 }

@@ -97,7 +97,6 @@ impl KeyRecord {
 }
 
 /// Extracts a record given as a `KeyRecord`, a dict, or JSON text.
-#[allow(dead_code)] // used by the engine wrapper (pending)
 pub(crate) fn record_from_py(obj: &Bound<'_, PyAny>) -> PyResult<CoreRecord> {
     if let Ok(r) = obj.cast::<KeyRecord>() {
         return Ok(r.get().inner.clone());
