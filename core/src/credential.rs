@@ -157,7 +157,8 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
     let mut seen = Seen::default();
     for (name, value) in headers {
         let name = name.as_ref();
-        let slot = if name.eq_ignore_ascii_case("authorization") {
+        let uses_authorization = accepts(CredentialMethod::Bearer) || accepts(CredentialMethod::Basic);
+        let slot = if uses_authorization && name.eq_ignore_ascii_case("authorization") {
             &mut seen.authorization
         } else if accepts(CredentialMethod::ApiKeyHeader) && name.eq_ignore_ascii_case(&config.api_key_header) {
             &mut seen.api_key

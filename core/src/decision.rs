@@ -63,6 +63,17 @@ pub enum Warning {
     ShouldRehash,
 }
 
+impl Warning {
+    /// Stable snake_case code of the warning.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::RotationGrace { .. } => "rotation_grace",
+            Self::ExpiresSoon { .. } => "expires_soon",
+            Self::ShouldRehash => "should_rehash",
+        }
+    }
+}
+
 /// Rate-limit result of a decision: what to store under `key`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RateLimitDecision {

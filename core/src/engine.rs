@@ -227,6 +227,24 @@ impl Engine {
         self.prepare(&request.method, &request.path, &request.headers, request.client_ip.as_deref())
     }
 
+    /// The record with its hash upgraded to the preferred algorithm, when the
+    /// presented key matches `record` and the record uses an older algorithm.
+    /// Store it to finish a migration (e.g. sha256 → hmac-sha256).
+    pub fn rehashed(&self, prepared: &Prepared, record: &KeyRecord) -> Option<KeyRecord> {
+        let presented = prepared.outcome.as_ref().ok()?;
+        let format = self.format_of(&presented.parsed).ok()?;
+        let check =
+            self.hasher.verify_precomputed(format, &presented.parsed, &presented.lookup_hashes, &record.hash).ok()?;
+        if !check.matched || !check.should_rehash {
+            return None;
+        }
+        let hash = presented.lookup_hashes.first()?.clone();
+        let mut upgraded = record.clone();
+        upgraded.fingerprint = crate::hash::fingerprint(&hash);
+        upgraded.hash = hash;
+        Some(upgraded)
+    }
+
     /// The bucket key under which the host keeps rate-limit state for this
     /// request and record, or `None` when no quota applies.
     pub fn rate_limit_key(&self, prepared: &Prepared, record: &KeyRecord) -> Option<String> {

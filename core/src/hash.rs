@@ -220,6 +220,29 @@ impl Hasher {
     }
 }
 
+impl Hasher {
+    /// Like [`Hasher::verify`], but reuses hashes already computed for lookup
+    /// (see [`Hasher::lookup_hashes`]) so a request is hashed once, not twice.
+    pub fn verify_precomputed(
+        &self,
+        format: &KeyFormat,
+        key: &ParsedKey,
+        precomputed: &[String],
+        stored: &str,
+    ) -> Result<HashCheck> {
+        let parsed = StoredHash::parse(stored)?;
+        let tag = parsed.algorithm.tag();
+        let same_algorithm = precomputed.iter().find(|h| h.split_once(':').is_some_and(|(t, _)| t == tag));
+        match same_algorithm {
+            Some(h) => Ok(HashCheck {
+                matched: ct_eq(h.as_bytes(), stored.as_bytes()),
+                should_rehash: parsed.algorithm != self.algorithm_for(format),
+            }),
+            None => self.verify(format, key, stored),
+        }
+    }
+}
+
 /// A short, stable, non-secret identifier derived from a stored hash (seed 004).
 /// It reveals nothing usable about the key: it is a hash of the hash.
 pub fn fingerprint(stored_hash: &str) -> String {

@@ -66,10 +66,12 @@ pub fn parse_key(set: &FormatSet, key: &str) -> Result<ParsedKey> {
     if key.len() > MAX_KEY_LENGTH {
         return Err(Error::new(ErrorKind::WrongLength, format!("keys are at most {MAX_KEY_LENGTH} characters")));
     }
-    let format = set
-        .match_prefix(key)
-        .ok_or_else(|| Error::new(ErrorKind::UnknownPrefix, "the key does not start with a known prefix"))?;
-    parse_with(format, key)
+    let unknown = || Error::new(ErrorKind::UnknownPrefix, "the key does not start with a known prefix");
+    let format = set.match_prefix(key).ok_or_else(unknown)?;
+    // An unprefixed format is the fallback for keys no prefix claims: when the key
+    // does not fit it either, the honest answer is "no format", not its length rule.
+    let fallback = format.prefix.is_empty() && set.formats().iter().any(|f| !f.prefix.is_empty());
+    parse_with(format, key).map_err(|e| if fallback { unknown() } else { e })
 }
 
 /// Parses `key` against one format.
@@ -83,6 +85,9 @@ pub fn parse_with(format: &KeyFormat, key: &str) -> Result<ParsedKey> {
             ErrorKind::WrongLength,
             format!("{id} keys have {} characters after the prefix, got {}", format.body_length(), body.len()),
         ));
+    }
+    if !body.is_ascii() {
+        return Err(bad_char(id));
     }
     let secret_start = match format.layout {
         Layout::Plain => {

@@ -88,7 +88,13 @@ fn challenge_scheme(policy: &Policy) -> &'static str {
 
 /// The `WWW-Authenticate` value (RFC 6750 §3).
 pub fn www_authenticate(policy: &Policy, view: &PublicView, scope: Option<&str>) -> String {
-    let mut out = format!("{} realm=\"{}\"", challenge_scheme(policy), policy.realm);
+    let scheme = challenge_scheme(policy);
+    let mut out = format!("{scheme} realm=\"{}\"", policy.realm);
+    if scheme == "Basic" {
+        // RFC 7617 defines only realm and charset for Basic; the body carries the code.
+        out.push_str(", charset=\"UTF-8\"");
+        return out;
+    }
     if let Some(error) = view.oauth_error {
         out.push_str(&format!(", error=\"{error}\""));
         out.push_str(&format!(", error_description=\"{}\"", public_detail(view.public_code)));

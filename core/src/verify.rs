@@ -173,7 +173,7 @@ impl Engine {
     ) -> Result<(), Deny> {
         let parsed = &presented.parsed;
         let format = self.format_of(parsed)?;
-        let check = self.hasher.verify(format, parsed, &record.hash)?;
+        let check = self.hasher.verify_precomputed(format, parsed, &presented.lookup_hashes, &record.hash)?;
         if !check.matched || record.format != parsed.format_id {
             return Err(deny(ErrorKind::KeyMismatch, "the key does not match the record's hash"));
         }

@@ -87,6 +87,9 @@ fn run_decisions(file: &Value) -> Vec<String> {
 
 #[test]
 fn every_vector_file_runs_in_place() {
+    if std::env::var("KEYPROOF_BLESS").is_ok_and(|v| v == "1") {
+        return; // the other test is rewriting the files
+    }
     let mut codes = BTreeSet::new();
     let mut count = 0;
     for (name, file) in load_all() {

@@ -388,8 +388,6 @@ fn non_ascii_in_a_plain_body_is_bad_character() {
 }
 
 #[test]
-#[ignore = "core bug: parse_with slices the checksummed body at a byte offset; a multi-byte character \
-            straddling the random/checksum boundary yields bad_checksum instead of bad_character"]
 fn non_ascii_across_the_checksum_boundary_is_bad_character() {
     // kp_live_: 30 random + 6 checksum bytes. Put `é` (2 bytes) on bytes 29-30 of the body.
     let c = &PLAIN_CASES[0];
@@ -462,13 +460,19 @@ fn unknown_prefix_for_every_prefixed_preset() {
 }
 
 #[test]
-fn the_unprefixed_preset_catches_everything_else_in_the_full_set() {
+fn the_unprefixed_preset_is_the_fallback_in_the_full_set() {
     // With `matatika_client_secret` (empty prefix) in the set, unknown prefixes fall
-    // through to it and fail on its length or alphabet instead.
+    // through to it; when it rejects them too, the answer is unknown_prefix.
     let all = presets::all_set().unwrap();
-    assert_eq!(kind_of(parse_key(&all, "zz_live_3AHOVcjqx4BIPWdkry5CJQXelsz6DK2pvSoZ")), Some(ErrorKind::WrongLength));
+    assert_eq!(
+        kind_of(parse_key(&all, "zz_live_3AHOVcjqx4BIPWdkry5CJQXelsz6DK2pvSoZ")),
+        Some(ErrorKind::UnknownPrefix)
+    );
     let odd = format!("zz_{}", "a".repeat(61));
-    assert_eq!(kind_of(parse_key(&all, &odd)), Some(ErrorKind::BadCharacter));
+    assert_eq!(kind_of(parse_key(&all, &odd)), Some(ErrorKind::UnknownPrefix));
+    // Alone, the unprefixed format keeps its precise errors.
+    let only = presets::set(&["matatika_client_secret"]).unwrap();
+    assert_eq!(kind_of(parse_key(&only, "short")), Some(ErrorKind::WrongLength));
 }
 
 #[test]

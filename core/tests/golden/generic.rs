@@ -275,13 +275,13 @@ fn parse() -> VectorFile {
     }
     for (name, key, code) in [
         ("empty", "", "wrong_length"),
-        ("unknown prefix", "xx_live_0123456789", "wrong_length"),
+        ("unknown prefix", "xx_live_0123456789", "unknown_prefix"),
         ("too long", &"k".repeat(600)[..], "wrong_length"),
     ] {
         assert_eq!(keyproof::parse_key(&set, key).err().map(|e| e.code()), Some(code), "{name}");
         vectors.push(json!({"name": name, "key": key, "expected": {"ok": false, "code": code}}));
     }
-    file("parse_presets", "parse", "Every preset: a minted key, and one-character mutations, parsed with all presets loaded (the unprefixed Matatika format catches unknown prefixes)", json!({"formats": presets::ids()}), vectors)
+    file("parse_presets", "parse", "Every preset: a minted key, and one-character mutations, parsed with all presets loaded (a key no prefix claims and the unprefixed Matatika format rejects is unknown_prefix)", json!({"formats": presets::ids()}), vectors)
 }
 
 fn mint() -> VectorFile {
