@@ -78,7 +78,7 @@ impl Format {
 
     /// Seam's `prefixed-api-key` layout for `key_prefix` (`mycompany` → `mycompany_<8>_<24>`).
     #[staticmethod]
-    #[pyo3(signature = (id, key_prefix, environment="live".to_string()))]
+    #[pyo3(signature = (id, key_prefix, environment="live".to_string()), text_signature = "(id, key_prefix, environment='live')")]
     fn seam(id: String, key_prefix: String, environment: String) -> PyResult<Self> {
         let format = keyproof::presets::seam_format(&id, &key_prefix, &environment);
         format.validate().map_err(to_py_err)?;

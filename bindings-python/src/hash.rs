@@ -35,7 +35,7 @@ impl Hasher {
 impl Hasher {
     /// `algorithm` is the default for new records; `pepper` (≥ 16 bytes) enables HMAC.
     #[new]
-    #[pyo3(signature = (algorithm="sha256".to_string(), pepper=None))]
+    #[pyo3(signature = (algorithm="sha256".to_string(), pepper=None), text_signature = "(algorithm='sha256', pepper=None)")]
     fn new(algorithm: String, pepper: Option<Vec<u8>>) -> PyResult<Self> {
         let alg = self::algorithm(&algorithm)?;
         let inner = keyproof::Hasher::new(alg, pepper.as_deref()).map_err(to_py_err)?;

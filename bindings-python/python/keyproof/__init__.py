@@ -2,7 +2,9 @@
 
 Every rule lives in the core; this package converts types and errors. Time and
 randomness are injectable (``now=``, ``random_bytes=``) and default to the current
-UTC time and ``os.urandom(32)``.
+UTC time and ``os.urandom(32)``. Framework integration: ``keyproof.verifier``
+(framework-neutral), ``keyproof.asgi`` (middleware) and ``keyproof.fastapi``
+(dependency).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from keyproof._keyproof import (
     ConfigError,
     Credential,
     CredentialError,
+    Decision,
+    Engine,
     ExtractionConfig,
     Finding,
     Format,
@@ -26,20 +30,30 @@ from keyproof._keyproof import (
     MintedKey,
     Owner,
     ParsedKey,
+    Policy,
+    Prepared,
+    Principal,
+    Quota,
     RandomnessError,
+    RateLimitDecision,
     RateLimitError,
+    RateLimitOutcome,
+    RateLimitState,
     Rotation,
     __version__,
     all_codes,
     expiry_from_preset,
     extract,
     fingerprint,
+    gcra,
     mint,
     parse_key,
     presets,
     redact,
     scan,
 )
+from keyproof.stores import MemoryRateLimitStore, RateLimitStore
+from keyproof.verifier import Verifier
 
 __all__ = [
     "EXPIRY_PRESETS",
@@ -48,6 +62,8 @@ __all__ = [
     "ConfigError",
     "Credential",
     "CredentialError",
+    "Decision",
+    "Engine",
     "ExtractionConfig",
     "Finding",
     "Format",
@@ -57,17 +73,28 @@ __all__ = [
     "KeyFormatError",
     "KeyRecord",
     "KeyproofError",
+    "MemoryRateLimitStore",
     "MintedKey",
     "Owner",
     "ParsedKey",
+    "Policy",
+    "Prepared",
+    "Principal",
+    "Quota",
     "RandomnessError",
+    "RateLimitDecision",
     "RateLimitError",
+    "RateLimitOutcome",
+    "RateLimitState",
+    "RateLimitStore",
     "Rotation",
+    "Verifier",
     "__version__",
     "all_codes",
     "expiry_from_preset",
     "extract",
     "fingerprint",
+    "gcra",
     "mint",
     "parse_key",
     "presets",

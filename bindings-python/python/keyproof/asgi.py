@@ -1,0 +1,104 @@
+"""ASGI / Starlette middleware.
+
+Every HTTP request is verified before it reaches the app. Denials are answered
+with the decision's exact status, headers and problem+json body; on success the
+principal is ``request.state.keyproof`` (``scope["state"]["keyproof"]``), the
+full decision ``request.state.keyproof_decision``, and the decision's headers
+(``RateLimit-*``, ``Deprecation``/``Sunset``) are added to the app's response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable, MutableMapping
+from typing import Any, Callable
+
+from keyproof._keyproof import Decision, Engine
+from keyproof.stores import RateLimitStore
+from keyproof.verifier import Lookup, Verifier
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def scope_headers(scope: Scope) -> list[tuple[str, str]]:
+    """The request headers of an ASGI scope, decoded as Latin-1."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+
+
+def scope_client_ip(scope: Scope) -> str | None:
+    """The peer address of an ASGI scope (behind a proxy, pass your own ``client_ip``)."""
+    client = scope.get("client")
+    return str(client[0]) if client else None
+
+
+def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Decision headers as ASGI header pairs."""
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+async def send_denial(decision: Decision, send: Send) -> None:
+    """Sends a denial exactly as the core rendered it."""
+    body = (decision.body or "").encode("utf-8")
+    headers = encode_headers(decision.headers)
+    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": decision.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class KeyproofMiddleware:
+    """Verifies API keys for every HTTP request of an ASGI app.
+
+    Give either a ``Verifier`` or an ``Engine`` with a ``lookup`` (sync or async,
+    called with one lookup hash at a time). ``exclude`` lists exact paths served
+    without a key (health checks …). ``client_ip`` maps a scope to the client
+    address the IP allowlists see (default: the peer address).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        verifier: Verifier | None = None,
+        engine: Engine | None = None,
+        lookup: Lookup | None = None,
+        rate_limits: RateLimitStore | None = None,
+        client_ip: Callable[[Scope], str | None] = scope_client_ip,
+        exclude: Iterable[str] = (),
+    ) -> None:
+        if verifier is None:
+            if engine is None or lookup is None:
+                raise TypeError("KeyproofMiddleware needs verifier=, or engine= and lookup=")
+            verifier = Verifier(engine, lookup, rate_limits=rate_limits)
+        self.app = app
+        self.verifier = verifier
+        self.client_ip = client_ip
+        self.exclude = frozenset(exclude)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") in self.exclude:
+            await self.app(scope, receive, send)
+            return
+        decision = await self.verifier.averify(
+            scope["method"], scope["path"], scope_headers(scope), self.client_ip(scope)
+        )
+        if not decision.allowed:
+            await send_denial(decision, send)
+            return
+        state = scope.setdefault("state", {})
+        state["keyproof"] = decision.principal
+        state["keyproof_decision"] = decision
+        extra = encode_headers(decision.headers)
+        if not extra:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
