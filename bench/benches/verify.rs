@@ -50,10 +50,18 @@ fn bench(c: &mut Criterion) {
             black_box(decision.allowed)
         })
     });
-    let limited = CONFIG.replace(
-        "\"environments\"",
-        "\"plans\": {\"pro\": {\"limit\": 300, \"burst\": 50}}, \"environments\"",
-    );
+    group.bench_function("prepare_only", |b| {
+        b.iter(|| {
+            let prepared = engine.prepare(black_box("GET"), black_box("/v1/briefs"), black_box(&headers), None);
+            black_box(prepared.lookup_hashes().len())
+        })
+    });
+    let prepared = engine.prepare("GET", "/v1/briefs", &headers, None);
+    group.bench_function("decide_only", |b| {
+        b.iter(|| black_box(engine.decide(black_box(&prepared), Some(&record), now, None).allowed))
+    });
+    let limited =
+        CONFIG.replace("\"environments\"", "\"plans\": {\"pro\": {\"limit\": 300, \"burst\": 50}}, \"environments\"");
     let (engine_rl, key_rl, record_rl) = setup(&limited);
     let headers_rl = [("authorization".to_string(), format!("Bearer {key_rl}"))];
     group.bench_function("full_verify_with_rate_limit", |b| {

@@ -90,7 +90,7 @@ pub struct Request {
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub(crate) outcome: std::result::Result<Presented, Error>,
-    pub(crate) route: Option<RouteRule>,
+    pub(crate) route: Option<usize>,
 }
 
 /// A credential that parsed as a key.
@@ -208,7 +208,7 @@ impl Engine {
             let method = normalize_method(method)?;
             let path = normalize_path(path)?;
             let client_ip = client_ip.map(parse_client_ip).transpose()?;
-            route = self.policy.routes().find(&method, path).cloned();
+            route = self.policy.routes().find_index(&method, path);
             let policy = self.policy.policy();
             let credential = extract(&policy.credentials, headers)?;
             if policy.require_client_id && credential.client_id.is_none() {
@@ -243,6 +243,11 @@ impl Engine {
         upgraded.fingerprint = crate::hash::fingerprint(&hash);
         upgraded.hash = hash;
         Some(upgraded)
+    }
+
+    /// The route rule a prepared request matched.
+    pub fn route_of(&self, prepared: &Prepared) -> Option<&RouteRule> {
+        prepared.route.and_then(|i| self.policy.routes().rule(i))
     }
 
     /// The bucket key under which the host keeps rate-limit state for this

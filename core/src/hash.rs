@@ -80,9 +80,28 @@ impl StoredHash {
     }
 }
 
+impl StoredHash {
+    /// The `algorithm:hex` text, built without formatting machinery (it is on the hot path).
+    pub fn to_tagged(&self) -> String {
+        let tag = self.algorithm.tag();
+        let mut out = String::with_capacity(tag.len() + 1 + 64);
+        out.push_str(tag);
+        out.push(':');
+        for b in self.digest {
+            out.push(nibble(b >> 4));
+            out.push(nibble(b & 0x0f));
+        }
+        out
+    }
+}
+
+fn nibble(n: u8) -> char {
+    char::from(if n < 10 { b'0' + n } else { b'a' + (n - 10) })
+}
+
 impl fmt::Display for StoredHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.algorithm.tag(), hex::encode(self.digest))
+        f.write_str(&self.to_tagged())
     }
 }
 
@@ -183,7 +202,7 @@ impl Hasher {
 
     /// The tagged hash with an explicit algorithm.
     pub fn hash_with(&self, algorithm: HashAlgorithm, key: &ParsedKey) -> Result<String> {
-        Ok(StoredHash { algorithm, digest: self.digest(algorithm, key)? }.to_string())
+        Ok(StoredHash { algorithm, digest: self.digest(algorithm, key)? }.to_tagged())
     }
 
     /// The tagged hash a new record of this key's format stores.

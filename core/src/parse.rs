@@ -52,10 +52,16 @@ impl fmt::Debug for ParsedKey {
 /// Short bodies show fewer characters so a preview never reveals more than a quarter.
 pub fn preview(prefix: &str, key: &str) -> String {
     let body = key.strip_prefix(prefix).unwrap_or(key);
-    let shown = (body.chars().count() / 4).min(4);
-    let head: String = body.chars().take(shown).collect();
-    let tail: String = body.chars().rev().take(shown).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("{prefix}{head}…{tail}")
+    let count = body.chars().count();
+    let shown = (count / 4).min(4);
+    let head_end = body.char_indices().nth(shown).map_or(body.len(), |(i, _)| i);
+    let tail_start = body.char_indices().nth(count - shown).map_or(body.len(), |(i, _)| i);
+    let mut out = String::with_capacity(prefix.len() + 2 * shown + 3);
+    out.push_str(prefix);
+    out.push_str(body.get(..head_end).unwrap_or_default());
+    out.push('…');
+    out.push_str(body.get(tail_start..).unwrap_or_default());
+    out
 }
 
 /// Parses `key` with the formats of `set`: prefix, then length, then characters, then checksum.

@@ -73,21 +73,32 @@ impl RouteTable {
 
     /// The rule for a normalized path and upper-case method, if any.
     pub fn find(&self, method: &str, path: &str) -> Option<&RouteRule> {
+        self.find_index(method, path).and_then(|i| self.rules.get(i))
+    }
+
+    /// Index of the rule for a normalized path and method.
+    pub fn find_index(&self, method: &str, path: &str) -> Option<usize> {
         let matched = self.router.at(path).ok()?;
-        let index = matched.value.iter().find(|(m, _)| m.matches(method)).map(|(_, i)| *i)?;
+        matched.value.iter().find(|(m, _)| m.matches(method)).map(|(_, i)| *i)
+    }
+
+    /// The rule at `index`.
+    pub fn rule(&self, index: usize) -> Option<&RouteRule> {
         self.rules.get(index)
     }
 }
 
-/// Normalizes a request method: an HTTP token, upper-cased.
-pub fn normalize_method(method: &str) -> Result<String> {
+/// Normalizes a request method: an HTTP token, upper-cased (borrowed when it already is).
+pub fn normalize_method(method: &str) -> Result<std::borrow::Cow<'_, str>> {
     let ok = !method.is_empty()
         && method.len() <= 32
         && method.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c));
-    if ok {
-        Ok(method.to_ascii_uppercase())
-    } else {
+    if !ok {
         Err(Error::new(ErrorKind::InvalidMethod, "the request method is not an HTTP token"))
+    } else if method.bytes().any(|c| c.is_ascii_lowercase()) {
+        Ok(std::borrow::Cow::Owned(method.to_ascii_uppercase()))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(method))
     }
 }
 
@@ -106,8 +117,11 @@ pub fn normalize_path(path: &str) -> Result<&str> {
     if !path.bytes().all(|c| (0x21..0x7f).contains(&c) && c != b'\\') {
         return Err(invalid("has spaces, control, non-ASCII characters or backslashes"));
     }
-    let lower = path.to_ascii_lowercase();
-    if ["%2f", "%2e", "%5c", "%00"].iter().any(|enc| lower.contains(enc)) {
+    let encoded_separator = path.match_indices('%').any(|(i, _)| {
+        let hex = path.get(i + 1..i + 3).unwrap_or_default().to_ascii_lowercase();
+        matches!(hex.as_str(), "2f" | "2e" | "5c" | "00")
+    });
+    if encoded_separator {
         return Err(invalid("has an encoded slash, dot, backslash or NUL"));
     }
     let trimmed = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
@@ -152,6 +166,7 @@ mod tests {
             assert_eq!(normalize_path(bad).err().map(|e| e.kind()), Some(ErrorKind::InvalidPath), "{bad}");
         }
         assert_eq!(normalize_method("get").ok().as_deref(), Some("GET"));
+        assert_eq!(normalize_method("POST").ok().as_deref(), Some("POST"));
         assert!(normalize_method("GE T").is_err());
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn quota_for<'a>(
     let policy = engine.policy();
     let plan = record.plan.as_ref().or(policy.default_plan.as_ref())?;
     let default_rl = RouteRateLimit::default();
-    let rl = prepared.route.as_ref().and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
+    let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
     let quota = policy.quota(plan, &rl.class)?;
     Some((plan.clone(), rl.class.clone(), quota, rl.cost))
 }
@@ -226,7 +226,7 @@ impl Engine {
         if !ip_allowed(&record.allowed_ips, presented.client_ip) {
             return Err(deny(ErrorKind::IpNotAllowed, "the client IP is not in the key's allowlist"));
         }
-        let route = prepared.route.as_ref();
+        let route = self.route_of(prepared);
         if route.is_none() && policy.unknown_routes == UnknownRoutes::Deny {
             return Err(deny(ErrorKind::RouteNotAllowed, "no route rule matches"));
         }
