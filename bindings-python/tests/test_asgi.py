@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from keyproof import Principal
+from keyproof.asgi import KeyproofMiddleware
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .http_support import serve
+from .support import READER, REVOKED_MINT, WRITER, alookup, bearer, engine
+
+
+async def items(request: Request) -> JSONResponse:
+    principal: Principal = request.state.keyproof
+    return JSONResponse({"key_id": principal.key_id, "name": principal.name, "scopes": principal.scopes})
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"ok": True})
+
+
+def app() -> Starlette:
+    return Starlette(
+        routes=[
+            Route("/v1/items", items, methods=["GET", "POST"]),
+            Route("/v1/limited", items),
+            Route("/health", health),
+        ],
+        middleware=[Middleware(KeyproofMiddleware, engine=engine(), lookup=alookup, exclude=["/health"])],
+    )
+
+
+def expected_denial(method: str, path: str, headers: list[tuple[str, str]]) -> tuple[int, str]:
+    e = engine()
+    d = e.decide(e.prepare(method, path, headers), None)
+    assert d.body is not None
+    return d.status, d.body
+
+
+def test_middleware_over_real_http() -> None:
+    with serve(app()) as base, httpx.Client(base_url=base) as client:
+        ok = client.get("/v1/items", headers=dict(bearer(READER.key)))
+        assert ok.status_code == 200
+        assert ok.json() == {"key_id": READER.record.id, "name": "Reader key", "scopes": ["items:read"]}
+        assert ok.headers["ratelimit-limit"] == "100" and ok.headers["ratelimit-remaining"] == "99"
+
+        missing = client.get("/v1/items")
+        status, body = expected_denial("GET", "/v1/items", [])
+        assert (missing.status_code, missing.text) == (status, body) == (401, body)
+        assert missing.headers["content-type"] == "application/problem+json"
+        assert missing.headers["www-authenticate"] == 'Bearer realm="api.example.test"'
+        assert missing.headers["cache-control"] == "no-store"
+        assert json.loads(missing.text)["code"] == "missing_credentials"
+
+        revoked = client.get("/v1/items", headers=dict(bearer(REVOKED_MINT.key)))
+        assert revoked.status_code == 401 and revoked.json()["code"] == "invalid_key"
+        assert REVOKED_MINT.key not in revoked.text
+
+        scope = client.post("/v1/items", headers=dict(bearer(READER.key)))
+        assert scope.status_code == 403 and scope.json()["missing_scope"] == "items:write"
+        assert client.post("/v1/items", headers=dict(bearer(WRITER.key))).status_code == 200
+
+        api_key = client.get("/v1/items", headers={"X-API-Key": READER.key})
+        assert api_key.status_code == 200
+
+        assert client.get("/health").json() == {"ok": True}
+        assert client.get("/v1/nowhere", headers=dict(bearer(READER.key))).status_code == 403
+
+        limited = [client.get("/v1/limited", headers=dict(bearer(WRITER.key))) for _ in range(4)]
+        assert [r.status_code for r in limited] == [200, 200, 200, 429]
+        assert limited[-1].headers["retry-after"] == "1" and limited[-1].json()["code"] == "rate_limited"
+
+
+def test_concurrent_clients_share_one_engine() -> None:
+    with serve(app()) as base:
+
+        def call(i: int) -> int:
+            key = READER.key if i % 2 else "kp_live_nope"
+            with httpx.Client(base_url=base) as client:
+                return client.get("/v1/items", headers=dict(bearer(key))).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(call, range(32)))
+    assert codes == [401 if i % 2 == 0 else 200 for i in range(32)]

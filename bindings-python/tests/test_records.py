@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import keyproof
+import pytest
+from keyproof import KeyRecord
+
+from .conftest import NOW, SEED
+
+
+def record() -> KeyRecord:
+    return keyproof.mint(
+        "matchii_live", name="production key", scopes=["briefs:read"], random_bytes=SEED, now=NOW
+    ).record
+
+
+def test_json_and_dict_round_trip_through_core_schema() -> None:
+    r = record()
+    assert KeyRecord.from_json(r.to_json()) == r
+    d = r.to_dict()
+    assert d["created_at"] == "2026-03-18T10:30:00Z"
+    assert KeyRecord.from_dict(d) == r
+    assert json.loads(r.to_json()) == d
+    # datetimes are accepted in dicts and become RFC 3339 UTC
+    d2 = {**d, "created_at": NOW, "updated_at": NOW.astimezone(timezone(timedelta(hours=5)))}
+    assert KeyRecord.from_dict(d2) == r
+
+
+def test_typed_fields() -> None:
+    r = record()
+    assert isinstance(r.created_at, datetime) and r.created_at.tzinfo is not None
+    assert r.expires_at is None and r.revoked_at is None and r.rotation is None
+    assert r.hash.startswith("sha256:") and r.fingerprint.startswith("fp_")
+    assert r.owner == keyproof.Owner()
+    assert r.metadata == {} and r.features == [] and r.allowed_ips == []
+
+
+def test_lifecycle_returns_updated_copies() -> None:
+    r = record()
+    later = NOW + timedelta(hours=1)
+    revoked = r.revoked(now=later)
+    assert r.status == "active"
+    assert revoked.status == "revoked" and revoked.revoked_at == later and revoked.updated_at == later
+    disabled = r.disabled(now=later)
+    assert disabled.status == "disabled"
+    assert disabled.enabled(now=later).status == "active"
+    with pytest.raises(keyproof.ConfigError) as info:
+        revoked.enabled(now=later)
+    assert info.value.code == "invalid_record"
+    rotated = r.rotated("key_new", now=later)
+    assert rotated.rotation is not None
+    assert rotated.rotation.replaced_by == "key_new"
+    assert rotated.rotation.rotated_at == later
+    assert rotated.rotation.grace_until == later + timedelta(hours=24)
+    assert r.rotated(
+        "key_new", grace=timedelta(hours=2), now=later
+    ).rotation.grace_until == later + timedelta(hours=2)  # type: ignore[union-attr]
+
+
+def test_repr_shows_id_name_preview_never_hash() -> None:
+    r = record()
+    text = repr(r)
+    assert r.id in text and r.name in text and r.preview in text
+    assert r.hash not in text and "sha256" not in text
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"colour": "red"}, "invalid_record"),
+        ({"created_at": "yesterday"}, "invalid_timestamp"),
+        ({"allowed_ips": ["10.0.0.0/33"]}, "invalid_cidr"),
+        ({"name": "ab"}, "invalid_name"),
+        ({"hash": "md5:abc"}, "invalid_hash"),
+        ({"id": "a b"}, "invalid_id"),
+        ({"scopes": ["a b"]}, "invalid_scope"),
+        ({"status": "revoked"}, "invalid_record"),
+    ],
+)
+def test_invalid_records(change: dict[str, object], code: str) -> None:
+    with pytest.raises(keyproof.ConfigError) as info:
+        KeyRecord.from_dict({**record().to_dict(), **change})
+    assert info.value.code == code
+
+
+def test_naive_timestamp_strings_read_as_utc() -> None:
+    d = {
+        **record().to_dict(),
+        "created_at": "2026-01-11T18:58:35.961074",
+        "updated_at": "2026-01-11T18:58:35.961074",
+    }
+    r = KeyRecord.from_dict(d)
+    assert r.created_at == datetime(2026, 1, 11, 18, 58, 35, 961074, tzinfo=timezone.utc)
+
+
+def test_from_dict_needs_a_mapping() -> None:
+    with pytest.raises(keyproof.ConfigError):
+        KeyRecord.from_dict([1, 2])  # type: ignore[arg-type]

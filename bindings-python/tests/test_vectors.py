@@ -1,0 +1,200 @@
+"""Runs every golden vector file in ``tests/vectors/`` in place (never copied)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+import keyproof
+import pytest
+from keyproof import Engine, KeyRecord
+
+from .conftest import VECTORS
+
+KINDS = {"decisions", "config", "parse", "mint", "rate_limit", "scan"}
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    return data
+
+
+def vector_files() -> list[Path]:
+    return sorted(VECTORS.glob("*.json"))
+
+
+def cases() -> list[Any]:
+    out = []
+    for path in vector_files():
+        for i, v in enumerate(load(path.name)["vectors"]):
+            out.append(pytest.param(path.name, i, id=f"{path.stem}:{i}:{v.get('name', '')}"))
+    return out
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@cache
+def engine_for(name: str) -> Engine:
+    return Engine(load(name)["config"])
+
+
+@cache
+def records_for(name: str) -> tuple[KeyRecord, ...]:
+    return tuple(KeyRecord.from_dict(r) for r in load(name)["records"])
+
+
+def expect_error(expected: dict[str, Any], call: Callable[[], object]) -> None:
+    with pytest.raises(keyproof.KeyproofError) as info:
+        call()
+    assert info.value.code == expected["code"]
+    assert info.value.code in keyproof.all_codes()
+
+
+def run_decision(name: str, v: dict[str, Any]) -> None:
+    engine = engine_for(name)
+    records = records_for(name)
+    req = v["request"]
+    headers = [(h[0], h[1]) for h in req.get("headers", [])]
+    prepared = engine.prepare(req["method"], req["path"], headers, req.get("client_ip"))
+    if v.get("record_id") is not None:
+        record = next((r for r in records if r.id == v["record_id"]), None)
+    else:
+        record = next((r for r in records if r.hash in prepared.lookup_hashes), None)
+    decision = engine.decide(prepared, record, when(v["now"]), v.get("rate_limit_state"))
+    expected = v["expected"]
+    assert decision.code == expected["code"]
+    assert decision.status == expected["status"]
+    assert decision.headers == [tuple(h) for h in expected["headers"]]
+    assert decision.body == expected["body"]
+    assert decision.allowed == expected["allowed"]
+    assert decision.to_dict() == expected
+    # the request-dict entry point gives the same decision
+    again = engine.decide(engine.prepare_request(req), record, when(v["now"]), v.get("rate_limit_state"))
+    assert again == decision
+
+
+CONFIG_LOADERS: dict[str, Callable[[str], object]] = {
+    "record": KeyRecord.from_json,
+    "policy": keyproof.Policy.from_json,
+    "format": keyproof.Format.from_json,
+    "engine": Engine.from_json,
+    "rate_limit_state": keyproof.RateLimitState.from_json,
+}
+
+
+def run_config(v: dict[str, Any]) -> None:
+    load_it = CONFIG_LOADERS[v["what"]]
+    text = v["input"] if isinstance(v["input"], str) else json.dumps(v["input"])
+    if v["expected"]["ok"]:
+        load_it(text)
+    else:
+        expect_error(v["expected"], lambda: load_it(text))
+
+
+def run_parse(file: dict[str, Any], v: dict[str, Any]) -> None:
+    formats = keyproof.FormatSet(file["formats"])
+    expected = v["expected"]
+    if not expected["ok"]:
+        expect_error(expected, lambda: formats.parse(v["key"]))
+        return
+    parsed = formats.parse(v["key"])
+    hasher = keyproof.Hasher()
+    got = {
+        "ok": True,
+        "environment": parsed.environment,
+        "format_id": parsed.format_id,
+        "has_checksum": parsed.has_checksum,
+        "hash": hasher.hash(parsed),
+        "kind": parsed.kind,
+        "lookup_hashes": hasher.lookup_hashes(parsed),
+        "preview": parsed.preview,
+        "public_part": parsed.public_part,
+    }
+    assert got == expected
+
+
+def run_mint(v: dict[str, Any]) -> None:
+    expected = v["expected"]
+    fmt = v["format"] if isinstance(v["format"], str) else keyproof.Format.from_dict(v["format"])
+
+    def call() -> keyproof.MintedKey:
+        return keyproof.mint(
+            fmt, **v["options"], random_bytes=bytes.fromhex(v["random_hex"]), now=when(v["now"])
+        )
+
+    if not expected["ok"]:
+        expect_error(expected, call)
+        return
+    minted = call()
+    assert minted.key == expected["key"]
+    assert minted.record.to_dict() == expected["record"]
+
+
+def run_rate_limit(v: dict[str, Any]) -> None:
+    outcome = keyproof.gcra(v["state"], v["now_us"], v["quota"], v["cost"])
+    assert outcome.to_dict() == v["expected"]
+
+
+def run_scan(file: dict[str, Any], v: dict[str, Any]) -> None:
+    formats = keyproof.FormatSet(file["formats"])
+    findings = [
+        {
+            "checksum_verified": f.checksum_verified,
+            "column": f.column,
+            "end": f.byte_end,
+            "format_id": f.format_id,
+            "line": f.line,
+            "preview": f.preview,
+            "start": f.byte_start,
+        }
+        for f in formats.scan(v["text"])
+    ]
+    assert findings == v["expected"]["findings"]
+    assert formats.redact(v["text"]) == v["expected"]["redacted"]
+
+
+def test_vectors_exist_and_kinds_are_known() -> None:
+    files = vector_files()
+    assert files, f"no vectors in {VECTORS}"
+    total = sum(len(load(p.name)["vectors"]) for p in files)
+    assert total >= 300
+    for p in files:
+        assert load(p.name)["kind"] in KINDS, p.name
+
+
+@pytest.mark.parametrize(("name", "index"), cases())
+def test_vector(name: str, index: int) -> None:
+    file = load(name)
+    v = file["vectors"][index]
+    kind = file["kind"]
+    if kind == "decisions":
+        run_decision(name, v)
+    elif kind == "config":
+        run_config(v)
+    elif kind == "parse":
+        run_parse(file, v)
+    elif kind == "mint":
+        run_mint(v)
+    elif kind == "rate_limit":
+        run_rate_limit(v)
+    elif kind == "scan":
+        run_scan(file, v)
+    else:
+        pytest.fail(f"{name}: unknown vector kind {kind!r}")
+
+
+def test_every_code_is_covered_by_some_vector() -> None:
+    seen: set[str] = set()
+    for p in vector_files():
+        for v in load(p.name)["vectors"]:
+            code = v.get("expected", {}).get("code")
+            if isinstance(code, str):
+                seen.add(code)
+    missing = sorted(set(keyproof.all_codes()) - seen)
+    assert not missing, missing
