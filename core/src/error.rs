@@ -42,12 +42,12 @@ impl ErrorFamily {
 }
 
 macro_rules! error_kinds {
-    ($( $(#[$doc:meta])* $variant:ident => $code:literal, $family:ident; )*) => {
+    ($( #[doc = $doc:literal] $variant:ident => $code:literal, $family:ident; )*) => {
         /// What went wrong. Each kind has a stable [`ErrorKind::code`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum ErrorKind {
-            $( $(#[$doc])* $variant, )*
+            $( #[doc = $doc] $variant, )*
         }
 
         impl ErrorKind {
@@ -62,6 +62,11 @@ macro_rules! error_kinds {
             /// The family this kind belongs to.
             pub fn family(self) -> ErrorFamily {
                 match self { $(ErrorKind::$variant => ErrorFamily::$family,)* }
+            }
+
+            /// One sentence saying what the code means (its doc comment).
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorKind::$variant => $doc.trim_ascii(),)* }
             }
 
             /// Looks a kind up by its code.

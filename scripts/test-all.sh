@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# keyproof's one test command: installs what the tests need (skipping what is
+# present) and runs every test in every runtime. `.ci/run` calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust toolchain pieces"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings (every crate, every target)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test (core, golden vectors regenerated and diffed, CLI)"
+cargo test --workspace --locked
+
+step "core builds for wasm32-unknown-unknown"
+cargo build -p keyproof --target wasm32-unknown-unknown --locked
+
+step "benchmarks compile (run them with: cargo bench -p keyproof-bench)"
+cargo bench -p keyproof-bench --no-run --locked
+
+step "Python package"
+bash scripts/test-python.sh
+
+step "CLI demo (the README's main-job command)"
+cargo run -q -p keyproof-cli --locked -- demo --dir "$(mktemp -d)" > /dev/null
+
+printf '\nAll keyproof tests passed.\n'
