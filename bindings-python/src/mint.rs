@@ -63,19 +63,21 @@ fn id_style_arg(style: &Bound<'_, PyAny>) -> PyResult<Value> {
     }
 }
 
-/// Mints a key of `format` (a `Format` or preset id). Randomness defaults to
-/// `os.urandom(32)` and `now` to the current UTC time; both are injectable.
+/// Mints a key of `format` (a `Format` or preset id). `options` is a dict of the
+/// core's mint options (its JSON schema); keyword arguments override its fields.
+/// Randomness defaults to `os.urandom(32)` and `now` to the current UTC time.
 #[pyfunction]
 #[pyo3(signature = (
-    format, *, name, scopes=None, role=None, expires_in=None, expires_at=None, allowed_ips=None,
-    plan=None, features=None, owner=None, client_id=None, generate_client_id=false, metadata=None,
-    id_style=None, hasher=None, random_bytes=None, now=None
+    format, options=None, *, name=None, scopes=None, role=None, expires_in=None, expires_at=None,
+    allowed_ips=None, plan=None, features=None, owner=None, client_id=None, generate_client_id=None,
+    metadata=None, id_style=None, hasher=None, random_bytes=None, now=None
 ))]
 #[allow(clippy::too_many_arguments)] // one keyword argument per MintOptions field
 pub(crate) fn mint(
     py: Python<'_>,
     format: &Bound<'_, PyAny>,
-    name: String,
+    options: Option<&Bound<'_, PyAny>>,
+    name: Option<String>,
     scopes: Option<Vec<String>>,
     role: Option<String>,
     expires_in: Option<String>,
@@ -85,7 +87,7 @@ pub(crate) fn mint(
     features: Option<Vec<String>>,
     owner: Option<&Bound<'_, PyAny>>,
     client_id: Option<String>,
-    generate_client_id: bool,
+    generate_client_id: Option<bool>,
     metadata: Option<&Bound<'_, PyAny>>,
     id_style: Option<&Bound<'_, PyAny>>,
     hasher: Option<PyRef<'_, Hasher>>,
@@ -93,10 +95,16 @@ pub(crate) fn mint(
     now: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<MintedKey> {
     let format = format_arg(format)?;
-    let mut map = Map::new();
-    map.insert("name".into(), name.into());
-    map.insert("generate_client_id".into(), generate_client_id.into());
-    let strings = [("role", role), ("expires_in", expires_in), ("plan", plan), ("client_id", client_id)];
+    let mut map = match options.filter(|o| !o.is_none()).map(py_to_json).transpose()? {
+        None => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(PyTypeError::new_err("options must be a mapping of mint options")),
+    };
+    if let Some(generate) = generate_client_id {
+        map.insert("generate_client_id".into(), generate.into());
+    }
+    let strings =
+        [("name", name), ("role", role), ("expires_in", expires_in), ("plan", plan), ("client_id", client_id)];
     for (key, value) in strings {
         if let Some(value) = value {
             map.insert(key.into(), value.into());

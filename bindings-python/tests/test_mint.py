@@ -133,3 +133,20 @@ def test_expiry_from_preset() -> None:
     with pytest.raises(keyproof.ConfigError) as info:
         keyproof.expiry_from_preset("11y", jan31)
     assert info.value.code == "invalid_expiry"
+
+
+def test_options_dict_in_core_schema_and_overrides() -> None:
+    opts = {
+        "name": "From options",
+        "scopes": ["a:b"],
+        "id_style": {"style": "prefixed", "prefix": "k_", "hex_length": 8},
+    }
+    m = keyproof.mint("keyproof_live", opts, random_bytes=SEED, now=NOW)
+    assert m.record.name == "From options" and m.record.id.startswith("k_")
+    m2 = keyproof.mint("keyproof_live", opts, name="Overridden", random_bytes=SEED, now=NOW)
+    assert m2.record.name == "Overridden" and m2.key == m.key
+    with pytest.raises(keyproof.ConfigError) as info:
+        keyproof.mint("keyproof_live", {"name": "abc", "colour": "red"}, random_bytes=SEED, now=NOW)
+    assert info.value.code == "invalid_record"
+    with pytest.raises(TypeError):
+        keyproof.mint("keyproof_live", ["name"], random_bytes=SEED, now=NOW)  # type: ignore[arg-type]

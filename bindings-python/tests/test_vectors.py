@@ -125,7 +125,7 @@ def run_mint(v: dict[str, Any]) -> None:
 
     def call() -> keyproof.MintedKey:
         return keyproof.mint(
-            fmt, **v["options"], random_bytes=bytes.fromhex(v["random_hex"]), now=when(v["now"])
+            fmt, v["options"], random_bytes=bytes.fromhex(v["random_hex"]), now=when(v["now"])
         )
 
     if not expected["ok"]:

@@ -296,8 +296,9 @@ class MintedKey:
 
 def mint(
     format: Format | str,
+    options: Mapping[str, Any] | None = None,
     *,
-    name: str,
+    name: str | None = None,
     scopes: Sequence[str] | None = None,
     role: str | None = None,
     expires_in: str | None = None,
@@ -307,7 +308,7 @@ def mint(
     features: Sequence[str] | None = None,
     owner: Owner | Mapping[str, str] | None = None,
     client_id: str | None = None,
-    generate_client_id: bool = False,
+    generate_client_id: bool | None = None,
     metadata: Mapping[str, Any] | None = None,
     id_style: str | Mapping[str, Any] | None = None,
     hasher: Hasher | None = None,
