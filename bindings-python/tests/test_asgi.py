@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from keyproof import Principal
@@ -88,3 +90,48 @@ def test_concurrent_clients_share_one_engine() -> None:
         with ThreadPoolExecutor(8) as pool:
             codes = list(pool.map(call, range(32)))
     assert codes == [401 if i % 2 == 0 else 200 for i in range(32)]
+
+
+def test_websocket_handshakes_are_verified_too() -> None:
+    calls: list[Any] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["state"]["keyproof"].key_id)
+
+    mw = KeyproofMiddleware(inner, engine=engine(), lookup=alookup)
+
+    def run(headers: list[tuple[bytes, bytes]], extensions: dict[str, Any]) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+        scope = {"type": "websocket", "path": "/v1/items", "headers": headers, "extensions": extensions}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "websocket.connect"}
+
+        async def send(message: Any) -> None:
+            sent.append(dict(message))
+
+        asyncio.run(mw(scope, receive, send))
+        return sent
+
+    assert run([], {}) == [{"type": "websocket.close", "code": 1008, "reason": "missing_credentials"}]
+    refused = run([], {"websocket.http.response": {}})
+    assert refused[0]["type"] == "websocket.http.response.start" and refused[0]["status"] == 401
+    assert json.loads(refused[1]["body"])["code"] == "missing_credentials"
+    assert run([(b"authorization", f"Bearer {READER.key}".encode())], {}) == []
+    assert calls == [READER.record.id]
+
+
+def test_lifespan_passes_through() -> None:
+    seen: list[str] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    async def noop() -> dict[str, Any]:
+        return {}
+
+    async def drop(message: Any) -> None:
+        return None
+
+    asyncio.run(KeyproofMiddleware(inner, engine=engine(), lookup=alookup)({"type": "lifespan"}, noop, drop))
+    assert seen == ["lifespan"]

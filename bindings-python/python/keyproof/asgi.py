@@ -1,6 +1,8 @@
 """ASGI / Starlette middleware.
 
-Every HTTP request is verified before it reaches the app. Denials are answered
+Every HTTP request and WebSocket handshake is verified before it reaches the
+app (fail closed: a denied handshake is refused with the decision's HTTP
+response when the server supports it, else closed with code 1008). Denials are answered
 with the decision's exact status, headers and problem+json body; on success the
 principal is ``request.state.keyproof`` (``scope["state"]["keyproof"]``), the
 full decision ``request.state.keyproof_decision``, and the decision's headers
@@ -48,6 +50,18 @@ async def send_denial(decision: Decision, send: Send) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
+async def refuse_websocket(decision: Decision, scope: Scope, send: Send) -> None:
+    """Refuses a WebSocket handshake with the denial's HTTP response, or code 1008."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        body = (decision.body or "").encode("utf-8")
+        headers = encode_headers(decision.headers)
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        await send({"type": "websocket.http.response.start", "status": decision.status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body, "more_body": False})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": decision.public_code})
+
+
 class KeyproofMiddleware:
     """Verifies API keys for every HTTP request of an ASGI app.
 
@@ -78,20 +92,25 @@ class KeyproofMiddleware:
         self.exclude = frozenset(exclude)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in self.exclude:
+        kind = scope["type"]
+        if kind not in ("http", "websocket") or scope.get("path") in self.exclude:
             await self.app(scope, receive, send)
             return
+        method = scope["method"] if kind == "http" else "GET"
         decision = await self.verifier.averify(
-            scope["method"], scope["path"], scope_headers(scope), self.client_ip(scope)
+            method, scope["path"], scope_headers(scope), self.client_ip(scope)
         )
         if not decision.allowed:
-            await send_denial(decision, send)
+            if kind == "http":
+                await send_denial(decision, send)
+            else:
+                await refuse_websocket(decision, scope, send)
             return
         state = scope.setdefault("state", {})
         state["keyproof"] = decision.principal
         state["keyproof_decision"] = decision
         extra = encode_headers(decision.headers)
-        if not extra:
+        if kind != "http" or not extra:
             await self.app(scope, receive, send)
             return
 
