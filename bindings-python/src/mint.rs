@@ -35,7 +35,7 @@ impl MintedKey {
         &self.inner.record.preview
     }
     fn __repr__(&self) -> String {
-        format!("MintedKey(preview={}, record_id={})", q(&self.inner.record.preview), q(&self.inner.record.id))
+        format!("MintedKey(preview={})", q(&self.inner.record.preview))
     }
 }
 
