@@ -68,6 +68,14 @@ impl Default for ExtractionConfig {
 }
 
 impl ExtractionConfig {
+    /// Loads and validates a config from JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let config: Self =
+            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidPolicy, &e))?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Checks header names and the size limit.
     pub fn validate(&self) -> Result<()> {
         if self.methods.is_empty() {

@@ -86,6 +86,13 @@ pub struct Request {
     pub client_ip: Option<String>,
 }
 
+impl Request {
+    /// Loads a request from JSON (`{method, path, headers: [[name, value]…], client_ip}`).
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| serde_error(ErrorKind::InvalidJson, &e))
+    }
+}
+
 /// A request read and checked up to the point where the host must look the key up.
 #[derive(Clone, Debug)]
 pub struct Prepared {

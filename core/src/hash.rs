@@ -170,6 +170,11 @@ impl Hasher {
         }
     }
 
+    /// Whether a pepper is configured (HMAC available).
+    pub fn has_pepper(&self) -> bool {
+        self.hmac.is_some()
+    }
+
     /// The engine-wide default algorithm.
     pub fn default_algorithm(&self) -> HashAlgorithm {
         self.default

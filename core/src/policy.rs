@@ -179,6 +179,11 @@ impl Policy {
         Ok(policy)
     }
 
+    /// Loads, validates and compiles a policy from JSON in one step.
+    pub fn load(json: &str) -> Result<CompiledPolicy> {
+        Self::from_json(json)?.compile()
+    }
+
     /// Serializes the policy.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

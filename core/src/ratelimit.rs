@@ -26,6 +26,14 @@ fn default_period() -> u32 {
 }
 
 impl Quota {
+    /// Loads and validates a quota from JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let quota: Self =
+            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidQuota, &e))?;
+        quota.validate()?;
+        Ok(quota)
+    }
+
     /// `limit` per minute with `burst`.
     pub fn per_minute(limit: u32, burst: u32) -> Self {
         Self { limit, period_seconds: 60, burst }
@@ -53,7 +61,7 @@ impl Quota {
 }
 
 /// What the host stores between requests: the theoretical arrival time.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitState {
     /// Theoretical arrival time, microseconds since the Unix epoch.
