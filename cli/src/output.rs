@@ -5,7 +5,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use keyproof::timestamp::format_timestamp;
-use keyproof::{KeyRecord, KeyStatus};
+use keyproof::KeyRecord;
 use serde_json::{json, Value};
 
 /// Writes text to stdout; a closed pipe is not an error worth reporting.
@@ -68,18 +68,9 @@ pub fn ts(t: &DateTime<Utc>) -> String {
     format_timestamp(t)
 }
 
-/// The status a record has at `now`: its stored status, or `expired`, `rotating`, `rotated`.
+/// The status a record has at `now` (the core's rule).
 pub fn effective_status(record: &KeyRecord, now: DateTime<Utc>) -> &'static str {
-    match record.status {
-        KeyStatus::Revoked => "revoked",
-        KeyStatus::Disabled => "disabled",
-        _ if record.expires_at.is_some_and(|at| at <= now) => "expired",
-        _ => match &record.rotation {
-            Some(r) if r.grace_until <= now => "rotated",
-            Some(_) => "rotating",
-            None => "active",
-        },
-    }
+    record.effective_status(now)
 }
 
 /// The record as JSON (the core's record schema) plus the effective status.

@@ -169,3 +169,35 @@ fn demo_covers_every_status() {
     let out = stdout_of(env.cmd().args(["demo", "--dir", human.to_str().unwrap()]));
     assert!(out.contains("SAMPLE") && out.contains("429") && out.contains("rate_limited"), "{out}");
 }
+
+#[test]
+fn verify_upgrades_a_legacy_hash_once_the_key_proves_itself() {
+    let (env, key, id) = setup();
+    // A bare policy: the hasher follows KEYPROOF_PEPPER (hmac-sha256 when set).
+    let config: serde_json::Value = serde_json::from_str(CONFIG).unwrap();
+    env.write("bare.json", &config["policy"].to_string());
+    let auth = format!("Authorization: Bearer {key}");
+    let (_, before) = env.json(&["show", &id]);
+    assert!(before["hash"].as_str().unwrap().starts_with("sha256:"));
+    let pepper = "a-pepper-of-at-least-16-bytes";
+    let out = env
+        .cmd()
+        .env("KEYPROOF_PEPPER", pepper)
+        .args(["--json", "verify", "--policy", "bare.json", "-H", &auth, "--path", "/v1/briefs"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let (_, after) = env.json(&["show", &id]);
+    assert!(after["hash"].as_str().unwrap().starts_with("hmac-sha256:"), "{after}");
+    assert_ne!(after["fingerprint"], before["fingerprint"]);
+    // The upgraded record still verifies with the pepper, and no longer without it.
+    let again = env
+        .cmd()
+        .env("KEYPROOF_PEPPER", pepper)
+        .args(["verify", "--policy", "bare.json", "-H", &auth, "--path", "/v1/briefs"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(0));
+    let (code, _) = env.json(&["verify", "--policy", "bare.json", "-H", &auth, "--path", "/v1/briefs"]);
+    assert_eq!(code, 1);
+}

@@ -163,6 +163,21 @@ impl KeyRecord {
         Ok(())
     }
 
+    /// The status a record has at `now`, as the decision would see it: its stored
+    /// status, or `expired`, `rotating` (inside its grace period) or `rotated`.
+    pub fn effective_status(&self, now: DateTime<Utc>) -> &'static str {
+        match self.status {
+            KeyStatus::Revoked => "revoked",
+            KeyStatus::Disabled => "disabled",
+            KeyStatus::Active if self.expires_at.is_some_and(|at| at <= now) => "expired",
+            KeyStatus::Active => match &self.rotation {
+                Some(r) if r.grace_until <= now => "rotated",
+                Some(_) => "rotating",
+                None => "active",
+            },
+        }
+    }
+
     /// Revokes the key at `now`.
     pub fn revoke(&mut self, now: DateTime<Utc>) {
         self.status = KeyStatus::Revoked;

@@ -1,6 +1,6 @@
 //! `inspect` (what a key is, never the key itself) and `formats` (the known formats).
 
-use keyproof::{ErrorKind, FormatSet, KeyFormat, ParsedKey};
+use keyproof::{FormatSet, KeyFormat, ParsedKey};
 use serde_json::json;
 
 use crate::context::{read_input, Ctx};
@@ -8,23 +8,12 @@ use crate::exit::{CliResult, Exit};
 use crate::output;
 use crate::store::Store;
 
-/// Parses with prefixed formats first; unprefixed formats (legacy secrets) only
-/// when no prefix matches, so garbage reports `unknown_prefix`, not a length error.
+/// Parses with the core (which falls back to unprefixed formats and reports
+/// `unknown_prefix` when nothing claims the key) and returns the matching format.
 fn parse(set: &FormatSet, key: &str) -> keyproof::Result<(ParsedKey, KeyFormat)> {
-    if key.is_empty() || key.len() > keyproof::format::MAX_KEY_LENGTH {
-        // The core's own length errors ("the key is empty", "at most 512 characters").
-        keyproof::parse_key(set, key)?;
-    }
-    let prefixed = set.formats().iter().find(|f| !f.prefix.is_empty() && key.starts_with(f.prefix.as_str()));
-    if let Some(format) = prefixed {
-        return keyproof::parse::parse_with(format, key).map(|p| (p, format.clone()));
-    }
-    for format in set.formats().iter().filter(|f| f.prefix.is_empty()) {
-        if let Ok(parsed) = keyproof::parse::parse_with(format, key) {
-            return Ok((parsed, format.clone()));
-        }
-    }
-    Err(keyproof::Error::new(ErrorKind::UnknownPrefix, "the key does not start with a known prefix"))
+    let parsed = keyproof::parse_key(set, key)?;
+    let format = set.get(&parsed.format_id)?.clone();
+    Ok((parsed, format))
 }
 
 /// `keyproof inspect KEY|-`.

@@ -58,6 +58,10 @@ pub fn evaluate(
     if let Some(rl) = &decision.rate_limit {
         Store::kv_set(&tx, &format!("{RATE_PREFIX}{}", rl.key), &rl.outcome.state.to_json())?;
     }
+    // Finish a hash migration (e.g. sha256 → hmac-sha256) once the key has proved itself.
+    if let (true, Some(upgraded)) = (decision.allowed, record.as_ref().and_then(|r| engine.rehashed(&prepared, r))) {
+        Store::update(&tx, &upgraded)?;
+    }
     tx.commit()?;
     Ok((decision, record))
 }
@@ -114,12 +118,7 @@ pub fn verify(ctx: &Ctx, args: &VerifyArgs) -> CliResult {
         };
         let mut text = format!("{verdict} {} {code}\n", decision.status);
         let key = record.as_ref().map(|r| format!("{} ({}, {})", r.id, r.name, r.preview)).unwrap_or_default();
-        let warnings: Vec<String> = decision
-            .warnings
-            .iter()
-            .filter_map(|w| serde_json::to_value(w).ok())
-            .filter_map(|v| v.get("code").and_then(Value::as_str).map(str::to_string))
-            .collect();
+        let warnings: Vec<&str> = decision.warnings.iter().map(|w| w.code()).collect();
         let detail = if decision.allowed { String::new() } else { decision.detail.clone() };
         text.push_str(&output::fields(&[("key", key), ("detail", detail), ("warnings", warnings.join(" "))]));
         for (name, value) in &decision.headers {
