@@ -6,11 +6,8 @@ use keyproof::timestamp::format_timestamp;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyTzInfo};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
-
-use crate::errors::to_py_err;
 
 /// Deepest nesting accepted when converting Python values to JSON.
 const MAX_DEPTH: usize = 64;
@@ -193,11 +190,6 @@ pub(crate) fn serde_name<T: Serialize>(value: &T) -> String {
         Ok(Value::String(s)) => s,
         _ => String::new(),
     }
-}
-
-/// Deserializes a core type from a JSON value, mapping failures to `kind`.
-pub(crate) fn from_value<T: DeserializeOwned>(value: Value, kind: keyproof::ErrorKind, what: &str) -> PyResult<T> {
-    serde_json::from_value(value).map_err(|e| to_py_err(keyproof::Error::new(kind, format!("invalid {what}: {e}"))))
 }
 
 /// Serializes a core value to JSON text.

@@ -1,10 +1,9 @@
 //! Wrapper for `keyproof::credential`: `ExtractionConfig`, `Credential`, `extract`.
 
-use keyproof::ErrorKind;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
-use crate::convert::{from_value, headers_from_py, json_text_to_py, py_to_json, q, q_opt, to_json_text};
+use crate::convert::{headers_from_py, json_text_to_py, py_to_json, q, q_opt, to_json_text};
 use crate::errors::to_py_err;
 
 /// Which credential methods a deployment accepts and under which header names.
@@ -15,9 +14,7 @@ pub struct ExtractionConfig {
 }
 
 fn config_from_value(value: Value) -> PyResult<keyproof::ExtractionConfig> {
-    let config: keyproof::ExtractionConfig = from_value(value, ErrorKind::InvalidPolicy, "extraction config")?;
-    config.validate().map_err(to_py_err)?;
-    Ok(config)
+    keyproof::ExtractionConfig::from_json(&value.to_string()).map_err(to_py_err)
 }
 
 #[pymethods]
@@ -55,9 +52,7 @@ impl ExtractionConfig {
     /// Loads a config from JSON text.
     #[staticmethod]
     fn from_json(json: String) -> PyResult<Self> {
-        let value: Value = serde_json::from_str(&json)
-            .map_err(|e| to_py_err(keyproof::Error::new(ErrorKind::InvalidJson, format!("invalid JSON: {e}"))))?;
-        config_from_value(value).map(|inner| Self { inner })
+        keyproof::ExtractionConfig::from_json(&json).map(|inner| Self { inner }).map_err(to_py_err)
     }
 
     /// Loads a config from a JSON-shaped dict.

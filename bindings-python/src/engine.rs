@@ -19,7 +19,6 @@ use crate::record::record_from_py;
 #[pyclass(name = "Engine", module = "keyproof", frozen)]
 pub struct Engine {
     inner: keyproof::Engine,
-    has_pepper: bool,
 }
 
 fn config_text(config: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -37,9 +36,8 @@ impl Engine {
     #[pyo3(signature = (config, *, pepper=None))]
     fn new(config: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Self> {
         let config = EngineConfig::from_json(&config_text(config)?).map_err(to_py_err)?;
-        let has_pepper = pepper.is_some() || config.hashing.pepper_hex.is_some();
         let inner = keyproof::Engine::from_config(config, pepper.as_deref()).map_err(to_py_err)?;
-        Ok(Self { inner, has_pepper })
+        Ok(Self { inner })
     }
 
     /// Builds an engine from JSON text.
@@ -55,9 +53,8 @@ impl Engine {
     fn from_dict(data: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Self> {
         let text = py_to_json(data)?.to_string();
         let config = EngineConfig::from_json(&text).map_err(to_py_err)?;
-        let has_pepper = pepper.is_some() || config.hashing.pepper_hex.is_some();
         let inner = keyproof::Engine::from_config(config, pepper.as_deref()).map_err(to_py_err)?;
-        Ok(Self { inner, has_pepper })
+        Ok(Self { inner })
     }
 
     /// The engine's formats.
@@ -69,7 +66,7 @@ impl Engine {
     /// The engine's hasher (mint with it so records match the deployment).
     #[getter]
     fn hasher(&self) -> Hasher {
-        Hasher::from_core(self.inner.hasher().clone(), self.has_pepper)
+        Hasher::from_core(self.inner.hasher().clone())
     }
 
     /// The engine's policy.
@@ -107,9 +104,7 @@ impl Engine {
     /// `prepare` for a request dict or JSON text (`method`, `path`, `headers`, `client_ip`).
     fn prepare_request(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<Prepared> {
         let text = config_text(request)?;
-        let request: keyproof::Request = serde_json::from_str(&text).map_err(|e| {
-            to_py_err(keyproof::Error::new(keyproof::ErrorKind::InvalidJson, format!("invalid request: {e}")))
-        })?;
+        let request = keyproof::Request::from_json(&text).map_err(to_py_err)?;
         Ok(py.detach(|| self.wrap_prepared(self.inner.prepare_request(&request))))
     }
 

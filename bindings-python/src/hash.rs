@@ -22,12 +22,11 @@ fn algorithm(tag: &str) -> PyResult<HashAlgorithm> {
 #[pyclass(name = "Hasher", module = "keyproof", frozen)]
 pub struct Hasher {
     pub(crate) inner: keyproof::Hasher,
-    has_pepper: bool,
 }
 
 impl Hasher {
-    pub(crate) fn from_core(inner: keyproof::Hasher, has_pepper: bool) -> Self {
-        Self { inner, has_pepper }
+    pub(crate) fn from_core(inner: keyproof::Hasher) -> Self {
+        Self { inner }
     }
 }
 
@@ -39,7 +38,7 @@ impl Hasher {
     fn new(algorithm: String, pepper: Option<Vec<u8>>) -> PyResult<Self> {
         let alg = self::algorithm(&algorithm)?;
         let inner = keyproof::Hasher::new(alg, pepper.as_deref()).map_err(to_py_err)?;
-        Ok(Self { inner, has_pepper: pepper.is_some() })
+        Ok(Self { inner })
     }
 
     /// The default algorithm for new records.
@@ -51,7 +50,7 @@ impl Hasher {
     /// Whether a pepper is configured (its value is never shown).
     #[getter]
     fn has_pepper(&self) -> bool {
-        self.has_pepper
+        self.inner.has_pepper()
     }
 
     /// The algorithm new records of `format` use.
@@ -87,7 +86,7 @@ impl Hasher {
     }
 
     fn __repr__(&self) -> String {
-        let pepper = if self.has_pepper { "<redacted>" } else { "None" };
+        let pepper = if self.inner.has_pepper() { "<redacted>" } else { "None" };
         format!("Hasher(algorithm={}, pepper={pepper})", q(self.inner.default_algorithm().tag()))
     }
 }

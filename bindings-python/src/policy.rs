@@ -13,10 +13,9 @@ pub struct Policy {
 }
 
 fn load(json: &str) -> PyResult<Policy> {
-    let inner = keyproof::Policy::from_json(json).map_err(to_py_err)?;
-    // Compiling checks the route table too (conflicting patterns …).
-    inner.clone().compile().map_err(to_py_err)?;
-    Ok(Policy { inner })
+    // Loads, validates and compiles (the route table too: conflicting patterns …).
+    let compiled = keyproof::Policy::load(json).map_err(to_py_err)?;
+    Ok(Policy { inner: compiled.policy().clone() })
 }
 
 #[pymethods]

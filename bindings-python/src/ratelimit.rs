@@ -1,15 +1,14 @@
 //! Wrapper for `keyproof::ratelimit`: `Quota`, `RateLimitState`, `RateLimitOutcome`, `gcra`.
 //! The state is opaque to hosts: store what the core returns, give it back next time.
 
-use keyproof::ErrorKind;
 use pyo3::prelude::*;
 
-use crate::convert::{from_value, json_text_to_py, py_to_json, to_json_text};
+use crate::convert::{json_text_to_py, py_to_json, to_json_text};
 use crate::errors::to_py_err;
 
 /// What a host stores between requests for one bucket. Treat it as opaque.
-#[pyclass(name = "RateLimitState", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq, Eq)]
+#[pyclass(name = "RateLimitState", module = "keyproof", frozen, eq, hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct RateLimitState {
     pub(crate) inner: keyproof::RateLimitState,
 }
@@ -73,9 +72,7 @@ pub struct Quota {
 }
 
 fn quota_from_value(value: serde_json::Value) -> PyResult<keyproof::Quota> {
-    let quota: keyproof::Quota = from_value(value, ErrorKind::InvalidQuota, "quota")?;
-    quota.validate().map_err(to_py_err)?;
-    Ok(quota)
+    keyproof::Quota::from_json(&value.to_string()).map_err(to_py_err)
 }
 
 #[pymethods]

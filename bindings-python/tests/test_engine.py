@@ -93,6 +93,8 @@ def test_decide_accepts_record_dicts_json_and_state_forms() -> None:
         d = e.decide(prepared, WRITER.record.to_json(), NOW, form)
         assert d.rate_limit is not None and d.rate_limit.remaining == 1
     assert RateLimitState.from_json(state.to_json()) == state == RateLimitState(state.tat_us)
+    same = RateLimitState(state.tat_us)
+    assert hash(same) == hash(state) and {state, same} == {state}
     with pytest.raises(keyproof.ConfigError) as info:
         e.decide(prepared, WRITER.record, NOW, {"tat": 1})
     assert info.value.code == "invalid_quota"

@@ -73,3 +73,32 @@ def test_families(call: object, family: type[KeyproofError], code: str) -> None:
 def test_catchable_as_value_error() -> None:
     with pytest.raises(ValueError):
         keyproof.parse_key("nope_123")
+
+
+_ENGINE = keyproof.Engine({"formats": ["keyproof_live"], "policy": {"routes": []}})
+_CONFLICTING_ROUTES = {
+    "routes": [
+        {"method": "GET", "path": "/a/{x}", "all_of": []},
+        {"method": "GET", "path": "/a/{y}", "all_of": []},
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "code"),
+    [
+        (lambda: keyproof.ExtractionConfig.from_json("{"), "invalid_json"),
+        (lambda: keyproof.ExtractionConfig.from_json('{"methods": ["nope"]}'), "invalid_policy"),
+        (lambda: keyproof.ExtractionConfig.from_dict({"methods": []}), "invalid_policy"),
+        (lambda: keyproof.Quota.from_dict({"limit": "x", "burst": 1}), "invalid_quota"),
+        (lambda: keyproof.gcra(None, 0, {"limit": 1}), "invalid_quota"),
+        (lambda: _ENGINE.prepare_request("{"), "invalid_json"),
+        (lambda: _ENGINE.prepare_request({"method": 1, "path": "/", "headers": []}), "invalid_json"),
+        (lambda: keyproof.Policy.from_dict(_CONFLICTING_ROUTES), "invalid_policy"),
+    ],
+)
+def test_loader_codes_come_from_core(call: object, code: str) -> None:
+    assert callable(call)
+    with pytest.raises(ConfigError) as info:
+        call()
+    assert info.value.code == code
