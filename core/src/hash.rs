@@ -254,13 +254,17 @@ impl Hasher {
         precomputed: &[String],
         stored: &str,
     ) -> Result<HashCheck> {
-        let parsed = StoredHash::parse(stored)?;
-        let tag = parsed.algorithm.tag();
+        let (tag, _) = stored
+            .split_once(':')
+            .ok_or_else(|| Error::new(ErrorKind::InvalidHash, "stored hash has no algorithm tag"))?;
+        let algorithm = HashAlgorithm::from_tag(tag)
+            .ok_or_else(|| Error::new(ErrorKind::InvalidHash, "unknown hash algorithm tag"))?;
         let same_algorithm = precomputed.iter().find(|h| h.split_once(':').is_some_and(|(t, _)| t == tag));
         match same_algorithm {
+            // Equal strings mean a well-formed stored hash; unequal ones are a mismatch either way.
             Some(h) => Ok(HashCheck {
                 matched: ct_eq(h.as_bytes(), stored.as_bytes()),
-                should_rehash: parsed.algorithm != self.algorithm_for(format),
+                should_rehash: algorithm != self.algorithm_for(format),
             }),
             None => self.verify(format, key, stored),
         }
