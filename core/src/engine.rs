@@ -5,13 +5,13 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credential::{extract, Credential};
+use crate::credential::{extract, Credential, CredentialMethod};
 use crate::error::serde_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{FormatSet, KeyFormat};
 use crate::hash::{HashAlgorithm, Hasher};
 use crate::ip::parse_client_ip;
-use crate::parse::{parse_key, ParsedKey};
+use crate::parse::{parse_key, parse_secret, ParsedKey};
 use crate::policy::{CompiledPolicy, Policy, RouteRule};
 use crate::presets;
 use crate::record::KeyRecord;
@@ -103,7 +103,8 @@ pub struct Prepared {
 /// A credential that parsed as a key.
 #[derive(Clone, Debug)]
 pub(crate) struct Presented {
-    pub(crate) credential: Credential,
+    pub(crate) method: CredentialMethod,
+    pub(crate) client_id: Option<String>,
     pub(crate) parsed: ParsedKey,
     pub(crate) lookup_hashes: Vec<String>,
     pub(crate) client_ip: Option<IpAddr>,
@@ -126,9 +127,14 @@ impl Prepared {
         self.outcome.as_ref().ok().map(|p| &p.parsed)
     }
 
+    /// How the credential was sent.
+    pub fn credential_method(&self) -> Option<CredentialMethod> {
+        self.outcome.as_ref().ok().map(|p| p.method)
+    }
+
     /// The client id sent with the credential.
     pub fn client_id(&self) -> Option<&str> {
-        self.outcome.as_ref().ok().and_then(|p| p.credential.client_id.as_deref())
+        self.outcome.as_ref().ok().and_then(|p| p.client_id.as_deref())
     }
 }
 
@@ -221,10 +227,11 @@ impl Engine {
             if policy.require_client_id && credential.client_id.is_none() {
                 return Err(Error::new(ErrorKind::MissingClientId, "the request carries no client id"));
             }
-            let parsed = parse_key(&self.formats, credential.secret.expose())?;
+            let Credential { method, secret, client_id } = credential;
+            let parsed = parse_secret(&self.formats, secret)?;
             let format = self.format_of(&parsed)?;
             let lookup_hashes = self.hasher.lookup_hashes(format, &parsed);
-            Ok(Presented { credential, parsed, lookup_hashes, client_ip })
+            Ok(Presented { method, client_id, parsed, lookup_hashes, client_ip })
         })();
         Prepared { outcome, route }
     }

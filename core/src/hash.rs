@@ -84,19 +84,23 @@ impl StoredHash {
     /// The `algorithm:hex` text, built without formatting machinery (it is on the hot path).
     pub fn to_tagged(&self) -> String {
         let tag = self.algorithm.tag();
-        let mut out = String::with_capacity(tag.len() + 1 + 64);
-        out.push_str(tag);
-        out.push(':');
+        let mut out = Vec::with_capacity(tag.len() + 1 + 64);
+        out.extend_from_slice(tag.as_bytes());
+        out.push(b':');
         for b in self.digest {
             out.push(nibble(b >> 4));
             out.push(nibble(b & 0x0f));
         }
-        out
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
-fn nibble(n: u8) -> char {
-    char::from(if n < 10 { b'0' + n } else { b'a' + (n - 10) })
+fn nibble(n: u8) -> u8 {
+    if n < 10 {
+        b'0' + n
+    } else {
+        b'a' + (n - 10)
+    }
 }
 
 impl fmt::Display for StoredHash {

@@ -66,6 +66,12 @@ pub fn preview(prefix: &str, key: &str) -> String {
 
 /// Parses `key` with the formats of `set`: prefix, then length, then characters, then checksum.
 pub fn parse_key(set: &FormatSet, key: &str) -> Result<ParsedKey> {
+    parse_secret(set, Secret::new(key))
+}
+
+/// [`parse_key`] for a key already held as a [`Secret`] (no copy is made).
+pub fn parse_secret(set: &FormatSet, secret: Secret) -> Result<ParsedKey> {
+    let key = secret.expose();
     if key.is_empty() {
         return Err(Error::new(ErrorKind::WrongLength, "the key is empty"));
     }
@@ -77,11 +83,16 @@ pub fn parse_key(set: &FormatSet, key: &str) -> Result<ParsedKey> {
     // An unprefixed format is the fallback for keys no prefix claims: when the key
     // does not fit it either, the honest answer is "no format", not its length rule.
     let fallback = format.prefix.is_empty() && set.formats().iter().any(|f| !f.prefix.is_empty());
-    parse_with(format, key).map_err(|e| if fallback { unknown() } else { e })
+    parse_owned(format, secret).map_err(|e| if fallback { unknown() } else { e })
 }
 
 /// Parses `key` against one format.
 pub fn parse_with(format: &KeyFormat, key: &str) -> Result<ParsedKey> {
+    parse_owned(format, Secret::new(key))
+}
+
+fn parse_owned(format: &KeyFormat, secret: Secret) -> Result<ParsedKey> {
+    let key = secret.expose();
     let id = &format.id;
     let body = key.strip_prefix(format.prefix.as_str()).ok_or_else(|| {
         Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}"))
@@ -140,7 +151,7 @@ pub fn parse_with(format: &KeyFormat, key: &str) -> Result<ParsedKey> {
         public_part,
         has_checksum: format.checksum.is_some(),
         preview: preview(&format.prefix, key),
-        key: Secret::new(key),
+        key: secret,
         secret_start,
     })
 }

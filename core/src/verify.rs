@@ -209,7 +209,7 @@ impl Engine {
             ));
         }
         if let Some(bound) = &record.client_id {
-            let sent = presented.credential.client_id.as_deref().unwrap_or_default();
+            let sent = presented.client_id.as_deref().unwrap_or_default();
             if !ct_eq(bound.as_bytes(), sent.as_bytes()) {
                 return Err(deny(ErrorKind::ClientIdMismatch, "the client id does not belong to the key"));
             }
