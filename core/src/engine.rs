@@ -27,8 +27,8 @@ pub enum FormatRef {
     Custom(KeyFormat),
 }
 
-/// How records are hashed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// How records are hashed. `Debug` hides the pepper.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HashingConfig {
     /// Algorithm for new records.
@@ -37,6 +37,15 @@ pub struct HashingConfig {
     /// HMAC pepper as hex (≥ 16 bytes). Prefer passing it programmatically from a secret store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pepper_hex: Option<String>,
+}
+
+impl std::fmt::Debug for HashingConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HashingConfig")
+            .field("algorithm", &self.algorithm)
+            .field("pepper_hex", &self.pepper_hex.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 fn default_algorithm() -> HashAlgorithm {
@@ -70,8 +79,8 @@ impl EngineConfig {
     }
 }
 
-/// A request as the engine sees it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// A request as the engine sees it. `Debug` shows header names, never values.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     /// HTTP method.
@@ -84,6 +93,18 @@ pub struct Request {
     /// Client IP address, as the host determined it.
     #[serde(default)]
     pub client_ip: Option<String>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("header_names", &names)
+            .field("client_ip", &self.client_ip)
+            .finish()
+    }
 }
 
 impl Request {
@@ -100,14 +121,26 @@ pub struct Prepared {
     pub(crate) route: Option<usize>,
 }
 
-/// A credential that parsed as a key.
-#[derive(Clone, Debug)]
+/// A credential that parsed as a key. `Debug` omits the lookup hashes.
+#[derive(Clone)]
 pub(crate) struct Presented {
     pub(crate) method: CredentialMethod,
     pub(crate) client_id: Option<String>,
     pub(crate) parsed: ParsedKey,
     pub(crate) lookup_hashes: Vec<String>,
     pub(crate) client_ip: Option<IpAddr>,
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presented")
+            .field("method", &self.method)
+            .field("client_id", &self.client_id)
+            .field("parsed", &self.parsed)
+            .field("lookup_hashes", &self.lookup_hashes.len())
+            .field("client_ip", &self.client_ip)
+            .finish()
+    }
 }
 
 impl Prepared {

@@ -1,6 +1,7 @@
 //! The key record an application stores per key: the JSON schema shared by every runtime.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use ipnet::IpNet;
@@ -56,8 +57,9 @@ pub struct Rotation {
     pub grace_until: DateTime<Utc>,
 }
 
-/// One stored API key. Holds only the hash, never the key.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One stored API key. Holds only the hash, never the key; `Debug` shows the
+/// hash's algorithm tag only.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRecord {
     /// Record id: a UUID v4 or a prefixed id like `key_2f8a3b1c`.
@@ -118,6 +120,36 @@ pub struct KeyRecord {
     /// Application data, kept as is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+impl fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tag = self.hash.split_once(':').map_or("?", |(t, _)| t);
+        f.debug_struct("KeyRecord")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("hash", &format_args!("{tag}:<redacted>"))
+            .field("fingerprint", &self.fingerprint)
+            .field("preview", &self.preview)
+            .field("format", &self.format)
+            .field("environment", &self.environment)
+            .field("kind", &self.kind)
+            .field("owner", &self.owner)
+            .field("client_id", &self.client_id)
+            .field("scopes", &self.scopes)
+            .field("role", &self.role)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("expires_at", &self.expires_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("rotation", &self.rotation)
+            .field("allowed_ips", &self.allowed_ips)
+            .field("plan", &self.plan)
+            .field("features", &self.features)
+            .field("metadata", &self.metadata)
+            .finish()
+    }
 }
 
 /// Checks a key name: 3–50 characters, no control characters (seed 003).
