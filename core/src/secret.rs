@@ -50,9 +50,25 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Constant-time equality of two byte strings (length is not hidden).
+/// Constant-time equality of two byte strings (length is not hidden). Compares
+/// 8-byte words with `subtle`, so a 71-byte tagged hash costs 9 barriers, not 71.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut equal = subtle::Choice::from(1u8);
+    for (x, y) in a.chunks(8).zip(b.chunks(8)) {
+        equal &= word(x).ct_eq(&word(y));
+    }
+    equal.into()
+}
+
+fn word(chunk: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    for (slot, b) in bytes.iter_mut().zip(chunk) {
+        *slot = *b;
+    }
+    u64::from_le_bytes(bytes)
 }
 
 #[cfg(test)]
@@ -72,5 +88,13 @@ mod tests {
         assert_eq!(Secret::new("a"), Secret::new("a"));
         assert_ne!(Secret::new("a"), Secret::new("b"));
         assert!(!ct_eq(b"ab", b"abc"));
+        let a = b"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        for i in 0..a.len() {
+            let mut b = *a;
+            b[i] ^= 1;
+            assert!(!ct_eq(a, &b), "byte {i}");
+        }
+        assert!(ct_eq(a, a));
+        assert!(ct_eq(b"", b""));
     }
 }
