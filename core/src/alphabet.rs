@@ -11,6 +11,26 @@ pub const HEX: &str = "0123456789abcdef";
 /// Base36, lower case.
 pub const BASE36: &str = "0123456789abcdefghijklmnopqrstuvwxyz";
 
+/// Membership bitmaps (bit `c % 64` of word `c / 64`), built at compile time from the strings above.
+// Only ever evaluated in `const` items: an out-of-range index would fail the build, never a run.
+#[allow(clippy::indexing_slicing)]
+const fn bitmap(chars: &str) -> [u64; 4] {
+    let bytes = chars.as_bytes();
+    let mut out = [0u64; 4];
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        out[(c >> 6) as usize] |= 1u64 << (c & 63);
+        i += 1;
+    }
+    out
+}
+
+const BASE62_SET: [u64; 4] = bitmap(BASE62);
+const BASE58_SET: [u64; 4] = bitmap(BASE58);
+const HEX_SET: [u64; 4] = bitmap(HEX);
+const BASE36_SET: [u64; 4] = bitmap(BASE36);
+
 /// The characters a key body is drawn from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,14 +62,20 @@ impl Alphabet {
         self.chars().len() as u32
     }
 
-    /// Whether `c` belongs to the alphabet.
+    /// Whether `c` belongs to the alphabet (a 256-bit membership table lookup).
     pub fn contains(self, c: u8) -> bool {
-        match self {
-            Self::Base62 => c.is_ascii_alphanumeric(),
-            Self::Base58 => c.is_ascii_alphanumeric() && !matches!(c, b'0' | b'O' | b'I' | b'l'),
-            Self::Hex => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
-            Self::Base36 => c.is_ascii_digit() || c.is_ascii_lowercase(),
-        }
+        let table = match self {
+            Self::Base62 => &BASE62_SET,
+            Self::Base58 => &BASE58_SET,
+            Self::Hex => &HEX_SET,
+            Self::Base36 => &BASE36_SET,
+        };
+        table.get(usize::from(c >> 6)).is_some_and(|word| word >> (c & 63) & 1 == 1)
+    }
+
+    /// Whether every byte of `text` belongs to the alphabet.
+    pub fn contains_all(self, text: &[u8]) -> bool {
+        text.iter().all(|c| self.contains(*c))
     }
 
     /// Bits of entropy carried by `length` uniformly drawn characters.

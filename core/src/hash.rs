@@ -84,13 +84,17 @@ impl StoredHash {
     /// The `algorithm:hex` text, built without formatting machinery (it is on the hot path).
     pub fn to_tagged(&self) -> String {
         let tag = self.algorithm.tag();
+        let mut hex = [0u8; 64];
+        for (pair, b) in hex.chunks_exact_mut(2).zip(self.digest) {
+            if let [hi, lo] = pair {
+                *hi = nibble(b >> 4);
+                *lo = nibble(b & 0x0f);
+            }
+        }
         let mut out = Vec::with_capacity(tag.len() + 1 + 64);
         out.extend_from_slice(tag.as_bytes());
         out.push(b':');
-        for b in self.digest {
-            out.push(nibble(b >> 4));
-            out.push(nibble(b & 0x0f));
-        }
+        out.extend_from_slice(&hex);
         String::from_utf8(out).unwrap_or_default()
     }
 }

@@ -157,7 +157,7 @@ fn parse_owned(format: &KeyFormat, secret: Secret) -> Result<ParsedKey> {
 }
 
 fn check_chars(format: &KeyFormat, part: &str) -> Result<()> {
-    if part.bytes().all(|c| format.alphabet.contains(c)) {
+    if format.alphabet.contains_all(part.as_bytes()) {
         Ok(())
     } else {
         Err(bad_char(&format.id))
