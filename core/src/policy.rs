@@ -263,6 +263,11 @@ impl CompiledPolicy {
         &self.policy
     }
 
+    /// Gives the policy back.
+    pub fn into_policy(self) -> Policy {
+        self.policy
+    }
+
     /// The compiled routes.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
