@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the keyproof Python wheel (abi3, Python >= 3.9) and checks it:
-# ruff, mypy, stubtest and pytest in .venv (Python 3.11), then a smoke test of
-# the same wheel in fresh Python 3.9 and 3.13 virtualenvs. Idempotent; needs
-# only PyPI (for missing tools) and crates.io (for cargo).
+# ruff, mypy, stubtest and pytest (ASGI/FastAPI, Flask, Django/DRF over real
+# HTTP) in .venv (Python 3.11), then a smoke test of the same wheel in fresh
+# Python 3.9 and 3.13 virtualenvs. Idempotent; needs only PyPI (for missing
+# tools) and crates.io (for cargo).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,7 +36,8 @@ PY="$VENV/bin/python"
 "$PY" --version
 
 step "tools"
-REQUIREMENTS=("maturin==1.16.*" pytest httpx uvicorn fastapi starlette mypy ruff anyio)
+REQUIREMENTS=("maturin==1.16.*" pytest httpx uvicorn fastapi starlette mypy ruff anyio
+    flask django djangorestframework django-stubs djangorestframework-stubs)
 mapfile -t MISSING < <("$PY" - "${REQUIREMENTS[@]}" <<'PYEOF'
 import sys
 from importlib import metadata

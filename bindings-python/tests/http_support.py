@@ -1,4 +1,5 @@
-"""Runs an ASGI app with uvicorn on 127.0.0.1 (a free port) in a background thread."""
+"""Real HTTP servers on 127.0.0.1 (free ports) in background threads: uvicorn (ASGI),
+werkzeug or wsgiref (WSGI); and response assertions."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Callable, TypeVar
 
+import httpx
 import uvicorn
+from keyproof import Decision, MemoryRateLimitStore, RateLimitState
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -33,3 +38,53 @@ def serve(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def serve_wsgi(app: Any, *, server: str = "werkzeug") -> Iterator[str]:
+    """Serves a WSGI app on 127.0.0.1 with werkzeug (threaded) or wsgiref in a background thread."""
+    httpd: Any
+    if server == "werkzeug":
+        from werkzeug.serving import make_server
+
+        httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    else:
+        from wsgiref.simple_server import WSGIRequestHandler
+        from wsgiref.simple_server import make_server as make_wsgiref_server
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        httpd = make_wsgiref_server("127.0.0.1", 0, app, handler_class=QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+
+
+def assert_exact(response: httpx.Response, decision: Decision) -> None:
+    """The response is the decision: same status, every decision header with the same value, same body."""
+    assert response.status_code == decision.status
+    for name, value in decision.headers:
+        assert response.headers.get_list(name) == [value], name
+    assert response.content == (decision.body or "").encode("utf-8")
+
+
+class RecordingStore(MemoryRateLimitStore):
+    """A memory store that keeps every decision the core made through it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decisions: list[Any] = []
+
+    def transact(
+        self, key: str, step: Callable[[RateLimitState | None], tuple[T, RateLimitState | None]]
+    ) -> T:
+        result = super().transact(key, step)
+        self.decisions.append(result)
+        return result

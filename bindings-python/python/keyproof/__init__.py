@@ -3,8 +3,9 @@
 Every rule lives in the core; this package converts types and errors. Time and
 randomness are injectable (``now=``, ``random_bytes=``) and default to the current
 UTC time and ``os.urandom(32)``. Framework integration: ``keyproof.verifier``
-(framework-neutral), ``keyproof.asgi`` (middleware) and ``keyproof.fastapi``
-(dependency).
+(framework-neutral), ``keyproof.asgi`` (middleware), ``keyproof.fastapi``
+(dependency), ``keyproof.flask`` (extension, decorator) and ``keyproof.django``
+(middleware, DRF authentication).
 """
 
 from __future__ import annotations

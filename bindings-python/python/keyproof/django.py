@@ -1,0 +1,149 @@
+"""Django middleware and, with djangorestframework installed, DRF authentication.
+
+Settings: ``KEYPROOF_ENGINE``, ``KEYPROOF_LOOKUP`` (synchronous) and optionally
+``KEYPROOF_RATE_LIMITS``, ``KEYPROOF_CLIENT_IP`` (``request -> str | None``), each an
+object or a dotted path, and ``KEYPROOF_EXCLUDE`` (paths the middleware lets through).
+Denials are answered with the decision's exact status, headers and body; on success
+``request.keyproof`` is the principal, ``request.keyproof_decision`` the decision.
+DRF renders exceptions itself: ``REST_FRAMEWORK["EXCEPTION_HANDLER"] =
+"keyproof.django.exception_handler"`` keeps the core's exact body (without it only the
+status, ``WWW-Authenticate`` and ``Retry-After`` are kept).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, NamedTuple
+
+from django import conf  # conf.settings, read lazily (no module-level LazySettings)
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.module_loading import import_string
+
+from keyproof._keyproof import Decision, Engine, Principal
+from keyproof.verifier import Verifier
+
+try:
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.exceptions import APIException
+    from rest_framework.request import Request
+
+    HAS_DRF = True
+except ImportError:  # djangorestframework is optional
+    HAS_DRF = False
+
+
+def request_client_ip(request: HttpRequest) -> str | None:
+    """The peer address (behind a proxy, set ``KEYPROOF_CLIENT_IP``)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class KeyproofConfig(NamedTuple):
+    verifier: Verifier
+    client_ip: Callable[[HttpRequest], str | None]
+    exclude: frozenset[str]
+
+
+def _setting(name: str, default: Any = None) -> Any:
+    value = getattr(conf.settings, name, default)
+    return import_string(value) if isinstance(value, str) else value
+
+
+_cache: dict[str, KeyproofConfig] = {}
+_lock = threading.Lock()
+
+
+def get_config() -> KeyproofConfig:
+    """The configuration from settings, built once (again after a ``KEYPROOF_*`` change)."""
+    with _lock:
+        if not _cache:
+            engine, lookup = _setting("KEYPROOF_ENGINE"), _setting("KEYPROOF_LOOKUP")
+            if not isinstance(engine, Engine) or not callable(lookup):
+                raise ImproperlyConfigured("KEYPROOF_ENGINE must be an Engine, KEYPROOF_LOOKUP a function")
+            verifier = Verifier(engine, lookup, rate_limits=_setting("KEYPROOF_RATE_LIMITS"))
+            client_ip, exclude = _setting("KEYPROOF_CLIENT_IP"), _setting("KEYPROOF_EXCLUDE", ())
+            _cache["config"] = KeyproofConfig(verifier, client_ip or request_client_ip, frozenset(exclude))
+        return _cache["config"]
+
+
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("KEYPROOF_"):
+        _cache.clear()
+
+
+setting_changed.connect(_settings_changed)
+
+
+def verify(request: HttpRequest) -> Decision:
+    """Verifies ``request`` once (later calls return the same decision)."""
+    decision = getattr(request, "keyproof_decision", None)
+    if isinstance(decision, Decision):
+        return decision
+    config, method, path = get_config(), request.method or "GET", request.path
+    decision = config.verifier.verify(method, path, request.headers.items(), config.client_ip(request))
+    request.keyproof = decision.principal  # type: ignore[attr-defined]
+    request.keyproof_decision = decision  # type: ignore[attr-defined]
+    return decision
+
+
+def denial_response(decision: Decision) -> HttpResponse:
+    """The exact HTTP response of a denial."""
+    return HttpResponse(decision.body or "", status=decision.status, headers=decision.headers)
+
+
+class KeyproofMiddleware:
+    """Verifies every request; adds the decision's headers (``RateLimit-*`` …) to responses."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        get_config()  # bad settings fail at startup
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.path in get_config().exclude:
+            return self.get_response(request)
+        if not (decision := verify(request)).allowed:
+            return denial_response(decision)
+        response = self.get_response(request)
+        for name, value in decision.headers:
+            response.headers[name] = value
+        return response
+
+
+if HAS_DRF:
+
+    class KeyproofDenied(APIException):
+        """A denial raised by ``KeyproofAuthentication``; ``.decision`` holds it."""
+
+        def __init__(self, decision: Decision) -> None:
+            super().__init__(detail=decision.public_code, code=decision.public_code)
+            self.decision, self.status_code = decision, decision.status
+            self.auth_header = decision.header("www-authenticate")
+            self.wait = int(decision.header("retry-after") or 0) or None
+
+    class KeyproofAuthentication(BaseAuthentication):
+        """``(principal, decision)`` or ``KeyproofDenied``; fails closed (no key: denied).
+
+        ``request.user`` is a ``Principal``, not a Django user (no ``is_authenticated``):
+        the core already authorized the route, so keep DRF permissions at ``AllowAny``."""
+
+        def authenticate(self, request: Request) -> tuple[Principal, Decision]:
+            decision = verify(request._request)
+            if not decision.allowed or decision.principal is None:
+                raise KeyproofDenied(decision)
+            return decision.principal, decision
+
+        def authenticate_header(self, request: Request) -> str | None:
+            decision = getattr(request._request, "keyproof_decision", None)
+            if not isinstance(decision, Decision) or decision.allowed:
+                engine = get_config().verifier.engine
+                decision = engine.decide(engine.prepare(request.method or "GET", request.path, []), None)
+            return decision.header("www-authenticate")
+
+    def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponseBase | None:
+        """DRF's handler, except that keyproof denials keep the core's exact response."""
+        if isinstance(exc, KeyproofDenied):
+            return denial_response(exc.decision)
+        from rest_framework import views  # needs configured settings: imported late
+
+        return views.exception_handler(exc, context)
