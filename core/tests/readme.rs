@@ -50,3 +50,20 @@ fn example_keys_parse_as_their_formats() {
     }
     assert!(checked >= 10);
 }
+
+/// The JSON code blocks that follow `marker` in the README, in order.
+fn json_blocks_after(text: &str, marker: &str) -> Vec<String> {
+    let from = text.find(marker).unwrap_or_else(|| panic!("README lacks {marker}"));
+    text[from..].split("```json\n").skip(1).map(|b| b.split("```").next().unwrap().to_string()).collect()
+}
+
+#[test]
+fn json_examples_load() {
+    let text = readme();
+    let keys = json_blocks_after(&text, "## Keys");
+    keyproof::KeyFormat::from_json(&keys[0]).unwrap();
+    let record = keyproof::KeyRecord::from_json(&keys[1]).unwrap();
+    assert_eq!(record.id, "key_2f8a3b1c");
+    let policy = json_blocks_after(&text, "### Policy");
+    keyproof::Policy::load(&policy[0]).unwrap();
+}
