@@ -144,7 +144,7 @@ fn default_problem_base() -> String {
 
 impl Default for Policy {
     fn default() -> Self {
-        serde_json::from_str("{}").unwrap_or_else(|_| Policy {
+        Policy {
             realm: default_realm(),
             environments: Vec::new(),
             credentials: ExtractionConfig::default(),
@@ -158,7 +158,7 @@ impl Default for Policy {
             expiry_warning_days: default_warning_days(),
             rotation_grace_hours: default_grace_hours(),
             problem_base: default_problem_base(),
-        })
+        }
     }
 }
 
@@ -271,5 +271,15 @@ impl CompiledPolicy {
     /// The compiled routes.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_equals_empty_json() {
+        assert_eq!(Policy::from_json("{}").ok(), Some(Policy::default()));
     }
 }
