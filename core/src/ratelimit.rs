@@ -113,25 +113,20 @@ pub fn gcra(state: Option<RateLimitState>, now_us: i64, quota: &Quota, cost: u32
         let free = capacity.saturating_sub(tat.saturating_sub(now_us)).max(0);
         u32::try_from(free / t).unwrap_or(u32::MAX).min(quota.burst)
     };
-    if now_us < allow_at || cost > quota.burst {
-        let wait = if cost > quota.burst { tat.saturating_sub(now_us) } else { allow_at.saturating_sub(now_us) };
-        RateLimitOutcome {
-            allowed: false,
-            state: RateLimitState { tat_us: tat },
-            limit: quota.burst,
-            remaining: remaining_at(tat),
-            reset_seconds: ceil_seconds(tat.saturating_sub(now_us)),
-            retry_after_seconds: Some(ceil_seconds(wait).max(1)),
-        }
-    } else {
-        RateLimitOutcome {
-            allowed: true,
-            state: RateLimitState { tat_us: new_tat },
-            limit: quota.burst,
-            remaining: remaining_at(new_tat),
-            reset_seconds: ceil_seconds(new_tat.saturating_sub(now_us)),
-            retry_after_seconds: None,
-        }
+    let denied = now_us < allow_at || cost > quota.burst;
+    // A denied request spends nothing: the stored state stays as it was.
+    let kept = if denied { tat } else { new_tat };
+    let retry_after_seconds = denied.then(|| {
+        let wait = if cost > quota.burst { tat } else { allow_at };
+        ceil_seconds(wait.saturating_sub(now_us)).max(1)
+    });
+    RateLimitOutcome {
+        allowed: !denied,
+        state: RateLimitState { tat_us: kept },
+        limit: quota.burst,
+        remaining: remaining_at(kept),
+        reset_seconds: ceil_seconds(kept.saturating_sub(now_us)),
+        retry_after_seconds,
     }
 }
 
