@@ -9,12 +9,7 @@ use crate::format::Format;
 use crate::parse::ParsedKey;
 
 fn algorithm(tag: &str) -> PyResult<HashAlgorithm> {
-    HashAlgorithm::from_tag(tag).ok_or_else(|| {
-        to_py_err(keyproof::Error::new(
-            keyproof::ErrorKind::InvalidHash,
-            "hash algorithms are sha256, hmac-sha256 and seam-sha256",
-        ))
-    })
+    HashAlgorithm::parse(tag).map_err(to_py_err)
 }
 
 /// Hashes keys for storage and lookup, and verifies them in constant time.

@@ -44,6 +44,13 @@ impl HashAlgorithm {
         }
     }
 
+    /// Parses a tag, with the error a caller should report.
+    pub fn parse(tag: &str) -> Result<Self> {
+        Self::from_tag(tag).ok_or_else(|| {
+            Error::new(ErrorKind::InvalidHash, "hash algorithms are sha256, hmac-sha256 and seam-sha256")
+        })
+    }
+
     /// Parses a tag.
     pub fn from_tag(tag: &str) -> Option<Self> {
         match tag {
