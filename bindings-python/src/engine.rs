@@ -146,7 +146,7 @@ impl Engine {
 
 impl Engine {
     fn wrap_prepared(&self, inner: keyproof::Prepared) -> Prepared {
-        let format = inner.parsed_key().and_then(|p| self.inner.format_of(p).ok()).cloned();
+        let format = inner.parsed_key().map(|p| p.format().clone());
         Prepared { inner, format }
     }
 }
@@ -197,7 +197,7 @@ impl Prepared {
     fn __repr__(&self) -> String {
         match (self.inner.error(), self.inner.parsed_key()) {
             (Some(e), _) => format!("Prepared(error_code={})", q(e.code())),
-            (None, Some(p)) => format!("Prepared(format_id={}, preview={})", q(&p.format_id), q(&p.preview)),
+            (None, Some(p)) => format!("Prepared(format_id={}, preview={})", q(p.format_id()), q(&p.preview())),
             (None, None) => "Prepared()".to_string(),
         }
     }

@@ -252,7 +252,7 @@ impl FormatSet {
     /// The formats, longest prefix first.
     #[getter]
     fn formats(&self) -> Vec<Format> {
-        self.inner.formats().iter().cloned().map(Format::wrap).collect()
+        self.inner.formats().iter().map(|f| Format::wrap((**f).clone())).collect()
     }
 
     /// The format ids, longest prefix first.
@@ -268,7 +268,7 @@ impl FormatSet {
 
     /// The format whose prefix `key` starts with (longest prefix wins), or None.
     fn match_prefix(&self, key: String) -> Option<Format> {
-        self.inner.match_prefix(&key).cloned().map(Format::wrap)
+        self.inner.match_prefix(&key).map(|f| Format::wrap((**f).clone()))
     }
 
     /// Parses a key against the set.

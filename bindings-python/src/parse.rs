@@ -23,7 +23,7 @@ impl ParsedKey {
 /// Parses `key` in `set`, keeping the matching format for hashing.
 pub(crate) fn parse_in(set: &keyproof::FormatSet, key: &str) -> PyResult<ParsedKey> {
     let parsed = keyproof::parse_key(set, key).map_err(to_py_err)?;
-    let format = set.get(&parsed.format_id).cloned().map_err(to_py_err)?;
+    let format = parsed.format().clone();
     Ok(ParsedKey::new(parsed, format))
 }
 
@@ -32,32 +32,32 @@ impl ParsedKey {
     /// Id of the matching format.
     #[getter]
     fn format_id(&self) -> &str {
-        &self.inner.format_id
+        self.inner.format_id()
     }
     /// Environment of the format.
     #[getter]
     fn environment(&self) -> &str {
-        &self.inner.environment
+        self.inner.environment()
     }
     /// Credential kind of the format.
     #[getter]
     fn kind(&self) -> &'static str {
-        self.inner.kind.as_str()
+        self.inner.kind().as_str()
     }
     /// The non-secret part: the prefix, plus Seam's short token.
     #[getter]
     fn public_part(&self) -> &str {
-        &self.inner.public_part
+        self.inner.public_part()
     }
     /// Whether a checksum was verified.
     #[getter]
     fn has_checksum(&self) -> bool {
-        self.inner.has_checksum
+        self.inner.has_checksum()
     }
     /// Masked preview, safe to log.
     #[getter]
-    fn preview(&self) -> &str {
-        &self.inner.preview
+    fn preview(&self) -> String {
+        self.inner.preview()
     }
     /// The matching format.
     #[getter]
@@ -68,10 +68,10 @@ impl ParsedKey {
     fn __repr__(&self) -> String {
         format!(
             "ParsedKey(format_id={}, environment={}, kind={}, preview={})",
-            q(&self.inner.format_id),
-            q(&self.inner.environment),
-            q(self.inner.kind.as_str()),
-            q(&self.inner.preview)
+            q(self.inner.format_id()),
+            q(self.inner.environment()),
+            q(self.inner.kind().as_str()),
+            q(&self.inner.preview())
         )
     }
 }

@@ -89,7 +89,7 @@ impl KeyRecord {
         Self { inner }
     }
 
-    fn updated(&self, change: impl FnOnce(&mut CoreRecord) -> keyproof::Result<()>) -> PyResult<Self> {
+    fn changed_copy(&self, change: impl FnOnce(&mut CoreRecord) -> keyproof::Result<()>) -> PyResult<Self> {
         let mut inner = self.inner.clone();
         change(&mut inner).map_err(to_py_err)?;
         Ok(Self { inner })
@@ -138,38 +138,43 @@ impl KeyRecord {
     #[pyo3(signature = (now=None))]
     fn revoked(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let now = now_or(now)?;
-        self.updated(|r| {
-            r.revoke(now);
-            Ok(())
-        })
+        self.changed_copy(|r| r.revoke(now).map(drop))
     }
 
     /// A copy disabled at `now`.
     #[pyo3(signature = (now=None))]
     fn disabled(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let now = now_or(now)?;
-        self.updated(|r| {
-            r.disable(now);
-            Ok(())
-        })
+        self.changed_copy(|r| r.disable(now).map(drop))
     }
 
     /// A copy enabled again at `now` (revoked keys stay revoked: ConfigError).
     #[pyo3(signature = (now=None))]
     fn enabled(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let now = now_or(now)?;
-        self.updated(|r| r.enable(now))
+        self.changed_copy(|r| r.enable(now).map(drop))
+    }
+
+    /// A copy with `changes` applied (a dict or JSON text: name, scopes, role,
+    /// allowed_ips, expires_at, plan, features, metadata, client_id; `None`
+    /// clears an optional field). Every field is validated; revoked keys refuse.
+    #[pyo3(signature = (changes, now=None))]
+    fn updated(&self, changes: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let now = now_or(now)?;
+        let text = match changes.extract::<String>() {
+            Ok(text) => text,
+            Err(_) => py_to_json(changes)?.to_string(),
+        };
+        let update = keyproof::RecordUpdate::from_json(&text).map_err(to_py_err)?;
+        self.changed_copy(|r| r.update(&update, now).map(drop))
     }
 
     /// A copy replaced by `replaced_by`, still valid for `grace` (default 24 hours).
     #[pyo3(signature = (replaced_by, grace=None, now=None))]
     fn rotated(&self, replaced_by: String, grace: Option<TimeDelta>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let now = now_or(now)?;
-        let grace = grace.unwrap_or_else(|| TimeDelta::hours(24));
-        self.updated(|r| {
-            r.start_rotation(&replaced_by, now, grace);
-            Ok(())
-        })
+        let grace = grace.unwrap_or_else(keyproof::lifecycle::default_rotation_grace);
+        self.changed_copy(|r| r.rotate(&replaced_by, now, grace))
     }
 
     #[getter]

@@ -48,7 +48,7 @@ def test_lifecycle_returns_updated_copies() -> None:
     assert disabled.enabled(now=later).status == "active"
     with pytest.raises(keyproof.ConfigError) as info:
         revoked.enabled(now=later)
-    assert info.value.code == "invalid_record"
+    assert info.value.code == "invalid_transition"
     rotated = r.rotated("key_new", now=later)
     assert rotated.rotation is not None
     assert rotated.rotation.replaced_by == "key_new"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
@@ -14,7 +14,7 @@ from keyproof import Engine, KeyRecord
 
 from .conftest import VECTORS
 
-KINDS = {"decisions", "config", "parse", "mint", "rate_limit", "scan"}
+KINDS = {"decisions", "config", "parse", "mint", "rate_limit", "scan", "lifecycle"}
 
 
 @cache
@@ -159,6 +159,26 @@ def run_scan(file: dict[str, Any], v: dict[str, Any]) -> None:
     assert formats.redact(v["text"]) == v["expected"]["redacted"]
 
 
+def run_lifecycle(v: dict[str, Any]) -> None:
+    record = KeyRecord.from_dict(v["record"])
+    op, now = v["operation"], when(v["now"])
+    calls: dict[str, Callable[[], KeyRecord]] = {
+        "rotate": lambda: record.rotated(
+            op.get("successor_id", ""), grace=timedelta(hours=op.get("grace_hours", 0)), now=now
+        ),
+        "revoke": lambda: record.revoked(now=now),
+        "disable": lambda: record.disabled(now=now),
+        "enable": lambda: record.enabled(now=now),
+        "update": lambda: record.updated(op.get("update", {}), now=now),
+    }
+    if not v["expected"]["ok"]:
+        expect_error(v["expected"], calls[op["op"]])
+        return
+    after = calls[op["op"]]()
+    assert after.to_dict() == v["expected"]["record"]
+    assert (after != record) == v["expected"]["changed"]
+
+
 def test_vectors_exist_and_kinds_are_known() -> None:
     files = vector_files()
     assert files, f"no vectors in {VECTORS}"
@@ -185,6 +205,8 @@ def test_vector(name: str, index: int) -> None:
         run_rate_limit(v)
     elif kind == "scan":
         run_scan(file, v)
+    elif kind == "lifecycle":
+        run_lifecycle(v)
     else:
         pytest.fail(f"{name}: unknown vector kind {kind!r}")
 

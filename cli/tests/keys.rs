@@ -169,7 +169,7 @@ fn revoke_disable_enable_lifecycle() {
     let (_, v) = env.json(&["show", id]);
     assert_eq!(v["status"], "revoked");
     assert!(v["revoked_at"].is_string());
-    env.cmd().args(["enable", id]).assert().code(2).stderr(predicate::str::starts_with("error: invalid_record:"));
+    env.cmd().args(["enable", id]).assert().code(2).stderr(predicate::str::starts_with("error: invalid_transition:"));
     env.cmd().args(["disable", id]).assert().code(2);
     env.cmd().args(["rotate", id]).assert().code(2);
     let (_, v) = env.json(&["list", "--status", "revoked"]);

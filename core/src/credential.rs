@@ -67,13 +67,18 @@ impl Default for ExtractionConfig {
     }
 }
 
+impl crate::load::Load for ExtractionConfig {
+    const KIND: ErrorKind = ErrorKind::InvalidPolicy;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+}
+
 impl ExtractionConfig {
     /// Loads and validates a config from JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        let config: Self =
-            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidPolicy, &e))?;
-        config.validate()?;
-        Ok(config)
+        crate::load::Load::load_json(json)
     }
 
     /// Checks header names and the size limit.

@@ -175,6 +175,8 @@ error_kinds! {
     UnknownFormat => "unknown_format", Config;
     /// A record id is malformed.
     InvalidId => "invalid_id", Config;
+    /// A lifecycle change is not allowed from the key's state (e.g. rotating a revoked key).
+    InvalidTransition => "invalid_transition", Config;
 
     /// Fewer random bytes were supplied than the operation needs.
     InsufficientRandomness => "insufficient_randomness", Randomness;
@@ -246,10 +248,14 @@ impl From<ErrorKind> for Error {
 /// Maps a serde error to a keyproof error: custom deserializers prefix their
 /// message with a code (`invalid_timestamp: …`), everything else is `fallback`.
 pub(crate) fn serde_error(fallback: ErrorKind, e: &serde_json::Error) -> Error {
-    let text = e.to_string();
     if e.is_syntax() || e.is_eof() {
-        return Error::new(ErrorKind::InvalidJson, text);
+        return Error::new(ErrorKind::InvalidJson, e.to_string());
     }
+    deserialize_error(fallback, e.to_string())
+}
+
+/// [`serde_error`] for any deserializer's error text (pythonize, serde-wasm-bindgen …).
+pub(crate) fn deserialize_error(fallback: ErrorKind, text: String) -> Error {
     let kind = text.split_once(':').and_then(|(code, _)| ErrorKind::from_code(code)).unwrap_or(fallback);
     let message = match kind {
         k if k == fallback => text,

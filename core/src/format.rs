@@ -1,6 +1,8 @@
 //! Declarative key formats: prefix, environment, kind, body alphabet and length,
 //! optional checksum, and layout. Loadable from JSON; validated before use.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::alphabet::Alphabet;
@@ -94,13 +96,18 @@ fn is_plain(layout: &Layout) -> bool {
     *layout == Layout::Plain
 }
 
+impl crate::load::Load for KeyFormat {
+    const KIND: ErrorKind = ErrorKind::InvalidFormat;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+}
+
 impl KeyFormat {
     /// Loads one format from JSON and validates it.
     pub fn from_json(json: &str) -> Result<Self> {
-        let format: KeyFormat =
-            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidFormat, &e))?;
-        format.validate()?;
-        Ok(format)
+        crate::load::Load::load_json(json)
     }
 
     /// Serializes the format to JSON.
@@ -178,7 +185,7 @@ impl KeyFormat {
 /// A checked, ready-to-use list of formats, searched by longest prefix first.
 #[derive(Clone, Debug, Default)]
 pub struct FormatSet {
-    formats: Vec<KeyFormat>,
+    formats: Vec<Arc<KeyFormat>>,
 }
 
 impl FormatSet {
@@ -201,7 +208,7 @@ impl FormatSet {
                 }
             }
         }
-        Ok(Self { formats })
+        Ok(Self { formats: formats.into_iter().map(Arc::new).collect() })
     }
 
     /// Loads a JSON array of formats.
@@ -212,12 +219,17 @@ impl FormatSet {
     }
 
     /// The formats, longest prefix first.
-    pub fn formats(&self) -> &[KeyFormat] {
+    pub fn formats(&self) -> &[Arc<KeyFormat>] {
         &self.formats
     }
 
     /// Finds a format by id.
     pub fn get(&self, id: &str) -> Result<&KeyFormat> {
+        self.get_shared(id).map(|f| &**f)
+    }
+
+    /// Finds a format by id, shared (cloning it is a reference-count bump).
+    pub fn get_shared(&self, id: &str) -> Result<&Arc<KeyFormat>> {
         self.formats
             .iter()
             .find(|f| f.id == id)
@@ -225,7 +237,7 @@ impl FormatSet {
     }
 
     /// The format whose prefix the key starts with (longest prefix wins).
-    pub fn match_prefix(&self, key: &str) -> Option<&KeyFormat> {
+    pub fn match_prefix(&self, key: &str) -> Option<&Arc<KeyFormat>> {
         self.formats.iter().find(|f| key.starts_with(f.prefix.as_str()))
     }
 }

@@ -14,11 +14,21 @@ pub enum IdStyle {
     Uuid,
     /// `key_2f8a3b1c` (seed 000): prefix plus `hex_length` hex characters.
     Prefixed {
-        /// Literal prefix, e.g. `key_`.
+        /// Literal prefix (default `key_`).
+        #[serde(default = "default_prefix")]
         prefix: String,
-        /// Number of hex characters (8–32).
+        /// Number of hex characters, 8–32 (default 8).
+        #[serde(default = "default_hex_length")]
         hex_length: usize,
     },
+}
+
+fn default_prefix() -> String {
+    "key_".into()
+}
+
+fn default_hex_length() -> usize {
+    8
 }
 
 /// A UUID v4 built from 16 caller-supplied random bytes.
@@ -49,6 +59,25 @@ impl IdStyle {
                 );
                 Ok(format!("{prefix}{}", hex.get(..*hex_length).unwrap_or_default()))
             }
+        }
+    }
+}
+
+impl IdStyle {
+    /// The style `id` was made with, so a successor looks the same
+    /// (`key_2f8a3b1c` → prefixed `key_` + 8 hex; anything else → UUID).
+    pub fn of(id: &str) -> Self {
+        let uuid_like = id.len() == 36 && id.bytes().filter(|c| *c == b'-').count() == 4;
+        match id.rfind('_') {
+            Some(i) if !uuid_like => {
+                let (prefix, hex) = id.split_at(i.saturating_add(1));
+                if (8..=32).contains(&hex.len()) && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                    Self::Prefixed { prefix: prefix.to_string(), hex_length: hex.len() }
+                } else {
+                    Self::Uuid
+                }
+            }
+            _ => Self::Uuid,
         }
     }
 }

@@ -19,6 +19,8 @@ pub mod format;
 pub mod hash;
 pub mod ids;
 pub mod ip;
+pub mod lifecycle;
+pub mod load;
 pub mod mint;
 pub mod parse;
 pub mod policy;
@@ -32,20 +34,24 @@ pub mod scan;
 pub mod scope;
 pub mod secret;
 pub mod timestamp;
-pub mod verify;
 
 pub use alphabet::Alphabet;
 pub use checksum::Checksum;
 pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};
 pub use decision::{Decision, Principal, RateLimitDecision, Warning};
-pub use engine::{Engine, EngineConfig, FormatRef, HashingConfig, Prepared, Request};
+pub use engine::{
+    Engine, EngineConfig, FormatRef, HashingConfig, Outcome, Prepared, RateBucket, RateWrite, Request, Step,
+    Verification,
+};
 pub use error::{all_codes, Error, ErrorFamily, ErrorKind, Result};
 pub use expiry::{expiry_from_preset, EXPIRY_PRESETS};
 pub use format::{CredentialKind, FormatSet, KeyFormat, Layout};
 pub use hash::{fingerprint, HashAlgorithm, HashCheck, Hasher, StoredHash};
 pub use ids::IdStyle;
+pub use lifecycle::{RecordUpdate, DEFAULT_ROTATION_GRACE_HOURS};
+pub use load::Load;
 pub use mint::{mint, MintOptions, MintedKey};
-pub use parse::{parse_key, ParsedKey};
+pub use parse::{parse_key, parse_shared, parse_with, ParsedKey};
 pub use policy::{Policy, RouteRule, UnknownRoutes};
 pub use ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
 pub use record::{KeyRecord, KeyStatus, Owner, Rotation};

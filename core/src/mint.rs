@@ -27,6 +27,9 @@ pub struct MintOptions {
     pub name: String,
     /// How the record id looks.
     pub id_style: IdStyle,
+    /// A record id chosen by the caller (seed 002 initialises a key's id before
+    /// creating it); validated, and `id_style` is then unused.
+    pub id: Option<String>,
     /// Owner.
     pub owner: Owner,
     /// Scopes to grant.
@@ -52,6 +55,10 @@ pub struct MintOptions {
     pub metadata: BTreeMap<String, serde_json::Value>,
 }
 
+impl crate::load::Load for MintOptions {
+    const KIND: ErrorKind = ErrorKind::InvalidRecord;
+}
+
 impl MintOptions {
     /// Options with just a name.
     pub fn named(name: impl Into<String>) -> Self {
@@ -60,7 +67,7 @@ impl MintOptions {
 
     /// Loads options from JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidRecord, &e))
+        crate::load::Load::load_json(json)
     }
 }
 
@@ -120,7 +127,15 @@ pub fn mint(
     }
     let mut stream = ByteStream::new("keyproof/mint/v1", random)?;
     let key_text = generate_key(format, &mut stream)?;
-    let id = options.id_style.make(&stream.take_bytes(16))?;
+    // The id bytes are drawn either way, so a caller-supplied id changes nothing else.
+    let generated = options.id_style.make(&stream.take_bytes(16))?;
+    let id = match &options.id {
+        Some(id) => {
+            crate::ids::validate_id(id)?;
+            id.clone()
+        }
+        None => generated,
+    };
     let client_id = match (&options.client_id, options.generate_client_id) {
         (Some(_), true) => {
             return Err(Error::new(ErrorKind::InvalidRecord, "give client_id or generate_client_id, not both"));
@@ -139,7 +154,7 @@ pub fn mint(
         name: options.name.clone(),
         fingerprint: fingerprint(&hash),
         hash,
-        preview: parsed.preview.clone(),
+        preview: parsed.preview(),
         format: format.id.clone(),
         environment: format.environment.clone(),
         kind: format.kind,

@@ -1,31 +1,68 @@
 //! Parsing a presented key against the configured formats, before any hashing.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{CredentialKind, FormatSet, KeyFormat, Layout, MAX_KEY_LENGTH};
 use crate::secret::Secret;
 
 /// A key that matched a format. Holds the plaintext, so `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
+/// The format is shared, not copied: parsing a key allocates nothing but the key.
+#[derive(Clone, PartialEq)]
 pub struct ParsedKey {
-    /// Id of the matching format.
-    pub format_id: String,
-    /// Environment from the format.
-    pub environment: String,
-    /// Credential kind from the format.
-    pub kind: CredentialKind,
-    /// The non-secret part: the prefix, plus Seam's short token.
-    pub public_part: String,
-    /// Whether the format has a checksum (always valid once parsed).
-    pub has_checksum: bool,
-    /// Masked preview, e.g. `sk_prod_3f9a…a7b8`.
-    pub preview: String,
+    format: Arc<KeyFormat>,
     key: Secret,
     secret_start: usize,
 }
 
 impl ParsedKey {
+    /// The format the key matched.
+    pub fn format(&self) -> &KeyFormat {
+        &self.format
+    }
+
+    /// The shared format (cheap to clone).
+    pub fn format_shared(&self) -> &Arc<KeyFormat> {
+        &self.format
+    }
+
+    /// Id of the matching format.
+    pub fn format_id(&self) -> &str {
+        &self.format.id
+    }
+
+    /// Environment from the format.
+    pub fn environment(&self) -> &str {
+        &self.format.environment
+    }
+
+    /// Credential kind from the format.
+    pub fn kind(&self) -> CredentialKind {
+        self.format.kind
+    }
+
+    /// The non-secret part: the prefix, plus Seam's short token.
+    pub fn public_part(&self) -> &str {
+        match self.format.layout {
+            Layout::Seam => {
+                let end = self.secret_start.max(self.format.prefix.len());
+                self.key.expose().get(..end).unwrap_or_default().trim_end_matches('_')
+            }
+            Layout::Plain => &self.format.prefix,
+        }
+    }
+
+    /// Whether the format has a checksum (always valid once parsed).
+    pub fn has_checksum(&self) -> bool {
+        self.format.checksum.is_some()
+    }
+
+    /// Masked preview, e.g. `sk_prod_3f9a…a7b8` (built on demand: the hot path never needs it).
+    pub fn preview(&self) -> String {
+        preview(&self.format.prefix, self.key.expose())
+    }
+
     /// The whole plaintext key.
     pub fn key(&self) -> &Secret {
         &self.key
@@ -40,10 +77,10 @@ impl ParsedKey {
 impl fmt::Debug for ParsedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ParsedKey")
-            .field("format_id", &self.format_id)
-            .field("environment", &self.environment)
-            .field("kind", &self.kind)
-            .field("preview", &self.preview)
+            .field("format_id", &self.format_id())
+            .field("environment", &self.environment())
+            .field("kind", &self.kind())
+            .field("preview", &self.preview())
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +116,7 @@ pub fn parse_secret(set: &FormatSet, secret: Secret) -> Result<ParsedKey> {
         return Err(Error::new(ErrorKind::WrongLength, format!("keys are at most {MAX_KEY_LENGTH} characters")));
     }
     let unknown = || Error::new(ErrorKind::UnknownPrefix, "the key does not start with a known prefix");
-    let format = set.match_prefix(key).ok_or_else(unknown)?;
+    let format = set.match_prefix(key).ok_or_else(unknown)?.clone();
     // An unprefixed format is the fallback for keys no prefix claims: when the key
     // does not fit it either, the honest answer is "no format", not its length rule.
     let fallback = format.prefix.is_empty() && set.formats().iter().any(|f| !f.prefix.is_empty());
@@ -88,11 +125,21 @@ pub fn parse_secret(set: &FormatSet, secret: Secret) -> Result<ParsedKey> {
 
 /// Parses `key` against one format.
 pub fn parse_with(format: &KeyFormat, key: &str) -> Result<ParsedKey> {
-    parse_owned(format, Secret::new(key))
+    parse_owned(Arc::new(format.clone()), Secret::new(key))
 }
 
-fn parse_owned(format: &KeyFormat, secret: Secret) -> Result<ParsedKey> {
-    let key = secret.expose();
+/// [`parse_with`] for a shared format: no copy of the format is made.
+pub fn parse_shared(format: &Arc<KeyFormat>, key: &str) -> Result<ParsedKey> {
+    parse_owned(format.clone(), Secret::new(key))
+}
+
+fn parse_owned(format: Arc<KeyFormat>, secret: Secret) -> Result<ParsedKey> {
+    let secret_start = check(&format, secret.expose())?;
+    Ok(ParsedKey { format, key: secret, secret_start })
+}
+
+/// Checks `key` against `format` and returns where its secret part starts.
+fn check(format: &KeyFormat, key: &str) -> Result<usize> {
     let id = &format.id;
     let body = key.strip_prefix(format.prefix.as_str()).ok_or_else(|| {
         Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}"))
@@ -138,22 +185,7 @@ fn parse_owned(format: &KeyFormat, secret: Secret) -> Result<ParsedKey> {
             format.prefix.len() + short_len + 1
         }
     };
-    let public_part = key.get(..secret_start.max(format.prefix.len())).unwrap_or_default();
-    let public_part = if format.layout == Layout::Seam {
-        public_part.trim_end_matches('_').to_string()
-    } else {
-        format.prefix.clone()
-    };
-    Ok(ParsedKey {
-        format_id: format.id.clone(),
-        environment: format.environment.clone(),
-        kind: format.kind,
-        public_part,
-        has_checksum: format.checksum.is_some(),
-        preview: preview(&format.prefix, key),
-        key: secret,
-        secret_start,
-    })
+    Ok(secret_start)
 }
 
 fn check_chars(format: &KeyFormat, part: &str) -> Result<()> {

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::credential::ExtractionConfig;
-use crate::error::serde_error;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::ratelimit::Quota;
@@ -136,7 +135,7 @@ fn default_warning_days() -> u32 {
     7
 }
 fn default_grace_hours() -> u32 {
-    24
+    crate::lifecycle::DEFAULT_ROTATION_GRACE_HOURS
 }
 fn default_problem_base() -> String {
     "https://keyproof.dev/problems/".into()
@@ -171,12 +170,18 @@ fn quoted_string_ok(s: &str) -> bool {
     s.bytes().all(|c| c == 0x20 || c == 0x21 || (0x23..=0x5B).contains(&c) || (0x5D..=0x7E).contains(&c))
 }
 
+impl crate::load::Load for Policy {
+    const KIND: ErrorKind = ErrorKind::InvalidPolicy;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+}
+
 impl Policy {
     /// Loads and validates a policy from JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        let policy: Policy = serde_json::from_str(json).map_err(|e| serde_error(ErrorKind::InvalidPolicy, &e))?;
-        policy.validate()?;
-        Ok(policy)
+        crate::load::Load::load_json(json)
     }
 
     /// Loads, validates and compiles a policy from JSON in one step.
@@ -189,7 +194,12 @@ impl Policy {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// The quota of `plan` for `class`, falling back to the plan's default quota.
+    /// How long a rotated key keeps working (`rotation_grace_hours`, default 24).
+    pub fn rotation_grace(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.rotation_grace_hours))
+    }
+
+    /// The quota of `plan` for rate-limit `class` (the class's own, else the plan's).
     pub fn quota(&self, plan: &str, class: &str) -> Option<&Quota> {
         self.rate_limit_classes.get(class).and_then(|c| c.get(plan)).or_else(|| self.plans.get(plan))
     }

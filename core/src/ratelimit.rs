@@ -25,13 +25,18 @@ fn default_period() -> u32 {
     60
 }
 
+impl crate::load::Load for Quota {
+    const KIND: ErrorKind = ErrorKind::InvalidQuota;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+}
+
 impl Quota {
     /// Loads and validates a quota from JSON.
     pub fn from_json(json: &str) -> Result<Self> {
-        let quota: Self =
-            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidQuota, &e))?;
-        quota.validate()?;
-        Ok(quota)
+        crate::load::Load::load_json(json)
     }
 
     /// `limit` per minute with `burst`.
@@ -68,11 +73,14 @@ pub struct RateLimitState {
     pub tat_us: i64,
 }
 
+impl crate::load::Load for RateLimitState {
+    const KIND: ErrorKind = ErrorKind::InvalidQuota;
+}
+
 impl RateLimitState {
     /// Parses the JSON a host stored.
     pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json)
-            .map_err(|e| Error::new(ErrorKind::InvalidQuota, format!("invalid rate-limit state: {e}")))
+        crate::load::Load::load_json(json)
     }
 
     /// JSON to store.

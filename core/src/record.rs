@@ -164,13 +164,18 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+impl crate::load::Load for KeyRecord {
+    const KIND: ErrorKind = ErrorKind::InvalidRecord;
+
+    fn check(&self) -> Result<()> {
+        self.validate()
+    }
+}
+
 impl KeyRecord {
     /// Loads and validates a record from JSON. Unknown fields are rejected.
     pub fn from_json(json: &str) -> Result<Self> {
-        let record: KeyRecord =
-            serde_json::from_str(json).map_err(|e| crate::error::serde_error(ErrorKind::InvalidRecord, &e))?;
-        record.validate()?;
-        Ok(record)
+        crate::load::Load::load_json(json)
     }
 
     /// Serializes the record as JSON.
@@ -181,6 +186,9 @@ impl KeyRecord {
     /// Checks the invariants serde cannot: name, hash, scopes, id and timestamps.
     pub fn validate(&self) -> Result<()> {
         crate::ids::validate_id(&self.id)?;
+        if let Some(client_id) = &self.client_id {
+            crate::ids::validate_id(client_id)?;
+        }
         validate_name(&self.name)?;
         StoredHash::parse(&self.hash)?;
         for s in &self.scopes {
@@ -208,38 +216,6 @@ impl KeyRecord {
                 None => "active",
             },
         }
-    }
-
-    /// Revokes the key at `now`.
-    pub fn revoke(&mut self, now: DateTime<Utc>) {
-        self.status = KeyStatus::Revoked;
-        self.revoked_at = Some(now);
-        self.updated_at = now;
-    }
-
-    /// Disables the key at `now` (it can be enabled again).
-    pub fn disable(&mut self, now: DateTime<Utc>) {
-        if self.status == KeyStatus::Active {
-            self.status = KeyStatus::Disabled;
-        }
-        self.updated_at = now;
-    }
-
-    /// Re-enables a disabled key; revoked keys stay revoked.
-    pub fn enable(&mut self, now: DateTime<Utc>) -> Result<()> {
-        if self.status == KeyStatus::Revoked {
-            return Err(Error::new(ErrorKind::InvalidRecord, "a revoked key cannot be enabled"));
-        }
-        self.status = KeyStatus::Active;
-        self.updated_at = now;
-        Ok(())
-    }
-
-    /// Marks the key as replaced by `new_id`, valid until `now + grace` (seed 000: 24 h).
-    pub fn start_rotation(&mut self, new_id: &str, now: DateTime<Utc>, grace: chrono::Duration) {
-        self.rotation =
-            Some(Rotation { replaced_by: Some(new_id.to_string()), rotated_at: Some(now), grace_until: now + grace });
-        self.updated_at = now;
     }
 }
 

@@ -2,10 +2,12 @@
 //! redact them to their previews. One pass per prefix (two-way string search),
 //! so the cost is linear in the text for a given format set; no regex, no backtracking.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::format::{FormatSet, KeyFormat};
-use crate::parse::parse_with;
+use crate::parse::parse_shared;
 
 /// One key found in text. Holds no secret: offsets and a preview only.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -30,7 +32,7 @@ fn is_token_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
-fn candidate(format: &KeyFormat, text: &str, start: usize) -> Option<(usize, String)> {
+fn candidate(format: &Arc<KeyFormat>, text: &str, start: usize) -> Option<(usize, String)> {
     let end = start.checked_add(format.key_length())?;
     let bytes = text.as_bytes();
     let before_ok = start == 0 || bytes.get(start - 1).is_some_and(|c| !is_token_char(*c));
@@ -39,7 +41,7 @@ fn candidate(format: &KeyFormat, text: &str, start: usize) -> Option<(usize, Str
         return None;
     }
     let key = text.get(start..end)?;
-    parse_with(format, key).ok().map(|p| (end, p.preview))
+    parse_shared(format, key).ok().map(|p| (end, p.preview()))
 }
 
 /// Finds every key of `set` in `text`, in order of appearance. Formats without a

@@ -1,19 +1,37 @@
 //! ISO 8601 timestamps for records: RFC 3339 with an offset, or a naive
 //! `YYYY-MM-DDTHH:MM:SS[.f]` read as UTC (seed 002 stores those). Written back as RFC 3339 UTC.
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, Utc};
 use serde::{de, Deserialize, Deserializer, Serializer};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// Parses an ISO 8601 timestamp.
+/// Parses an ISO 8601 timestamp (years 0001–9999 only: every runtime and
+/// store can write those back and read them again).
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
+    let parsed = match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|n| n.and_utc()).map_err(|_| {
+            Error::new(ErrorKind::InvalidTimestamp, "timestamps must be ISO 8601, e.g. 2026-03-18T10:30:00Z")
+        })?,
+    };
+    in_range(parsed)
+}
+
+/// `t` if its year is 0001–9999, else `invalid_timestamp`.
+pub fn in_range(t: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    if (1..=9999).contains(&t.year()) {
+        Ok(t)
+    } else {
+        Err(Error::new(ErrorKind::InvalidTimestamp, "timestamps must lie in the years 0001-9999"))
     }
-    NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-        .map(|n| n.and_utc())
-        .map_err(|_| Error::new(ErrorKind::InvalidTimestamp, "timestamps must be ISO 8601, e.g. 2026-03-18T10:30:00Z"))
+}
+
+/// `t + delta`, refused (not wrapped or panicking) outside the years 0001–9999.
+pub fn add(t: DateTime<Utc>, delta: chrono::TimeDelta) -> Result<DateTime<Utc>> {
+    t.checked_add_signed(delta)
+        .ok_or_else(|| Error::new(ErrorKind::InvalidTimestamp, "the time is out of range"))
+        .and_then(in_range)
 }
 
 /// Formats as RFC 3339 UTC with `Z`, fractional seconds only when present.
@@ -62,7 +80,9 @@ mod tests {
         assert_eq!(parse_timestamp("2026-03-18T10:30:00").ok(), z);
         assert!(parse_timestamp("2026-01-11T18:58:35.961074").is_ok());
         assert_eq!(z.map(|t| format_timestamp(&t)).as_deref(), Some("2026-03-18T10:30:00Z"));
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-03-18"] {
+        for bad in
+            ["", "yesterday", "2026-13-01T00:00:00Z", "2026-03-18", "+10000-01-01T00:00:00", "0000-01-01T00:00:00Z"]
+        {
             assert_eq!(parse_timestamp(bad).err().map(|e| e.kind()), Some(ErrorKind::InvalidTimestamp));
         }
     }

@@ -8,7 +8,7 @@ mod golden;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use keyproof::{Engine, EngineConfig, ErrorKind, KeyRecord, RateLimitState, Request};
+use keyproof::{Engine, EngineConfig, ErrorKind, KeyRecord, RateLimitState, Request, Step};
 use serde_json::Value;
 
 fn vector_dir() -> PathBuf {
@@ -70,14 +70,24 @@ fn run_decisions(file: &Value) -> Vec<String> {
     let mut codes = Vec::new();
     for v in file["vectors"].as_array().unwrap() {
         let request: Request = serde_json::from_value(v["request"].clone()).unwrap();
-        let prepared = engine.prepare_request(&request);
-        let record = match v["record_id"].as_str() {
-            Some(id) => records.iter().find(|r| r.id == id),
-            None => records.iter().find(|r| prepared.lookup_hashes().contains(&r.hash)),
-        };
         let state: Option<RateLimitState> = serde_json::from_value(v["rate_limit_state"].clone()).unwrap();
         let now = keyproof::timestamp::parse_timestamp(v["now"].as_str().unwrap()).unwrap();
-        let decision = engine.decide(&prepared, record, now, state);
+        // The host loop over the verification step, as every binding runs it.
+        let mut step = engine.begin_request(&request, now);
+        loop {
+            match step.next_step() {
+                Step::LookupRecord(hash) => {
+                    let found = match v["record_id"].as_str() {
+                        Some(id) => records.iter().find(|r| r.id == id),
+                        None => records.iter().find(|r| r.hash == hash),
+                    };
+                    step.record(found.cloned());
+                }
+                Step::LoadRateState(_) => step.rate_state(state),
+                Step::Done => break,
+            }
+        }
+        let decision = step.finish().decision;
         let got: Value = serde_json::from_str(&decision.to_json()).unwrap();
         assert_eq!(got, v["expected"], "{}", v["name"]);
         codes.push(decision.code.to_string());
@@ -101,6 +111,19 @@ fn every_vector_file_runs_in_place() {
                     if let Some(code) = v["expected"]["code"].as_str() {
                         codes.insert(code.to_string());
                     }
+                }
+            }
+            "lifecycle" => {
+                for v in file["vectors"].as_array().unwrap() {
+                    let mut record = KeyRecord::from_json(&v["record"].to_string()).unwrap();
+                    let now = keyproof::timestamp::parse_timestamp(v["now"].as_str().unwrap()).unwrap();
+                    let got = match golden::lifecycle::apply(&mut record, &v["operation"], now) {
+                        Ok(changed) => serde_json::json!({"ok": true, "changed": changed,
+                            "record": serde_json::from_str::<Value>(&record.to_json()).unwrap()}),
+                        Err(e) => serde_json::json!({"ok": false, "code": e.code()}),
+                    };
+                    assert_eq!(got, v["expected"], "{}", v["name"]);
+                    codes.insert(v["expected"]["code"].as_str().unwrap_or("ok").to_string());
                 }
             }
             other => panic!("{name}: unknown kind {other}"),

@@ -307,12 +307,12 @@ fn every_preset_parses_its_hand_built_key() {
     for c in PLAIN_CASES {
         for set in [single(c.id), all.clone()] {
             let p = parse_key(&set, c.key).unwrap_or_else(|e| panic!("{}: {e}", c.id));
-            assert_eq!(p.format_id, c.id);
-            assert_eq!(p.environment, c.environment, "{}", c.id);
-            assert_eq!(p.kind, c.kind, "{}", c.id);
-            assert_eq!(p.preview, c.preview, "{}", c.id);
-            assert_eq!(p.public_part, c.prefix, "{}", c.id);
-            assert_eq!(p.has_checksum, c.checksum, "{}", c.id);
+            assert_eq!(p.format_id(), c.id);
+            assert_eq!(p.environment(), c.environment, "{}", c.id);
+            assert_eq!(p.kind(), c.kind, "{}", c.id);
+            assert_eq!(p.preview(), c.preview, "{}", c.id);
+            assert_eq!(p.public_part(), c.prefix, "{}", c.id);
+            assert_eq!(p.has_checksum(), c.checksum, "{}", c.id);
             assert_eq!(p.key().expose(), c.key, "{}", c.id);
             assert_eq!(p.secret_part(), c.key, "{}", c.id);
             let debug = format!("{p:?}");
@@ -437,7 +437,7 @@ fn unchecksummed_presets_accept_any_body_of_their_alphabet() {
         let index = c.prefix.len() + 3;
         let original = c.key[index..].chars().next().unwrap();
         let key = replace_at(c.key, index, other_char(c.alphabet, original));
-        assert_eq!(parse_key(&single(c.id), &key).map(|p| p.format_id).ok().as_deref(), Some(c.id));
+        assert_eq!(parse_key(&single(c.id), &key).map(|p| p.format_id().to_string()).ok().as_deref(), Some(c.id));
     }
 }
 
@@ -482,7 +482,7 @@ fn longest_prefix_wins() {
     let all = presets::all_set().unwrap();
     for id in ["authmatech_api_key", "matchii_live", "matcraft_live", "stripe_secret_live", "tmmate_prod"] {
         let c = PLAIN_CASES.iter().find(|c| c.id == id).unwrap();
-        assert_eq!(parse_key(&all, c.key).unwrap().format_id, id);
+        assert_eq!(parse_key(&all, c.key).unwrap().format_id(), id);
     }
 }
 
@@ -494,13 +494,13 @@ fn seam_preset_parses_and_rejects() {
     assert_eq!(f.key_length(), SEAM_KEY.len());
     for set in [single("seam"), presets::all_set().unwrap()] {
         let p = parse_key(&set, SEAM_KEY).unwrap();
-        assert_eq!(p.format_id, "seam");
-        assert_eq!(p.environment, "live");
-        assert_eq!(p.kind, CredentialKind::Secret);
-        assert_eq!(p.public_part, "seam_nu29GPWd");
+        assert_eq!(p.format_id(), "seam");
+        assert_eq!(p.environment(), "live");
+        assert_eq!(p.kind(), CredentialKind::Secret);
+        assert_eq!(p.public_part(), "seam_nu29GPWd");
         assert_eq!(p.secret_part(), "18FNVcjry6DLTahpw4BJRYfn");
-        assert_eq!(p.preview, "seam_nu29…RYfn");
-        assert!(!p.has_checksum);
+        assert_eq!(p.preview(), "seam_nu29…RYfn");
+        assert!(!p.has_checksum());
     }
     let set = single("seam");
     // Separator replaced by a base58 character: malformed.

@@ -116,11 +116,11 @@ proptest! {
             prop_assert_eq!(key.len(), format.key_length());
             prop_assert!(key.starts_with(format.prefix.as_str()));
             let parsed = parse_key(&set, key).unwrap();
-            prop_assert_eq!(&parsed.format_id, &m.record.format);
-            prop_assert_eq!(&parsed.format_id, &format.id);
-            prop_assert_eq!(&parsed.environment, &m.record.environment);
-            prop_assert_eq!(parsed.kind, m.record.kind);
-            prop_assert_eq!(&parsed.preview, &m.record.preview);
+            prop_assert_eq!(parsed.format_id(), m.record.format.as_str());
+            prop_assert_eq!(parsed.format_id(), format.id.as_str());
+            prop_assert_eq!(parsed.environment(), m.record.environment.as_str());
+            prop_assert_eq!(parsed.kind(), m.record.kind);
+            prop_assert_eq!(&parsed.preview(), &m.record.preview);
             prop_assert_eq!(m.record.created_at, now);
             let check = hasher.verify(&format, &parsed, &m.record.hash).unwrap();
             prop_assert!(check.matched);

@@ -44,8 +44,8 @@ fn example_keys_parse_as_their_formats() {
         let cells: Vec<&str> = row.split('|').map(|c| c.trim().trim_matches('`')).collect();
         let (format_id, key) = (cells[2], cells[3]);
         let parsed = keyproof::parse_key(&set, key).unwrap_or_else(|e| panic!("{key}: {e}"));
-        assert_eq!(parsed.format_id, format_id, "{key}");
-        assert_eq!(parsed.preview, cells[4], "{key}");
+        assert_eq!(parsed.format_id(), format_id, "{key}");
+        assert_eq!(parsed.preview(), cells[4], "{key}");
         checked += 1;
     }
     assert!(checked >= 10);

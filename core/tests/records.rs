@@ -78,7 +78,7 @@ fn minted_record_has_the_requested_fields() {
     // Hash, fingerprint and preview agree with the plaintext.
     let set = presets::all_set().unwrap();
     let parsed = parse_key(&set, m.key.expose()).unwrap();
-    assert_eq!(r.preview, parsed.preview);
+    assert_eq!(r.preview, parsed.preview());
     let format = set.get(&r.format).unwrap();
     assert!(Hasher::default().verify(format, &parsed, &r.hash).unwrap().matched);
     assert_eq!(r.fingerprint, fingerprint(&r.hash));
@@ -126,14 +126,14 @@ fn json_round_trip() {
 #[test]
 fn lifecycle_changes_round_trip() {
     let mut r = minted().record;
-    r.start_rotation("key_ffffffff", at("2026-02-01T00:00:00Z"), chrono::Duration::hours(24));
-    r.revoke(at("2026-02-03T00:00:00Z"));
+    r.rotate("key_ffffffff", at("2026-02-01T00:00:00Z"), chrono::Duration::hours(24)).unwrap();
+    assert!(r.revoke(at("2026-02-03T00:00:00Z")).unwrap());
     let value: Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(value["status"], "revoked");
     assert_eq!(value["revoked_at"], "2026-02-03T00:00:00Z");
     assert_eq!(value["rotation"]["grace_until"], "2026-02-02T00:00:00Z");
     assert_eq!(KeyRecord::from_json(&r.to_json()).unwrap(), r);
-    assert_eq!(r.enable(at("2026-02-04T00:00:00Z")).err().map(|e| e.kind()), Some(ErrorKind::InvalidRecord));
+    assert_eq!(r.enable(at("2026-02-04T00:00:00Z")).err().map(|e| e.kind()), Some(ErrorKind::InvalidTransition));
 }
 
 #[test]

@@ -86,16 +86,16 @@ fn every_fixture_key_parses_with_its_seam_format() {
     let set = set(&keys);
     for k in &keys {
         let p = parse_key(&set, &k.token).unwrap_or_else(|e| panic!("{}: {e}", k.token));
-        assert_eq!(p.format_id, format_id(&k.key_prefix), "{}", k.token);
-        assert_eq!(p.environment, "live");
-        assert_eq!(p.public_part, format!("{}_{}", k.key_prefix, k.short_token), "{}", k.token);
+        assert_eq!(p.format_id(), format_id(&k.key_prefix), "{}", k.token);
+        assert_eq!(p.environment(), "live");
+        assert_eq!(p.public_part(), format!("{}_{}", k.key_prefix, k.short_token), "{}", k.token);
         assert_eq!(p.secret_part(), k.long_token, "{}", k.token);
         assert_eq!(p.key().expose(), k.token);
         assert!(!format!("{p:?}").contains(&k.long_token), "Debug leaks the long token");
         // Each format parses its keys alone too.
         let own = presets::seam_format(&format_id(&k.key_prefix), &k.key_prefix, "live");
         let alone = FormatSet::new(vec![own]).unwrap();
-        assert_eq!(parse_key(&alone, &k.token).unwrap().public_part, p.public_part);
+        assert_eq!(parse_key(&alone, &k.token).unwrap().public_part(), p.public_part());
     }
 }
 
@@ -108,8 +108,8 @@ fn underscore_prefixes_get_the_real_short_token_unlike_the_package() {
         let p = parse_key(&set, &k.token).unwrap();
         // The package's extractShortToken returns the second `_` segment ("company").
         assert_eq!(k.package_extract_short_token, "company");
-        assert_ne!(p.public_part, format!("{}_{}", k.key_prefix, k.package_extract_short_token));
-        assert_eq!(p.public_part, format!("my_company_{}", k.short_token));
+        assert_ne!(p.public_part(), format!("{}_{}", k.key_prefix, k.package_extract_short_token));
+        assert_eq!(p.public_part(), format!("my_company_{}", k.short_token));
         seen += 1;
     }
     assert!(seen >= 4);
@@ -123,7 +123,7 @@ fn hashes_equal_the_package_long_token_hash() {
     let peppered = Hasher::new(HashAlgorithm::HmacSha256, Some(b"0123456789abcdef0123456789abcdef")).unwrap();
     for k in &keys {
         let p = parse_key(&set, &k.token).unwrap();
-        let format = set.get(&p.format_id).unwrap();
+        let format = set.get(p.format_id()).unwrap();
         let expected = format!("seam-sha256:{}", k.long_token_hash);
         assert_eq!(hasher.hash(format, &p).unwrap(), expected, "{}", k.token);
         // The format pins seam-sha256 whatever the engine default is.
@@ -146,14 +146,14 @@ fn a_tampered_long_token_does_not_match() {
         for index in [long_start, long_start + 11, k.token.len() - 1] {
             let tampered = tamper(&k.token, index);
             let p = parse_key(&set, &tampered).unwrap();
-            let format = set.get(&p.format_id).unwrap();
+            let format = set.get(p.format_id()).unwrap();
             assert_ne!(hasher.hash(format, &p).unwrap(), expected, "{tampered}");
             assert!(!hasher.verify(format, &p, &expected).unwrap().matched, "{tampered}");
         }
         // Another fixture key's hash does not match either.
         let other = keys.iter().find(|o| o.long_token != k.long_token).unwrap();
         let p = parse_key(&set, &k.token).unwrap();
-        let format = set.get(&p.format_id).unwrap();
+        let format = set.get(p.format_id()).unwrap();
         assert!(!hasher.verify(format, &p, &format!("seam-sha256:{}", other.long_token_hash)).unwrap().matched);
     }
 }
@@ -166,7 +166,7 @@ fn seam_hash_is_not_a_whole_key_hash() {
     let hasher = Hasher::default();
     let k = &keys[0];
     let p = parse_key(&set, &k.token).unwrap();
-    let format = set.get(&p.format_id).unwrap();
+    let format = set.get(p.format_id()).unwrap();
     let mislabelled = format!("sha256:{}", k.long_token_hash);
     let check = hasher.verify(format, &p, &mislabelled).unwrap();
     assert!(!check.matched);
@@ -201,7 +201,7 @@ fn the_builtin_seam_preset_reads_the_seam_prefixed_fixture_keys() {
     let mut seen = 0;
     for k in keys.iter().filter(|k| k.key_prefix == "seam") {
         let p = parse_key(&all, &k.token).unwrap();
-        assert_eq!(p.format_id, "seam");
+        assert_eq!(p.format_id(), "seam");
         let format = all.get("seam").unwrap();
         assert_eq!(Hasher::default().hash(format, &p).unwrap(), format!("seam-sha256:{}", k.long_token_hash));
         seen += 1;

@@ -184,12 +184,12 @@ fn mint_demo_keys(ctx: &Ctx, store: &mut Store) -> CliResult<Vec<(&'static str, 
     let tx = store.write()?;
     if let Some(id) = revoked {
         let mut record = Store::get_in(&tx, &id)?;
-        record.revoke(ctx.now);
+        record.revoke(ctx.now)?;
         Store::update(&tx, &record)?;
     }
     if let (Some(id), Some(new_id)) = (rotated, successor) {
         let mut record = Store::get_in(&tx, &id)?;
-        record.start_rotation(&new_id, ctx.now, chrono::Duration::hours(24));
+        record.rotate(&new_id, ctx.now, keyproof::lifecycle::default_rotation_grace())?;
         Store::update(&tx, &record)?;
     }
     tx.commit()?;

@@ -12,7 +12,7 @@ use crate::store::Store;
 /// `unknown_prefix` when nothing claims the key) and returns the matching format.
 fn parse(set: &FormatSet, key: &str) -> keyproof::Result<(ParsedKey, KeyFormat)> {
     let parsed = keyproof::parse_key(set, key)?;
-    let format = set.get(&parsed.format_id)?.clone();
+    let format = parsed.format().clone();
     Ok((parsed, format))
 }
 
@@ -32,16 +32,16 @@ pub fn inspect(ctx: &Ctx, key: &str) -> CliResult {
         Some(s) => Store::find_by_hashes(s.conn(), &ctx.hasher()?.lookup_hashes(&format, &parsed))?,
         None => None,
     };
-    let checksum = if parsed.has_checksum { "valid" } else { "none" };
+    let checksum = if parsed.has_checksum() { "valid" } else { "none" };
     let entropy = format.entropy_bits().floor();
     if ctx.json {
         output::json(&json!({
             "valid": true,
-            "format": parsed.format_id,
-            "environment": parsed.environment,
-            "kind": parsed.kind.as_str(),
+            "format": parsed.format_id(),
+            "environment": parsed.environment(),
+            "kind": parsed.kind().as_str(),
             "checksum": checksum,
-            "preview": parsed.preview,
+            "preview": parsed.preview(),
             "length": key.len(),
             "entropy_bits": entropy,
             "record": record.as_ref().map(|r| json!({
@@ -56,11 +56,11 @@ pub fn inspect(ctx: &Ctx, key: &str) -> CliResult {
             .map(|r| format!("{} ({}, {})", r.id, r.name, output::effective_status(r, ctx.now)))
             .unwrap_or_else(|| if store.is_some() { "not in this store".into() } else { String::new() });
         output::out(&output::fields(&[
-            ("format", parsed.format_id.clone()),
-            ("environment", parsed.environment.clone()),
-            ("kind", parsed.kind.as_str().to_string()),
+            ("format", parsed.format_id().to_string()),
+            ("environment", parsed.environment().to_string()),
+            ("kind", parsed.kind().as_str().to_string()),
             ("checksum", checksum.to_string()),
-            ("preview", parsed.preview.clone()),
+            ("preview", parsed.preview()),
             ("length", key.len().to_string()),
             ("entropy", format!("{entropy} bits")),
             ("record", stored),
@@ -72,7 +72,7 @@ pub fn inspect(ctx: &Ctx, key: &str) -> CliResult {
 /// `keyproof formats`.
 pub fn formats(ctx: &Ctx) -> CliResult {
     let set = ctx.format_set(&[])?;
-    let mut formats: Vec<&KeyFormat> = set.formats().iter().collect();
+    let mut formats: Vec<&KeyFormat> = set.formats().iter().map(|f| &**f).collect();
     formats.sort_by(|a, b| a.id.cmp(&b.id));
     if ctx.json {
         let items: Vec<serde_json::Value> =

@@ -19,6 +19,7 @@ fn options(args: &MintArgs) -> CliResult<MintOptions> {
     Ok(MintOptions {
         name: args.name.clone(),
         id_style,
+        id: None,
         owner: Owner {
             organization: args.organization.clone(),
             workspace: args.workspace.clone(),

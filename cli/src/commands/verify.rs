@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitState};
+use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitState, Step};
 use serde_json::Value;
 
 use crate::context::{read_file, read_input, Ctx, PEPPER_ENV};
@@ -32,7 +32,9 @@ pub fn engine(ctx: &Ctx, store: &Store, path: &Path) -> CliResult<Engine> {
     Ok(Engine::new(ctx.format_set(&store.formats()?)?, ctx.hasher()?, policy)?)
 }
 
-/// Prepares, looks up, decides and stores rate-limit state in one write transaction.
+/// Drives core's verification step against the store in one write
+/// transaction: records by hash, rate-limit state by bucket key, then the writes
+/// the step asks for (new state, a finished hash migration).
 pub fn evaluate(
     engine: &Engine,
     store: &mut Store,
@@ -42,28 +44,34 @@ pub fn evaluate(
     ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> CliResult<(Decision, Option<KeyRecord>)> {
-    let prepared = engine.prepare(method, path, headers, ip);
     let tx = store.write()?;
-    let record =
-        if prepared.lookup_hashes().is_empty() { None } else { Store::find_by_hashes(&tx, prepared.lookup_hashes())? };
-    let bucket = record.as_ref().and_then(|r| engine.rate_limit_key(&prepared, r));
-    let state = match &bucket {
-        Some(b) => Store::kv_get(&tx, &format!("{RATE_PREFIX}{b}"))?
-            .map(|json| RateLimitState::from_json(&json))
-            .transpose()
-            .map_err(|e| CliError::store(format!("corrupt rate-limit state for {b}: {}", e.message())))?,
-        None => None,
-    };
-    let decision = engine.decide(&prepared, record.as_ref(), now, state);
-    if let Some(rl) = &decision.rate_limit {
-        Store::kv_set(&tx, &format!("{RATE_PREFIX}{}", rl.key), &rl.outcome.state.to_json())?;
+    let mut step = engine.begin(method, path, headers, ip, now);
+    let mut found = None;
+    loop {
+        match step.next_step() {
+            Step::LookupRecord(hash) => {
+                found = Store::find_by_hashes(&tx, &[hash.to_string()])?;
+                step.record(found.clone());
+            }
+            Step::LoadRateState(key) => {
+                let state = Store::kv_get(&tx, &format!("{RATE_PREFIX}{key}"))?
+                    .map(|json| RateLimitState::from_json(&json))
+                    .transpose()
+                    .map_err(|e| CliError::store(format!("corrupt rate-limit state for {key}: {}", e.message())))?;
+                step.rate_state(state);
+            }
+            Step::Done => break,
+        }
     }
-    // Finish a hash migration (e.g. sha256 → hmac-sha256) once the key has proved itself.
-    if let (true, Some(upgraded)) = (decision.allowed, record.as_ref().and_then(|r| engine.rehashed(&prepared, r))) {
-        Store::update(&tx, &upgraded)?;
+    let outcome = step.finish();
+    if let Some(write) = &outcome.rate_write {
+        Store::kv_set(&tx, &format!("{RATE_PREFIX}{}", write.key), &write.new.to_json())?;
+    }
+    if let Some(upgraded) = &outcome.upgraded_record {
+        Store::update(&tx, upgraded)?;
     }
     tx.commit()?;
-    Ok((decision, record))
+    Ok((outcome.decision, found))
 }
 
 /// Parses `Name: value`.

@@ -261,9 +261,9 @@ fn parse() -> VectorFile {
         for (label, candidate) in variants {
             let expected = match keyproof::parse_key(&set, &candidate) {
                 Ok(p) => {
-                    let f = set.get(&p.format_id).unwrap();
-                    json!({"ok": true, "format_id": p.format_id, "environment": p.environment, "kind": p.kind, "public_part": p.public_part,
-                           "preview": p.preview, "has_checksum": p.has_checksum, "hash": hasher.hash(f, &p).unwrap(), "lookup_hashes": hasher.lookup_hashes(f, &p)})
+                    let f = p.format();
+                    json!({"ok": true, "format_id": p.format_id(), "environment": p.environment(), "kind": p.kind(), "public_part": p.public_part(),
+                           "preview": p.preview(), "has_checksum": p.has_checksum(), "hash": hasher.hash(f, &p).unwrap(), "lookup_hashes": hasher.lookup_hashes(f, &p)})
                 }
                 Err(e) => json!({"ok": false, "code": e.code()}),
             };

@@ -3,6 +3,7 @@
 //! vector whose decision disagrees, then records the full decision as the contract.
 
 pub mod generic;
+pub mod lifecycle;
 pub mod seeds;
 pub mod seeds_more;
 
@@ -113,12 +114,36 @@ impl Suite {
         state: Option<RateLimitState>,
         record_id: Option<&str>,
     ) -> Option<RateLimitState> {
+        // Drive the I/O-free step exactly as a host would; `record_id` hands a record over by id.
+        let mut v = self.engine.begin_request(&request, now);
+        loop {
+            match v.next_step() {
+                keyproof::Step::LookupRecord(hash) => {
+                    let found = match record_id {
+                        Some(id) => self.records.iter().find(|r| r.id == id),
+                        None => self.records.iter().find(|r| r.hash == hash),
+                    };
+                    v.record(found.cloned());
+                }
+                keyproof::Step::LoadRateState(_) => v.rate_state(state),
+                keyproof::Step::Done => break,
+            }
+        }
+        let outcome = v.finish();
+        let decision = outcome.decision;
+        // The one-call form must agree with the step.
         let prepared = self.engine.prepare_request(&request);
         let record = match record_id {
             Some(id) => self.records.iter().find(|r| r.id == id),
             None => self.records.iter().find(|r| prepared.lookup_hashes().contains(&r.hash)),
         };
-        let decision = self.engine.decide(&prepared, record, now, state);
+        assert_eq!(self.engine.decide(&prepared, record, now, state), decision, "{name}");
+        if let Some(rl) = decision.rate_limit.as_ref().filter(|_| decision.allowed) {
+            let write = outcome.rate_write.as_ref().expect("an allowed rate-limited request writes state");
+            assert_eq!((write.key.as_str(), write.new, write.expected), (rl.key.as_str(), rl.outcome.state, state));
+        } else {
+            assert!(outcome.rate_write.is_none(), "{name}: a denied request writes no rate-limit state");
+        }
         assert_eq!(decision.code, expect, "{}: {name}: {}", self.name, decision.detail);
         assert!(self.vectors.iter().all(|v| v["name"] != name), "duplicate vector name {name}");
         let mut vector = json!({
@@ -158,5 +183,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.extend(seeds::all());
     files.extend(seeds_more::all());
     files.extend(generic::all());
+    files.extend(lifecycle::all());
     files
 }

@@ -98,7 +98,7 @@ fn matchii() -> VectorFile {
     let new_id = s.records.last().unwrap().id.clone();
     let rotated_old =
         s.mint_with("rotation old", "matchii_live", json!({"name": "rotated old", "scopes": ["briefs:read"]}), |r| {
-            r.start_rotation(&new_id, t0() - Duration::hours(2), Duration::hours(24))
+            r.rotate(&new_id, t0() - Duration::hours(2), Duration::hours(24)).unwrap();
         });
     s.case("rotated key inside its grace period", "ok", req("GET", "/v1/briefs", bearer(&rotated_old)));
     s.case("replacement key", "ok", req("GET", "/v1/briefs", bearer(&rotated_new)));
@@ -119,11 +119,11 @@ fn matchii() -> VectorFile {
         None,
     );
     let revoked = s.mint_with("revoked", "matchii_live", json!({"name": "revoked key", "scopes": ["admin"]}), |r| {
-        r.revoke(t0() - Duration::days(1))
+        r.revoke(t0() - Duration::days(1)).unwrap();
     });
     s.case("revoked key", "key_revoked", req("GET", "/v1/briefs", bearer(&revoked)));
     let disabled = s.mint_with("disabled", "matchii_live", json!({"name": "disabled key", "scopes": ["admin"]}), |r| {
-        r.disable(t0() - Duration::days(1))
+        r.disable(t0() - Duration::days(1)).unwrap();
     });
     s.case("disabled key", "key_disabled", req("GET", "/v1/briefs", bearer(&disabled)));
     let unknown = prod.chars().take(prod.len() - 1).collect::<String>() + if prod.ends_with('A') { "B" } else { "A" };
@@ -289,7 +289,7 @@ fn matcraft_live() -> VectorFile {
     });
     s.case("expired key is 401, not 403", "key_expired", req("DELETE", "/api/v1/campaigns/c1", bearer(&expired)));
     let revoked = s.mint_with("revoked", "matcraft_live", json!({"name": "Leaked key", "scopes": ["admin"]}), |r| {
-        r.revoke(t0() - Duration::hours(1))
+        r.revoke(t0() - Duration::hours(1)).unwrap();
     });
     s.case("revoked key", "key_revoked", req("GET", "/api/v1/campaigns", bearer(&revoked)));
     s.case("malformed key", "wrong_length", req("GET", "/api/v1/campaigns", bearer("mc_live_sk_a1b2c3d4e5f6g7h8i9j0")));

@@ -106,7 +106,9 @@ fn matatika() -> VectorFile {
         "deleted",
         "matatika_client_secret",
         json!({"name": "deleted key", "generate_client_id": true}),
-        |r| r.revoke(t0() - Duration::days(2)),
+        |r| {
+            r.revoke(t0() - Duration::days(2)).unwrap();
+        },
     );
     let deleted_id = s.records.last().unwrap().client_id.clone().unwrap();
     s.case("deleted key", "key_revoked", req("GET", "/api/apikeys", basic(&deleted_id, &deleted)));
@@ -199,8 +201,9 @@ fn tmmate() -> VectorFile {
             None,
         );
     }
-    let deactivated =
-        s.mint_with("deactivated", "tmmate_prod", json!({"name": "Deactivated", "role": "admin"}), |r| r.disable(t0()));
+    let deactivated = s.mint_with("deactivated", "tmmate_prod", json!({"name": "Deactivated", "role": "admin"}), |r| {
+        r.disable(t0()).unwrap();
+    });
     s.case("deactivated key", "key_disabled", req("GET", "/api/v1/capabilities", bearer(&deactivated)));
     s.case("missing key", "missing_credentials", req("GET", "/api/v1/capabilities", vec![]));
     s.case(

@@ -1,4 +1,4 @@
-//! Deciding a prepared request against its stored record, in the documented order:
+//! Judging a prepared request against its stored record, in the documented order:
 //!
 //! 1. request shape (method, path, client IP) → 400
 //! 2. credential extraction → 401 `missing_credentials` / 400 malformed headers
@@ -18,59 +18,97 @@
 //! 16. scopes → 403 `insufficient_scope`
 //! 17. feature → 400 `feature_not_enabled`
 //! 18. rate limit → 429 `rate_limited` (only requests that pass everything else spend quota)
+//!
+//! Steps 6–17 ([`Engine::check`]) need only the record; step 18 needs the
+//! rate-limit state, so the two are separate and the host fetches state only
+//! for requests that passed everything else.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::request::{Prepared, Presented};
+use super::Engine;
 use crate::decision::{Decision, Principal, RateLimitDecision, Warning};
-use crate::engine::{Engine, Prepared, Presented};
 use crate::error::{Error, ErrorKind};
 use crate::ip::ip_allowed;
 use crate::policy::{RouteRateLimit, UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
-use crate::ratelimit::{gcra, Quota, RateLimitState};
+use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
 use crate::record::{KeyRecord, KeyStatus};
 use crate::render::{problem_body, public_view, rate_limit_headers, rotation_headers, www_authenticate};
 use crate::scope::missing_scope;
 use crate::secret::ct_eq;
 
-struct Deny {
+/// The rate-limit bucket a request spends from: which quota, under which storage key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateBucket {
+    /// Storage key of the bucket: `<key id>:<class>`.
+    pub key: String,
+    /// Plan whose quota applies.
+    pub plan: String,
+    /// Rate-limit class of the route.
+    pub class: String,
+    /// The quota.
+    pub quota: Quota,
+    /// Units this request costs.
+    pub cost: u32,
+}
+
+impl RateBucket {
+    /// The bucket for a request and record, or `None` when no quota applies.
+    pub(crate) fn for_request(engine: &Engine, prepared: &Prepared, record: &KeyRecord) -> Option<Self> {
+        let policy = engine.policy();
+        let plan = record.plan.as_ref().or(policy.default_plan.as_ref())?;
+        let default_rl = RouteRateLimit::default();
+        let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
+        let quota = *policy.quota(plan, &rl.class)?;
+        let mut key = String::with_capacity(record.id.len() + 1 + rl.class.len());
+        key.push_str(&record.id);
+        key.push(':');
+        key.push_str(&rl.class);
+        Some(Self { key, plan: plan.clone(), class: rl.class.clone(), quota, cost: rl.cost })
+    }
+
+    /// One GCRA step of this bucket at `now`.
+    pub fn spend(&self, state: Option<RateLimitState>, now: DateTime<Utc>) -> RateLimitOutcome {
+        gcra(state, now.timestamp_micros(), &self.quota, self.cost)
+    }
+
+    fn decision(&self, outcome: RateLimitOutcome) -> RateLimitDecision {
+        RateLimitDecision { key: self.key.clone(), plan: self.plan.clone(), class: self.class.clone(), outcome }
+    }
+}
+
+/// Why a request is denied, before rendering.
+#[derive(Clone, Debug)]
+pub(crate) struct Deny {
     kind: ErrorKind,
     detail: String,
     missing_scope: Option<String>,
     rate_limit: Option<Box<RateLimitDecision>>,
 }
 
-fn deny(kind: ErrorKind, detail: impl Into<String>) -> Deny {
+pub(crate) fn deny(kind: ErrorKind, detail: impl Into<String>) -> Deny {
     Deny { kind, detail: detail.into(), missing_scope: None, rate_limit: None }
 }
 
-impl From<Error> for Deny {
-    fn from(e: Error) -> Self {
+impl From<&Error> for Deny {
+    fn from(e: &Error) -> Self {
         deny(e.kind(), e.message())
     }
 }
 
-/// Plan, class, quota and cost that apply to a request and record.
-pub(crate) fn quota_for<'a>(
-    engine: &'a Engine,
-    prepared: &'a Prepared,
-    record: &'a KeyRecord,
-) -> Option<(String, String, &'a Quota, u32)> {
-    let policy = engine.policy();
-    let plan = record.plan.as_ref().or(policy.default_plan.as_ref())?;
-    let default_rl = RouteRateLimit::default();
-    let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
-    let quota = policy.quota(plan, &rl.class)?;
-    Some((plan.clone(), rl.class.clone(), quota, rl.cost))
-}
-
-fn micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
+/// A record that passed steps 6–17: what the allowed decision will carry.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Passed {
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) should_rehash: bool,
 }
 
 impl Engine {
-    /// Decides a prepared request. `record` is what the host found under one of
-    /// [`Prepared::lookup_hashes`] (or `None`); `rate_state` is the state stored
-    /// under [`Engine::rate_limit_key`]. Pure: same inputs, same decision.
+    /// Decides a prepared request in one call. `record` is what the host found
+    /// under one of [`Prepared::lookup_hashes`] (or `None`); `rate_state` is the
+    /// state stored under [`Engine::rate_limit_key`]. Pure: same inputs, same
+    /// decision. Hosts with I/O drive a [`super::Verification`] instead.
     pub fn decide(
         &self,
         prepared: &Prepared,
@@ -78,31 +116,76 @@ impl Engine {
         now: DateTime<Utc>,
         rate_state: Option<RateLimitState>,
     ) -> Decision {
-        let mut warnings = Vec::new();
-        let mut headers = Vec::new();
-        match self.judge(prepared, record, now, rate_state, &mut warnings, &mut headers) {
-            Ok((principal, rate_limit)) => Decision {
-                allowed: true,
-                code: "ok",
-                public_code: "ok",
-                status: 200,
-                headers,
-                body: None,
-                principal: Some(principal),
-                warnings,
-                missing_scope: None,
-                rate_limit,
-                detail: String::new(),
-                kind: None,
-            },
+        let Some(record) = record else { return self.render_denial(self.no_record(prepared)) };
+        match self.check(prepared, record, now) {
             Err(d) => self.render_denial(d),
+            Ok(passed) => {
+                let rate = self.rate_bucket(prepared, record).map(|b| {
+                    let outcome = b.spend(rate_state, now);
+                    (b, outcome)
+                });
+                self.conclude(passed, record.clone(), rate.as_ref())
+            }
         }
     }
 
-    fn render_denial(&self, d: Deny) -> Decision {
+    /// The denial for a request with no record: its early error, or `unknown_key`.
+    pub(crate) fn no_record(&self, prepared: &Prepared) -> Deny {
+        match &prepared.outcome {
+            Err(e) => Deny::from(e),
+            Ok(_) => deny(ErrorKind::UnknownKey, "no stored record matches the key"),
+        }
+    }
+
+    /// Steps 6–17 for a record the host found.
+    pub(crate) fn check(&self, prepared: &Prepared, record: &KeyRecord, now: DateTime<Utc>) -> Result<Passed, Deny> {
+        let presented = prepared.outcome.as_ref().map_err(Deny::from)?;
+        let mut passed = Passed::default();
+        self.authenticate(presented, record, now, &mut passed)?;
+        self.authorize(prepared, presented, record)?;
+        Ok(passed)
+    }
+
+    /// The final decision for a checked record and, when a quota applies, its GCRA step.
+    pub(crate) fn conclude(
+        &self,
+        mut passed: Passed,
+        record: KeyRecord,
+        rate: Option<&(RateBucket, RateLimitOutcome)>,
+    ) -> Decision {
+        let rate_limit = match rate {
+            Some((bucket, outcome)) if !outcome.allowed => {
+                return self.render_denial(Deny {
+                    rate_limit: Some(Box::new(bucket.decision(*outcome))),
+                    ..deny(ErrorKind::RateLimited, "quota exhausted")
+                });
+            }
+            Some((bucket, outcome)) => {
+                rate_limit_headers(outcome, bucket.quota.limit, bucket.quota.period_seconds, &mut passed.headers);
+                Some(bucket.decision(*outcome))
+            }
+            None => None,
+        };
+        Decision {
+            allowed: true,
+            code: "ok",
+            public_code: "ok",
+            status: 200,
+            headers: passed.headers,
+            body: None,
+            principal: Some(principal(record, self.policy().default_plan.as_ref())),
+            warnings: passed.warnings,
+            missing_scope: None,
+            rate_limit,
+            detail: String::new(),
+            kind: None,
+        }
+    }
+
+    pub(crate) fn render_denial(&self, d: Deny) -> Decision {
         let policy = self.policy();
         let view = public_view(d.kind);
-        let mut headers = Vec::new();
+        let mut headers = Vec::with_capacity(4);
         if view.challenge {
             let scope = d.missing_scope.as_deref().filter(|_| d.kind == ErrorKind::InsufficientScope);
             headers.push(("WWW-Authenticate".to_string(), www_authenticate(policy, &view, scope)));
@@ -131,50 +214,21 @@ impl Engine {
         }
     }
 
-    fn judge(
-        &self,
-        prepared: &Prepared,
-        record: Option<&KeyRecord>,
-        now: DateTime<Utc>,
-        rate_state: Option<RateLimitState>,
-        warnings: &mut Vec<Warning>,
-        headers: &mut Vec<(String, String)>,
-    ) -> Result<(Principal, Option<RateLimitDecision>), Deny> {
-        let presented = prepared.outcome.as_ref().map_err(|e| Deny::from(e.clone()))?;
-        let record = record.ok_or_else(|| deny(ErrorKind::UnknownKey, "no stored record matches the key"))?;
-        self.authenticate(presented, record, now, warnings, headers)?;
-        self.authorize(prepared, presented, record)?;
-        let rate_limit = match quota_for(self, prepared, record) {
-            Some((plan, class, quota, cost)) => {
-                let outcome = gcra(rate_state, micros(now), quota, cost);
-                let decision = RateLimitDecision { key: format!("{}:{class}", record.id), plan, class, outcome };
-                if !outcome.allowed {
-                    return Err(Deny {
-                        rate_limit: Some(Box::new(decision)),
-                        ..deny(ErrorKind::RateLimited, "quota exhausted")
-                    });
-                }
-                rate_limit_headers(&outcome, quota.limit, quota.period_seconds, headers);
-                Some(decision)
-            }
-            None => None,
-        };
-        Ok((principal(record, self.policy().default_plan.as_ref()), rate_limit))
-    }
-
     /// Steps 6–11: is this the record's key, and is the key live here?
     fn authenticate(
         &self,
         presented: &Presented,
         record: &KeyRecord,
         now: DateTime<Utc>,
-        warnings: &mut Vec<Warning>,
-        headers: &mut Vec<(String, String)>,
+        passed: &mut Passed,
     ) -> Result<(), Deny> {
         let parsed = &presented.parsed;
-        let format = self.format_of(parsed)?;
-        let check = self.hasher.verify_precomputed(format, parsed, &presented.lookup_hashes, &record.hash)?;
-        if !check.matched || record.format != parsed.format_id {
+        let format = parsed.format();
+        let check = self
+            .hasher()
+            .verify_precomputed(format, parsed, &presented.lookup_hashes, &record.hash)
+            .map_err(|e| Deny::from(&e))?;
+        if !check.matched || record.format != parsed.format_id() {
             return Err(deny(ErrorKind::KeyMismatch, "the key does not match the record's hash"));
         }
         match record.status {
@@ -187,25 +241,29 @@ impl Engine {
                 return Err(deny(ErrorKind::KeyExpired, format!("key {} expired", record.id)));
             }
             let warn_days = i64::from(self.policy().expiry_warning_days);
-            if expires_at - now <= Duration::days(warn_days) {
-                warnings.push(Warning::ExpiresSoon { expires_at });
+            if expires_at.signed_duration_since(now) <= Duration::days(warn_days) {
+                passed.warnings.push(Warning::ExpiresSoon { expires_at });
             }
         }
         if let Some(rotation) = &record.rotation {
             if now >= rotation.grace_until {
                 return Err(deny(ErrorKind::RotationGraceEnded, format!("key {} was rotated", record.id)));
             }
-            warnings.push(Warning::RotationGrace {
+            passed.warnings.push(Warning::RotationGrace {
                 until: rotation.grace_until,
                 replaced_by: rotation.replaced_by.clone(),
             });
-            rotation_headers(rotation.rotated_at.unwrap_or(record.updated_at), rotation.grace_until, headers);
+            rotation_headers(
+                rotation.rotated_at.unwrap_or(record.updated_at),
+                rotation.grace_until,
+                &mut passed.headers,
+            );
         }
         let environments = &self.policy().environments;
-        if !environments.is_empty() && !environments.contains(&parsed.environment) {
+        if !environments.is_empty() && !environments.iter().any(|e| e == parsed.environment()) {
             return Err(deny(
                 ErrorKind::WrongEnvironment,
-                format!("{} keys are not accepted here", parsed.environment),
+                format!("{} keys are not accepted here", parsed.environment()),
             ));
         }
         if let Some(bound) = &record.client_id {
@@ -215,7 +273,8 @@ impl Engine {
             }
         }
         if check.should_rehash {
-            warnings.push(Warning::ShouldRehash);
+            passed.should_rehash = true;
+            passed.warnings.push(Warning::ShouldRehash);
         }
         Ok(())
     }
@@ -232,10 +291,11 @@ impl Engine {
         }
         let kinds = route.map(|r| r.credential_kinds.as_slice()).filter(|k| !k.is_empty());
         let kinds = kinds.unwrap_or(DEFAULT_CREDENTIAL_KINDS);
-        if !kinds.contains(&presented.parsed.kind) {
+        let kind = presented.parsed.kind();
+        if !kinds.contains(&kind) {
             return Err(deny(
                 ErrorKind::CredentialKindNotAllowed,
-                format!("{} credentials may not call this route", presented.parsed.kind.as_str()),
+                format!("{} credentials may not call this route", kind.as_str()),
             ));
         }
         let Some(route) = route else { return Ok(()) };
@@ -265,19 +325,20 @@ impl Engine {
     }
 }
 
-fn principal(record: &KeyRecord, default_plan: Option<&String>) -> Principal {
+/// The principal, built by moving the record's fields (no copies).
+fn principal(record: KeyRecord, default_plan: Option<&String>) -> Principal {
     Principal {
-        key_id: record.id.clone(),
-        name: record.name.clone(),
-        owner: record.owner.clone(),
-        environment: record.environment.clone(),
+        plan: record.plan.or_else(|| default_plan.cloned()),
+        key_id: record.id,
+        name: record.name,
+        owner: record.owner,
+        environment: record.environment,
         kind: record.kind,
-        format: record.format.clone(),
-        scopes: record.scopes.clone(),
-        role: record.role.clone(),
-        plan: record.plan.clone().or_else(|| default_plan.cloned()),
-        client_id: record.client_id.clone(),
-        features: record.features.clone(),
-        metadata: record.metadata.clone(),
+        format: record.format,
+        scopes: record.scopes,
+        role: record.role,
+        client_id: record.client_id,
+        features: record.features,
+        metadata: record.metadata,
     }
 }

@@ -1,0 +1,194 @@
+//! The engine: formats + hasher + compiled policy, built once and shared by
+//! every request (cloning an engine is a reference-count bump).
+//!
+//! A request is judged by one I/O-free [`Verification`] step the host drives:
+//! it asks for a record under each lookup hash, then for rate-limit state, then
+//! hands back the decision and what to write.
+
+mod config;
+mod decide;
+mod request;
+mod step;
+
+use std::sync::Arc;
+
+pub use config::{EngineConfig, FormatRef, HashingConfig};
+pub use decide::RateBucket;
+pub use request::{Prepared, Request};
+pub use step::{Outcome, RateWrite, Step, Verification};
+
+use crate::credential::{extract, Credential};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{FormatSet, KeyFormat};
+use crate::hash::Hasher;
+use crate::ip::parse_client_ip;
+use crate::parse::{parse_key, parse_secret, ParsedKey};
+use crate::policy::{CompiledPolicy, Policy, RouteRule};
+use crate::presets;
+use crate::record::KeyRecord;
+use crate::routes::{normalize_method, normalize_path};
+use request::Presented;
+
+/// The verification engine. Immutable and cheap to clone: share one per process.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    formats: FormatSet,
+    hasher: Hasher,
+    policy: CompiledPolicy,
+}
+
+impl Engine {
+    /// Builds an engine from parts.
+    pub fn new(formats: FormatSet, hasher: Hasher, policy: Policy) -> Result<Self> {
+        Ok(Self { inner: Arc::new(Inner { formats, hasher, policy: policy.compile()? }) })
+    }
+
+    /// Builds an engine from a config; `pepper` overrides `hashing.pepper_hex`.
+    pub fn from_config(config: EngineConfig, pepper: Option<&[u8]>) -> Result<Self> {
+        let formats = config
+            .formats
+            .into_iter()
+            .map(|f| match f {
+                FormatRef::Preset(id) => presets::get(&id),
+                FormatRef::Custom(format) => Ok(format),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let from_hex = match &config.hashing.pepper_hex {
+            Some(h) => Some(hex::decode(h).map_err(|_| Error::new(ErrorKind::MissingPepper, "pepper_hex is not hex"))?),
+            None => None,
+        };
+        let pepper = pepper.or(from_hex.as_deref());
+        let hasher = Hasher::new(config.hashing.algorithm, pepper)?;
+        Self::new(FormatSet::new(formats)?, hasher, config.policy)
+    }
+
+    /// Builds an engine from a JSON config document.
+    pub fn from_json(json: &str) -> Result<Self> {
+        Self::from_config(EngineConfig::from_json(json)?, None)
+    }
+
+    /// The formats.
+    pub fn formats(&self) -> &FormatSet {
+        &self.inner.formats
+    }
+
+    /// The hasher.
+    pub fn hasher(&self) -> &Hasher {
+        &self.inner.hasher
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        self.inner.policy.policy()
+    }
+
+    fn compiled(&self) -> &CompiledPolicy {
+        &self.inner.policy
+    }
+
+    /// Parses a key with the engine's formats.
+    pub fn parse(&self, key: &str) -> Result<ParsedKey> {
+        parse_key(self.formats(), key)
+    }
+
+    /// The storage hash for a key (what a new record stores).
+    pub fn hash_key(&self, key: &str) -> Result<String> {
+        let parsed = self.parse(key)?;
+        self.hasher().hash(parsed.format(), &parsed)
+    }
+
+    /// Reads a request: shape checks, credential extraction, key parsing and the
+    /// lookup hashes. Steps 1–4 of the documented check order.
+    pub fn prepare<N: AsRef<str>, V: AsRef<str>>(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(N, V)],
+        client_ip: Option<&str>,
+    ) -> Prepared {
+        let mut route = None;
+        let outcome = (|| {
+            let method = normalize_method(method)?;
+            let path = normalize_path(path)?;
+            let client_ip = client_ip.map(parse_client_ip).transpose()?;
+            route = self.compiled().routes().find_index(&method, path);
+            let policy = self.policy();
+            let credential = extract(&policy.credentials, headers)?;
+            if policy.require_client_id && credential.client_id.is_none() {
+                return Err(Error::new(ErrorKind::MissingClientId, "the request carries no client id"));
+            }
+            let Credential { method, secret, client_id } = credential;
+            let parsed = parse_secret(self.formats(), secret)?;
+            let lookup_hashes = self.hasher().lookup_hashes(parsed.format(), &parsed);
+            Ok(Presented { method, client_id, parsed, lookup_hashes, client_ip })
+        })();
+        Prepared { outcome, route }
+    }
+
+    /// [`Engine::prepare`] for a [`Request`].
+    pub fn prepare_request(&self, request: &Request) -> Prepared {
+        self.prepare(&request.method, &request.path, &request.headers, request.client_ip.as_deref())
+    }
+
+    /// Starts verifying a request at `now`: the host drives the returned step
+    /// (see [`Verification`]).
+    pub fn begin<N: AsRef<str>, V: AsRef<str>>(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(N, V)],
+        client_ip: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Verification {
+        Verification::new(self.clone(), self.prepare(method, path, headers, client_ip), now)
+    }
+
+    /// [`Engine::begin`] for a [`Request`].
+    pub fn begin_request(&self, request: &Request, now: chrono::DateTime<chrono::Utc>) -> Verification {
+        Verification::new(self.clone(), self.prepare_request(request), now)
+    }
+
+    /// The route rule a prepared request matched.
+    pub fn route_of(&self, prepared: &Prepared) -> Option<&RouteRule> {
+        prepared.route.and_then(|i| self.compiled().routes().rule(i))
+    }
+
+    /// The rate-limit bucket that applies to this request and record, or `None`
+    /// when no quota applies.
+    pub fn rate_bucket(&self, prepared: &Prepared, record: &KeyRecord) -> Option<RateBucket> {
+        RateBucket::for_request(self, prepared, record)
+    }
+
+    /// The key under which the host keeps rate-limit state for this request and record.
+    pub fn rate_limit_key(&self, prepared: &Prepared, record: &KeyRecord) -> Option<String> {
+        self.rate_bucket(prepared, record).map(|b| b.key)
+    }
+
+    /// The record with its hash upgraded to the preferred algorithm, when the
+    /// presented key matches `record` and the record uses an older algorithm.
+    /// Store it to finish a migration (e.g. sha256 → hmac-sha256).
+    pub fn rehashed(&self, prepared: &Prepared, record: &KeyRecord) -> Option<KeyRecord> {
+        let presented = prepared.outcome.as_ref().ok()?;
+        let parsed = &presented.parsed;
+        let check =
+            self.hasher().verify_precomputed(parsed.format(), parsed, &presented.lookup_hashes, &record.hash).ok()?;
+        if !check.matched || !check.should_rehash {
+            return None;
+        }
+        let hash = presented.lookup_hashes.first()?.clone();
+        let mut upgraded = record.clone();
+        upgraded.fingerprint = crate::hash::fingerprint(&hash);
+        upgraded.hash = hash;
+        Some(upgraded)
+    }
+
+    /// The format a parsed key belongs to.
+    pub fn format_of<'k>(&self, key: &'k ParsedKey) -> &'k KeyFormat {
+        key.format()
+    }
+}

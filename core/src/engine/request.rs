@@ -1,0 +1,105 @@
+//! The request as the engine sees it, and what `prepare` makes of it.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credential::CredentialMethod;
+use crate::error::{Error, ErrorKind, Result};
+use crate::parse::ParsedKey;
+
+/// A request as the engine sees it. `Debug` shows header names, never values.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// HTTP method.
+    pub method: String,
+    /// Request path (a query string is ignored).
+    pub path: String,
+    /// Request headers as (name, value) pairs.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// Client IP address, as the host determined it.
+    #[serde(default)]
+    pub client_ip: Option<String>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("header_names", &names)
+            .field("client_ip", &self.client_ip)
+            .finish()
+    }
+}
+
+impl crate::load::Load for Request {
+    const KIND: ErrorKind = ErrorKind::InvalidJson;
+}
+
+impl Request {
+    /// Loads a request from JSON (`{method, path, headers: [[name, value]…], client_ip}`).
+    pub fn from_json(json: &str) -> Result<Self> {
+        crate::load::Load::load_json(json)
+    }
+}
+
+/// A request read and checked up to the point where the host must look the key up.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub(crate) outcome: std::result::Result<Presented, Error>,
+    pub(crate) route: Option<usize>,
+}
+
+/// A credential that parsed as a key. `Debug` omits the lookup hashes.
+#[derive(Clone)]
+pub(crate) struct Presented {
+    pub(crate) method: CredentialMethod,
+    pub(crate) client_id: Option<String>,
+    pub(crate) parsed: ParsedKey,
+    pub(crate) lookup_hashes: Vec<String>,
+    pub(crate) client_ip: Option<IpAddr>,
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presented")
+            .field("method", &self.method)
+            .field("client_id", &self.client_id)
+            .field("parsed", &self.parsed)
+            .field("lookup_hashes", &self.lookup_hashes.len())
+            .field("client_ip", &self.client_ip)
+            .finish()
+    }
+}
+
+impl Prepared {
+    /// Hashes to look the record up by, preferred algorithm first; empty when the
+    /// request is already denied (no credential, malformed key …).
+    pub fn lookup_hashes(&self) -> &[String] {
+        self.outcome.as_ref().map(|p| p.lookup_hashes.as_slice()).unwrap_or_default()
+    }
+
+    /// The early denial, if the request failed before lookup.
+    pub fn error(&self) -> Option<&Error> {
+        self.outcome.as_ref().err()
+    }
+
+    /// The parsed key, when one was presented.
+    pub fn parsed_key(&self) -> Option<&ParsedKey> {
+        self.outcome.as_ref().ok().map(|p| &p.parsed)
+    }
+
+    /// How the credential was sent.
+    pub fn credential_method(&self) -> Option<CredentialMethod> {
+        self.outcome.as_ref().ok().map(|p| p.method)
+    }
+
+    /// The client id sent with the credential.
+    pub fn client_id(&self) -> Option<&str> {
+        self.outcome.as_ref().ok().and_then(|p| p.client_id.as_deref())
+    }
+}

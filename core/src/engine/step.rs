@@ -1,0 +1,232 @@
+//! The verification step: one request judged without I/O, in the sans-I/O
+//! style of h11 or rustls. The host asks [`Verification::next_step`] what it
+//! needs, does that I/O itself (a database read, a Redis GET …) and feeds the
+//! answer back, until the step is [`Step::Done`]; [`Verification::finish`] then
+//! returns the decision and everything the host should write.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use keyproof::{mint, Engine, KeyRecord, MintOptions, RateLimitState, Step};
+//!
+//! let engine = Engine::from_json(r#"{"formats": ["matchii_live"], "policy": {
+//!     "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
+//!     "plans": {"starter": {"limit": 60, "burst": 10}}, "default_plan": "starter"}}"#)?;
+//! let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap_or_default();
+//! let options = MintOptions::from_json(r#"{"name": "Docs key", "scopes": ["briefs:read"]}"#)?;
+//! let format = engine.formats().get("matchii_live")?;
+//! let minted = mint(format, engine.hasher(), &options, &[7; 32], now)?;
+//! let mut db: HashMap<String, KeyRecord> = HashMap::from([(minted.record.hash.clone(), minted.record)]);
+//! let mut rates: HashMap<String, RateLimitState> = HashMap::new();
+//!
+//! // The host's loop: the only I/O is the two map reads and the writes after it.
+//! let headers = [("Authorization", format!("Bearer {}", minted.key.expose()))];
+//! let mut v = engine.begin("GET", "/v1/briefs", &headers, None, now);
+//! loop {
+//!     match v.next_step() {
+//!         Step::LookupRecord(hash) => { let found = db.get(hash).cloned(); v.record(found); }
+//!         Step::LoadRateState(key) => { let state = rates.get(key).copied(); v.rate_state(state); }
+//!         Step::Done => break,
+//!     }
+//! }
+//! let outcome = v.finish();
+//! if let Some(w) = &outcome.rate_write {
+//!     rates.insert(w.key.clone(), w.new); // a shared store: compare-and-set against w.expected
+//! }
+//! if let Some(record) = outcome.upgraded_record {
+//!     db.insert(record.hash.clone(), record); // finishes a hash migration
+//! }
+//! assert_eq!(outcome.decision.status, 200);
+//! assert_eq!(outcome.decision.header("RateLimit-Remaining"), Some("9"));
+//! # Ok::<(), keyproof::Error>(())
+//! ```
+
+use chrono::{DateTime, Utc};
+
+use super::decide::{Deny, Passed, RateBucket};
+use super::request::Prepared;
+use super::Engine;
+use crate::decision::Decision;
+use crate::ratelimit::{RateLimitOutcome, RateLimitState};
+use crate::record::KeyRecord;
+
+/// What the host must do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// Look a record up under this storage hash and pass it (or `None`) to
+    /// [`Verification::record`]. Asked once per lookup hash, preferred first,
+    /// until a record is found.
+    LookupRecord(&'a str),
+    /// Load the rate-limit state stored under this key and pass it (or `None`)
+    /// to [`Verification::rate_state`].
+    LoadRateState(&'a str),
+    /// The decision is made: call [`Verification::finish`].
+    Done,
+}
+
+/// A rate-limit write: store `new` under `key` if the stored value is still
+/// `expected` (compare-and-set). On a conflict, read again and pass the fresh
+/// state to [`Verification::rate_state`]: the step recomputes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateWrite {
+    /// Storage key of the bucket.
+    pub key: String,
+    /// The state the decision was computed from (`None`: no state was stored).
+    pub expected: Option<RateLimitState>,
+    /// The state to store.
+    pub new: RateLimitState,
+    /// Seconds until the bucket is full again: a store may expire the key then.
+    pub ttl_seconds: u64,
+}
+
+/// Everything a finished verification hands back.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The decision: status, headers, body, principal, warnings.
+    pub decision: Decision,
+    /// The rate-limit state to store, when a quota applied and quota was spent.
+    pub rate_write: Option<RateWrite>,
+    /// The record with its hash upgraded to the preferred algorithm: save it to
+    /// finish a hash migration (allowed requests only).
+    pub upgraded_record: Option<KeyRecord>,
+}
+
+#[derive(Debug)]
+enum Stage {
+    Lookup { next: usize },
+    Denied(Deny),
+    Checked { record: Box<KeyRecord>, passed: Passed, bucket: Option<RateBucket> },
+    Rated { record: Box<KeyRecord>, passed: Passed, rate: (RateBucket, RateLimitOutcome), read: Option<RateLimitState> },
+    Finished,
+}
+
+/// One request being verified. Owns everything it needs (the engine is shared),
+/// so a binding can keep it between host calls.
+#[derive(Debug)]
+pub struct Verification {
+    engine: Engine,
+    prepared: Prepared,
+    now: DateTime<Utc>,
+    stage: Stage,
+}
+
+impl Verification {
+    pub(crate) fn new(engine: Engine, prepared: Prepared, now: DateTime<Utc>) -> Self {
+        let stage = if prepared.lookup_hashes().is_empty() {
+            Stage::Denied(engine.no_record(&prepared))
+        } else {
+            Stage::Lookup { next: 0 }
+        };
+        Self { engine, prepared, now, stage }
+    }
+
+    /// The prepared request (credential method, parsed key, client id, route).
+    pub fn prepared(&self) -> &Prepared {
+        &self.prepared
+    }
+
+    /// The instant the request is judged at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// What the host must do next.
+    pub fn next_step(&self) -> Step<'_> {
+        match &self.stage {
+            Stage::Lookup { next } => match self.prepared.lookup_hashes().get(*next) {
+                Some(hash) => Step::LookupRecord(hash),
+                None => Step::Done,
+            },
+            Stage::Checked { bucket: Some(bucket), .. } => Step::LoadRateState(&bucket.key),
+            _ => Step::Done,
+        }
+    }
+
+    /// Answers [`Step::LookupRecord`]: the record stored under the hash, or
+    /// `None` (the next lookup hash is asked for, if any). Ignored at any other step.
+    pub fn record(&mut self, record: Option<KeyRecord>) {
+        let Stage::Lookup { next } = self.stage else { return };
+        self.stage = match record {
+            Some(record) => match self.engine.check(&self.prepared, &record, self.now) {
+                Err(deny) => Stage::Denied(deny),
+                Ok(passed) => {
+                    let bucket = self.engine.rate_bucket(&self.prepared, &record);
+                    Stage::Checked { record: Box::new(record), passed, bucket }
+                }
+            },
+            None if next.saturating_add(1) < self.prepared.lookup_hashes().len() => {
+                Stage::Lookup { next: next.saturating_add(1) }
+            }
+            None => Stage::Denied(self.engine.no_record(&self.prepared)),
+        };
+    }
+
+    /// Answers [`Step::LoadRateState`] with the stored state (or `None`). May be
+    /// called again after the decision, with a fresh state, when the host's
+    /// compare-and-set lost a race: the rate-limit step is recomputed.
+    pub fn rate_state(&mut self, state: Option<RateLimitState>) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Finished);
+        self.stage = match stage {
+            Stage::Checked { record, passed, bucket: Some(bucket) } => {
+                let outcome = bucket.spend(state, self.now);
+                Stage::Rated { record, passed, rate: (bucket, outcome), read: state }
+            }
+            Stage::Rated { record, passed, rate: (bucket, _), .. } => {
+                let outcome = bucket.spend(state, self.now);
+                Stage::Rated { record, passed, rate: (bucket, outcome), read: state }
+            }
+            other => other,
+        };
+    }
+
+    /// The rate-limit write the decision so far needs (before [`Verification::finish`]).
+    pub fn rate_write(&self) -> Option<RateWrite> {
+        match &self.stage {
+            Stage::Rated { rate: (bucket, outcome), read, .. } if outcome.state != read.unwrap_or_default() => {
+                Some(RateWrite {
+                    key: bucket.key.clone(),
+                    expected: *read,
+                    new: outcome.state,
+                    ttl_seconds: outcome.reset_seconds,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// The decision and what to write. Asking before [`Step::Done`] decides with
+    /// what is known: no record means `unknown_key`; no state means an empty bucket.
+    pub fn finish(mut self) -> Outcome {
+        if let Stage::Checked { bucket: Some(_), .. } = self.stage {
+            self.rate_state(None);
+        }
+        let rate_write = self.rate_write();
+        let engine = &self.engine;
+        match std::mem::replace(&mut self.stage, Stage::Finished) {
+            Stage::Denied(deny) => Outcome { decision: engine.render_denial(deny), rate_write, upgraded_record: None },
+            Stage::Lookup { .. } | Stage::Finished => Outcome {
+                decision: engine.render_denial(engine.no_record(&self.prepared)),
+                rate_write,
+                upgraded_record: None,
+            },
+            Stage::Checked { record, passed, .. } => allowed(engine, &self.prepared, *record, passed, None),
+            Stage::Rated { record, passed, rate, .. } => {
+                let mut outcome = allowed(engine, &self.prepared, *record, passed, Some(&rate));
+                outcome.rate_write = rate_write;
+                outcome
+            }
+        }
+    }
+}
+
+fn allowed(
+    engine: &Engine,
+    prepared: &Prepared,
+    record: KeyRecord,
+    passed: Passed,
+    rate: Option<&(RateBucket, RateLimitOutcome)>,
+) -> Outcome {
+    let upgrade = passed.should_rehash && rate.is_none_or(|(_, o)| o.allowed);
+    let upgraded_record = if upgrade { engine.rehashed(prepared, &record) } else { None };
+    let decision = engine.conclude(passed, record, rate);
+    Outcome { decision, rate_write: None, upgraded_record }
+}
