@@ -20,6 +20,14 @@ pub enum MethodSpec {
 }
 
 impl MethodSpec {
+    /// Names `method` explicitly (not through `*`).
+    fn names(&self, method: &str) -> bool {
+        match self {
+            Self::One(m) => m.eq_ignore_ascii_case(method),
+            Self::Many(ms) => ms.iter().any(|m| m.eq_ignore_ascii_case(method)),
+        }
+    }
+
     fn matches(&self, method: &str) -> bool {
         match self {
             Self::One(m) => m == "*" || m.eq_ignore_ascii_case(method),
@@ -76,10 +84,20 @@ impl RouteTable {
         self.find_index(method, path).and_then(|i| self.rules.get(i))
     }
 
-    /// Index of the rule for a normalized path and method.
+    /// Index of the rule for a normalized path and method. `HEAD` is governed
+    /// by the path's `GET` rule unless a rule names `HEAD` (frameworks answer
+    /// HEAD with the GET handler); `OPTIONS` gets no such fallback: it needs a
+    /// rule of its own (CORS preflights carry no credentials — answer them
+    /// before keyproof).
     pub fn find_index(&self, method: &str, path: &str) -> Option<usize> {
         let matched = self.router.at(path).ok()?;
-        matched.value.iter().find(|(m, _)| m.matches(method)).map(|(_, i)| *i)
+        let rules = matched.value;
+        let named = |m: &str| rules.iter().find(|(spec, _)| spec.names(m)).map(|(_, i)| *i);
+        let any = || rules.iter().find(|(spec, _)| spec.matches(method)).map(|(_, i)| *i);
+        match method {
+            "HEAD" => named("HEAD").or_else(|| named("GET")).or_else(any),
+            _ => named(method).or_else(any),
+        }
     }
 
     /// The rule at `index`.
@@ -102,10 +120,14 @@ pub fn normalize_method(method: &str) -> Result<std::borrow::Cow<'_, str>> {
     }
 }
 
-/// Normalizes a request path: drops the query, refuses dot segments, empty
-/// segments, encoded slashes/dots/backslashes and control characters (so a
-/// route rule cannot be dodged), and drops one trailing slash.
-pub fn normalize_path(path: &str) -> Result<&str> {
+/// Normalizes the request target's path as sent on the wire (percent-encoded,
+/// e.g. ASGI `raw_path`, WSGI `RAW_URI`): drops the query and fragment at the
+/// first literal `?` / `#`, refuses encoded `/ ? # \ NUL` and dots (`%2f %3f
+/// %23 %5c %00 %2e`), then percent-decodes once — the path frameworks route
+/// on — and refuses control characters, invalid UTF-8, backslashes, empty and
+/// dot segments. Drops one trailing slash. A decoded `?` or `#` can therefore
+/// never cut the path short of the handler the framework picks.
+pub fn normalize_path(path: &str) -> Result<std::borrow::Cow<'_, str>> {
     let invalid = |why: &str| Error::new(ErrorKind::InvalidPath, format!("the request path {why}"));
     let path = path.split(['?', '#']).next().unwrap_or_default();
     if path.len() > MAX_PATH_BYTES {
@@ -117,18 +139,49 @@ pub fn normalize_path(path: &str) -> Result<&str> {
     if !path.bytes().all(|c| (0x21..0x7f).contains(&c) && c != b'\\') {
         return Err(invalid("has spaces, control, non-ASCII characters or backslashes"));
     }
-    let encoded_separator = path.match_indices('%').any(|(i, _)| {
-        let hex = path.get(i + 1..i + 3).unwrap_or_default().to_ascii_lowercase();
-        matches!(hex.as_str(), "2f" | "2e" | "5c" | "00")
-    });
-    if encoded_separator {
-        return Err(invalid("has an encoded slash, dot, backslash or NUL"));
-    }
-    let trimmed = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
+    let decoded = if path.contains('%') { std::borrow::Cow::Owned(percent_decode(path)?) } else { path.into() };
+    let trimmed_len =
+        if decoded.len() > 1 && decoded.ends_with('/') { decoded.len().saturating_sub(1) } else { decoded.len() };
+    let trimmed = decoded.get(..trimmed_len).unwrap_or_default();
     if trimmed.len() > 1 && trimmed.split('/').skip(1).any(|seg| seg.is_empty() || seg == "." || seg == "..") {
         return Err(invalid("has empty or dot segments"));
     }
-    Ok(trimmed)
+    Ok(match decoded {
+        std::borrow::Cow::Borrowed(p) => std::borrow::Cow::Borrowed(p.get(..trimmed_len).unwrap_or_default()),
+        std::borrow::Cow::Owned(mut p) => {
+            p.truncate(trimmed_len);
+            std::borrow::Cow::Owned(p)
+        }
+    })
+}
+
+/// Decodes `%XX` escapes once; separators, dots and NUL must stay encoded-free.
+fn percent_decode(path: &str) -> Result<String> {
+    let invalid = |why: &str| Error::new(ErrorKind::InvalidPath, format!("the request path {why}"));
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0usize;
+    while let Some(&c) = bytes.get(i) {
+        if c != b'%' {
+            out.push(c);
+            i = i.saturating_add(1);
+            continue;
+        }
+        let hex = bytes.get(i.saturating_add(1)..i.saturating_add(3)).ok_or_else(|| invalid("has a bad % escape"))?;
+        let value = std::str::from_utf8(hex)
+            .ok()
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .ok_or_else(|| invalid("has a bad % escape"))?;
+        if matches!(value, b'/' | b'?' | b'#' | b'\\' | b'.' | 0) {
+            return Err(invalid("has an encoded slash, dot, backslash, '?', '#' or NUL"));
+        }
+        if value < 0x20 || value == 0x7f {
+            return Err(invalid("has an encoded control character"));
+        }
+        out.push(value);
+        i = i.saturating_add(3);
+    }
+    String::from_utf8(out).map_err(|_| invalid("decodes to invalid UTF-8"))
 }
 
 #[cfg(test)]
@@ -160,9 +213,30 @@ mod tests {
 
     #[test]
     fn path_normalization() {
-        assert_eq!(normalize_path("/v1/briefs/?x=1").ok(), Some("/v1/briefs"));
-        assert_eq!(normalize_path("/").ok(), Some("/"));
-        for bad in ["v1", "/v1//a", "/v1/../admin", "/v1/./a", "/v1/%2e%2e/a", "/a%2Fb", "/a b", "/a\\b", "/é"] {
+        assert_eq!(normalize_path("/v1/briefs/?x=1").ok().as_deref(), Some("/v1/briefs"));
+        assert_eq!(normalize_path("/").ok().as_deref(), Some("/"));
+        assert_eq!(normalize_path("/v1/caf%C3%A9/%41").ok().as_deref(), Some("/v1/café/A"));
+        assert_eq!(normalize_path("/v1/orgs/acme%20co/").ok().as_deref(), Some("/v1/orgs/acme co"));
+        for bad in [
+            "v1",
+            "/v1//a",
+            "/v1/../admin",
+            "/v1/./a",
+            "/v1/%2e%2e/a",
+            "/a%2Fb",
+            "/a b",
+            "/a\\b",
+            "/é",
+            "/v1/orgs/acme%3F/billing",
+            "/v1/orgs/acme%23/billing",
+            "/a%5cb",
+            "/a%00",
+            "/a%0a",
+            "/a%zz",
+            "/a%4",
+            "/a%ff",
+            "/%2E%2E/admin",
+        ] {
             assert_eq!(normalize_path(bad).err().map(|e| e.kind()), Some(ErrorKind::InvalidPath), "{bad}");
         }
         assert_eq!(normalize_method("get").ok().as_deref(), Some("GET"));

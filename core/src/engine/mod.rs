@@ -116,7 +116,7 @@ impl Engine {
             let method = normalize_method(method)?;
             let path = normalize_path(path)?;
             let client_ip = client_ip.map(parse_client_ip).transpose()?;
-            route = self.compiled().routes().find_index(&method, path);
+            route = self.compiled().routes().find_index(&method, &path);
             let policy = self.policy();
             let credential = extract(&policy.credentials, headers)?;
             if policy.require_client_id && credential.client_id.is_none() {

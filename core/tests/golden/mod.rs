@@ -3,6 +3,7 @@
 //! vector whose decision disagrees, then records the full decision as the contract.
 
 pub mod generic;
+pub mod hardening;
 pub mod lifecycle;
 pub mod seeds;
 pub mod seeds_more;
@@ -184,5 +185,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.extend(seeds_more::all());
     files.extend(generic::all());
     files.extend(lifecycle::all());
+    files.extend(hardening::all());
     files
 }
