@@ -55,5 +55,5 @@ pub use parse::{parse_key, parse_shared, parse_with, ParsedKey};
 pub use policy::{Policy, RouteRule, UnknownRoutes};
 pub use ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
 pub use record::{KeyRecord, KeyStatus, Owner, Rotation};
-pub use scan::{redact, scan, Finding};
+pub use scan::{redact, scan, Finding, Scanner};
 pub use secret::Secret;

@@ -138,6 +138,11 @@ fn parse_owned(format: Arc<KeyFormat>, secret: Secret) -> Result<ParsedKey> {
     Ok(ParsedKey { format, key: secret, secret_start })
 }
 
+/// Whether `key` is a well-formed key of `format` (no allocation: for scanning).
+pub(crate) fn check_only(format: &KeyFormat, key: &str) -> bool {
+    check(format, key).is_ok()
+}
+
 /// Checks `key` against `format` and returns where its secret part starts.
 fn check(format: &KeyFormat, key: &str) -> Result<usize> {
     let id = &format.id;

@@ -1,9 +1,13 @@
 //! Leak scanning: find keys of the configured formats in arbitrary text and
-//! redact them to their previews. One pass per prefix (two-way string search),
-//! so the cost is linear in the text for a given format set; no regex, no backtracking.
+//! redact them to their previews. One Aho-Corasick pass finds every prefix of
+//! every format at once, so the cost is linear in the text whatever the number
+//! of formats; no regex, no backtracking.
+//!
+//! Key boundaries follow the format, not whitespace: a key may be glued to
+//! anything before it (`api_key%3Dkp_live_…`) and is ended by the first
+//! character outside its alphabet (`kp_live_…_old`, `kp_live_…-v2`).
 
-use std::sync::Arc;
-
+use aho_corasick::AhoCorasick;
 use serde::Serialize;
 
 use crate::format::{FormatSet, KeyFormat};
@@ -26,76 +30,139 @@ pub struct Finding {
     pub preview: String,
     /// Whether a checksum confirmed the match (formats without checksum match by shape).
     pub checksum_verified: bool,
+    /// Offset of the key's first character in Unicode scalar values (Python `str` indices).
+    pub char_start: usize,
+    /// Offset just past the key in Unicode scalar values.
+    pub char_end: usize,
+    /// Offset of the key's first character in UTF-16 code units (JavaScript string indices).
+    pub utf16_start: usize,
+    /// Offset just past the key in UTF-16 code units.
+    pub utf16_end: usize,
 }
 
-fn is_token_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+/// A compiled scanner for one format set: build once, scan many texts.
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    formats: Vec<std::sync::Arc<KeyFormat>>,
+    prefixes: Option<AhoCorasick>,
 }
 
-fn candidate(format: &Arc<KeyFormat>, text: &str, start: usize) -> Option<(usize, String)> {
+impl Scanner {
+    /// Compiles the prefixes of `set` (formats without a prefix are skipped:
+    /// they would match any long word).
+    pub fn new(set: &FormatSet) -> Self {
+        let formats: Vec<_> = set.formats().iter().filter(|f| !f.prefix.is_empty()).cloned().collect();
+        let prefixes = AhoCorasick::new(formats.iter().map(|f| f.prefix.as_bytes())).ok();
+        Self { formats, prefixes }
+    }
+
+    /// Every key in `text`, in order of appearance (the longest wins where two overlap).
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let Some(ac) = &self.prefixes else { return Vec::new() };
+        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        for m in ac.find_overlapping_iter(text) {
+            if let Some(format) = self.formats.get(m.pattern().as_usize()) {
+                if let Some(end) = key_end(format, text, m.start()) {
+                    hits.push((m.start(), end, m.pattern().as_usize()));
+                }
+            }
+        }
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out: Vec<Finding> = Vec::with_capacity(hits.len());
+        let mut pos = Position::default();
+        let mut last_end = 0usize;
+        for (start, end, index) in hits {
+            let Some(format) = self.formats.get(index) else { continue };
+            if start < last_end {
+                continue;
+            }
+            let Some(preview) = text.get(start..end).and_then(|k| parse_shared(format, k).ok()).map(|p| p.preview())
+            else {
+                continue;
+            };
+            pos.advance(text, start);
+            let (line, column, char_start, utf16_start) = (pos.line, pos.column, pos.chars, pos.utf16);
+            pos.advance(text, end);
+            last_end = end;
+            out.push(Finding {
+                format_id: format.id.clone(),
+                start,
+                end,
+                line,
+                column,
+                preview,
+                checksum_verified: format.checksum.is_some(),
+                char_start,
+                char_end: pos.chars,
+                utf16_start,
+                utf16_end: pos.utf16,
+            });
+        }
+        out
+    }
+
+    /// `text` with every found key replaced by its preview.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut cursor = 0;
+        for f in self.scan(text) {
+            out.push_str(text.get(cursor..f.start).unwrap_or_default());
+            out.push_str(&f.preview);
+            cursor = f.end;
+        }
+        out.push_str(text.get(cursor..).unwrap_or_default());
+        out
+    }
+}
+
+/// Where a key of `format` starting at `start` ends, if it is one: exactly the
+/// format's length, and not followed by another character of its alphabet.
+fn key_end(format: &KeyFormat, text: &str, start: usize) -> Option<usize> {
     let end = start.checked_add(format.key_length())?;
-    let bytes = text.as_bytes();
-    let before_ok = start == 0 || bytes.get(start - 1).is_some_and(|c| !is_token_char(*c));
-    let after_ok = bytes.get(end).is_none_or(|c| !is_token_char(*c));
-    if !(before_ok && after_ok) {
-        return None;
-    }
     let key = text.get(start..end)?;
-    parse_shared(format, key).ok().map(|p| (end, p.preview()))
+    let glued = text.as_bytes().get(end).is_some_and(|c| format.alphabet.contains(*c) || c.is_ascii_alphanumeric());
+    (!glued && parse_shared_ok(format, key)).then_some(end)
 }
 
-/// Finds every key of `set` in `text`, in order of appearance. Formats without a
-/// prefix are skipped (they would match any long word).
-pub fn scan(set: &FormatSet, text: &str) -> Vec<Finding> {
-    let mut hits: Vec<(usize, usize, &KeyFormat, String)> = Vec::new();
-    for format in set.formats().iter().filter(|f| !f.prefix.is_empty()) {
-        for (start, _) in text.match_indices(format.prefix.as_str()) {
-            if let Some((end, preview)) = candidate(format, text, start) {
-                hits.push((start, end, format, preview));
-            }
+fn parse_shared_ok(format: &KeyFormat, key: &str) -> bool {
+    crate::parse::check_only(format, key)
+}
+
+/// A running line / column / character / UTF-16 position, advanced forward only.
+#[derive(Default)]
+struct Position {
+    byte: usize,
+    line: usize,
+    column: usize,
+    chars: usize,
+    utf16: usize,
+}
+
+impl Position {
+    fn advance(&mut self, text: &str, to: usize) {
+        if self.line == 0 {
+            (self.line, self.column) = (1, 1);
         }
-    }
-    // Longest match first at equal starts, then drop anything overlapping an earlier hit.
-    hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    let mut out: Vec<Finding> = Vec::with_capacity(hits.len());
-    let (mut line, mut column, mut cursor) = (1usize, 1usize, 0usize);
-    let mut last_end = 0usize;
-    for (start, end, format, preview) in hits {
-        if start < last_end {
-            continue;
-        }
-        for c in text.get(cursor..start).unwrap_or_default().chars() {
+        for c in text.get(self.byte..to).unwrap_or_default().chars() {
             if c == '\n' {
-                line += 1;
-                column = 1;
+                self.line = self.line.saturating_add(1);
+                self.column = 1;
             } else {
-                column += 1;
+                self.column = self.column.saturating_add(1);
             }
+            self.chars = self.chars.saturating_add(1);
+            self.utf16 = self.utf16.saturating_add(c.len_utf16());
         }
-        cursor = start;
-        last_end = end;
-        out.push(Finding {
-            format_id: format.id.clone(),
-            start,
-            end,
-            line,
-            column,
-            preview,
-            checksum_verified: format.checksum.is_some(),
-        });
+        self.byte = to.max(self.byte);
     }
-    out
 }
 
-/// `text` with every found key replaced by its preview.
+/// Finds every key of `set` in `text` (compiles a [`Scanner`]; reuse one for many texts).
+pub fn scan(set: &FormatSet, text: &str) -> Vec<Finding> {
+    Scanner::new(set).scan(text)
+}
+
+/// `text` with every key of `set` replaced by its preview.
 pub fn redact(set: &FormatSet, text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut cursor = 0;
-    for f in scan(set, text) {
-        out.push_str(text.get(cursor..f.start).unwrap_or_default());
-        out.push_str(&f.preview);
-        cursor = f.end;
-    }
-    out.push_str(text.get(cursor..).unwrap_or_default());
-    out
+    Scanner::new(set).redact(text)
 }

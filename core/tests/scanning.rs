@@ -152,19 +152,17 @@ fn unchecksummed_keys_match_by_shape_only() {
 }
 
 #[test]
-fn glued_keys_are_not_reported() {
+fn key_boundaries_follow_the_alphabet_not_whitespace() {
     for key in [KP, HEX, SEAM, GHP, MK] {
-        for text in [
-            format!("x{key}"),
-            format!("{key}x"),
-            format!("_{key}"),
-            format!("{key}_"),
-            format!("-{key}"),
-            format!("{key}-"),
-            format!("9{key}"),
-            format!("{key}0"),
-            format!("a {key}Z b"),
-        ] {
+        // Anything may come before a key; a non-alphabet character may follow it.
+        for text in [format!("x{key}"), format!("_{key}"), format!("-{key}"), format!("9{key}"), format!("{key}-")] {
+            let found = scan(&set(), &text);
+            assert_eq!(found.len(), 1, "{text}");
+            assert_eq!(&text[found[0].start..found[0].end], key, "{text}");
+            assert_ne!(redact(&set(), &text), text);
+        }
+        // A longer run of alphabet characters is not this key.
+        for text in [format!("{key}x"), format!("{key}0"), format!("a {key}Z b")] {
             assert!(scan(&set(), &text).is_empty(), "{text}");
             assert_eq!(redact(&set(), &text), text);
         }
@@ -226,4 +224,35 @@ fn hostile_megabyte_inputs_finish() {
     let redacted = redact(&set, &many);
     assert!(!redacted.contains(KP));
     assert_eq!(redacted, format!("{KP_PREVIEW} ").repeat(count));
+}
+
+#[test]
+fn glued_keys_are_found_by_their_alphabet_boundaries() {
+    let set = keyproof::presets::all_set().unwrap();
+    let format = keyproof::presets::get("keyproof_live").unwrap();
+    let key = keyproof::mint(
+        &format,
+        &keyproof::Hasher::default(),
+        &keyproof::MintOptions::named("Glued"),
+        &[3; 32],
+        chrono::DateTime::UNIX_EPOCH,
+    )
+    .unwrap()
+    .key
+    .expose()
+    .to_string();
+    for text in
+        [format!("api_key%3D{key}"), format!("{key}_old"), format!("{key}-v2"), format!("x{key}"), format!("\"{key}\"")]
+    {
+        let found = keyproof::scan(&set, &text);
+        assert_eq!(found.len(), 1, "{text:?}");
+        assert_eq!(&text[found[0].start..found[0].end], key);
+    }
+    // A longer token of the same alphabet is not this key.
+    assert!(keyproof::scan(&set, &format!("{key}A")).is_empty());
+    // UTF-16 and character offsets for JavaScript and Python.
+    let text = format!("😀é{key}");
+    let f = &keyproof::scan(&set, &text)[0];
+    assert_eq!((f.start, f.char_start, f.utf16_start), (6, 2, 3));
+    assert_eq!((f.char_end - f.char_start, f.utf16_end - f.utf16_start), (key.len(), key.len()));
 }

@@ -377,12 +377,31 @@ fn scan() -> VectorFile {
         ("glued after", format!("{kp}x")),
         ("multi-line unicode", format!("héllo wörld\n  → {gh}\n")),
         ("nothing", "no keys here, only kp_live_ and ghp_".to_string()),
+        ("glued after a URL-encoded =", format!("GET /?api_key%3D{kp}&x=1")),
+        ("glued before _old", format!("OLD={kp}_old")),
+        ("glued before -v2", format!("{gh}-v2")),
+        ("astral characters before the key (UTF-16 offsets differ)", format!("🔑🔑 ключ: {kp}\n😀 {tm}")),
     ];
     let vectors = texts
         .into_iter()
         .map(|(name, text)| {
             let findings = keyproof::scan(&set, &text);
-            json!({"name": name, "text": text, "expected": {"findings": findings, "redacted": keyproof::redact(&set, &text)}})
+            // Byte offsets stay in `findings`; character and UTF-16 offsets sit beside them.
+            let offsets: Vec<Value> = findings
+                .iter()
+                .map(|f| json!({"char_start": f.char_start, "char_end": f.char_end, "utf16_start": f.utf16_start, "utf16_end": f.utf16_end}))
+                .collect();
+            let findings: Vec<Value> = findings
+                .iter()
+                .map(|f| {
+                    let mut v = serde_json::to_value(f).unwrap();
+                    for k in ["char_start", "char_end", "utf16_start", "utf16_end"] {
+                        v.as_object_mut().unwrap().remove(k);
+                    }
+                    v
+                })
+                .collect();
+            json!({"name": name, "text": text, "expected": {"findings": findings, "offsets": offsets, "redacted": keyproof::redact(&set, &text)}})
         })
         .collect();
     file(
