@@ -13,7 +13,7 @@ pub const BASE36: &str = "0123456789abcdefghijklmnopqrstuvwxyz";
 
 /// Membership bitmaps (bit `c % 64` of word `c / 64`), built at compile time from the strings above.
 // Only ever evaluated in `const` items: an out-of-range index would fail the build, never a run.
-#[allow(clippy::indexing_slicing)]
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 const fn bitmap(chars: &str) -> [u64; 4] {
     let bytes = chars.as_bytes();
     let mut out = [0u64; 4];
@@ -89,12 +89,12 @@ impl Alphabet {
         let chars = self.chars().as_bytes();
         let size = chars.len();
         // Largest multiple of `size` that fits in a byte: bytes at or above it are rejected.
-        let limit = 256 - (256 % size);
+        let limit = 256usize.checked_rem(size).map(|r| 256usize.saturating_sub(r))?;
         let mut out = String::with_capacity(length);
         while out.len() < length {
             let byte = usize::from(stream.next()?);
             if byte < limit {
-                out.push(char::from(*chars.get(byte % size)?));
+                out.push(char::from(*chars.get(byte.checked_rem(size)?)?));
             }
         }
         Some(out)

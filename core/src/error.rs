@@ -206,7 +206,13 @@ struct Inner {
 impl Error {
     /// Builds an error. `message` must never contain a secret.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self(Box::new(Inner { kind, message: message.into() }))
+        let message = message.into();
+        // Messages may echo caller input; a key pasted into the wrong place shows as its preview.
+        let message = match crate::redaction::redact_keys(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(redacted) => redacted,
+        };
+        Self(Box::new(Inner { kind, message }))
     }
 
     /// The kind of error.

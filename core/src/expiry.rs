@@ -42,7 +42,7 @@ pub fn expiry_from_preset(preset: &str, from: DateTime<Utc>) -> Result<DateTime<
         (_, Some(m)) => from.checked_add_months(Months::new(m)),
         _ => None,
     };
-    out.ok_or_else(invalid)
+    out.ok_or_else(invalid).and_then(crate::timestamp::in_range)
 }
 
 #[cfg(test)]

@@ -119,14 +119,16 @@ impl KeyFormat {
     pub fn body_length(&self) -> usize {
         let checksum = self.checksum.map_or(0, Checksum::len);
         match self.layout {
-            Layout::Plain => self.length + checksum,
-            Layout::Seam => self.short_length.unwrap_or(0) + 1 + self.length + checksum,
+            Layout::Plain => self.length.saturating_add(checksum),
+            Layout::Seam => {
+                self.short_length.unwrap_or(0).saturating_add(1).saturating_add(self.length).saturating_add(checksum)
+            }
         }
     }
 
     /// Total key length.
     pub fn key_length(&self) -> usize {
-        self.prefix.len() + self.body_length()
+        self.prefix.len().saturating_add(self.body_length())
     }
 
     /// Bits of entropy in the secret part.
@@ -196,7 +198,7 @@ impl FormatSet {
         }
         formats.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()).then_with(|| a.id.cmp(&b.id)));
         for (i, a) in formats.iter().enumerate() {
-            for b in formats.iter().skip(i + 1) {
+            for b in formats.iter().skip(i.saturating_add(1)) {
                 if a.id == b.id {
                     return Err(Error::new(ErrorKind::InvalidFormat, format!("duplicate format id {}", a.id)));
                 }

@@ -98,7 +98,7 @@ impl StoredHash {
                 *lo = nibble(b & 0x0f);
             }
         }
-        let mut out = Vec::with_capacity(tag.len() + 1 + 64);
+        let mut out = Vec::with_capacity(tag.len().saturating_add(65));
         out.extend_from_slice(tag.as_bytes());
         out.push(b':');
         out.extend_from_slice(&hex);
@@ -107,10 +107,10 @@ impl StoredHash {
 }
 
 fn nibble(n: u8) -> u8 {
-    if n < 10 {
-        b'0' + n
-    } else {
-        b'a' + (n - 10)
+    // `n` is a nibble (0–15), so neither sum can overflow.
+    match n {
+        0..=9 => b'0'.saturating_add(n),
+        _ => b'a'.saturating_add(n.saturating_sub(10)),
     }
 }
 

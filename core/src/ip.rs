@@ -26,7 +26,7 @@ fn canonical_net(net: IpNet) -> IpNet {
     // `::ffff:203.0.113.0/120` is the IPv4 range 203.0.113.0/24.
     if let IpNet::V6(v6) = net {
         if let (Some(v4), true) = (v6.addr().to_ipv4_mapped(), v6.prefix_len() >= 96) {
-            if let Ok(n) = ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96) {
+            if let Ok(n) = ipnet::Ipv4Net::new(v4, v6.prefix_len().saturating_sub(96)) {
                 return IpNet::V4(n);
             }
         }

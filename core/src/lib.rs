@@ -6,7 +6,17 @@
 //! the same inputs give the same decision in every runtime (Rust, Python, Node, WASM).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+#![deny(clippy::arithmetic_side_effects)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod alphabet;
 pub mod checksum;
@@ -28,6 +38,7 @@ pub mod presets;
 pub mod random;
 pub mod ratelimit;
 pub mod record;
+pub mod redaction;
 pub mod render;
 pub mod routes;
 pub mod scan;
@@ -53,7 +64,7 @@ pub use load::Load;
 pub use mint::{mint, MintOptions, MintedKey};
 pub use parse::{parse_key, parse_shared, parse_with, ParsedKey};
 pub use policy::{Policy, RouteRule, UnknownRoutes};
-pub use ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
+pub use ratelimit::{gcra, is_corrupt, Quota, RateLimitOutcome, RateLimitState};
 pub use record::{KeyRecord, KeyStatus, Owner, Rotation};
 pub use scan::{redact, scan, Finding, Scanner};
 pub use secret::Secret;

@@ -92,8 +92,8 @@ pub fn preview(prefix: &str, key: &str) -> String {
     let count = body.chars().count();
     let shown = (count / 4).min(4);
     let head_end = body.char_indices().nth(shown).map_or(body.len(), |(i, _)| i);
-    let tail_start = body.char_indices().nth(count - shown).map_or(body.len(), |(i, _)| i);
-    let mut out = String::with_capacity(prefix.len() + 2 * shown + 3);
+    let tail_start = body.char_indices().nth(count.saturating_sub(shown)).map_or(body.len(), |(i, _)| i);
+    let mut out = String::with_capacity(prefix.len().saturating_add(shown.saturating_mul(2)).saturating_add(3));
     out.push_str(prefix);
     out.push_str(body.get(..head_end).unwrap_or_default());
     out.push('…');
@@ -134,7 +134,7 @@ pub fn parse_shared(format: &Arc<KeyFormat>, key: &str) -> Result<ParsedKey> {
 }
 
 fn parse_owned(format: Arc<KeyFormat>, secret: Secret) -> Result<ParsedKey> {
-    let secret_start = check(&format, secret.expose())?;
+    let secret_start = check(&format, secret.expose()).map_err(|fault| fault.into_error(&format))?;
     Ok(ParsedKey { format, key: secret, secret_start })
 }
 
@@ -143,66 +143,75 @@ pub(crate) fn check_only(format: &KeyFormat, key: &str) -> bool {
     check(format, key).is_ok()
 }
 
+/// What is wrong with a key, before a message is built (scanning needs no message).
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    Prefix,
+    Length(usize),
+    Character,
+    Checksum,
+    Separator,
+}
+
+impl Fault {
+    fn into_error(self, format: &KeyFormat) -> Error {
+        let id = &format.id;
+        match self {
+            Self::Prefix => {
+                Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}"))
+            }
+            Self::Length(got) => Error::new(
+                ErrorKind::WrongLength,
+                format!("{id} keys have {} characters after the prefix, got {got}", format.body_length()),
+            ),
+            Self::Character => {
+                Error::new(ErrorKind::BadCharacter, format!("the {id} key has a character outside its alphabet"))
+            }
+            Self::Checksum => Error::new(ErrorKind::BadChecksum, format!("the {id} key's checksum does not match")),
+            Self::Separator => {
+                Error::new(ErrorKind::MalformedKey, format!("{id} keys separate the short and long token with '_'"))
+            }
+        }
+    }
+}
+
 /// Checks `key` against `format` and returns where its secret part starts.
-fn check(format: &KeyFormat, key: &str) -> Result<usize> {
-    let id = &format.id;
-    let body = key.strip_prefix(format.prefix.as_str()).ok_or_else(|| {
-        Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}"))
-    })?;
+fn check(format: &KeyFormat, key: &str) -> std::result::Result<usize, Fault> {
+    let body = key.strip_prefix(format.prefix.as_str()).ok_or(Fault::Prefix)?;
     if body.len() != format.body_length() {
-        return Err(Error::new(
-            ErrorKind::WrongLength,
-            format!("{id} keys have {} characters after the prefix, got {}", format.body_length(), body.len()),
-        ));
+        return Err(Fault::Length(body.len()));
     }
     if !body.is_ascii() {
-        return Err(bad_char(id));
+        return Err(Fault::Character);
     }
-    let secret_start = match format.layout {
+    let chars = |part: &str| if format.alphabet.contains_all(part.as_bytes()) { Ok(()) } else { Err(Fault::Character) };
+    match format.layout {
         Layout::Plain => {
             let random_len = format.length;
-            check_chars(format, body.get(..random_len).unwrap_or_default())?;
-            let tail = body.get(random_len..).unwrap_or_default();
+            let random = body.get(..random_len).unwrap_or_default();
+            chars(random)?;
             if let Some(checksum) = format.checksum {
+                let tail = body.get(random_len..).unwrap_or_default();
                 if !tail.bytes().all(|c| c.is_ascii_alphanumeric()) {
-                    return Err(bad_char(id));
+                    return Err(Fault::Character);
                 }
-                let random = body.get(..random_len).unwrap_or_default();
                 if !crate::secret::ct_eq(checksum.compute(random).as_bytes(), tail.as_bytes()) {
-                    return Err(Error::new(ErrorKind::BadChecksum, format!("the {id} key's checksum does not match")));
+                    return Err(Fault::Checksum);
                 }
             }
-            0
+            Ok(0)
         }
         Layout::Seam => {
             let short_len = format.short_length.unwrap_or(0);
-            let short = body.get(..short_len).ok_or_else(|| bad_char(id))?;
-            let sep = body.get(short_len..short_len + 1);
-            if sep != Some("_") {
-                return Err(Error::new(
-                    ErrorKind::MalformedKey,
-                    format!("{id} keys separate the short and long token with '_'"),
-                ));
+            let short = body.get(..short_len).ok_or(Fault::Character)?;
+            if body.get(short_len..short_len.saturating_add(1)) != Some("_") {
+                return Err(Fault::Separator);
             }
-            check_chars(format, short)?;
-            let long = body.get(short_len + 1..).unwrap_or_default();
-            check_chars(format, long)?;
-            format.prefix.len() + short_len + 1
+            chars(short)?;
+            chars(body.get(short_len.saturating_add(1)..).unwrap_or_default())?;
+            Ok(format.prefix.len().saturating_add(short_len).saturating_add(1))
         }
-    };
-    Ok(secret_start)
-}
-
-fn check_chars(format: &KeyFormat, part: &str) -> Result<()> {
-    if format.alphabet.contains_all(part.as_bytes()) {
-        Ok(())
-    } else {
-        Err(bad_char(&format.id))
     }
-}
-
-fn bad_char(id: &str) -> Error {
-    Error::new(ErrorKind::BadCharacter, format!("the {id} key has a character outside its alphabet"))
 }
 
 #[cfg(test)]

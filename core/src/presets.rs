@@ -201,37 +201,44 @@ pub fn seam_format(id: &str, key_prefix: &str, environment: &str) -> KeyFormat {
 
 /// Every preset, in catalogue order.
 pub fn all() -> Vec<KeyFormat> {
-    let mut out: Vec<KeyFormat> = SPECS
-        .iter()
-        .map(|s| KeyFormat {
-            id: s.id.to_string(),
-            prefix: s.prefix.to_string(),
-            environment: s.environment.to_string(),
-            kind: s.kind,
-            alphabet: s.alphabet,
-            length: s.length,
-            checksum: s.checksum.then_some(Checksum::Crc32Base62),
-            layout: Layout::Plain,
-            short_length: None,
-            hash: None,
-            description: s.description.to_string(),
-        })
-        .collect();
-    out.push(seam_format("seam", "seam", "live"));
-    out
+    catalogue().to_vec()
+}
+
+/// The presets, built once per process.
+fn catalogue() -> &'static [KeyFormat] {
+    static PRESETS: std::sync::OnceLock<Vec<KeyFormat>> = std::sync::OnceLock::new();
+    PRESETS.get_or_init(|| {
+        let mut out: Vec<KeyFormat> = SPECS
+            .iter()
+            .map(|s| KeyFormat {
+                id: s.id.to_string(),
+                prefix: s.prefix.to_string(),
+                environment: s.environment.to_string(),
+                kind: s.kind,
+                alphabet: s.alphabet,
+                length: s.length,
+                checksum: s.checksum.then_some(Checksum::Crc32Base62),
+                layout: Layout::Plain,
+                short_length: None,
+                hash: None,
+                description: s.description.to_string(),
+            })
+            .collect();
+        out.push(seam_format("seam", "seam", "live"));
+        out
+    })
 }
 
 /// Ids of every preset.
 pub fn ids() -> Vec<String> {
-    all().into_iter().map(|f| f.id).collect()
+    catalogue().iter().map(|f| f.id.clone()).collect()
 }
 
 /// One preset by id.
 pub fn get(id: &str) -> Result<KeyFormat> {
-    all()
-        .into_iter()
-        .find(|f| f.id == id)
-        .ok_or_else(|| Error::new(ErrorKind::UnknownFormat, format!("no preset named {id:?}")))
+    catalogue().iter().find(|f| f.id == id).cloned().ok_or_else(|| {
+        Error::new(ErrorKind::UnknownFormat, format!("no preset named {:?}", crate::redaction::redact_keys(id)))
+    })
 }
 
 /// A format set of the named presets.
@@ -242,4 +249,10 @@ pub fn set(ids: &[&str]) -> Result<FormatSet> {
 /// A format set of every preset.
 pub fn all_set() -> Result<FormatSet> {
     FormatSet::new(all())
+}
+
+/// A scanner over every preset, compiled once (for redacting error messages).
+pub(crate) fn scanner() -> Option<&'static crate::scan::Scanner> {
+    static SCANNER: std::sync::OnceLock<Option<crate::scan::Scanner>> = std::sync::OnceLock::new();
+    SCANNER.get_or_init(|| all_set().ok().map(|set| crate::scan::Scanner::new(&set))).as_ref()
 }

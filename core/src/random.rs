@@ -50,7 +50,7 @@ impl Iterator for ByteStream {
             self.pos = 0;
         }
         let b = self.block.get(self.pos).copied();
-        self.pos += 1;
+        self.pos = self.pos.saturating_add(1);
         b
     }
 }

@@ -61,7 +61,11 @@ impl Quota {
 
     /// Microseconds between two requests at the sustained rate.
     fn interval_us(&self) -> i64 {
-        (i64::from(self.period_seconds) * MICROS / i64::from(self.limit.max(1))).max(1)
+        i64::from(self.period_seconds)
+            .saturating_mul(MICROS)
+            .checked_div(i64::from(self.limit.max(1)))
+            .unwrap_or(1)
+            .max(1)
     }
 }
 
@@ -110,16 +114,29 @@ fn ceil_seconds(us: i64) -> u64 {
     u64::try_from(us.max(0)).unwrap_or(0).div_ceil(MICROS as u64)
 }
 
+/// Whether a stored state lies more than one period beyond a full bucket: no
+/// sequence of requests can produce it, so it is corrupt (or forged).
+pub fn is_corrupt(state: RateLimitState, now_us: i64, quota: &Quota) -> bool {
+    let capacity = quota.interval_us().saturating_mul(i64::from(quota.burst));
+    let period = i64::from(quota.period_seconds).saturating_mul(MICROS);
+    state.tat_us > now_us.saturating_add(capacity).saturating_add(period)
+}
+
 /// One GCRA step: may a request of `cost` units pass at `now_us`, given the stored state?
+/// A corrupt state (see [`is_corrupt`]) is clamped to a full bucket, so it costs
+/// one interval's wait, not forever.
 pub fn gcra(state: Option<RateLimitState>, now_us: i64, quota: &Quota, cost: u32) -> RateLimitOutcome {
     let t = quota.interval_us();
     let capacity = t.saturating_mul(i64::from(quota.burst));
-    let tat = state.map_or(now_us, |s| s.tat_us.max(now_us));
+    let tat = state.map_or(now_us, |s| {
+        let tat = if is_corrupt(s, now_us, quota) { now_us.saturating_add(capacity) } else { s.tat_us };
+        tat.max(now_us)
+    });
     let new_tat = tat.saturating_add(t.saturating_mul(i64::from(cost)));
     let allow_at = new_tat.saturating_sub(capacity);
     let remaining_at = |tat: i64| {
         let free = capacity.saturating_sub(tat.saturating_sub(now_us)).max(0);
-        u32::try_from(free / t).unwrap_or(u32::MAX).min(quota.burst)
+        u32::try_from(free.checked_div(t).unwrap_or(0)).unwrap_or(u32::MAX).min(quota.burst)
     };
     let denied = now_us < allow_at || cost > quota.burst;
     // A denied request spends nothing: the stored state stays as it was.

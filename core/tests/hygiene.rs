@@ -52,3 +52,34 @@ fn nothing_secret_is_ever_printed() {
         assert!(!text.contains(PEPPER_HEX), "pepper leaked: {text}");
     }
 }
+
+/// Hardening II finding 8: a key pasted where a preset id, a CIDR, a record
+/// field or a format belongs is echoed only as its preview.
+#[test]
+fn keys_in_the_wrong_field_show_only_their_preview() {
+    let format = keyproof::presets::get("keyproof_live").unwrap();
+    let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
+    let minted =
+        keyproof::mint(&format, &keyproof::Hasher::default(), &MintOptions::named("Misplaced"), &[5; 32], now).unwrap();
+    let key = minted.key.expose().to_string();
+    let preview = minted.record.preview.clone();
+    let errors: Vec<keyproof::Error> = vec![
+        keyproof::presets::get(&key).unwrap_err(),
+        EngineConfig::from_json(&format!(r#"{{"formats": ["{key}"]}}"#))
+            .and_then(|c| Engine::from_config(c, None))
+            .unwrap_err(),
+        MintOptions::from_json(&format!(r#"{{"name": "x", "allowed_ips": ["{key}"]}}"#))
+            .and_then(|o| keyproof::mint(&format, &keyproof::Hasher::default(), &o, &[5; 32], now))
+            .unwrap_err(),
+        keyproof::KeyRecord::from_json(&format!(r#"{{"id": "{key}"}}"#)).unwrap_err(),
+        keyproof::Policy::from_json(&format!(r#"{{"unknown_routes": "{key}"}}"#)).unwrap_err(),
+        keyproof::RecordUpdate::from_json(&format!(r#"{{"allowed_ips": ["{key}"], "x": 1}}"#)).unwrap_err(),
+        keyproof::Policy::from_json(&format!(r#"{{"{key}": 1}}"#)).unwrap_err(),
+    ];
+    for e in errors {
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains(&key), "{shown}");
+        assert!(!shown.contains(&key[8..]), "{shown}");
+        assert!(shown.contains(&preview) || !shown.contains("kp_live_"), "{shown}");
+    }
+}

@@ -50,6 +50,8 @@ pub struct RateBucket {
     pub quota: Quota,
     /// Units this request costs.
     pub cost: u32,
+    /// The last state spent from was corrupt and was clamped (see [`crate::ratelimit::is_corrupt`]).
+    pub corrupt_state: bool,
 }
 
 impl RateBucket {
@@ -60,16 +62,18 @@ impl RateBucket {
         let default_rl = RouteRateLimit::default();
         let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
         let quota = *policy.quota(plan, &rl.class)?;
-        let mut key = String::with_capacity(record.id.len() + 1 + rl.class.len());
+        let mut key = String::with_capacity(record.id.len().saturating_add(1).saturating_add(rl.class.len()));
         key.push_str(&record.id);
         key.push(':');
         key.push_str(&rl.class);
-        Some(Self { key, plan: plan.clone(), class: rl.class.clone(), quota, cost: rl.cost })
+        Some(Self { key, plan: plan.clone(), class: rl.class.clone(), quota, cost: rl.cost, corrupt_state: false })
     }
 
-    /// One GCRA step of this bucket at `now`.
-    pub fn spend(&self, state: Option<RateLimitState>, now: DateTime<Utc>) -> RateLimitOutcome {
-        gcra(state, now.timestamp_micros(), &self.quota, self.cost)
+    /// One GCRA step of this bucket at `now` (notes a corrupt state in `corrupt_state`).
+    pub fn spend(&mut self, state: Option<RateLimitState>, now: DateTime<Utc>) -> RateLimitOutcome {
+        let now_us = now.timestamp_micros();
+        self.corrupt_state = state.is_some_and(|s| crate::ratelimit::is_corrupt(s, now_us, &self.quota));
+        gcra(state, now_us, &self.quota, self.cost)
     }
 
     fn decision(&self, outcome: RateLimitOutcome) -> RateLimitDecision {
@@ -120,7 +124,7 @@ impl Engine {
         match self.check(prepared, record, now) {
             Err(d) => self.render_denial(d),
             Ok(passed) => {
-                let rate = self.rate_bucket(prepared, record).map(|b| {
+                let rate = self.rate_bucket(prepared, record).map(|mut b| {
                     let outcome = b.spend(rate_state, now);
                     (b, outcome)
                 });
@@ -155,9 +159,14 @@ impl Engine {
     ) -> Decision {
         let rate_limit = match rate {
             Some((bucket, outcome)) if !outcome.allowed => {
+                let detail = if bucket.corrupt_state {
+                    "quota exhausted (the stored rate-limit state lay beyond the bucket and was clamped)"
+                } else {
+                    "quota exhausted"
+                };
                 return self.render_denial(Deny {
                     rate_limit: Some(Box::new(bucket.decision(*outcome))),
-                    ..deny(ErrorKind::RateLimited, "quota exhausted")
+                    ..deny(ErrorKind::RateLimited, detail)
                 });
             }
             Some((bucket, outcome)) => {

@@ -166,11 +166,11 @@ impl Verification {
     pub fn rate_state(&mut self, state: Option<RateLimitState>) {
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
         self.stage = match stage {
-            Stage::Checked { record, passed, bucket: Some(bucket) } => {
+            Stage::Checked { record, passed, bucket: Some(mut bucket) } => {
                 let outcome = bucket.spend(state, self.now);
                 Stage::Rated { record, passed, rate: (bucket, outcome), read: state }
             }
-            Stage::Rated { record, passed, rate: (bucket, _), .. } => {
+            Stage::Rated { record, passed, rate: (mut bucket, _), .. } => {
                 let outcome = bucket.spend(state, self.now);
                 Stage::Rated { record, passed, rate: (bucket, outcome), read: state }
             }

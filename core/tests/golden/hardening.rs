@@ -3,10 +3,57 @@
 
 use serde_json::json;
 
-use super::{bearer, req, Suite, VectorFile};
+use keyproof::RateLimitState;
+
+use super::{bearer, req, t0, Suite, VectorFile};
 
 pub fn all() -> Vec<VectorFile> {
-    vec![paths()]
+    vec![paths(), limits()]
+}
+
+fn limits() -> VectorFile {
+    let mut s = Suite::new(
+        "hardening_limits",
+        "Corrupt rate-limit state is clamped to a full bucket (never a denial forever); clocks at the edges of time decide without panicking",
+        json!({
+            "formats": ["keyproof_live"],
+            "policy": {
+                "routes": [{"method": "GET", "path": "/v1/items", "all_of": ["items:read"]}],
+                "plans": {"starter": {"limit": 60, "burst": 10}},
+                "default_plan": "starter"
+            }
+        }),
+    );
+    let key = s.mint("reader", "keyproof_live", json!({"name": "Reader", "scopes": ["items:read"]}));
+    let get = || req("GET", "/v1/items", bearer(&key));
+    let now = t0();
+    let us = now.timestamp_micros();
+    let state = |tat_us: i64| Some(RateLimitState { tat_us });
+    s.case_full(
+        "tat_us = i64::MAX is clamped: retry after one interval",
+        "rate_limited",
+        get(),
+        now,
+        state(i64::MAX),
+        None,
+    );
+    s.case_full(
+        "tat_us just past a full bucket plus a period is clamped",
+        "rate_limited",
+        get(),
+        now,
+        state(us + 71_000_001),
+        None,
+    );
+    s.case_full("a full bucket is an ordinary denial", "rate_limited", get(), now, state(us + 10_000_000), None);
+    s.case_full("one interval of room", "ok", get(), now, state(us + 9_000_000), None);
+    s.case_full("tat_us = i64::MIN is an empty bucket", "ok", get(), now, state(i64::MIN), None);
+    s.case_full("negative state long ago", "ok", get(), now, state(-1), None);
+    let end = chrono::DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z").unwrap().with_timezone(&chrono::Utc);
+    s.case_full("clock at 9999-12-31", "ok", get(), end, None, None);
+    let start = chrono::DateTime::parse_from_rfc3339("0001-01-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    s.case_full("clock at 0001-01-01 (before the key was created)", "ok", get(), start, None, None);
+    s.finish()
 }
 
 fn paths() -> VectorFile {
