@@ -226,7 +226,10 @@ impl Policy {
         if self.rotation_grace_hours > 24 * 366 || self.expiry_warning_days > 3660 {
             return Err(invalid("rotation_grace_hours or expiry_warning_days out of range"));
         }
-        if !self.problem_base.is_ascii() || self.problem_base.contains(['"', ' ']) {
+        if !self.problem_base.is_ascii()
+            || self.problem_base.contains(['"', ' ', '\\'])
+            || self.problem_base.bytes().any(|c| c.is_ascii_control())
+        {
             return Err(invalid("problem_base must be an ASCII URI"));
         }
         for route in &self.routes {

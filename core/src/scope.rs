@@ -43,19 +43,67 @@ fn grants_one(held: &str, required: &str) -> bool {
 
 /// The first scope of `all_of` not granted, or — when none of `any_of` is
 /// granted — all of `any_of` joined by spaces. `None` when the key may pass.
+/// Long lists are checked through a set, so the cost stays linear.
 pub fn missing_scope(held: &[String], all_of: &[String], any_of: &[String]) -> Option<String> {
-    if let Some(missing) = all_of.iter().find(|s| !grants(held, s)) {
+    let pairs = held.len().saturating_mul(all_of.len().saturating_add(any_of.len()));
+    if pairs > 256 {
+        let index = HeldIndex::new(held);
+        return first_missing(|s| index.grants(s), all_of, any_of);
+    }
+    first_missing(|s| grants(held, s), all_of, any_of)
+}
+
+fn first_missing(grants: impl Fn(&str) -> bool, all_of: &[String], any_of: &[String]) -> Option<String> {
+    if let Some(missing) = all_of.iter().find(|s| !grants(s)) {
         return Some(missing.clone());
     }
-    if !any_of.is_empty() && !any_of.iter().any(|s| grants(held, s)) {
+    if !any_of.is_empty() && !any_of.iter().any(|s| grants(s)) {
         return Some(any_of.join(" "));
     }
     None
 }
 
+/// Held scopes as sets: exact scopes, and the resources of `resource:*` wildcards.
+struct HeldIndex<'a> {
+    admin: bool,
+    exact: std::collections::HashSet<&'a str>,
+    wildcard: std::collections::HashSet<&'a str>,
+}
+
+impl<'a> HeldIndex<'a> {
+    fn new(held: &'a [String]) -> Self {
+        Self {
+            admin: held.iter().any(|h| h == ADMIN_SCOPE),
+            exact: held.iter().map(String::as_str).collect(),
+            wildcard: held.iter().filter_map(|h| h.strip_suffix(":*")).collect(),
+        }
+    }
+
+    fn grants(&self, required: &str) -> bool {
+        self.admin
+            || self.exact.contains(required)
+            || required.match_indices(':').any(|(i, _)| {
+                let has_action = required.len() > i.saturating_add(1);
+                has_action && required.get(..i).is_some_and(|resource| self.wildcard.contains(resource))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_path_agrees_with_the_scan() {
+        let held: Vec<String> =
+            (0..300).map(|i| format!("r{i}:read")).chain(["docs:*".into(), "a:b:*".into()]).collect();
+        for required in ["r7:read", "r7:write", "docs:read", "docs:", "docs", "a:b:c", "a:b", "a:bc:d", "r299:read"] {
+            let want = grants(&held, required);
+            assert_eq!(HeldIndex::new(&held).grants(required), want, "{required}");
+            let via_set = missing_scope(&held, &[required.to_string()], &[]).is_none();
+            assert_eq!(via_set, want, "{required}");
+        }
+    }
 
     fn v(s: &[&str]) -> Vec<String> {
         s.iter().map(|x| x.to_string()).collect()

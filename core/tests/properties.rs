@@ -282,3 +282,22 @@ proptest! {
         prop_assert!(redacted.contains(&m.record.preview));
     }
 }
+
+/// Hardening II finding 6: compiling a large policy and checking large scope
+/// lists are linear (a functional check at a size the quadratic code took
+/// seconds for; speed itself is measured in the bench, not here).
+#[test]
+fn large_policies_compile_and_decide() {
+    let routes: Vec<serde_json::Value> = (0..40_000)
+        .map(|i| serde_json::json!({"method": "GET", "path": format!("/v1/r{i}/{{id}}"), "all_of": [format!("s{i}:read")]}))
+        .collect();
+    let policy = keyproof::Policy::from_json(&serde_json::json!({"routes": routes}).to_string()).unwrap();
+    let compiled = policy.compile().unwrap();
+    assert_eq!(compiled.routes().find("GET", "/v1/r39999/7").map(|r| r.all_of[0].as_str()), Some("s39999:read"));
+    let held: Vec<String> = (0..20_000).map(|i| format!("s{i}:read")).collect();
+    let required: Vec<String> = (0..20_000).map(|i| format!("s{i}:read")).collect();
+    assert_eq!(keyproof::scope::missing_scope(&held, &required, &[]), None);
+    let mut short = held.clone();
+    short.pop();
+    assert_eq!(keyproof::scope::missing_scope(&short, &required, &[]).as_deref(), Some("s19999:read"));
+}

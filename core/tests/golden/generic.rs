@@ -454,6 +454,42 @@ fn config_errors() -> VectorFile {
         ("policy with zero quota", "policy", json!({"plans": {"free": {"limit": 0, "burst": 1}}}), "invalid_quota"),
         ("policy with unknown default plan", "policy", json!({"default_plan": "gold"}), "invalid_policy"),
         ("policy realm with a quote", "policy", json!({"realm": "a\"b"}), "invalid_policy"),
+        (
+            "policy with the same method and path twice",
+            "policy",
+            json!({"routes": [{"method": "GET", "path": "/v1/x", "all_of": ["a"]}, {"method": "GET", "path": "/v1/x"}]}),
+            "invalid_policy",
+        ),
+        (
+            "policy with * before GET on one path",
+            "policy",
+            json!({"routes": [{"method": "*", "path": "/v1/x"}, {"method": "GET", "path": "/v1/x", "all_of": ["a"]}]}),
+            "invalid_policy",
+        ),
+        (
+            "policy with overlapping method lists",
+            "policy",
+            json!({"routes": [{"method": ["GET", "POST"], "path": "/v1/x"}, {"method": ["post"], "path": "/v1/x"}]}),
+            "invalid_policy",
+        ),
+        (
+            "policy with GET and HEAD rules on one path",
+            "policy",
+            json!({"routes": [{"method": "GET", "path": "/v1/x"}, {"method": "HEAD", "path": "/v1/x"}]}),
+            "ok",
+        ),
+        (
+            "policy problem_base with a control character",
+            "policy",
+            json!({"problem_base": "https://e.x/\u{7}"}),
+            "invalid_policy",
+        ),
+        (
+            "policy problem_base with a newline",
+            "policy",
+            json!({"problem_base": "https://e.x/\nX: y"}),
+            "invalid_policy",
+        ),
         ("policy without credential methods", "policy", json!({"credentials": {"methods": []}}), "invalid_policy"),
         (
             "valid format",
