@@ -87,17 +87,28 @@ impl fmt::Debug for MintedKey {
 }
 
 /// Generates the key text of `format` from a random stream.
-pub fn generate_key(format: &KeyFormat, stream: &mut ByteStream) -> Result<String> {
+/// The key is written once into a buffer of its final size, so no partial copy
+/// of the secret is left behind (intermediates are zeroed on drop).
+pub fn generate_key(format: &KeyFormat, stream: &mut ByteStream) -> Result<Secret> {
     let short_of = || Error::new(ErrorKind::InsufficientRandomness, "ran out of random bytes");
-    let secret = format.alphabet.draw(format.length, stream).ok_or_else(short_of)?;
-    let checksum = format.checksum.map(|c| c.compute(&secret)).unwrap_or_default();
+    let secret = zeroize::Zeroizing::new(format.alphabet.draw(format.length, stream).ok_or_else(short_of)?);
+    let mut key = String::with_capacity(format.key_length());
+    key.push_str(&format.prefix);
     match format.layout {
-        Layout::Plain => Ok(format!("{}{secret}{checksum}", format.prefix)),
+        Layout::Plain => {
+            key.push_str(&secret);
+            if let Some(c) = format.checksum {
+                key.push_str(&c.compute(&secret));
+            }
+        }
         Layout::Seam => {
             let short = format.alphabet.draw(format.short_length.unwrap_or(0), stream).ok_or_else(short_of)?;
-            Ok(format!("{}{short}_{secret}", format.prefix))
+            key.push_str(&short);
+            key.push('_');
+            key.push_str(&secret);
         }
     }
+    Ok(Secret::new(key))
 }
 
 /// Mints a key of `format`: draws the key and ids from `random` (≥ 16 bytes),
@@ -147,7 +158,7 @@ pub fn mint(
         (None, true) => Some(client_id(&mut stream)?),
         (None, false) => None,
     };
-    let parsed = parse_with(format, &key_text)?;
+    let parsed = parse_with(format, key_text.expose())?;
     let hash = hasher.hash(format, &parsed)?;
     let record = KeyRecord {
         id,
@@ -173,5 +184,5 @@ pub fn mint(
         features: options.features.clone(),
         metadata: options.metadata.clone(),
     };
-    Ok(MintedKey { key: Secret::new(key_text), record })
+    Ok(MintedKey { key: key_text, record })
 }

@@ -9,8 +9,11 @@ pub const MIN_RANDOM_BYTES: usize = 16;
 
 /// A deterministic byte stream: SHA-256(domain ‖ seed ‖ counter) blocks. With a
 /// uniformly random seed of ≥ 128 bits the output is as unpredictable as the seed.
+/// Seed and block are zeroed on drop.
+#[derive(zeroize::ZeroizeOnDrop)]
 pub struct ByteStream {
     seed: Vec<u8>,
+    #[zeroize(skip)]
     domain: &'static str,
     counter: u64,
     block: [u8; 32],

@@ -5,8 +5,17 @@ use subtle::ConstantTimeEq;
 
 /// Secret text (a plaintext key, client secret or pepper). `Debug` and `Display`
 /// are redacted; read it with [`Secret::expose`] only where it is really needed.
+/// The bytes are zeroed when it is dropped.
 #[derive(Clone, Default)]
 pub struct Secret(String);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for Secret {}
 
 impl Secret {
     /// Wraps secret text.

@@ -83,3 +83,16 @@ fn keys_in_the_wrong_field_show_only_their_preview() {
         assert!(shown.contains(&preview) || !shown.contains("kp_live_"), "{shown}");
     }
 }
+
+/// Hardening II finding 12: secrets core owns are zeroed when dropped.
+#[test]
+fn secrets_zeroize_on_drop() {
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroized_on_drop::<keyproof::Secret>();
+    zeroized_on_drop::<keyproof::random::ByteStream>();
+    // A clone is independent: dropping one leaves the other intact.
+    let a = keyproof::Secret::new("kp_live_secret");
+    let b = a.clone();
+    drop(a);
+    assert_eq!(b.expose(), "kp_live_secret");
+}

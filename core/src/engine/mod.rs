@@ -59,10 +59,12 @@ impl Engine {
             })
             .collect::<Result<Vec<_>>>()?;
         let from_hex = match &config.hashing.pepper_hex {
-            Some(h) => Some(hex::decode(h).map_err(|_| Error::new(ErrorKind::MissingPepper, "pepper_hex is not hex"))?),
+            Some(h) => Some(zeroize::Zeroizing::new(
+                hex::decode(h).map_err(|_| Error::new(ErrorKind::MissingPepper, "pepper_hex is not hex"))?,
+            )),
             None => None,
         };
-        let pepper = pepper.or(from_hex.as_deref());
+        let pepper = pepper.or(from_hex.as_ref().map(|p| p.as_slice()));
         let hasher = Hasher::new(config.hashing.algorithm, pepper)?;
         Self::new(FormatSet::new(formats)?, hasher, config.policy)
     }
