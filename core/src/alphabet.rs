@@ -10,6 +10,8 @@ pub const BASE58: &str = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuv
 pub const HEX: &str = "0123456789abcdef";
 /// Base36, lower case.
 pub const BASE36: &str = "0123456789abcdefghijklmnopqrstuvwxyz";
+/// RFC 4648 §5 base64url, unpadded (seed 002's client secrets).
+pub const BASE64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Membership bitmaps (bit `c % 64` of word `c / 64`), built at compile time from the strings above.
 // Only ever evaluated in `const` items: an out-of-range index would fail the build, never a run.
@@ -30,9 +32,11 @@ const BASE62_SET: [u64; 4] = bitmap(BASE62);
 const BASE58_SET: [u64; 4] = bitmap(BASE58);
 const HEX_SET: [u64; 4] = bitmap(HEX);
 const BASE36_SET: [u64; 4] = bitmap(BASE36);
+const BASE64URL_SET: [u64; 4] = bitmap(BASE64URL);
 
 /// The characters a key body is drawn from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Alphabet {
@@ -44,6 +48,8 @@ pub enum Alphabet {
     Hex,
     /// `0-9a-z`.
     Base36,
+    /// `A-Za-z0-9-_` (RFC 4648 base64url, no padding).
+    Base64url,
 }
 
 impl Alphabet {
@@ -54,6 +60,7 @@ impl Alphabet {
             Self::Base58 => BASE58,
             Self::Hex => HEX,
             Self::Base36 => BASE36,
+            Self::Base64url => BASE64URL,
         }
     }
 
@@ -69,6 +76,7 @@ impl Alphabet {
             Self::Base58 => &BASE58_SET,
             Self::Hex => &HEX_SET,
             Self::Base36 => &BASE36_SET,
+            Self::Base64url => &BASE64URL_SET,
         };
         table.get(usize::from(c >> 6)).is_some_and(|word| word >> (c & 63) & 1 == 1)
     }
@@ -127,7 +135,14 @@ mod tests {
         assert_eq!(Alphabet::Base58.size(), 58);
         assert_eq!(Alphabet::Hex.size(), 16);
         assert_eq!(Alphabet::Base36.size(), 36);
-        for a in [Alphabet::Base62, Alphabet::Base58, Alphabet::Hex, Alphabet::Base36] {
+        assert_eq!(Alphabet::Base64url.size(), 64);
+        // Entropy per character is log2 of the alphabet size: 6 bits for base64url, 4 for hex.
+        assert_eq!(Alphabet::Base64url.entropy_bits(64), 384.0);
+        assert_eq!(Alphabet::Hex.entropy_bits(32), 128.0);
+        assert!((Alphabet::Base62.entropy_bits(1) - 5.954_196_310_386_876).abs() < 1e-12);
+        assert!((Alphabet::Base58.entropy_bits(1) - 5.857_980_995_127_572).abs() < 1e-12);
+        assert!((Alphabet::Base36.entropy_bits(1) - 5.169_925_001_442_312).abs() < 1e-12);
+        for a in [Alphabet::Base62, Alphabet::Base58, Alphabet::Hex, Alphabet::Base36, Alphabet::Base64url] {
             for c in a.chars().bytes() {
                 assert!(a.contains(c));
             }

@@ -6,6 +6,7 @@ use crate::alphabet::base62_fixed;
 
 /// A checksum appended to the key body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Checksum {

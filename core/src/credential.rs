@@ -14,6 +14,7 @@ pub const DEFAULT_MAX_HEADER_BYTES: usize = 4096;
 
 /// A way of sending a credential.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CredentialMethod {
@@ -41,6 +42,7 @@ impl CredentialMethod {
 
 /// Which methods a deployment accepts and under which header names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, default)]
 pub struct ExtractionConfig {
     /// Accepted methods.

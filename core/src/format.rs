@@ -17,6 +17,7 @@ pub const MAX_KEY_LENGTH: usize = 512;
 
 /// What a credential is allowed to be used for; routes restrict by kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CredentialKind {
@@ -47,6 +48,7 @@ impl CredentialKind {
 
 /// How the characters after the prefix are laid out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Layout {
@@ -60,6 +62,7 @@ pub enum Layout {
 
 /// A key format, as written in JSON.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct KeyFormat {
     /// Unique id, e.g. `matcraft_live`.

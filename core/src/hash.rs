@@ -21,6 +21,7 @@ pub const MIN_PEPPER_BYTES: usize = 16;
 
 /// A storage hash algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum HashAlgorithm {
     /// SHA-256 of the whole key (Unkey's choice).

@@ -19,6 +19,7 @@
 )]
 
 pub mod alphabet;
+pub mod answers;
 pub mod checksum;
 pub mod credential;
 pub mod decision;
@@ -47,6 +48,7 @@ pub mod secret;
 pub mod timestamp;
 
 pub use alphabet::Alphabet;
+pub use answers::RateLimitHeaders;
 pub use checksum::Checksum;
 pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};
 pub use decision::{Decision, Principal, RateLimitDecision, Warning};
@@ -61,10 +63,10 @@ pub use hash::{fingerprint, HashAlgorithm, HashCheck, Hasher, StoredHash};
 pub use ids::IdStyle;
 pub use lifecycle::{RecordUpdate, DEFAULT_ROTATION_GRACE_HOURS};
 pub use load::Load;
-pub use mint::{mint, MintOptions, MintedKey};
+pub use mint::{mint, mint_with_rules, MintOptions, MintedKey};
 pub use parse::{parse_key, parse_shared, parse_with, ParsedKey};
 pub use policy::{Policy, RouteRule, UnknownRoutes};
 pub use ratelimit::{gcra, is_corrupt, Quota, RateLimitOutcome, RateLimitState};
-pub use record::{KeyRecord, KeyStatus, Owner, Rotation};
+pub use record::{KeyRecord, KeyStatus, NameRules, Owner, Rotation};
 pub use scan::{redact, scan, Finding, Scanner};
 pub use secret::Secret;

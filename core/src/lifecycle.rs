@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::IdStyle;
 use crate::ip::parse_allowlist_entry;
 use crate::mint::MintOptions;
-use crate::record::{validate_name, KeyRecord, KeyStatus, Rotation};
+use crate::record::{KeyRecord, KeyStatus, NameRules, Rotation};
 use crate::scope::validate_scope;
 use crate::timestamp;
 
@@ -167,13 +167,19 @@ impl KeyRecord {
 
     /// Applies `update`, validating every field first (nothing changes on an
     /// error). Revoked keys cannot be changed. Returns whether anything changed.
+    /// Names follow the default [`NameRules`]; [`crate::Engine::update`] applies the policy's.
     pub fn update(&mut self, update: &RecordUpdate, now: DateTime<Utc>) -> Result<bool> {
+        self.update_with_rules(update, now, &NameRules::default())
+    }
+
+    /// [`KeyRecord::update`] with a deployment's name rules.
+    pub fn update_with_rules(&mut self, update: &RecordUpdate, now: DateTime<Utc>, names: &NameRules) -> Result<bool> {
         if self.status == KeyStatus::Revoked {
             return Err(refuse(format!("key {} is revoked; it cannot be changed", self.id)));
         }
         let mut next = self.clone();
         if let Some(name) = &update.name {
-            validate_name(name)?;
+            names.check(name)?;
             next.name.clone_from(name);
         }
         if let Some(scopes) = &update.scopes {

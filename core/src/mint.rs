@@ -15,7 +15,7 @@ use crate::ids::{client_id, IdStyle};
 use crate::ip::parse_allowlist_entry;
 use crate::parse::parse_with;
 use crate::random::ByteStream;
-use crate::record::{validate_name, KeyRecord, KeyStatus, Owner};
+use crate::record::{KeyRecord, KeyStatus, NameRules, Owner};
 use crate::scope::validate_scope;
 use crate::secret::Secret;
 
@@ -113,6 +113,7 @@ pub fn generate_key(format: &KeyFormat, stream: &mut ByteStream) -> Result<Secre
 
 /// Mints a key of `format`: draws the key and ids from `random` (≥ 16 bytes),
 /// hashes it with `hasher`, and fills the record from `options` at `now`.
+/// Names follow the default [`NameRules`]; [`crate::Engine::mint`] applies the policy's.
 pub fn mint(
     format: &KeyFormat,
     hasher: &Hasher,
@@ -120,8 +121,20 @@ pub fn mint(
     random: &[u8],
     now: DateTime<Utc>,
 ) -> Result<MintedKey> {
+    mint_with_rules(format, hasher, options, random, now, &NameRules::default())
+}
+
+/// [`mint`] with a deployment's name rules.
+pub fn mint_with_rules(
+    format: &KeyFormat,
+    hasher: &Hasher,
+    options: &MintOptions,
+    random: &[u8],
+    now: DateTime<Utc>,
+    names: &NameRules,
+) -> Result<MintedKey> {
     format.validate()?;
-    validate_name(&options.name)?;
+    names.check(&options.name)?;
     for s in &options.scopes {
         validate_scope(s)?;
     }

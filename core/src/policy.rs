@@ -5,15 +5,18 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answers::RateLimitHeaders;
 use crate::credential::ExtractionConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::ratelimit::Quota;
+use crate::record::NameRules;
 use crate::routes::{MethodSpec, RouteTable};
 use crate::scope::validate_scope;
 
 /// What to do with a request whose route the table does not name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum UnknownRoutes {
@@ -26,6 +29,7 @@ pub enum UnknownRoutes {
 
 /// Rate-limit settings of a route.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RouteRateLimit {
     /// Class name: separate buckets and, optionally, separate quotas.
@@ -52,6 +56,7 @@ impl Default for RouteRateLimit {
 
 /// One row of the route table.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RouteRule {
     /// `"GET"`, `["GET", "POST"]` or `"*"`.
@@ -78,12 +83,14 @@ pub struct RouteRule {
     pub rate_limit: Option<RouteRateLimit>,
 }
 
-/// Kinds a route accepts when it names none: never SDK tokens or publishable keys.
-pub const DEFAULT_CREDENTIAL_KINDS: &[CredentialKind] =
-    &[CredentialKind::Secret, CredentialKind::Restricted, CredentialKind::ClientSecret];
+/// Kinds a route accepts when it names none: secret and restricted keys only.
+/// Client secrets, SDK tokens and publishable keys reach only routes that name
+/// them (a long-lived client secret must not call every API by default).
+pub const DEFAULT_CREDENTIAL_KINDS: &[CredentialKind] = &[CredentialKind::Secret, CredentialKind::Restricted];
 
 /// A deployment's policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// `realm` of the `WWW-Authenticate` challenge.
@@ -126,6 +133,16 @@ pub struct Policy {
     /// Base URI of problem `type`s; the public code is appended.
     #[serde(default = "default_problem_base")]
     pub problem_base: String,
+    /// Per-code HTTP statuses replacing the defaults (e.g. `{"route_not_allowed": 404}`).
+    /// A challenge (`WWW-Authenticate`) is sent only when the status is 401.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_overrides: BTreeMap<String, u16>,
+    /// Rate-limit header dialects to send (default: the current draft).
+    #[serde(default = "crate::answers::default_rate_limit_headers")]
+    pub rate_limit_headers: Vec<RateLimitHeaders>,
+    /// Length limits of key names, applied at mint and update (default 1–200).
+    #[serde(default)]
+    pub names: NameRules,
 }
 
 fn default_realm() -> String {
@@ -157,6 +174,9 @@ impl Default for Policy {
             expiry_warning_days: default_warning_days(),
             rotation_grace_hours: default_grace_hours(),
             problem_base: default_problem_base(),
+            status_overrides: BTreeMap::new(),
+            rate_limit_headers: crate::answers::default_rate_limit_headers(),
+            names: NameRules::default(),
         }
     }
 }
@@ -232,6 +252,8 @@ impl Policy {
         {
             return Err(invalid("problem_base must be an ASCII URI"));
         }
+        crate::answers::validate_overrides(&self.status_overrides)?;
+        self.names.validate()?;
         for route in &self.routes {
             for s in route.all_of.iter().chain(&route.any_of) {
                 validate_scope(s).map_err(|e| invalid(format!("route {}: {}", route.path, e.message())))?;

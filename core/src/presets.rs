@@ -59,10 +59,10 @@ const SPECS: &[Spec] = &[
         "",
         "live",
         ClientSecret,
-        Alphabet::Base62,
+        Alphabet::Base64url,
         64,
         false,
-        "seed 002: Matatika client secret, unprefixed, sent with its client id",
+        "seed 002: Matatika client secret: 64 base64url characters, unprefixed, sent with its client id",
     ),
     spec(
         "tmmate_prod",

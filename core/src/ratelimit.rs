@@ -10,6 +10,7 @@ const MICROS: i64 = 1_000_000;
 
 /// A quota: `limit` requests per `period_seconds`, up to `burst` at once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     /// Sustained requests per period.

@@ -152,16 +152,56 @@ impl fmt::Debug for KeyRecord {
     }
 }
 
-/// Checks a key name: 3–50 characters, no control characters (seed 003).
-pub fn validate_name(name: &str) -> Result<()> {
-    let n = name.chars().count();
-    if !(3..=50).contains(&n) || name.chars().any(char::is_control) || name.trim() != name {
-        return Err(Error::new(
-            ErrorKind::InvalidName,
-            "key names are 3-50 characters without control characters or surrounding spaces",
-        ));
+/// Length limits of key names. The default accepts any reasonable name;
+/// a deployment may narrow it (seed 003 tmmate: 3–50).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct NameRules {
+    /// Fewest characters (default 1).
+    pub min_length: usize,
+    /// Most characters (default 200).
+    pub max_length: usize,
+}
+
+impl Default for NameRules {
+    fn default() -> Self {
+        Self { min_length: 1, max_length: 200 }
     }
-    Ok(())
+}
+
+impl NameRules {
+    /// Checks the limits themselves: 1 ≤ min ≤ max ≤ 1000.
+    pub fn validate(&self) -> Result<()> {
+        if self.min_length == 0 || self.min_length > self.max_length || self.max_length > 1000 {
+            return Err(Error::new(ErrorKind::InvalidPolicy, "names: need 1 <= min_length <= max_length <= 1000"));
+        }
+        Ok(())
+    }
+
+    /// Checks a key name: within the limits (in characters), no control
+    /// characters, no surrounding spaces.
+    pub fn check(&self, name: &str) -> Result<()> {
+        let n = name.chars().count();
+        if !(self.min_length..=self.max_length).contains(&n)
+            || name.chars().any(char::is_control)
+            || name.trim() != name
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidName,
+                format!(
+                    "key names are {}-{} characters without control characters or surrounding spaces",
+                    self.min_length, self.max_length
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a key name with the default [`NameRules`] (1–200 characters).
+pub fn validate_name(name: &str) -> Result<()> {
+    NameRules::default().check(name)
 }
 
 impl crate::load::Load for KeyRecord {
@@ -189,7 +229,8 @@ impl KeyRecord {
         if let Some(client_id) = &self.client_id {
             crate::ids::validate_id(client_id)?;
         }
-        validate_name(&self.name)?;
+        // Stored records may carry any name a deployment's rules allowed.
+        NameRules { min_length: 1, max_length: 1000 }.check(&self.name)?;
         StoredHash::parse(&self.hash)?;
         for s in &self.scopes {
             validate_scope(s)?;

@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::answers::RateLimitHeaders;
 use crate::credential::CredentialMethod;
 use crate::error::{ErrorFamily, ErrorKind};
 use crate::policy::Policy;
-use crate::ratelimit::RateLimitOutcome;
+use crate::ratelimit::{Quota, RateLimitOutcome};
 
 /// How a code appears to the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,10 +52,27 @@ pub fn public_view(kind: ErrorKind) -> PublicView {
             ErrorFamily::KeyFormat | ErrorFamily::Authentication => {
                 view(401, "invalid_key", Some("invalid_token"), "Invalid API key", true)
             }
+            // A missing, empty or malformed token is an invalid token (RFC 6750 §3.1;
+            // seeds 003 and 004 promise 401): the same answer as an unknown key.
+            ErrorFamily::Credential if malformed_token(k) => {
+                view(401, "invalid_key", Some("invalid_token"), "Invalid API key", true)
+            }
             ErrorFamily::Credential => view(400, k.code(), Some("invalid_request"), "Invalid request", true),
             _ => view(500, "server_error", None, "Server error", false),
         },
     }
+}
+
+/// Credential faults of the token itself (401), as opposed to faults of the
+/// request (duplicate or conflicting headers, oversized headers, bad path: 400).
+fn malformed_token(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::EmptyToken
+            | ErrorKind::MalformedAuthorization
+            | ErrorKind::InvalidBasicCredentials
+            | ErrorKind::InvalidHeaderValue
+    )
 }
 
 /// Detail sentence for the body and `error_description` (fixed text: no secrets, RFC 6750 characters only).
@@ -122,15 +140,65 @@ pub fn problem_body(policy: &Policy, view: &PublicView, missing_scope: Option<&s
     serde_json::Value::Object(body).to_string()
 }
 
-/// `RateLimit-*` headers (and `Retry-After` when denied).
-pub fn rate_limit_headers(outcome: &RateLimitOutcome, limit: u32, period: u32, headers: &mut Vec<(String, String)>) {
-    headers.push(("RateLimit-Limit".into(), outcome.limit.to_string()));
-    headers.push(("RateLimit-Remaining".into(), outcome.remaining.to_string()));
-    headers.push(("RateLimit-Reset".into(), outcome.reset_seconds.to_string()));
-    headers.push(("RateLimit-Policy".into(), format!("{limit};w={period};burst={}", outcome.limit)));
+/// Rate-limit headers in the policy's dialects (and `Retry-After` when denied).
+///
+/// The draft dialect states the GCRA bucket as the window it is equivalent to:
+/// `limit` per `period` with `burst` is `burst` requests per `burst × period / limit`
+/// seconds, so `q` is the burst, `r` what is left of it and `t` the seconds until
+/// the bucket is full again.
+pub fn rate_limit_headers(
+    policy: &Policy,
+    bucket: (&str, &str),
+    outcome: &RateLimitOutcome,
+    quota: Option<&Quota>,
+    headers: &mut Vec<(String, String)>,
+) {
+    let (limit, period) = quota.map_or((0, 0), |q| (q.limit, q.period_seconds));
+    for dialect in &policy.rate_limit_headers {
+        match dialect {
+            RateLimitHeaders::Draft => {
+                let name = policy_name(bucket);
+                let window =
+                    u64::from(outcome.limit).saturating_mul(u64::from(period)).div_ceil(u64::from(limit.max(1))).max(1);
+                headers.push(("RateLimit-Policy".into(), format!("{name};q={};w={window}", outcome.limit)));
+                headers
+                    .push(("RateLimit".into(), format!("{name};r={};t={}", outcome.remaining, outcome.reset_seconds)));
+            }
+            RateLimitHeaders::Legacy => {
+                headers.push(("RateLimit-Limit".into(), outcome.limit.to_string()));
+                headers.push(("RateLimit-Remaining".into(), outcome.remaining.to_string()));
+                headers.push(("RateLimit-Reset".into(), outcome.reset_seconds.to_string()));
+                // Both dialects name a `RateLimit-Policy`; when the draft's is sent, it wins.
+                if !policy.rate_limit_headers.contains(&RateLimitHeaders::Draft) {
+                    headers.push(("RateLimit-Policy".into(), format!("{limit};w={period};burst={}", outcome.limit)));
+                }
+            }
+            RateLimitHeaders::XRateLimit => {
+                headers.push(("X-RateLimit-Limit".into(), outcome.limit.to_string()));
+                headers.push(("X-RateLimit-Remaining".into(), outcome.remaining.to_string()));
+                headers.push(("X-RateLimit-Reset".into(), outcome.reset_seconds.to_string()));
+            }
+        }
+    }
     if let Some(retry) = outcome.retry_after_seconds {
         headers.push(("Retry-After".into(), retry.to_string()));
     }
+}
+
+/// The policy's name as a structured-field string: the plan, `plan.class` for
+/// other classes; `"` and `\` escaped (RFC 9651 §3.3.3).
+fn policy_name((plan, class): (&str, &str)) -> String {
+    let raw = if class == "default" { plan.to_string() } else { format!("{plan}.{class}") };
+    let mut out = String::with_capacity(raw.len().saturating_add(2));
+    out.push('"');
+    for c in raw.chars().filter(|c| (' '..='~').contains(c)) {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 /// `Deprecation` (RFC 9745, `@epoch`) and `Sunset` (RFC 8594, HTTP-date) for keys in rotation grace.

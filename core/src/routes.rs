@@ -11,6 +11,7 @@ pub const MAX_PATH_BYTES: usize = 2048;
 
 /// Methods a rule applies to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum MethodSpec {
     /// One method, or `*` for all.

@@ -56,8 +56,9 @@ impl Scanner {
         Self { formats, prefixes }
     }
 
-    /// Every key in `text`, in order of appearance (the longest wins where two overlap).
-    pub fn scan(&self, text: &str) -> Vec<Finding> {
+    /// Every well-formed key at every position, overlapping ones included:
+    /// `(start, end, format index)`, by start, longest first.
+    fn hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let Some(ac) = &self.prefixes else { return Vec::new() };
         let mut hits: Vec<(usize, usize, usize)> = Vec::new();
         for m in ac.find_overlapping_iter(text) {
@@ -68,6 +69,17 @@ impl Scanner {
             }
         }
         hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        hits
+    }
+
+    fn preview(&self, text: &str, (start, end, index): (usize, usize, usize)) -> Option<String> {
+        let format = self.formats.get(index)?;
+        text.get(start..end).and_then(|k| parse_shared(format, k).ok()).map(|p| p.preview())
+    }
+
+    /// Every key in `text`, in order of appearance (the longest wins where two overlap).
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let hits = self.hits(text);
         let mut out: Vec<Finding> = Vec::with_capacity(hits.len());
         let mut pos = Position::default();
         let mut last_end = 0usize;
@@ -76,10 +88,7 @@ impl Scanner {
             if start < last_end {
                 continue;
             }
-            let Some(preview) = text.get(start..end).and_then(|k| parse_shared(format, k).ok()).map(|p| p.preview())
-            else {
-                continue;
-            };
+            let Some(preview) = self.preview(text, (start, end, index)) else { continue };
             pos.advance(text, start);
             let (line, column, char_start, utf16_start) = (pos.line, pos.column, pos.chars, pos.utf16);
             pos.advance(text, end);
@@ -101,14 +110,21 @@ impl Scanner {
         out
     }
 
-    /// `text` with every found key replaced by its preview.
+    /// `text` with every key replaced by its preview. Where keys overlap, every
+    /// one of them is replaced (their previews follow each other), so no key can
+    /// survive in the part of an overlapping key that reaches past another.
     pub fn redact(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut cursor = 0;
-        for f in self.scan(text) {
-            out.push_str(text.get(cursor..f.start).unwrap_or_default());
-            out.push_str(&f.preview);
-            cursor = f.end;
+        for hit in self.hits(text) {
+            let (start, end, _) = hit;
+            if end <= cursor {
+                continue;
+            }
+            let Some(preview) = self.preview(text, hit) else { continue };
+            out.push_str(text.get(cursor..start.max(cursor)).unwrap_or_default());
+            out.push_str(&preview);
+            cursor = end;
         }
         out.push_str(text.get(cursor..).unwrap_or_default());
         out

@@ -219,21 +219,39 @@ fn bad_cidrs() {
 fn name_lengths() {
     let format = presets::get("keyproof_live").unwrap();
     let mint_named = |name: &str| mint(&format, &Hasher::default(), &MintOptions::named(name), &SEED, now());
-    for bad in ["ab".to_string(), "x".repeat(51), String::new(), " abc".into(), "abc ".into(), "ab\ncd".into()] {
-        let mut v = record_json();
-        v["name"] = json!(bad);
-        assert_eq!(kind(&v), Some(ErrorKind::InvalidName), "{bad:?}");
+    // Default rules: 1–200 characters, no control characters, no surrounding spaces.
+    for bad in ["x".repeat(201), String::new(), " abc".into(), "abc ".into(), "ab\ncd".into()] {
         assert_eq!(mint_named(&bad).err().map(|e| e.kind()), Some(ErrorKind::InvalidName), "{bad:?}");
     }
-    // 3 and 50 characters are fine; length counts characters, not bytes.
-    for good in ["abc".to_string(), "x".repeat(50), "é".repeat(50), "a b".into()] {
+    // Seed 002's own example names (53 and 63 characters) mint; length counts characters.
+    for good in [
+        "a".to_string(),
+        "SIT-generated api key (2026-01-11T18:58:35.918500330)".into(),
+        "x".repeat(200),
+        "é".repeat(200),
+        "a b".into(),
+    ] {
         let mut v = record_json();
         v["name"] = json!(good);
         assert_eq!(load(&v).unwrap().name, good);
         assert!(mint_named(&good).is_ok(), "{good:?}");
     }
+    // A deployment's rules (seed 003 tmmate: 3–50) apply at mint and update.
+    let tmmate = keyproof::NameRules { min_length: 3, max_length: 50 };
+    let with_rules = |name: &str| {
+        keyproof::mint_with_rules(&format, &Hasher::default(), &MintOptions::named(name), &SEED, now(), &tmmate)
+    };
+    for bad in ["ab".to_string(), "x".repeat(51), "é".repeat(51)] {
+        assert_eq!(with_rules(&bad).err().map(|e| e.kind()), Some(ErrorKind::InvalidName), "{bad:?}");
+    }
+    assert!(with_rules("abc").is_ok() && with_rules(&"é".repeat(50)).is_ok());
+    let mut r = minted().record;
+    let rename = keyproof::RecordUpdate { name: Some("ab".into()), ..Default::default() };
+    assert_eq!(r.update_with_rules(&rename, now(), &tmmate).err().map(|e| e.kind()), Some(ErrorKind::InvalidName));
+    assert!(r.update(&rename, now()).unwrap());
+    // Stored records accept any name a deployment's rules could allow (up to 1000).
     let mut v = record_json();
-    v["name"] = json!("é".repeat(51));
+    v["name"] = json!("n".repeat(1001));
     assert_eq!(kind(&v), Some(ErrorKind::InvalidName));
 }
 

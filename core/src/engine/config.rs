@@ -10,6 +10,7 @@ use crate::policy::Policy;
 
 /// A format given by preset id or in full.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum FormatRef {
     /// A preset id such as `tmmate_prod`.
@@ -20,6 +21,7 @@ pub enum FormatRef {
 
 /// How records are hashed. `Debug` hides the pepper.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HashingConfig {
     /// Algorithm for new records.
@@ -51,8 +53,12 @@ impl Default for HashingConfig {
 
 /// Everything an engine is built from, as one JSON document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
+    /// The JSON Schema the document follows (ignored; lets editors autocomplete).
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Accepted key formats.
     pub formats: Vec<FormatRef>,
     /// Hashing.

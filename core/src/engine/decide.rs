@@ -170,7 +170,8 @@ impl Engine {
                 });
             }
             Some((bucket, outcome)) => {
-                rate_limit_headers(outcome, bucket.quota.limit, bucket.quota.period_seconds, &mut passed.headers);
+                let names = (bucket.plan.as_str(), bucket.class.as_str());
+                rate_limit_headers(self.policy(), names, outcome, Some(&bucket.quota), &mut passed.headers);
                 Some(bucket.decision(*outcome))
             }
             None => None,
@@ -193,7 +194,12 @@ impl Engine {
 
     pub(crate) fn render_denial(&self, d: Deny) -> Decision {
         let policy = self.policy();
-        let view = public_view(d.kind);
+        let mut view = public_view(d.kind);
+        if let Some(status) = policy.status_overrides.get(d.kind.code()) {
+            // An overridden status challenges only when it is 401 (or 403 for a missing scope, RFC 6750 §3.1).
+            view.challenge = *status == 401 || (*status == 403 && d.kind == ErrorKind::InsufficientScope);
+            view.status = *status;
+        }
         let mut headers = Vec::with_capacity(4);
         if view.challenge {
             let scope = d.missing_scope.as_deref().filter(|_| d.kind == ErrorKind::InsufficientScope);
@@ -202,8 +208,7 @@ impl Engine {
         let retry = d.rate_limit.as_ref().and_then(|r| r.outcome.retry_after_seconds);
         if let Some(rl) = &d.rate_limit {
             let quota = policy.quota(&rl.plan, &rl.class);
-            let (limit, period) = quota.map_or((0, 0), |q| (q.limit, q.period_seconds));
-            rate_limit_headers(&rl.outcome, limit, period, &mut headers);
+            rate_limit_headers(policy, (&rl.plan, &rl.class), &rl.outcome, quota, &mut headers);
         }
         headers.push(("Cache-Control".to_string(), "no-store".to_string()));
         headers.push(("Content-Type".to_string(), "application/problem+json".to_string()));

@@ -189,6 +189,34 @@ impl Engine {
         Some(upgraded)
     }
 
+    /// Mints a key of the engine's format `format_id`, hashed with the engine's
+    /// hasher, its name checked against the policy's name rules.
+    pub fn mint(
+        &self,
+        format_id: &str,
+        options: &crate::mint::MintOptions,
+        random: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::mint::MintedKey> {
+        let format = self.formats().get(format_id)?;
+        crate::mint::mint_with_rules(format, self.hasher(), options, random, now, &self.policy().names)
+    }
+
+    /// Applies a [`crate::RecordUpdate`] under the policy's name rules.
+    pub fn update(
+        &self,
+        record: &mut KeyRecord,
+        update: &crate::RecordUpdate,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool> {
+        record.update_with_rules(update, now, &self.policy().names)
+    }
+
+    /// Rotates `record` to `successor_id` with the policy's grace period.
+    pub fn rotate(&self, record: &mut KeyRecord, successor_id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<()> {
+        record.rotate(successor_id, now, self.policy().rotation_grace())
+    }
+
     /// The format a parsed key belongs to.
     pub fn format_of<'k>(&self, key: &'k ParsedKey) -> &'k KeyFormat {
         key.format()

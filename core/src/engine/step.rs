@@ -36,7 +36,7 @@
 //!     db.insert(record.hash.clone(), record); // finishes a hash migration
 //! }
 //! assert_eq!(outcome.decision.status, 200);
-//! assert_eq!(outcome.decision.header("RateLimit-Remaining"), Some("9"));
+//! assert_eq!(outcome.decision.header("RateLimit"), Some("\"starter\";r=9;t=1"));
 //! # Ok::<(), keyproof::Error>(())
 //! ```
 

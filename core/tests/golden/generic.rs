@@ -302,7 +302,9 @@ fn mint() -> VectorFile {
     }
     for (name, opts, random, code) in [
         ("15 random bytes", json!({"name": "Short"}), vec![7u8; 15], "insufficient_randomness"),
-        ("name too short", json!({"name": "ab"}), vec![7u8; 32], "invalid_name"),
+        ("empty name", json!({"name": ""}), vec![7u8; 32], "invalid_name"),
+        ("name of 201 characters", json!({"name": "n".repeat(201)}), vec![7u8; 32], "invalid_name"),
+        ("name with surrounding spaces", json!({"name": " padded "}), vec![7u8; 32], "invalid_name"),
         ("bad expiry", json!({"name": "abc", "expires_in": "0d"}), vec![7u8; 32], "invalid_expiry"),
         ("bad CIDR", json!({"name": "abc", "allowed_ips": ["10.0.0.0/33"]}), vec![7u8; 32], "invalid_cidr"),
         ("bad scope", json!({"name": "abc", "scopes": ["has space"]}), vec![7u8; 32], "invalid_scope"),
@@ -431,8 +433,14 @@ fn config_errors() -> VectorFile {
         ("record with unknown field", "record", record(json!({"colour": "red"})), "invalid_record"),
         ("record with bad timestamp", "record", record(json!({"created_at": "yesterday"})), "invalid_timestamp"),
         ("record with bad CIDR", "record", record(json!({"allowed_ips": ["10.0.0.0/33"]})), "invalid_cidr"),
-        ("record with short name", "record", record(json!({"name": "ab"})), "invalid_name"),
-        ("record with 51-character name", "record", record(json!({"name": "n".repeat(51)})), "invalid_name"),
+        ("record with empty name", "record", record(json!({"name": ""})), "invalid_name"),
+        ("record with 1001-character name", "record", record(json!({"name": "n".repeat(1001)})), "invalid_name"),
+        (
+            "record with a 63-character name (seed 002)",
+            "record",
+            record(json!({"name": "SIT-generated api key (2026-01-11T18:58:35.918500330) - renamed"})),
+            "ok",
+        ),
         ("record with bad hash", "record", record(json!({"hash": "md5:abc"})), "invalid_hash"),
         ("record with bad id", "record", record(json!({"id": "key 1"})), "invalid_id"),
         ("record with bad scope", "record", record(json!({"scopes": ["a b"]})), "invalid_scope"),

@@ -7,6 +7,7 @@ pub mod hardening;
 pub mod lifecycle;
 pub mod seeds;
 pub mod seeds_more;
+pub mod vendor;
 
 use chrono::{DateTime, Duration, Utc};
 use keyproof::{Engine, EngineConfig, KeyRecord, MintOptions, RateLimitState, Request};
@@ -187,5 +188,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.extend(generic::all());
     files.extend(lifecycle::all());
     files.extend(hardening::all());
+    files.extend(vendor::all());
     files
 }

@@ -35,7 +35,8 @@ fn matatika() -> VectorFile {
                 "unknown_routes": "authenticate",
                 "routes": [
                     {"method": ["GET", "POST"], "path": "/api/apikeys", "credential_kinds": ["client_secret"]},
-                    {"method": ["GET", "PUT", "DELETE"], "path": "/api/apikeys/{id}", "credential_kinds": ["client_secret"]}
+                    {"method": ["GET", "PUT", "DELETE"], "path": "/api/apikeys/{id}", "credential_kinds": ["client_secret"]},
+                    {"method": "*", "path": "/api/**", "credential_kinds": ["client_secret"]}
                 ]
             }
         }),
