@@ -131,14 +131,14 @@ struct Seen<'a> {
 
 fn check_value<'a>(config: &ExtractionConfig, value: &'a str) -> Result<&'a str> {
     if value.len() > config.max_header_bytes {
-        return Err(Error::new(
+        return Err(Error::fixed(
             ErrorKind::HeaderTooLarge,
             format!("credential headers are limited to {} bytes", config.max_header_bytes),
         ));
     }
     // Visible ASCII, space and tab only: no control characters, no obs-text.
     if !value.bytes().all(|c| c == b'\t' || (0x20..0x7f).contains(&c)) {
-        return Err(Error::new(
+        return Err(Error::fixed(
             ErrorKind::InvalidHeaderValue,
             "a credential header has control or non-ASCII characters",
         ));
@@ -148,7 +148,7 @@ fn check_value<'a>(config: &ExtractionConfig, value: &'a str) -> Result<&'a str>
 
 fn store<'a>(slot: &mut Option<&'a str>, value: &'a str, name: &str) -> Result<()> {
     if slot.replace(value).is_some() {
-        return Err(Error::new(ErrorKind::DuplicateHeader, format!("the {name} header appears more than once")));
+        return Err(Error::fixed(ErrorKind::DuplicateHeader, format!("the {name} header appears more than once")));
     }
     Ok(())
 }
@@ -161,7 +161,7 @@ fn is_b64token(token: &str) -> bool {
 
 fn non_empty(value: &str, what: &str) -> Result<Secret> {
     if value.is_empty() {
-        return Err(Error::new(ErrorKind::EmptyToken, format!("the {what} is empty")));
+        return Err(Error::fixed(ErrorKind::EmptyToken, format!("the {what} is empty")));
     }
     Ok(Secret::new(value))
 }
@@ -190,7 +190,7 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
 
     let mut found: Vec<Credential> = Vec::new();
     let header_client_id = match seen.client_id {
-        Some("") => return Err(Error::new(ErrorKind::EmptyToken, "the client id header is empty")),
+        Some("") => return Err(Error::fixed(ErrorKind::EmptyToken, "the client id header is empty")),
         other => other.map(str::to_string),
     };
     if let Some(auth) = seen.authorization {
@@ -199,7 +199,7 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
         if scheme.eq_ignore_ascii_case("bearer") && accepts(CredentialMethod::Bearer) {
             let secret = non_empty(rest, "bearer token")?;
             if !is_b64token(rest) {
-                return Err(Error::new(
+                return Err(Error::fixed(
                     ErrorKind::MalformedAuthorization,
                     "the bearer token has characters RFC 6750 does not allow",
                 ));
@@ -219,19 +219,22 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
     }
     let mut found = found.into_iter();
     let first =
-        found.next().ok_or_else(|| Error::new(ErrorKind::MissingCredentials, "the request carries no credential"))?;
+        found.next().ok_or_else(|| Error::fixed(ErrorKind::MissingCredentials, "the request carries no credential"))?;
     for other in found {
         if other.secret != first.secret || other.client_id != first.client_id {
-            return Err(Error::new(ErrorKind::ConflictingCredentials, "the request carries two different credentials"));
+            return Err(Error::fixed(
+                ErrorKind::ConflictingCredentials,
+                "the request carries two different credentials",
+            ));
         }
     }
     Ok(first)
 }
 
 fn basic(encoded: &str, header_client_id: Option<&str>) -> Result<Credential> {
-    let invalid = |why: &str| Error::new(ErrorKind::InvalidBasicCredentials, format!("Basic credentials {why}"));
+    let invalid = |why: &str| Error::fixed(ErrorKind::InvalidBasicCredentials, format!("Basic credentials {why}"));
     if encoded.is_empty() {
-        return Err(Error::new(ErrorKind::EmptyToken, "the Basic credentials are empty"));
+        return Err(Error::fixed(ErrorKind::EmptyToken, "the Basic credentials are empty"));
     }
     let bytes =
         base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| invalid("are not valid base64"))?;
@@ -244,7 +247,7 @@ fn basic(encoded: &str, header_client_id: Option<&str>) -> Result<Credential> {
         return Err(invalid("contain control characters"));
     }
     if header_client_id.is_some_and(|h| h != id) {
-        return Err(Error::new(
+        return Err(Error::fixed(
             ErrorKind::ConflictingCredentials,
             "the client id header differs from the Basic client id",
         ));

@@ -215,6 +215,13 @@ impl Error {
         Self(Box::new(Inner { kind, message }))
     }
 
+    /// An error whose message is built only from core's own text and
+    /// configuration (format ids, limits), never from caller input: it needs no
+    /// redaction, which keeps the hot denial paths cheap.
+    pub(crate) fn fixed(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self(Box::new(Inner { kind, message: message.into() }))
+    }
+
     /// The kind of error.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind

@@ -39,7 +39,7 @@ pub fn parse_client_ip(text: &str) -> Result<IpAddr> {
     text.trim()
         .parse::<IpAddr>()
         .map(|ip| ip.to_canonical())
-        .map_err(|_| Error::new(ErrorKind::InvalidClientIp, "the client IP address is not valid"))
+        .map_err(|_| Error::fixed(ErrorKind::InvalidClientIp, "the client IP address is not valid"))
 }
 
 /// Whether `ip` is inside any range of `allowlist`. An empty list allows all.

@@ -110,12 +110,12 @@ pub fn parse_key(set: &FormatSet, key: &str) -> Result<ParsedKey> {
 pub fn parse_secret(set: &FormatSet, secret: Secret) -> Result<ParsedKey> {
     let key = secret.expose();
     if key.is_empty() {
-        return Err(Error::new(ErrorKind::WrongLength, "the key is empty"));
+        return Err(Error::fixed(ErrorKind::WrongLength, "the key is empty"));
     }
     if key.len() > MAX_KEY_LENGTH {
-        return Err(Error::new(ErrorKind::WrongLength, format!("keys are at most {MAX_KEY_LENGTH} characters")));
+        return Err(Error::fixed(ErrorKind::WrongLength, format!("keys are at most {MAX_KEY_LENGTH} characters")));
     }
-    let unknown = || Error::new(ErrorKind::UnknownPrefix, "the key does not start with a known prefix");
+    let unknown = || Error::fixed(ErrorKind::UnknownPrefix, "the key does not start with a known prefix");
     let format = set.match_prefix(key).ok_or_else(unknown)?.clone();
     // An unprefixed format is the fallback for keys no prefix claims: when the key
     // does not fit it either, the honest answer is "no format", not its length rule.
@@ -158,18 +158,18 @@ impl Fault {
         let id = &format.id;
         match self {
             Self::Prefix => {
-                Error::new(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}"))
+                Error::fixed(ErrorKind::UnknownPrefix, format!("the key does not start with the prefix of {id}"))
             }
-            Self::Length(got) => Error::new(
+            Self::Length(got) => Error::fixed(
                 ErrorKind::WrongLength,
                 format!("{id} keys have {} characters after the prefix, got {got}", format.body_length()),
             ),
             Self::Character => {
-                Error::new(ErrorKind::BadCharacter, format!("the {id} key has a character outside its alphabet"))
+                Error::fixed(ErrorKind::BadCharacter, format!("the {id} key has a character outside its alphabet"))
             }
-            Self::Checksum => Error::new(ErrorKind::BadChecksum, format!("the {id} key's checksum does not match")),
+            Self::Checksum => Error::fixed(ErrorKind::BadChecksum, format!("the {id} key's checksum does not match")),
             Self::Separator => {
-                Error::new(ErrorKind::MalformedKey, format!("{id} keys separate the short and long token with '_'"))
+                Error::fixed(ErrorKind::MalformedKey, format!("{id} keys separate the short and long token with '_'"))
             }
         }
     }

@@ -144,7 +144,7 @@ pub fn normalize_method(method: &str) -> Result<std::borrow::Cow<'_, str>> {
         && method.len() <= 32
         && method.bytes().all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c));
     if !ok {
-        Err(Error::new(ErrorKind::InvalidMethod, "the request method is not an HTTP token"))
+        Err(Error::fixed(ErrorKind::InvalidMethod, "the request method is not an HTTP token"))
     } else if method.bytes().any(|c| c.is_ascii_lowercase()) {
         Ok(std::borrow::Cow::Owned(method.to_ascii_uppercase()))
     } else {
@@ -160,7 +160,7 @@ pub fn normalize_method(method: &str) -> Result<std::borrow::Cow<'_, str>> {
 /// dot segments. Drops one trailing slash. A decoded `?` or `#` can therefore
 /// never cut the path short of the handler the framework picks.
 pub fn normalize_path(path: &str) -> Result<std::borrow::Cow<'_, str>> {
-    let invalid = |why: &str| Error::new(ErrorKind::InvalidPath, format!("the request path {why}"));
+    let invalid = |why: &str| Error::fixed(ErrorKind::InvalidPath, format!("the request path {why}"));
     let path = path.split(['?', '#']).next().unwrap_or_default();
     if path.len() > MAX_PATH_BYTES {
         return Err(invalid("is too long"));
@@ -189,7 +189,7 @@ pub fn normalize_path(path: &str) -> Result<std::borrow::Cow<'_, str>> {
 
 /// Decodes `%XX` escapes once; separators, dots and NUL must stay encoded-free.
 fn percent_decode(path: &str) -> Result<String> {
-    let invalid = |why: &str| Error::new(ErrorKind::InvalidPath, format!("the request path {why}"));
+    let invalid = |why: &str| Error::fixed(ErrorKind::InvalidPath, format!("the request path {why}"));
     let bytes = path.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0usize;

@@ -30,7 +30,7 @@ use super::Engine;
 use crate::decision::{Decision, Principal, RateLimitDecision, Warning};
 use crate::error::{Error, ErrorKind};
 use crate::ip::ip_allowed;
-use crate::policy::{RouteRateLimit, UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
+use crate::policy::{Policy, RouteRateLimit, UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
 use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
 use crate::record::{KeyRecord, KeyStatus};
 use crate::render::{problem_body, public_view, rate_limit_headers, rotation_headers, www_authenticate};
@@ -97,6 +97,23 @@ pub(crate) fn deny(kind: ErrorKind, detail: impl Into<String>) -> Deny {
 impl From<&Error> for Deny {
     fn from(e: &Error) -> Self {
         deny(e.kind(), e.message())
+    }
+}
+
+/// A denial's answer, rendered once per engine.
+#[derive(Clone, Debug)]
+pub(crate) struct Rendered {
+    pub(crate) public_code: &'static str,
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
+}
+
+impl Rendered {
+    /// Renders the denial of `kind` (with its missing scope, no rate limit).
+    pub(crate) fn new(policy: &Policy, kind: ErrorKind, missing_scope: Option<&str>) -> Self {
+        let d = render(policy, Deny { missing_scope: missing_scope.map(str::to_string), ..deny(kind, String::new()) });
+        Self { public_code: d.public_code, status: d.status, headers: d.headers, body: d.body.unwrap_or_default() }
     }
 }
 
@@ -193,39 +210,27 @@ impl Engine {
     }
 
     pub(crate) fn render_denial(&self, d: Deny) -> Decision {
-        let policy = self.policy();
-        let mut view = public_view(d.kind);
-        if let Some(status) = policy.status_overrides.get(d.kind.code()) {
-            // An overridden status challenges only when it is 401 (or 403 for a missing scope, RFC 6750 §3.1).
-            view.challenge = *status == 401 || (*status == 403 && d.kind == ErrorKind::InsufficientScope);
-            view.status = *status;
+        // Most denials carry nothing request-specific: their status, headers and
+        // body were rendered once when the engine was built.
+        if d.rate_limit.is_none() {
+            if let Some(cached) = self.rendered_denial(d.kind, d.missing_scope.as_deref()) {
+                return Decision {
+                    allowed: false,
+                    code: d.kind.code(),
+                    public_code: cached.public_code,
+                    status: cached.status,
+                    headers: cached.headers.clone(),
+                    body: Some(cached.body.clone()),
+                    principal: None,
+                    warnings: Vec::new(),
+                    missing_scope: d.missing_scope,
+                    rate_limit: None,
+                    detail: d.detail,
+                    kind: Some(d.kind),
+                };
+            }
         }
-        let mut headers = Vec::with_capacity(4);
-        if view.challenge {
-            let scope = d.missing_scope.as_deref().filter(|_| d.kind == ErrorKind::InsufficientScope);
-            headers.push(("WWW-Authenticate".to_string(), www_authenticate(policy, &view, scope)));
-        }
-        let retry = d.rate_limit.as_ref().and_then(|r| r.outcome.retry_after_seconds);
-        if let Some(rl) = &d.rate_limit {
-            let quota = policy.quota(&rl.plan, &rl.class);
-            rate_limit_headers(policy, (&rl.plan, &rl.class), &rl.outcome, quota, &mut headers);
-        }
-        headers.push(("Cache-Control".to_string(), "no-store".to_string()));
-        headers.push(("Content-Type".to_string(), "application/problem+json".to_string()));
-        Decision {
-            allowed: false,
-            code: d.kind.code(),
-            public_code: view.public_code,
-            status: view.status,
-            headers,
-            body: Some(problem_body(policy, &view, d.missing_scope.as_deref(), retry)),
-            principal: None,
-            warnings: Vec::new(),
-            missing_scope: d.missing_scope,
-            rate_limit: d.rate_limit.map(|b| *b),
-            detail: d.detail,
-            kind: Some(d.kind),
-        }
+        render(self.policy(), d)
     }
 
     /// Steps 6–11: is this the record's key, and is the key live here?
@@ -336,6 +341,42 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+/// Renders a denial from scratch (status overrides, challenge, rate-limit headers, body).
+fn render(policy: &Policy, d: Deny) -> Decision {
+    let mut view = public_view(d.kind);
+    if let Some(status) = policy.status_overrides.get(d.kind.code()) {
+        // An overridden status challenges only when it is 401 (or 403 for a missing scope, RFC 6750 §3.1).
+        view.challenge = *status == 401 || (*status == 403 && d.kind == ErrorKind::InsufficientScope);
+        view.status = *status;
+    }
+    let mut headers = Vec::with_capacity(4);
+    if view.challenge {
+        let scope = d.missing_scope.as_deref().filter(|_| d.kind == ErrorKind::InsufficientScope);
+        headers.push(("WWW-Authenticate".to_string(), www_authenticate(policy, &view, scope)));
+    }
+    let retry = d.rate_limit.as_ref().and_then(|r| r.outcome.retry_after_seconds);
+    if let Some(rl) = &d.rate_limit {
+        let quota = policy.quota(&rl.plan, &rl.class);
+        rate_limit_headers(policy, (&rl.plan, &rl.class), &rl.outcome, quota, &mut headers);
+    }
+    headers.push(("Cache-Control".to_string(), "no-store".to_string()));
+    headers.push(("Content-Type".to_string(), "application/problem+json".to_string()));
+    Decision {
+        allowed: false,
+        code: d.kind.code(),
+        public_code: view.public_code,
+        status: view.status,
+        headers,
+        body: Some(problem_body(policy, &view, d.missing_scope.as_deref(), retry)),
+        principal: None,
+        warnings: Vec::new(),
+        missing_scope: d.missing_scope,
+        rate_limit: d.rate_limit.map(|b| *b),
+        detail: d.detail,
+        kind: Some(d.kind),
     }
 }
 

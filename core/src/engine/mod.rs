@@ -40,12 +40,33 @@ struct Inner {
     formats: FormatSet,
     hasher: Hasher,
     policy: CompiledPolicy,
+    /// Every denial without request-specific parts, rendered once.
+    denials: Vec<decide::Rendered>,
+    /// `insufficient_scope` for every scope (or any-of set) a route can miss.
+    scope_denials: std::collections::HashMap<String, decide::Rendered>,
 }
 
 impl Engine {
     /// Builds an engine from parts.
     pub fn new(formats: FormatSet, hasher: Hasher, policy: Policy) -> Result<Self> {
-        Ok(Self { inner: Arc::new(Inner { formats, hasher, policy: policy.compile()? }) })
+        let policy = policy.compile()?;
+        let denials = ErrorKind::ALL.iter().map(|k| decide::Rendered::new(policy.policy(), *k, None)).collect();
+        let mut scope_denials = std::collections::HashMap::new();
+        for route in &policy.policy().routes {
+            let joined = (!route.any_of.is_empty()).then(|| route.any_of.join(" "));
+            for missing in route.all_of.iter().cloned().chain(joined) {
+                let rendered = decide::Rendered::new(policy.policy(), ErrorKind::InsufficientScope, Some(&missing));
+                scope_denials.insert(missing, rendered);
+            }
+        }
+        Ok(Self { inner: Arc::new(Inner { formats, hasher, policy, denials, scope_denials }) })
+    }
+
+    fn rendered_denial(&self, kind: ErrorKind, missing_scope: Option<&str>) -> Option<&decide::Rendered> {
+        match missing_scope {
+            Some(scope) => self.inner.scope_denials.get(scope),
+            None => ErrorKind::ALL.iter().position(|k| *k == kind).and_then(|i| self.inner.denials.get(i)),
+        }
     }
 
     /// Builds an engine from a config; `pepper` overrides `hashing.pepper_hex`.
