@@ -4,6 +4,7 @@
 
 pub mod generic;
 pub mod hardening;
+pub mod hostile;
 pub mod lifecycle;
 pub mod seeds;
 pub mod seeds_more;
@@ -189,5 +190,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.extend(lifecycle::all());
     files.extend(hardening::all());
     files.extend(vendor::all());
+    files.extend(hostile::all());
     files
 }
