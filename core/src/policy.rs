@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::ratelimit::Quota;
 use crate::record::NameRules;
-use crate::routes::{MethodSpec, RouteTable};
+use crate::routes::{RouteRule, RouteTable};
 use crate::scope::validate_scope;
 
 /// What to do with a request whose route the table does not name.
@@ -25,62 +25,6 @@ pub enum UnknownRoutes {
     Deny,
     /// Authenticate the key (and rate limit it) but require no scope or role.
     Authenticate,
-}
-
-/// Rate-limit settings of a route.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct RouteRateLimit {
-    /// Class name: separate buckets and, optionally, separate quotas.
-    #[serde(default = "default_class")]
-    pub class: String,
-    /// Units one request costs.
-    #[serde(default = "one")]
-    pub cost: u32,
-}
-
-fn default_class() -> String {
-    "default".into()
-}
-
-fn one() -> u32 {
-    1
-}
-
-impl Default for RouteRateLimit {
-    fn default() -> Self {
-        Self { class: default_class(), cost: 1 }
-    }
-}
-
-/// One row of the route table.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct RouteRule {
-    /// `"GET"`, `["GET", "POST"]` or `"*"`.
-    pub method: MethodSpec,
-    /// Path pattern: `/v1/api-keys/{id}/rotate`, trailing wildcard `/v1/api/**` or `/v1/{*rest}`.
-    pub path: String,
-    /// Scopes that must all be held.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub all_of: Vec<String>,
-    /// Scopes of which one must be held.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub any_of: Vec<String>,
-    /// Minimum role (see [`Policy::roles`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// Credential kinds allowed; empty means secret, restricted and client_secret keys.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub credential_kinds: Vec<CredentialKind>,
-    /// Feature the key's account must have (seed 004: 400 otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub feature: Option<String>,
-    /// Rate-limit class and cost.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit: Option<RouteRateLimit>,
 }
 
 /// Kinds a route accepts when it names none: secret and restricted keys only.

@@ -1,13 +1,70 @@
-//! The route table, compiled with matchit (a radix-tree router), and the
-//! normalization that keeps path tricks (`//`, `..`, `%2f`) from skipping a rule.
+//! Route rules, the table they compile to (matchit, a radix-tree router), and
+//! the path contract that keeps path tricks (`//`, `..`, `%2f`, `%3F`) from
+//! skipping a rule.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::policy::RouteRule;
+use crate::format::CredentialKind;
 
 /// Longest request path accepted.
 pub const MAX_PATH_BYTES: usize = 2048;
+
+/// Rate-limit settings of a route.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RouteRateLimit {
+    /// Class name: separate buckets and, optionally, separate quotas.
+    #[serde(default = "default_class")]
+    pub class: String,
+    /// Units one request costs.
+    #[serde(default = "one")]
+    pub cost: u32,
+}
+
+fn default_class() -> String {
+    "default".into()
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for RouteRateLimit {
+    fn default() -> Self {
+        Self { class: default_class(), cost: 1 }
+    }
+}
+
+/// One row of the route table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RouteRule {
+    /// `"GET"`, `["GET", "POST"]` or `"*"`.
+    pub method: MethodSpec,
+    /// Path pattern: `/v1/api-keys/{id}/rotate`, trailing wildcard `/v1/api/**` or `/v1/{*rest}`.
+    pub path: String,
+    /// Scopes that must all be held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub all_of: Vec<String>,
+    /// Scopes of which one must be held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<String>,
+    /// Minimum role (see [`Policy::roles`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Credential kinds allowed; empty means secret, restricted and client_secret keys.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credential_kinds: Vec<CredentialKind>,
+    /// Feature the key's account must have (seed 004: 400 otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    /// Rate-limit class and cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RouteRateLimit>,
+}
 
 /// Methods a rule applies to.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -30,10 +30,11 @@ use super::Engine;
 use crate::decision::{Decision, Principal, RateLimitDecision, Warning};
 use crate::error::{Error, ErrorKind};
 use crate::ip::ip_allowed;
-use crate::policy::{Policy, RouteRateLimit, UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
+use crate::policy::{Policy, UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
 use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
 use crate::record::{KeyRecord, KeyStatus};
 use crate::render::{problem_body, public_view, rate_limit_headers, rotation_headers, www_authenticate};
+use crate::routes::RouteRateLimit;
 use crate::scope::missing_scope;
 use crate::secret::ct_eq;
 

@@ -23,9 +23,10 @@ use crate::format::{FormatSet, KeyFormat};
 use crate::hash::Hasher;
 use crate::ip::parse_client_ip;
 use crate::parse::{parse_key, parse_secret, ParsedKey};
-use crate::policy::{CompiledPolicy, Policy, RouteRule};
+use crate::policy::{CompiledPolicy, Policy};
 use crate::presets;
 use crate::record::KeyRecord;
+use crate::routes::RouteRule;
 use crate::routes::{normalize_method, normalize_path};
 use request::Presented;
 
