@@ -43,7 +43,8 @@ fn headers() -> VectorFile {
     let auth = |v: String| h(&[("Authorization", v)]);
     let mid = key.len() / 2;
     let (head, tail) = key.split_at(mid);
-    let mut cases: Vec<(String, &str, Vec<(String, String)>)> = Vec::new();
+    type Case = (String, &'static str, Vec<(String, String)>);
+    let mut cases: Vec<Case> = Vec::new();
     let mut add = |name: &str, expect: &'static str, headers: Vec<(String, String)>| {
         cases.push((name.to_string(), expect, headers));
     };
