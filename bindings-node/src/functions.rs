@@ -1,0 +1,289 @@
+//! Free functions: presets, parsing, minting, scanning, rate limiting, loading
+//! and the record lifecycle.
+
+use chrono::Duration;
+use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Unknown};
+use napi::{Env, ValueType};
+use napi_derive::napi;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use keyproof::{
+    EngineConfig, ErrorKind, FormatRef, FormatSet, KeyFormat, KeyRecord, Load, MintOptions, MintedKey, ParsedKey,
+    Policy, Quota, RateLimitState, RecordUpdate, Scanner,
+};
+
+use crate::{bytes, core_error, error_of, instant, load, napi_error, to_js, Result};
+
+/// A list of formats: preset ids or full definitions.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct FormatList(Vec<FormatRef>);
+
+impl Load for FormatList {
+    const KIND: ErrorKind = ErrorKind::InvalidFormat;
+}
+
+/// A format given by preset id (a string) or in full (an object).
+fn format_of(value: Unknown<'_>) -> Result<KeyFormat> {
+    match value.get_type().map_err(napi_error)? {
+        ValueType::String => {
+            let id = <String as FromNapiValue>::from_unknown(value).map_err(napi_error)?;
+            keyproof::presets::get(&id).map_err(core_error)
+        }
+        _ => load(value),
+    }
+}
+
+/// The format set of `formats` (every preset when absent).
+fn format_set(formats: Option<Unknown<'_>>) -> Result<FormatSet> {
+    let Some(formats) =
+        formats.filter(|f| f.get_type().is_ok_and(|t| t != ValueType::Undefined && t != ValueType::Null))
+    else {
+        return keyproof::presets::all_set().map_err(core_error);
+    };
+    let FormatList(list) = load(formats)?;
+    let resolved = list
+        .into_iter()
+        .map(|f| match f {
+            FormatRef::Preset(id) => keyproof::presets::get(&id),
+            FormatRef::Custom(format) => Ok(format),
+        })
+        .collect::<keyproof::Result<Vec<_>>>()
+        .map_err(core_error)?;
+    FormatSet::new(resolved).map_err(core_error)
+}
+
+/// What a parsed key shows (no secret: the preview only).
+pub(crate) fn parsed_json(parsed: &ParsedKey) -> Value {
+    json!({
+        "format_id": parsed.format_id(),
+        "environment": parsed.environment(),
+        "kind": parsed.kind(),
+        "public_part": parsed.public_part(),
+        "preview": parsed.preview(),
+        "has_checksum": parsed.has_checksum(),
+    })
+}
+
+/// A minted key as `{key, record}`: the plaintext crosses exactly once, here.
+pub(crate) fn minted_js<'env>(env: &'env Env, minted: MintedKey) -> Result<Unknown<'env>> {
+    to_js(env, &json!({"key": minted.key.expose(), "record": minted.record}))
+}
+
+/// Every preset format, in catalogue order.
+#[napi]
+pub fn presets(env: &Env) -> Result<Unknown<'_>> {
+    to_js(env, &keyproof::presets::all())
+}
+
+/// Seam `prefixed-api-key`'s layout for a key prefix, as a format definition.
+#[napi]
+pub fn seam_format<'env>(env: &'env Env, id: String, key_prefix: String, environment: String) -> Result<Unknown<'env>> {
+    to_js(env, &keyproof::presets::seam_format(&id, &key_prefix, &environment))
+}
+
+/// Parses a key with `formats` (preset ids or definitions; every preset when absent).
+#[napi]
+pub fn parse_key<'env>(env: &'env Env, key: String, formats: Option<Unknown<'_>>) -> Result<Unknown<'env>> {
+    let set = format_set(formats)?;
+    let parsed = keyproof::parse_key(&set, &key).map_err(core_error)?;
+    to_js(env, &parsed_json(&parsed))
+}
+
+/// Mints a key of `format` (preset id or definition), hashed with SHA-256 or,
+/// given a pepper, the format's or HMAC default.
+#[napi]
+pub fn mint<'env>(
+    env: &'env Env,
+    format: Unknown<'_>,
+    options: Unknown<'_>,
+    random: Uint8Array,
+    now_ms: f64,
+) -> Result<Unknown<'env>> {
+    let format = format_of(format)?;
+    let options: MintOptions = load(options)?;
+    let hasher = keyproof::Hasher::default();
+    let minted = keyproof::mint(&format, &hasher, &options, bytes(&random), instant(now_ms)?).map_err(core_error)?;
+    minted_js(env, minted)
+}
+
+/// Every key of `formats` in `text` (offsets in bytes, characters and UTF-16 units).
+#[napi]
+pub fn scan<'env>(env: &'env Env, text: String, formats: Option<Unknown<'_>>) -> Result<Unknown<'env>> {
+    to_js(env, &Scanner::new(&format_set(formats)?).scan(&text))
+}
+
+/// `text` with every key of `formats` replaced by its preview.
+#[napi]
+pub fn redact(text: String, formats: Option<Unknown<'_>>) -> Result<String> {
+    Ok(Scanner::new(&format_set(formats)?).redact(&text))
+}
+
+/// One GCRA step (`state` is `{tat_us}` or `null`).
+#[napi]
+pub fn gcra<'env>(
+    env: &'env Env,
+    state: Unknown<'_>,
+    now_us: i64,
+    quota: Unknown<'_>,
+    cost: u32,
+) -> Result<Unknown<'env>> {
+    let state: Option<RateLimitState> = match state.get_type().map_err(napi_error)? {
+        ValueType::Null | ValueType::Undefined => None,
+        _ => Some(load(state)?),
+    };
+    let quota: Quota = load(quota)?;
+    to_js(env, &keyproof::gcra(state, now_us, &quota, cost))
+}
+
+/// Loads and validates a value of `kind` (`record`, `policy`, `format`,
+/// `engine`, `rate_limit_state`, `quota`, `mint_options`, `record_update`)
+/// from an object or JSON text; returns it normalized (defaults filled in).
+#[napi]
+pub fn load_value<'env>(env: &'env Env, kind: String, value: Unknown<'_>) -> Result<Unknown<'env>> {
+    match kind.as_str() {
+        "record" => to_js(env, &load::<KeyRecord>(value)?),
+        "policy" => {
+            let policy: Policy = load(value)?;
+            let compiled = policy.compile().map_err(core_error)?;
+            to_js(env, compiled.policy())
+        }
+        "format" => to_js(env, &load::<KeyFormat>(value)?),
+        "engine" => {
+            let config: EngineConfig = load(value)?;
+            keyproof::Engine::from_config(config.clone(), None).map_err(core_error)?;
+            to_js(env, &config)
+        }
+        "rate_limit_state" => to_js(env, &load::<RateLimitState>(value)?),
+        "quota" => to_js(env, &load::<Quota>(value)?),
+        "mint_options" => load::<MintOptions>(value).and_then(|_| to_js(env, &Value::Bool(true))),
+        "record_update" => load::<RecordUpdate>(value).and_then(|_| to_js(env, &Value::Bool(true))),
+        other => Err(error_of(ErrorKind::InvalidJson, &format!("no loader for {other:?}"))),
+    }
+}
+
+fn changed_js<'env>(env: &'env Env, changed: bool, record: &KeyRecord) -> Result<Unknown<'env>> {
+    to_js(env, &json!({"changed": changed, "record": record}))
+}
+
+/// Rotates `record` to `successor_id`, valid for `grace_hours` more.
+#[napi]
+pub fn rotate<'env>(
+    env: &'env Env,
+    record: Unknown<'_>,
+    successor_id: String,
+    now_ms: f64,
+    grace_hours: Option<f64>,
+) -> Result<Unknown<'env>> {
+    let mut record: KeyRecord = load(record)?;
+    let grace = match grace_hours {
+        None => keyproof::lifecycle::default_rotation_grace(),
+        Some(h) if h.is_finite() => {
+            // Milliseconds, saturating; the core refuses negative or out-of-range graces.
+            #[allow(clippy::cast_possible_truncation)]
+            let ms = (h * 3_600_000.0).round() as i64;
+            Duration::try_milliseconds(ms)
+                .ok_or_else(|| error_of(ErrorKind::InvalidTimestamp, "the grace period is out of range"))?
+        }
+        Some(_) => return Err(error_of(ErrorKind::InvalidTransition, "the grace period is not a number")),
+    };
+    record.rotate(&successor_id, instant(now_ms)?, grace).map_err(core_error)?;
+    changed_js(env, true, &record)
+}
+
+/// Revokes `record` for good.
+#[napi]
+pub fn revoke<'env>(env: &'env Env, record: Unknown<'_>, now_ms: f64) -> Result<Unknown<'env>> {
+    let mut record: KeyRecord = load(record)?;
+    let changed = record.revoke(instant(now_ms)?).map_err(core_error)?;
+    changed_js(env, changed, &record)
+}
+
+/// Switches `record` off until enabled.
+#[napi]
+pub fn disable<'env>(env: &'env Env, record: Unknown<'_>, now_ms: f64) -> Result<Unknown<'env>> {
+    let mut record: KeyRecord = load(record)?;
+    let changed = record.disable(instant(now_ms)?).map_err(core_error)?;
+    changed_js(env, changed, &record)
+}
+
+/// Switches a disabled `record` back on.
+#[napi]
+pub fn enable<'env>(env: &'env Env, record: Unknown<'_>, now_ms: f64) -> Result<Unknown<'env>> {
+    let mut record: KeyRecord = load(record)?;
+    let changed = record.enable(instant(now_ms)?).map_err(core_error)?;
+    changed_js(env, changed, &record)
+}
+
+/// Applies `update` to `record` (default name rules).
+#[napi]
+pub fn update<'env>(env: &'env Env, record: Unknown<'_>, update: Unknown<'_>, now_ms: f64) -> Result<Unknown<'env>> {
+    let mut record: KeyRecord = load(record)?;
+    let update: RecordUpdate = load(update)?;
+    let changed = record.update(&update, instant(now_ms)?).map_err(core_error)?;
+    changed_js(env, changed, &record)
+}
+
+/// Mint options for the key that replaces `record` (same name, owner, scopes …,
+/// same lifetime counted from now).
+#[napi]
+pub fn successor_options<'env>(env: &'env Env, record: Unknown<'_>, now_ms: f64) -> Result<Unknown<'env>> {
+    let record: KeyRecord = load(record)?;
+    let o = record.successor_options(instant(now_ms)?).map_err(core_error)?;
+    to_js(
+        env,
+        &json!({
+            "name": o.name,
+            "id_style": o.id_style,
+            "owner": o.owner,
+            "scopes": o.scopes,
+            "role": o.role,
+            "expires_at": o.expires_at.as_ref().map(keyproof::timestamp::format_timestamp),
+            "allowed_ips": o.allowed_ips,
+            "plan": o.plan,
+            "features": o.features,
+            "client_id": o.client_id,
+            "metadata": o.metadata,
+        }),
+    )
+}
+
+/// The instant an expiry preset (`90d`, `6m` …) names, counted from `now_ms`, as ms.
+#[napi]
+pub fn expiry_from_preset(preset: String, now_ms: f64) -> Result<f64> {
+    let at = keyproof::expiry_from_preset(&preset, instant(now_ms)?).map_err(core_error)?;
+    // Milliseconds of years 0001-9999 fit a double exactly.
+    #[allow(clippy::cast_precision_loss)]
+    Ok(at.timestamp_millis() as f64)
+}
+
+/// The fingerprint of a stored hash.
+#[napi]
+pub fn fingerprint(stored_hash: String) -> String {
+    keyproof::fingerprint(&stored_hash)
+}
+
+/// One error code of the catalogue.
+#[napi(object)]
+pub struct ErrorCode {
+    /// Stable snake_case code.
+    pub code: String,
+    /// Its family (`key_format`, `credential`, `authentication`, …).
+    pub family: String,
+    /// What the code means.
+    pub description: String,
+}
+
+/// Every error code with its family, in catalogue order.
+#[napi]
+pub fn error_codes() -> Vec<ErrorCode> {
+    ErrorKind::ALL
+        .iter()
+        .map(|k| ErrorCode {
+            code: k.code().to_string(),
+            family: k.family().as_str().to_string(),
+            description: k.description().to_string(),
+        })
+        .collect()
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the keyproof Node package (napi-rs addon, release, linux-x64-gnu + the
+# shared JS layer from js/ bundled into dist/) and checks it: node --test (every
+# golden vector in place, Express 4/5, Fastify and Hono over real HTTP on
+# 127.0.0.1, worker_threads, secret hygiene, the README quickstart), the type
+# test (tsc --noEmit), then `npm pack` installed in a fresh directory with ESM
+# and CJS smoke tests. Idempotent; needs only the npm registry and crates.io.
+# `--build-only` stops after the build.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PKG="$ROOT/bindings-node"
+cd "$PKG"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "node $(node --version), npm $(npm --version 2>/dev/null)"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+else
+    echo "node_modules up to date"
+fi
+
+step "build the engine (napi build --release) and bundle js/"
+npx --no-install napi build --platform --release --no-js --dts native.d.ts
+mkdir -p dist
+npx --no-install esbuild "$ROOT/js/index.js" --bundle --format=cjs --platform=neutral \
+    --outfile=dist/keyproof-shared.cjs --log-level=warning
+[ "${1:-}" = "--build-only" ] && exit 0
+
+step "node --test"
+node --test --test-concurrency=1 test/
+
+step "types (tsc --noEmit over test/types.test-d.ts)"
+npx --no-install tsc -p test/tsconfig.json
+
+step "npm pack, install in a fresh directory, ESM and CJS smoke tests"
+SMOKE="$ROOT/target/node-smoke"
+rm -rf "$SMOKE" && mkdir -p "$SMOKE"
+TARBALL="$(npm pack --silent --pack-destination "$SMOKE" | tail -n 1)"
+echo "tarball: $TARBALL ($(du -h "$SMOKE/$TARBALL" | cut -f1))"
+(cd "$SMOKE" && npm init -y >/dev/null && npm install --no-audit --no-fund --offline "./$TARBALL" >/dev/null)
+cp test/smoke.mjs test/smoke.cjs "$SMOKE/"
+(cd "$SMOKE" && node smoke.mjs && node smoke.cjs)
+
+step "node: all checks passed"
