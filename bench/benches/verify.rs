@@ -115,6 +115,16 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    let mut build = c.benchmark_group("engine_build");
+    for routes in [10usize, 100, 1_000, 10_000] {
+        let table: Vec<String> = (0..routes)
+            .map(|i| format!(r#"{{"method": "GET", "path": "/v1/r{i}/{{id}}", "all_of": ["s{i}:read"]}}"#))
+            .collect();
+        let config = format!(r#"{{"formats": ["matchii_live"], "policy": {{"routes": [{}]}}}}"#, table.join(","));
+        build.bench_function(format!("routes_{routes}"), |b| b.iter(|| Engine::from_json(black_box(&config)).unwrap()));
+    }
+    build.finish();
 }
 
 criterion_group!(benches, bench);

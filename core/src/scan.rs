@@ -45,6 +45,8 @@ pub struct Finding {
 pub struct Scanner {
     formats: Vec<std::sync::Arc<KeyFormat>>,
     prefixes: Option<AhoCorasick>,
+    /// Teddy (SIMD) over the same prefixes, where the CPU and pattern count allow.
+    teddy: Option<aho_corasick::packed::Searcher>,
 }
 
 impl Scanner {
@@ -52,8 +54,16 @@ impl Scanner {
     /// they would match any long word).
     pub fn new(set: &FormatSet) -> Self {
         let formats: Vec<_> = set.formats().iter().filter(|f| !f.prefix.is_empty()).cloned().collect();
-        let prefixes = AhoCorasick::new(formats.iter().map(|f| f.prefix.as_bytes())).ok();
-        Self { formats, prefixes }
+        let prefixes = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(formats.iter().map(|f| f.prefix.as_bytes()))
+            .ok();
+        let teddy = aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(formats.iter().map(|f| f.prefix.as_bytes()))
+            .build();
+        Self { formats, prefixes, teddy }
     }
 
     /// Every well-formed key at every position, overlapping ones included:
@@ -61,11 +71,27 @@ impl Scanner {
     fn hits(&self, text: &str) -> Vec<(usize, usize, usize)> {
         let Some(ac) = &self.prefixes else { return Vec::new() };
         let mut hits: Vec<(usize, usize, usize)> = Vec::new();
-        for m in ac.find_overlapping_iter(text) {
-            if let Some(format) = self.formats.get(m.pattern().as_usize()) {
-                if let Some(end) = key_end(format, text, m.start()) {
-                    hits.push((m.start(), end, m.pattern().as_usize()));
+        // A leftmost search (SIMD-accelerated) finds each place some prefix
+        // starts; every format whose prefix starts there is then tried, and the
+        // search resumes one byte later, so overlapping prefixes (`amk_live_`
+        // holds `mk_live_`) are all considered.
+        let mut pos = 0usize;
+        let next = |pos: usize| match &self.teddy {
+            Some(teddy) => teddy.find_in(text, aho_corasick::Span::from(pos..text.len())).map(|m| m.start()),
+            None => ac.find(aho_corasick::Input::new(text).span(pos..text.len())).map(|m| m.start()),
+        };
+        while let Some(start) = next(pos) {
+            let rest = text.as_bytes().get(start..).unwrap_or_default();
+            for (index, format) in self.formats.iter().enumerate() {
+                if rest.starts_with(format.prefix.as_bytes()) {
+                    if let Some(end) = key_end(format, text, start) {
+                        hits.push((start, end, index));
+                    }
                 }
+            }
+            pos = start.saturating_add(1);
+            if pos > text.len() {
+                break;
             }
         }
         hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
@@ -155,19 +181,35 @@ struct Position {
 }
 
 impl Position {
+    /// Moves to byte `to`, counting lines, columns, characters and UTF-16 units
+    /// from the bytes themselves (a tight loop the compiler vectorises).
     fn advance(&mut self, text: &str, to: usize) {
         if self.line == 0 {
             (self.line, self.column) = (1, 1);
         }
-        for c in text.get(self.byte..to).unwrap_or_default().chars() {
-            if c == '\n' {
-                self.line = self.line.saturating_add(1);
-                self.column = 1;
+        let bytes = text.as_bytes().get(self.byte..to).unwrap_or_default();
+        let mut chars = 0usize;
+        let mut astral = 0usize;
+        let mut lines = 0usize;
+        let mut since_newline = 0usize;
+        for &b in bytes {
+            let starts_char = usize::from(b & 0xC0 != 0x80);
+            chars = chars.wrapping_add(starts_char);
+            astral = astral.wrapping_add(usize::from(b >= 0xF0));
+            if b == b'\n' {
+                lines = lines.wrapping_add(1);
+                since_newline = 0;
             } else {
-                self.column = self.column.saturating_add(1);
+                since_newline = since_newline.wrapping_add(starts_char);
             }
-            self.chars = self.chars.saturating_add(1);
-            self.utf16 = self.utf16.saturating_add(c.len_utf16());
+        }
+        self.chars = self.chars.saturating_add(chars);
+        self.utf16 = self.utf16.saturating_add(chars).saturating_add(astral);
+        if lines > 0 {
+            self.line = self.line.saturating_add(lines);
+            self.column = since_newline.saturating_add(1);
+        } else {
+            self.column = self.column.saturating_add(since_newline);
         }
         self.byte = to.max(self.byte);
     }
