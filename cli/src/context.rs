@@ -31,21 +31,18 @@ impl Ctx {
         Store::open(&self.store_path)
     }
 
+    /// Opens the store read-only (`None` when there is none yet): for commands
+    /// that only read, so they need no write access and create nothing.
+    pub fn open_read_store(&self) -> CliResult<Option<Store>> {
+        Store::open_read(&self.store_path)
+    }
+
     /// Formats from the `--formats` file: a JSON array of formats or one format object.
     pub fn file_formats(&self) -> CliResult<Vec<KeyFormat>> {
-        let Some(path) = &self.formats_file else { return Ok(Vec::new()) };
-        let text = read_file(path)?;
-        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            CliError::new(crate::exit::Exit::Usage, "invalid_format", format!("{}: {e}", path.display()))
-        })?;
-        let formats = match value {
-            serde_json::Value::Array(items) => items,
-            other => vec![other],
-        };
-        formats
-            .into_iter()
-            .map(|f| KeyFormat::from_json(&f.to_string()).map_err(CliError::from))
-            .collect::<CliResult<Vec<_>>>()
+        match &self.formats_file {
+            Some(path) => formats_from_file(path),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Every preset, plus the `--formats` file, plus `stored` formats not already known.
@@ -70,6 +67,21 @@ impl Ctx {
             _ => Ok(Hasher::default()),
         }
     }
+}
+
+/// Formats from a `--formats` file: a JSON array of formats or one format object.
+pub fn formats_from_file(path: &Path) -> CliResult<Vec<KeyFormat>> {
+    let text = read_file(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::new(crate::exit::Exit::Usage, "invalid_format", format!("{}: {e}", path.display())))?;
+    let formats = match value {
+        serde_json::Value::Array(items) => items,
+        other => vec![other],
+    };
+    formats
+        .into_iter()
+        .map(|f| KeyFormat::from_json(&f.to_string()).map_err(CliError::from))
+        .collect::<CliResult<Vec<_>>>()
 }
 
 /// 32 bytes from the operating system's random number generator.

@@ -8,6 +8,7 @@ mod commands;
 mod context;
 mod exit;
 mod output;
+mod redact;
 mod store;
 
 use std::path::PathBuf;
@@ -56,6 +57,8 @@ enum Command {
     },
     /// Replace a key with a new one; the old key stays valid through the grace period.
     Rotate(RotateArgs),
+    /// Change a stored record: name, scopes, role, IP allowlist, expiry, plan, features, client id, metadata.
+    Update(UpdateArgs),
     /// Revoke a key permanently.
     Revoke {
         /// Record id.
@@ -160,14 +163,82 @@ pub struct ListArgs {
 /// `rotate` options.
 #[derive(Args, Debug)]
 pub struct RotateArgs {
-    /// Record id of the key to replace.
+    /// Record id of the key to replace (with --resume: the key whose rotation is resumed).
     pub id: String,
-    /// How long the old key keeps working: 24h, 30m, 7d, 0 …
-    #[arg(long, default_value = "24h", value_name = "DURATION")]
-    pub grace: String,
+    /// How long the old key keeps working (help text set in `parse_args`: it names core's default).
+    #[arg(long, value_name = "DURATION")]
+    pub grace: Option<String>,
     /// Expiry preset for the new key (default: the old key's lifetime, counted from now).
     #[arg(long, value_name = "PRESET")]
     pub expires: Option<String>,
+    /// Recover a rotation of ID whose new key never reached you (interrupted, lost output):
+    /// the unseen successor is replaced by a fresh key with the same settings and stops
+    /// working at once (or after --grace); ID keeps its own grace period.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+/// `update` options: each flag replaces one field; flags left out leave fields alone.
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// Record id.
+    pub id: String,
+    /// New name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New scopes, comma-separated (replaces the list; "" clears it).
+    #[arg(long, value_name = "A,B")]
+    pub scopes: Option<String>,
+    /// New role.
+    #[arg(long, conflicts_with = "clear_role")]
+    pub role: Option<String>,
+    /// Remove the role.
+    #[arg(long)]
+    pub clear_role: bool,
+    /// New IP allowlist, comma-separated addresses or CIDR ranges ("" allows every address).
+    #[arg(long, value_name = "CIDR,CIDR")]
+    pub allowed_ips: Option<String>,
+    /// New expiry, RFC 3339.
+    #[arg(long, value_name = "TIME", conflicts_with = "no_expiry")]
+    pub expires_at: Option<String>,
+    /// Make the key never expire.
+    #[arg(long)]
+    pub no_expiry: bool,
+    /// New rate-limit plan.
+    #[arg(long, conflicts_with = "clear_plan")]
+    pub plan: Option<String>,
+    /// Remove the plan (the policy's default plan applies).
+    #[arg(long)]
+    pub clear_plan: bool,
+    /// New features, comma-separated (replaces the list; "" clears it).
+    #[arg(long, value_name = "A,B")]
+    pub features: Option<String>,
+    /// Bind this public client id.
+    #[arg(long, value_name = "ID", conflicts_with = "clear_client_id")]
+    pub client_id: Option<String>,
+    /// Unbind the client id.
+    #[arg(long)]
+    pub clear_client_id: bool,
+    /// Set one metadata entry, KEY=JSON (repeatable), e.g. tier=3 or team='"billing"'.
+    #[arg(long, value_name = "KEY=JSON")]
+    pub metadata: Vec<String>,
+    /// Remove one metadata entry (repeatable).
+    #[arg(long, value_name = "KEY")]
+    pub unset_metadata: Vec<String>,
+    /// Remove every metadata entry (before --metadata is applied).
+    #[arg(long)]
+    pub clear_metadata: bool,
+    /// Take the whole change from a core RecordUpdate JSON document (a file or `-`), instead of flags.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = [
+            "name", "scopes", "role", "clear_role", "allowed_ips", "expires_at", "no_expiry", "plan",
+            "clear_plan", "features", "client_id", "clear_client_id", "metadata", "unset_metadata",
+            "clear_metadata",
+        ]
+    )]
+    pub json_update: Option<String>,
 }
 
 /// `scan` options.
@@ -232,6 +303,7 @@ fn run(cli: Cli) -> CliResult {
         Command::List(args) => commands::keys::list(&ctx, &args),
         Command::Show { id } => commands::keys::show(&ctx, &id),
         Command::Rotate(args) => commands::lifecycle::rotate(&ctx, &args),
+        Command::Update(args) => commands::update::update(&ctx, &args),
         Command::Revoke { id } => commands::lifecycle::change(&ctx, &id, commands::lifecycle::Change::Revoke),
         Command::Disable { id } => commands::lifecycle::change(&ctx, &id, commands::lifecycle::Change::Disable),
         Command::Enable { id } => commands::lifecycle::change(&ctx, &id, commands::lifecycle::Change::Enable),
@@ -243,18 +315,33 @@ fn run(cli: Cli) -> CliResult {
     }
 }
 
-fn report(e: &CliError, json: bool) {
+/// Prints an error: one line on stderr (and the JSON form on stdout with
+/// `--json`), with every key of a preset or of `custom` formats shown as its preview.
+fn report(e: &CliError, json: bool, custom: Vec<keyproof::KeyFormat>) {
+    let message = redact::error_text(&e.message, custom);
     if json {
         output::json(&serde_json::json!({
-            "error": { "code": e.code, "message": e.message, "exit_code": e.exit as u8 }
+            "error": { "code": e.code, "message": message, "exit_code": e.exit as u8 }
         }));
     }
-    output::err_line(&format!("error: {e}"));
+    output::err_line(&format!("error: {}: {message}", e.code));
+}
+
+/// Parses the command line; `rotate --grace`'s help names core's default grace.
+fn parse_args() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let grace = format!(
+        "How long the old key keeps working: 24h, 30m, 7d, 0 … [default: {}h, core's rotation grace; 0 with --resume]",
+        keyproof::DEFAULT_ROTATION_GRACE_HOURS
+    );
+    let matches =
+        Cli::command().mut_subcommand("rotate", |c| c.mut_arg("grace", |a| a.help(grace))).try_get_matches()?;
+    Cli::from_arg_matches(&matches)
 }
 
 fn main() -> ExitCode {
     let json_requested = std::env::args_os().any(|a| a == "--json");
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind as K;
@@ -276,15 +363,16 @@ fn main() -> ExitCode {
                 .collect();
             let message = message.join(" ");
             let message = message.strip_prefix("error: ").unwrap_or(&message);
-            report(&CliError::usage(format!("{message} (see keyproof --help)")), json_requested);
+            report(&CliError::usage(format!("{message} (see keyproof --help)")), json_requested, Vec::new());
             return Exit::Usage.code();
         }
     };
     let json = cli.json;
+    let (store_path, formats_file) = (cli.store.clone(), cli.formats.clone());
     match run(cli) {
         Ok(exit) => exit.code(),
         Err(e) => {
-            report(&e, json);
+            report(&e, json, redact::known_formats(&store_path, formats_file.as_deref()));
             e.exit.code()
         }
     }

@@ -14,13 +14,31 @@ pub fn out(text: &str) {
     let _ = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush());
 }
 
+/// Writes text to stdout, flushes it and, when stdout is a regular file, syncs
+/// it to disk; any failure is returned. Used for the one output that must not
+/// be lost (a freshly minted key): the caller commits only after this succeeds.
+pub fn deliver(text: &str) -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    lock.write_all(text.as_bytes())?;
+    lock.flush()?;
+    let file = std::fs::File::from(lock.as_fd().try_clone_to_owned()?);
+    // Pipes and terminals cannot be synced (and need not be): the reader has the bytes.
+    if file.metadata().is_ok_and(|m| m.is_file()) {
+        file.sync_all()?;
+    }
+    Ok(())
+}
+
 /// Writes one line to stdout.
 pub fn line(text: &str) {
     out(&format!("{text}\n"));
 }
 
-/// Writes one line to stderr.
+/// Writes one line to stderr, with any key of a preset format shown as its preview.
 pub fn err_line(text: &str) {
+    let text = keyproof::redaction::redact_keys(text);
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "{text}");
 }
@@ -114,6 +132,7 @@ pub fn record_fields(record: &KeyRecord, now: DateTime<Utc>) -> String {
         ("client id", opt(&record.client_id)),
         ("owner", owner),
         ("allowed ips", record.allowed_ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")),
+        ("metadata", if record.metadata.is_empty() { String::new() } else { json!(record.metadata).to_string() }),
         ("created", ts(&record.created_at)),
         ("updated", ts(&record.updated_at)),
         ("expires", record.expires_at.as_ref().map_or("never".to_string(), ts)),

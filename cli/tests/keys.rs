@@ -87,7 +87,7 @@ fn bad_input_exits_2_with_core_codes() {
         (&["mint", "--format", "keyproof_live", "--name", "abc", "--expires", "0d"], "error: invalid_expiry:"),
         (&["mint", "--format", "keyproof_live", "--name", "abc", "--allow-ip", "10.0.0.0/33"], "error: invalid_cidr:"),
         (&["mint", "--format", "keyproof_live", "--name", "abc", "--allow-ip", "nope"], "error: invalid_cidr:"),
-        (&["mint", "--format", "keyproof_live", "--name", "ab"], "error: invalid_name:"),
+        (&["mint", "--format", "keyproof_live", "--name", " padded "], "error: invalid_name:"),
         (&["mint", "--format", "keyproof_live", "--name", "abc", "--scope", "a b"], "error: invalid_scope:"),
         (&["mint", "--format", "keyproof_live", "--name", "abc", "--client-id", "a b"], "error: invalid_id:"),
         (

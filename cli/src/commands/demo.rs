@@ -177,7 +177,7 @@ fn mint_demo_keys(ctx: &Ctx, store: &mut Store) -> CliResult<Vec<(&'static str, 
             allowed_ips: spec.ips.iter().map(|s| s.to_string()).collect(),
             ..MintOptions::default()
         };
-        minted.push((spec.label, mint_and_store(ctx, store, spec.format, &options, |_, _| Ok(()))?));
+        minted.push((spec.label, mint_and_store(ctx, store, spec.format, &options, |_, _| Ok(()), |_, ()| Ok(()))?));
     }
     let id_of = |label: &str| minted.iter().find(|(l, _)| *l == label).map(|(_, m)| m.record.id.clone());
     let (revoked, rotated, successor) = (id_of("revoked"), id_of("rotated"), id_of("successor"));

@@ -21,7 +21,7 @@ pub fn inspect(ctx: &Ctx, key: &str) -> CliResult {
     let text = if key == "-" { read_input("-")? } else { key.to_string() };
     let key = text.trim();
     // Only look the key up when a store already exists: inspecting never creates one.
-    let store = if ctx.store_path.exists() { Some(Store::open(&ctx.store_path)?) } else { None };
+    let store = if ctx.store_path.exists() { ctx.open_read_store()? } else { None };
     let stored_formats = match &store {
         Some(s) => s.formats()?,
         None => Vec::new(),

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::context::{random32, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
-use crate::store::Store;
+use crate::store::{Listing, Store};
 use crate::{IdStyleArg, ListArgs, MintArgs};
 
 /// Builds the core's mint options from the command line.
@@ -38,14 +38,18 @@ fn options(args: &MintArgs) -> CliResult<MintOptions> {
     })
 }
 
-/// Mints a key of `format_id` and stores it; `prepare` may change other records in
-/// the same transaction (rotation). Retries on the rare id collision of short ids.
-pub fn mint_and_store(
+/// Mints a key of `format_id` and stores it. In one write transaction: insert
+/// the record, let `also` change other records (rotation), then `show` the key;
+/// the transaction commits only once `show` succeeded, so a key that could not
+/// be written out is never stored (and a stored key was always written out).
+/// Retries on the rare id collision of short ids.
+pub fn mint_and_store<T>(
     ctx: &Ctx,
     store: &mut Store,
     format_id: &str,
     options: &MintOptions,
-    also: impl Fn(&rusqlite::Transaction<'_>, &KeyRecord) -> CliResult<()>,
+    also: impl Fn(&rusqlite::Transaction<'_>, &KeyRecord) -> CliResult<T>,
+    show: impl Fn(&MintedKey, &T) -> CliResult<()>,
 ) -> CliResult<MintedKey> {
     let set = ctx.format_set(&store.formats()?)?;
     let format = set.get(format_id).map_err(|e| {
@@ -64,16 +68,29 @@ pub fn mint_and_store(
             Store::save_format(&tx, format)?;
         }
         Store::insert(&tx, &minted.record)?;
-        also(&tx, &minted.record)?;
-        tx.commit()?;
+        let extra = also(&tx, &minted.record)?;
+        // Dropping the transaction on an error rolls everything back.
+        show(&minted, &extra)?;
+        tx.commit().map_err(|e| {
+            CliError::store(format!(
+                "the new key {} was printed but could not be stored ({e}); it does not work, discard it",
+                minted.record.preview
+            ))
+        })?;
         return Ok(minted);
     }
     Err(last_error.unwrap_or_else(|| CliError::store("could not store the new key")))
 }
 
-/// Prints a freshly minted key (the only time it is ever shown) and its record.
-pub fn print_minted(ctx: &Ctx, minted: &MintedKey, extra: Option<(&str, serde_json::Value)>) {
-    if ctx.json {
+/// Writes a freshly minted key (the only time it is ever shown) and its record
+/// to stdout, flushed; an error when it could not be written.
+pub fn show_minted(
+    ctx: &Ctx,
+    minted: &MintedKey,
+    extra: Option<(&str, serde_json::Value)>,
+    tail: &str,
+) -> CliResult<()> {
+    let text = if ctx.json {
         let mut value = json!({
             "key": minted.key.expose(),
             "record": output::record_json(&minted.record, ctx.now),
@@ -81,22 +98,35 @@ pub fn print_minted(ctx: &Ctx, minted: &MintedKey, extra: Option<(&str, serde_js
         if let (Some((name, extra)), Some(obj)) = (extra, value.as_object_mut()) {
             obj.insert(name.to_string(), extra);
         }
-        output::json(&value);
+        format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     } else {
-        output::line("New key (shown only once; store it now):");
-        output::line("");
-        output::line(&format!("    {}", minted.key.expose()));
-        output::line("");
-        output::out(&output::record_fields(&minted.record, ctx.now));
-    }
+        format!(
+            "New key (shown only once; store it now):\n\n    {}\n\n{}{tail}",
+            minted.key.expose(),
+            output::record_fields(&minted.record, ctx.now)
+        )
+    };
+    output::deliver(&text).map_err(|e| {
+        CliError::new(
+            Exit::Io,
+            "io_error",
+            format!("cannot write the new key to stdout ({e}); nothing was stored, run the command again"),
+        )
+    })
 }
 
 /// `keyproof mint`.
 pub fn mint(ctx: &Ctx, args: &MintArgs) -> CliResult {
     let options = options(args)?;
     let mut store = ctx.open_store()?;
-    let minted = mint_and_store(ctx, &mut store, &args.format, &options, |_, _| Ok(()))?;
-    print_minted(ctx, &minted, None);
+    mint_and_store(
+        ctx,
+        &mut store,
+        &args.format,
+        &options,
+        |_, _| Ok(()),
+        |minted, ()| show_minted(ctx, minted, None, ""),
+    )?;
     Ok(Exit::Ok)
 }
 
@@ -109,19 +139,31 @@ pub fn list(ctx: &Ctx, args: &ListArgs) -> CliResult {
             return Err(CliError::usage(format!("--status must be one of {}", STATUSES.join(", "))));
         }
     }
-    let store = ctx.open_store()?;
-    let records: Vec<KeyRecord> = store
-        .list()?
+    let listing = match ctx.open_read_store()? {
+        Some(store) => store.list()?,
+        None => Listing::default(),
+    };
+    for row in &listing.corrupt {
+        output::err_line(&row.warning("record"));
+    }
+    let records: Vec<KeyRecord> = listing
+        .records
         .into_iter()
         .filter(|r| args.format.as_ref().is_none_or(|f| &r.format == f))
         .filter(|r| args.status.as_ref().is_none_or(|s| output::effective_status(r, ctx.now) == s))
         .collect();
     if ctx.json {
         let items: Vec<_> = records.iter().map(|r| output::record_json(r, ctx.now)).collect();
-        output::json(&json!({ "keys": items }));
+        let corrupt: Vec<_> =
+            listing.corrupt.iter().map(|c| json!({ "id": c.id, "code": c.code, "message": c.message })).collect();
+        if corrupt.is_empty() {
+            output::json(&json!({ "keys": items }));
+        } else {
+            output::json(&json!({ "keys": items, "corrupt": corrupt }));
+        }
         return Ok(Exit::Ok);
     }
-    if records.is_empty() {
+    if records.is_empty() && listing.corrupt.is_empty() {
         output::line("No keys.");
         return Ok(Exit::Ok);
     }
@@ -146,7 +188,7 @@ pub fn list(ctx: &Ctx, args: &ListArgs) -> CliResult {
 /// `keyproof show`.
 pub fn show(ctx: &Ctx, id: &str) -> CliResult {
     keyproof::ids::validate_id(id)?;
-    let store = ctx.open_store()?;
+    let store = ctx.open_read_store()?.ok_or_else(|| CliError::unknown_id(id))?;
     let record = store.get(id)?;
     if ctx.json {
         output::json(&output::record_json(&record, ctx.now));

@@ -4,7 +4,7 @@
 use keyproof::{KeyRecord, MintOptions};
 use serde_json::json;
 
-use crate::commands::keys::{mint_and_store, print_minted};
+use crate::commands::keys::{mint_and_store, show_minted};
 use crate::context::{parse_duration, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
@@ -58,34 +58,101 @@ fn successor_options(ctx: &Ctx, old: &KeyRecord, expires: Option<&str>) -> CliRe
     Ok(options)
 }
 
-/// `keyproof rotate ID [--grace 24h]`.
+/// The grace period asked for: `--grace`, else none for `--resume` (the
+/// successor being retired was never shown, so nothing uses it), else core's default.
+fn grace(args: &RotateArgs) -> CliResult<chrono::Duration> {
+    match (&args.grace, args.resume) {
+        (Some(text), _) => parse_duration(text),
+        (None, true) => Ok(chrono::Duration::zero()),
+        (None, false) => Ok(keyproof::lifecycle::default_rotation_grace()),
+    }
+}
+
+/// Longest chain of unseen successors `--resume` follows.
+const MAX_RESUME_CHAIN: usize = 64;
+
+/// For `--resume ID`: the newest key of ID's rotation chain (ID was rotated,
+/// its successor maybe too, …): the one whose key was never shown.
+fn unseen_successor(store: &Store, id: &str) -> CliResult<KeyRecord> {
+    let first = store.get(id)?;
+    let Some(mut next) = first.rotation.as_ref().and_then(|r| r.replaced_by.clone()) else {
+        return Err(CliError::usage(format!(
+            "key {id} was not rotated, so there is no rotation to resume (rotate it without --resume)"
+        )));
+    };
+    for _ in 0..MAX_RESUME_CHAIN {
+        let record = store.get(&next).map_err(|e| {
+            if e.exit == Exit::NotFound {
+                CliError::store(format!("key {id} was replaced by {next}, which is not in the store"))
+            } else {
+                e
+            }
+        })?;
+        match record.rotation.as_ref().and_then(|r| r.replaced_by.clone()) {
+            Some(newer) => next = newer,
+            None => return Ok(record),
+        }
+    }
+    Err(CliError::store(format!("the rotation chain of key {id} is longer than {MAX_RESUME_CHAIN} keys")))
+}
+
+/// `keyproof rotate ID [--grace D] [--expires P] [--resume]`.
+///
+/// The new key is written to stdout (and flushed) inside the write
+/// transaction, before it commits: if it cannot be written, nothing is stored.
+/// `--resume ID` recovers a rotation of ID whose new key was never seen: core
+/// rotates that unseen successor (grace 0 unless `--grace`), so a fresh key with
+/// the same settings replaces it while ID keeps its own grace period.
 pub fn rotate(ctx: &Ctx, args: &RotateArgs) -> CliResult {
     keyproof::ids::validate_id(&args.id)?;
-    let grace = parse_duration(&args.grace)?;
+    let grace = grace(args)?;
     let mut store = ctx.open_store()?;
-    let old = store.get(&args.id)?;
-    // Core refuses revoked, disabled and rotated keys; check before minting anything.
+    let old = if args.resume { unseen_successor(&store, &args.id)? } else { store.get(&args.id)? };
+    // Core refuses revoked, disabled and rotated keys (and a grace period that
+    // overflows the calendar); check before minting anything.
     old.clone().rotate("key_00000000", ctx.now, grace)?;
     let options = successor_options(ctx, &old, args.expires.as_deref())?;
     let old_id = old.id.clone();
     let updated_at = old.updated_at;
-    let minted = mint_and_store(ctx, &mut store, &old.format, &options, |tx, new| {
-        // Re-read inside the write transaction so a concurrent change is not lost.
-        let mut current = Store::get_in(tx, &old_id)?;
-        if current.updated_at != updated_at {
-            return Err(CliError::store(format!("key {old_id} changed while rotating; try again")));
-        }
-        current.rotate(&new.id, ctx.now, grace)?;
-        Store::update(tx, &current)
-    })?;
-    let old = store.get(&old_id)?;
-    if ctx.json {
-        print_minted(ctx, &minted, Some(("rotated", output::record_json(&old, ctx.now))));
-    } else {
-        print_minted(ctx, &minted, None);
-        let until = old.rotation.as_ref().map(|r| output::ts(&r.grace_until)).unwrap_or_default();
-        output::line("");
-        output::line(&format!("Old key {} ({}) keeps working until {until}.", old.id, old.preview));
-    }
+    let original = if args.resume { Some(store.get(&args.id)?) } else { None };
+    mint_and_store(
+        ctx,
+        &mut store,
+        &old.format,
+        &options,
+        |tx, new| {
+            // Re-read inside the write transaction so a concurrent change is not lost.
+            let mut current = Store::get_in(tx, &old_id)?;
+            if current.updated_at != updated_at {
+                return Err(CliError::store(format!("key {old_id} changed while rotating; try again")));
+            }
+            current.rotate(&new.id, ctx.now, grace)?;
+            Store::update(tx, &current)?;
+            Ok(current)
+        },
+        |minted, old| {
+            let until = old.rotation.as_ref().map(|r| output::ts(&r.grace_until)).unwrap_or_default();
+            if ctx.json {
+                let mut extra = output::record_json(old, ctx.now);
+                if let (Some(obj), Some(original)) = (extra.as_object_mut(), &original) {
+                    obj.insert("resumed_from".into(), json!(original.id));
+                }
+                return show_minted(ctx, minted, Some(("rotated", extra)), "");
+            }
+            let tail = match &original {
+                None => format!("\nOld key {} ({}) keeps working until {until}.\n", old.id, old.preview),
+                Some(original) => {
+                    let original_until =
+                        original.rotation.as_ref().map(|r| output::ts(&r.grace_until)).unwrap_or_default();
+                    format!(
+                        "\nThe unseen key {} ({}) is replaced by this one and stops working at {until}.\n\
+                         Old key {} ({}) keeps working until {original_until}.\n",
+                        old.id, old.preview, original.id, original.preview
+                    )
+                }
+            };
+            show_minted(ctx, minted, None, &tail)
+        },
+    )?;
     Ok(Exit::Ok)
 }

@@ -5,4 +5,5 @@ pub mod inspect;
 pub mod keys;
 pub mod lifecycle;
 pub mod scan;
+pub mod update;
 pub mod verify;

@@ -95,6 +95,11 @@ pub fn scan(ctx: &Ctx, args: &ScanArgs) -> CliResult {
     for arg in &args.paths {
         scan.path(&set, arg);
     }
+    // Error messages echo the paths given; a key pasted as a path shows as its preview.
+    let scanner = keyproof::Scanner::new(&set);
+    for e in &mut scan.errors {
+        e.message = scanner.redact(&e.message);
+    }
     if ctx.json {
         let findings: Vec<_> = scan
             .findings
