@@ -26,6 +26,8 @@ function rawTarget(env) {
   return undefined;
 }
 
+const encoder = new TextEncoder();
+
 export function middleware(kp) {
   const Verifier = kp.Verifier;
 
@@ -109,7 +111,8 @@ export function middleware(kp) {
       const handle = (d) => {
         const headers = grouped(d.headers);
         if (!d.allowed) {
-          reply.code(d.status).headers(headers).send(d.body);
+          // Bytes, so Fastify sends the body and its Content-Type exactly as decided.
+          reply.code(d.status).headers(headers).send(d.body === null ? undefined : encoder.encode(d.body));
           return;
         }
         reply.headers(headers);

@@ -79,7 +79,7 @@ impl Engine {
     /// `null`; `load_state`: `{tat_us}` or `null`) or `false` to stop there (the
     /// host answers that step itself, e.g. after awaiting). Returns the finished
     /// [`Decided`] when the step got to the end, else the [`Verification`].
-    #[napi]
+    #[napi(ts_return_type = "Decided | Verification")]
     #[allow(clippy::too_many_arguments)]
     pub fn verify(
         &self,
@@ -212,9 +212,17 @@ impl Verification {
     }
 }
 
-/// A rate-limit write in the storage schema.
-fn write_json(w: &keyproof::RateWrite) -> serde_json::Value {
-    json!({"key": w.key, "expected": w.expected, "new": w.new, "ttl_seconds": w.ttl_seconds})
+/// A rate-limit write in the storage schema (typed, so `tat_us` stays a JS number).
+#[derive(serde::Serialize)]
+struct WriteOut<'a> {
+    key: &'a str,
+    expected: Option<RateLimitState>,
+    new: RateLimitState,
+    ttl_seconds: u64,
+}
+
+fn write_json(w: &keyproof::RateWrite) -> WriteOut<'_> {
+    WriteOut { key: &w.key, expected: w.expected, new: w.new, ttl_seconds: w.ttl_seconds }
 }
 
 fn finished() -> crate::Error {
@@ -256,12 +264,13 @@ impl Verification {
     /// The compare-and-set write the decision so far needs, or `null`.
     #[napi]
     pub fn rate_write<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-        to_js(env, &self.get()?.rate_write().map(|w| write_json(&w)))
+        let write = self.get()?.rate_write();
+        to_js(env, &write.as_ref().map(write_json))
     }
 
     /// Finishes: the decision and what to write.
     /// With `full`, the result also carries the whole decision as JSON text.
-    #[napi]
+    #[napi(ts_return_type = "Decided")]
     pub fn finish(&mut self, full: Option<bool>) -> Result<Decided> {
         let v = self.inner.take().ok_or_else(finished)?;
         Ok(decided(v.finish(), full.unwrap_or(false)))

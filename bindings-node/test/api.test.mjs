@@ -1,0 +1,152 @@
+// The API as documented: engines from objects or JSON text, presets and custom
+// formats, mint (OS randomness by default, injected bytes), records with Dates,
+// lifecycle, the verifier with sync and async lookups, errors, scan offsets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as esm from '../index.mjs';
+import kp from '../index.cjs';
+
+const now = new Date('2026-03-18T10:30:00Z');
+const policy = {
+  routes: [{ method: 'GET', path: '/v1/briefs', allOf: ['briefs:read'] }],
+  plans: { Starter: { limit: 60, burst: 2 } },
+  defaultPlan: 'Starter',
+};
+
+test('ESM and CommonJS entries are one instance', () => {
+  assert.equal(esm.Engine, kp.Engine);
+  assert.equal(esm.default, kp);
+  assert.equal(esm.KeyproofError, kp.KeyproofError);
+});
+
+test('engine from an object or JSON text; camelCase in, plan names kept', () => {
+  const a = new kp.Engine({ formats: ['keyproof_live'], policy });
+  const b = new kp.Engine(JSON.stringify({ formats: ['keyproof_live'], policy: kp.toStorage(policy) }));
+  assert.deepEqual(a.policy, b.policy);
+  assert.equal(a.policy.defaultPlan, 'Starter');
+  assert.deepEqual(Object.keys(a.policy.plans), ['Starter']);
+  assert.deepEqual(kp.loadPolicy(JSON.stringify(kp.toStorage(policy))), a.policy);
+});
+
+test('mint: injected bytes are deterministic, OS randomness is not; records hold Dates', () => {
+  const engine = new kp.Engine({ formats: ['keyproof_live'] });
+  const bytes = new Uint8Array(32).fill(7);
+  const one = engine.mint({ name: 'Key', scopes: ['a:b'], expiresIn: '90d' }, { randomBytes: bytes, now });
+  const two = engine.mint({ name: 'Key', scopes: ['a:b'], expiresIn: '90d' }, { randomBytes: bytes, now });
+  assert.equal(one.key, two.key);
+  assert.ok(one.record.createdAt instanceof Date);
+  assert.equal(one.record.createdAt.getTime(), now.getTime());
+  assert.equal(one.record.expiresAt.toISOString(), '2026-06-16T10:30:00.000Z');
+  assert.notEqual(engine.mint({ name: 'Key' }).key, engine.mint({ name: 'Key' }).key);
+  assert.equal(JSON.parse(JSON.stringify(one.record)).created_at, '2026-03-18T10:30:00Z');
+  assert.deepEqual(kp.recordFromJSON(JSON.stringify(one.record)), one.record);
+  assert.throws(() => engine.mint({ name: 'Key' }, { randomBytes: new Uint8Array(8) }), kp.RandomnessError);
+});
+
+test('custom formats and Seam keys', () => {
+  const custom = { id: 'acme', prefix: 'acme_', environment: 'live', kind: 'secret', alphabet: 'base62', length: 32 };
+  const seam = kp.seamFormat('mycompany', 'mycompany');
+  const engine = new kp.Engine({ formats: [custom, seam] });
+  const m = engine.mint({ format: 'acme', name: 'Custom' });
+  assert.match(m.key, /^acme_[0-9A-Za-z]{32}$/);
+  assert.equal(engine.parse(m.key).formatId, 'acme');
+  const s = engine.mint({ format: 'mycompany', name: 'Seam' });
+  assert.equal(engine.parse(s.key).formatId, 'mycompany');
+  assert.match(s.record.hash, /^seam-sha256:/);
+  assert.throws(() => kp.loadFormat({ ...custom, length: 8 }), (e) => e instanceof kp.ConfigError && e.code === 'invalid_format');
+});
+
+test('verifier: sync and async lookups, PreparedRecord, rate limit, verifySync', async () => {
+  const engine = new kp.Engine({ formats: ['keyproof_live'], policy });
+  const m = engine.mint({ name: 'Reader', scopes: ['briefs:read'] }, { now });
+  const prepared = kp.prepareRecord(m.record);
+  assert.equal(prepared.id, m.record.id);
+  const request = { method: 'GET', path: '/v1/briefs?page=2', headers: { Authorization: `Bearer ${m.key}` }, now };
+  for (const lookup of [
+    (h) => (h === m.record.hash ? m.record : null),
+    (h) => (h === m.record.hash ? prepared : null),
+    (h) => (h === m.record.hash ? JSON.stringify(m.record) : null),
+    async (h) => (h === m.record.hash ? m.record : null),
+  ]) {
+    const verifier = new kp.Verifier(engine, { lookup });
+    const first = await verifier.verify(request);
+    assert.equal(first.status, 200);
+    assert.equal(first.principal.keyId, m.record.id);
+    assert.equal(first.principal.plan, 'Starter');
+    assert.equal(first.header('ratelimit-policy'), '"Starter";q=2;w=2');
+    assert.equal((await verifier.verify(request)).status, 200);
+    const third = await verifier.verify(request);
+    assert.equal(third.status, 429);
+    assert.equal(third.code, 'rate_limited');
+    assert.ok(third.toError() instanceof kp.RateLimitError);
+    assert.equal(third.toError().status, 429);
+  }
+  const asyncVerifier = new kp.Verifier(engine, { lookup: async () => null });
+  assert.throws(() => asyncVerifier.verifySync(request), TypeError);
+});
+
+test('lifecycle: rotate mints the successor, grace then denial; revoke, disable, enable, update', () => {
+  const engine = new kp.Engine({ formats: ['keyproof_live'], policy: { unknownRoutes: 'authenticate', rotationGraceHours: 1 } });
+  const m = engine.mint({ name: 'Old', scopes: ['x:y'], expiresIn: '90d' }, { now });
+  const { record: old, successor } = engine.rotate(m.record, { now });
+  assert.equal(old.rotation.replacedBy, successor.record.id);
+  assert.equal(old.rotation.graceUntil.getTime(), now.getTime() + 3600_000);
+  assert.deepEqual(successor.record.scopes, ['x:y']);
+  const db = new Map([[old.hash, old], [successor.record.hash, successor.record]]);
+  const verifier = new kp.Verifier(engine, { lookup: (h) => db.get(h) ?? null });
+  const during = verifier.verifySync({ method: 'GET', path: '/', headers: { authorization: `Bearer ${m.key}` }, now });
+  assert.equal(during.status, 200);
+  assert.equal(during.warnings[0].code, 'rotation_grace');
+  assert.ok(during.warnings[0].until instanceof Date);
+  assert.ok(during.header('Sunset'));
+  const after = verifier.verifySync({ method: 'GET', path: '/', headers: { authorization: `Bearer ${m.key}` }, now: now.getTime() + 7200_000 });
+  assert.equal(after.code, 'rotation_grace_ended');
+  const revoked = kp.revoke(successor.record, { now });
+  assert.equal(revoked.status, 'revoked');
+  assert.throws(() => kp.enable(revoked, { now }), (e) => e instanceof kp.ConfigError && e.code === 'invalid_transition');
+  const disabled = kp.disable(m.record, { now });
+  assert.equal(kp.enable(disabled, { now }).status, 'active');
+  const renamed = engine.update(m.record, { name: 'Renamed', expiresAt: null }, { now });
+  assert.equal(renamed.name, 'Renamed');
+  assert.equal(renamed.expiresAt, undefined);
+});
+
+test('hash migration: the upgraded record reaches save()', async () => {
+  const old = new kp.Engine({ formats: ['keyproof_live'], policy: { unknownRoutes: 'authenticate' } });
+  const m = old.mint({ name: 'Legacy' }, { now });
+  const pepper = new Uint8Array(32).fill(3);
+  const engine = new kp.Engine({ formats: ['keyproof_live'], hashing: { algorithm: 'hmac-sha256' }, policy: { unknownRoutes: 'authenticate' } }, { pepper });
+  const saved = [];
+  const db = new Map([[m.record.hash, m.record]]);
+  const verifier = new kp.Verifier(engine, { lookup: async (h) => db.get(h) ?? null, save: async (r) => saved.push(r) });
+  const d = await verifier.verify({ method: 'GET', path: '/', headers: { authorization: `Bearer ${m.key}` }, now });
+  assert.equal(d.status, 200);
+  assert.equal(saved.length, 1);
+  assert.match(saved[0].hash, /^hmac-sha256:/);
+});
+
+test('errors are Error subclasses per family with codes from the core', () => {
+  const families = new Map(kp.errorCodes().map((c) => [c.code, c.family]));
+  assert.equal(families.get('wrong_length'), 'key_format');
+  try {
+    kp.parseKey('kp_live_short');
+    assert.fail('no error');
+  } catch (e) {
+    assert.ok(e instanceof Error && e instanceof kp.KeyproofError && e instanceof kp.KeyFormatError);
+    assert.equal(e.code, 'wrong_length');
+    assert.equal(e.family, 'key_format');
+    assert.equal(e.name, 'KeyFormatError');
+  }
+  assert.throws(() => new kp.Engine({ formats: ['nope'] }), (e) => e instanceof kp.ConfigError && e.code === 'unknown_format');
+  assert.throws(() => new kp.Engine({ formats: ['keyproof_live'], hashing: { algorithm: 'hmac-sha256' } }), (e) => e.code === 'missing_pepper');
+  assert.throws(() => kp.parseKey(42), TypeError);
+});
+
+test('scan offsets are UTF-16 indices of the JS string; redact', () => {
+  const key = kp.mint('keyproof_live', { name: 'Leaked' }).key;
+  const text = `héllo 👋 ${key} end`;
+  const [f] = kp.scan(text, { formats: ['keyproof_live'] });
+  assert.equal(text.slice(f.start, f.end), key);
+  assert.ok(f.byteStart > f.start);
+  assert.equal(kp.redact(text, { formats: ['keyproof_live'] }), `héllo 👋 ${f.preview} end`);
+});

@@ -1,0 +1,53 @@
+// Type test (tsc --noEmit): the API used as documented compiles; misuse does not.
+import keyproof, { Engine, Verifier, Decision, KeyproofError, type KeyRecord, type Principal } from '../index.js';
+import type * as Native from '../native.js';
+import Fastify from 'fastify';
+
+const engine = new Engine({ formats: ['keyproof_live'], policy: { unknown_routes: 'authenticate' } });
+const minted = engine.mint({ name: 'Docs key', scopes: ['briefs:read'], expiresIn: '90d' });
+const key: string = minted.key;
+const record: KeyRecord = minted.record;
+const created: Date = record.createdAt;
+const db = new Map<string, KeyRecord>([[record.hash, record]]);
+const verifier = new Verifier(engine, { lookup: (hash) => db.get(hash) ?? null });
+const asyncVerifier = new Verifier(engine, { lookup: async (hash) => db.get(hash) ?? null });
+void asyncVerifier;
+
+async function run(): Promise<void> {
+  const d: Decision = await verifier.verify({ method: 'GET', path: '/v1/briefs', headers: { authorization: `Bearer ${key}` } });
+  const p: Principal | null = d.principal;
+  const status: number = d.status;
+  const pairs: [string, string][] = d.headers;
+  const sync: Decision = verifier.verifySync({ method: 'GET', path: '/', headers: [['authorization', 'x']] });
+  void [p, status, pairs, sync, created];
+  try {
+    keyproof.parseKey('nope');
+  } catch (e) {
+    if (e instanceof KeyproofError) {
+      const code: string = e.code;
+      void code;
+    }
+  }
+  // @ts-expect-error verify takes a request object
+  verifier.verify('GET /');
+  // @ts-expect-error mint needs a name
+  engine.mint({ scopes: [] });
+}
+void run;
+
+const app = Fastify();
+app.register(keyproof.fastify, { verifier });
+app.get('/v1/briefs', async (request) => {
+  const who: Principal | null = request.keyproof;
+  return { id: who?.keyId };
+});
+
+const handler = keyproof.fetch(verifier, (request: Request) => new Response(keyproof.principalOf(request)?.name ?? ''));
+const res: Promise<Response> = handler(new Request('http://localhost/v1/briefs'));
+void res;
+
+// The generated native types provide the surface js/NATIVE.md names.
+type Surface = Pick<typeof Native, 'Engine' | 'NativeRecord' | 'Verification' | 'errorCodes' | 'parseKey' | 'mint' | 'scan' | 'redact' | 'gcra' | 'loadValue' | 'rotate' | 'revoke' | 'disable' | 'enable' | 'update' | 'successorOptions' | 'presets' | 'seamFormat' | 'version'>;
+declare const native: Surface;
+const verified: Native.Decided | Native.Verification = new native.Engine({}).verify('GET', '/', [], null, 0, () => null, () => null);
+void verified;
