@@ -31,6 +31,9 @@ cargo bench -p keyproof-bench --no-run --locked
 step "Python package"
 bash scripts/test-python.sh
 
+step "Node package"
+bash scripts/test-node.sh
+
 step "CLI demo (the README's main-job command)"
 cargo run -q -p keyproof-cli --locked -- demo --dir "$(mktemp -d)" > /dev/null
 
