@@ -26,7 +26,7 @@ pub struct Cli {
     /// Print JSON instead of human-readable tables.
     #[arg(long, global = true)]
     json: bool,
-    /// SQLite store (created on first use).
+    /// SQLite store (created by the first command that writes).
     #[arg(long, global = true, env = "KEYPROOF_STORE", default_value = "keyproof.db", value_name = "PATH")]
     store: PathBuf,
     /// Extra key formats: a JSON array of format definitions (or one format object).
