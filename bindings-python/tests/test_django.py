@@ -45,7 +45,7 @@ def test_middleware_over_real_http() -> None:
         assert len(STORE.decisions) == before + 4
         assert [r.status_code for r in limited] == [200, 200, 200, 429]
         assert limited[0].json()["key_id"] == READER.record.id
-        assert [r.headers["ratelimit-remaining"] for r in limited] == ["2", "1", "0", "0"]
+        assert [r.headers["ratelimit"].split(";")[1] for r in limited] == ["r=2", "r=1", "r=0", "r=0"]
         assert_exact(limited[-1], STORE.decisions[-1])
         assert limited[-1].headers["retry-after"] == "1"
 

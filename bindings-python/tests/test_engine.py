@@ -49,7 +49,8 @@ def test_prepare_and_decide_allowed() -> None:
     rl = decision.rate_limit
     assert rl is not None and rl.key == f"{READER.record.id}:default" and rl.class_ == "default"
     assert rl.remaining == 99 and isinstance(rl.state, RateLimitState)
-    assert decision.header("ratelimit-limit") == "100"
+    assert decision.header("ratelimit") == '"free";r=99;t=1'
+    assert decision.header("ratelimit-policy") == '"free";q=100;w=10'
     assert e.rate_limit_key(prepared, READER.record) == rl.key
     assert json.loads(decision.to_json()) == decision.to_dict()
 

@@ -103,7 +103,8 @@ def test_naive_datetimes_are_refused() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "code"),
     [
-        ({"name": "ab"}, "invalid_name"),
+        ({"name": ""}, "invalid_name"),
+        ({"name": "n" * 201}, "invalid_name"),
         ({"name": "abc", "expires_in": "0d"}, "invalid_expiry"),
         ({"name": "abc", "allowed_ips": ["10.0.0.0/33"]}, "invalid_cidr"),
         ({"name": "abc", "scopes": ["has space"]}, "invalid_scope"),

@@ -64,7 +64,7 @@ def test_quickstart_script_runs_as_written(tmp_path: Path) -> None:
 
     status, key_id, headers = lines[0].split(" ", 2)
     assert status == "200" and key_id
-    assert "('RateLimit-Limit'," in headers
+    assert "('RateLimit-Policy'," in headers and "('RateLimit'," in headers
 
     status, code, body = lines[1].split(" ", 2)
     assert (status, code) == ("403", "insufficient_scope")

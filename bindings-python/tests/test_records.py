@@ -72,7 +72,7 @@ def test_repr_shows_id_name_preview_never_hash() -> None:
         ({"colour": "red"}, "invalid_record"),
         ({"created_at": "yesterday"}, "invalid_timestamp"),
         ({"allowed_ips": ["10.0.0.0/33"]}, "invalid_cidr"),
-        ({"name": "ab"}, "invalid_name"),
+        ({"name": ""}, "invalid_name"),
         ({"hash": "md5:abc"}, "invalid_hash"),
         ({"id": "a b"}, "invalid_id"),
         ({"scopes": ["a b"]}, "invalid_scope"),
