@@ -2,7 +2,13 @@
 //! words, every preset's key sprinkled in) to `path`, scans it with every
 //! preset and prints `{"bytes": …, "seconds": …, "findings": …}` (best of 3).
 //! Used by `bench/run`, which times ripgrep and Python `re` on the same file.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::arithmetic_side_effects, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::arithmetic_side_effects,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::io::Write;
 use std::time::Instant;
@@ -18,11 +24,18 @@ fn main() {
         .filter(|f| !f.prefix.is_empty())
         .enumerate()
         .map(|(i, f)| {
-            let m = keyproof::mint(f, &keyproof::Hasher::default(), &keyproof::MintOptions::named("Bench"), &[i as u8 + 1; 32], now);
+            let m = keyproof::mint(
+                f,
+                &keyproof::Hasher::default(),
+                &keyproof::MintOptions::named("Bench"),
+                &[i as u8 + 1; 32],
+                now,
+            );
             m.unwrap().key.expose().to_string()
         })
         .collect();
-    let words = ["the", "quick", "config", "token", "value", "export", "API_KEY=", "sk_", "kp_", "user_id", "error", "ghp"];
+    let words =
+        ["the", "quick", "config", "token", "value", "export", "API_KEY=", "sk_", "kp_", "user_id", "error", "ghp"];
     let mut text = String::with_capacity(mib << 20);
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     while text.len() < mib << 20 {
