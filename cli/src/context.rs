@@ -109,30 +109,9 @@ pub fn read_input(path: &str) -> CliResult<String> {
     }
 }
 
-/// Parses a duration like `24h`, `30m`, `90s`, `7d`, `2w` or `0`.
+/// Parses a grace duration (`24h`, `30m`, `7d`, `0` …) with core's rule; a bad one is a usage error.
 pub fn parse_duration(text: &str) -> CliResult<chrono::Duration> {
-    let invalid = || CliError::usage(format!("{text:?} is not a duration like 24h, 30m, 7d or 0"));
-    if text == "0" {
-        return Ok(chrono::Duration::zero());
-    }
-    let unit = text.chars().last().ok_or_else(invalid)?;
-    let number = text.get(..text.len().saturating_sub(1)).ok_or_else(invalid)?;
-    if number.is_empty() || !number.bytes().all(|c| c.is_ascii_digit()) || number.len() > 6 {
-        return Err(invalid());
-    }
-    let n: i64 = number.parse().map_err(|_| invalid())?;
-    let seconds = match unit {
-        's' => n,
-        'm' => n * 60,
-        'h' => n * 3600,
-        'd' => n * 86_400,
-        'w' => n * 604_800,
-        _ => return Err(invalid()),
-    };
-    if seconds > 366 * 86_400 {
-        return Err(CliError::usage(format!("{text:?} is longer than a year")));
-    }
-    Ok(chrono::Duration::seconds(seconds))
+    keyproof::lifecycle::parse_grace(text).map_err(|e| CliError::usage(e.message().to_string()))
 }
 
 /// Parses an RFC 3339 / ISO 8601 timestamp given on the command line.

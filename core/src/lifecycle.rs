@@ -22,6 +22,38 @@ pub fn default_rotation_grace() -> Duration {
     Duration::hours(i64::from(DEFAULT_ROTATION_GRACE_HOURS))
 }
 
+/// Longest rotation grace period: a year (the policy's `rotation_grace_hours` ceiling).
+pub const MAX_ROTATION_GRACE_HOURS: u32 = 24 * 366;
+
+/// Parses a grace period such as `24h`, `30m`, `90s`, `7d`, `2w` or `0` (at most
+/// a year), so every host reads durations the same way.
+pub fn parse_grace(text: &str) -> Result<Duration> {
+    let invalid =
+        || Error::new(ErrorKind::InvalidTransition, format!("{text:?} is not a grace period like 24h, 30m, 7d or 0"));
+    if text == "0" {
+        return Ok(Duration::zero());
+    }
+    let unit = text.chars().last().ok_or_else(invalid)?;
+    let number = text.get(..text.len().saturating_sub(1)).ok_or_else(invalid)?;
+    if number.is_empty() || !number.bytes().all(|c| c.is_ascii_digit()) || number.len() > 6 {
+        return Err(invalid());
+    }
+    let n: i64 = number.parse().map_err(|_| invalid())?;
+    let unit_seconds: i64 = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return Err(invalid()),
+    };
+    let seconds = n.saturating_mul(unit_seconds);
+    if seconds > i64::from(MAX_ROTATION_GRACE_HOURS).saturating_mul(3600) {
+        return Err(Error::new(ErrorKind::InvalidTransition, format!("{text:?} is longer than a year")));
+    }
+    Ok(Duration::seconds(seconds))
+}
+
 fn refuse(message: String) -> Error {
     Error::new(ErrorKind::InvalidTransition, message)
 }

@@ -187,7 +187,7 @@ impl Policy {
                 return Err(invalid(format!("default_plan {plan:?} is not in plans")));
             }
         }
-        if self.rotation_grace_hours > 24 * 366 || self.expiry_warning_days > 3660 {
+        if self.rotation_grace_hours > crate::lifecycle::MAX_ROTATION_GRACE_HOURS || self.expiry_warning_days > 3660 {
             return Err(invalid("rotation_grace_hours or expiry_warning_days out of range"));
         }
         if !self.problem_base.is_ascii()

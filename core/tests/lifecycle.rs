@@ -198,3 +198,15 @@ fn step_asks_every_lookup_hash_then_denies_unknown_keys() {
     assert_eq!(v.next_step(), Step::Done);
     assert_eq!(v.finish().decision.code, "wrong_length");
 }
+
+#[test]
+fn grace_periods_parse_one_way_for_every_host() {
+    let parse = keyproof::lifecycle::parse_grace;
+    assert_eq!(parse("24h").unwrap(), Duration::hours(24));
+    assert_eq!(parse("0").unwrap(), Duration::zero());
+    assert_eq!(parse("2w").unwrap(), Duration::weeks(2));
+    assert_eq!(parse("90s").unwrap(), Duration::seconds(90));
+    for bad in ["", "h", "24", "24x", "-1h", "1.5h", "9999999h", "367d", "forever"] {
+        assert_eq!(code(parse(bad)), "invalid_transition", "{bad:?}");
+    }
+}
