@@ -1,2 +1,164 @@
-//! Placeholder: the wasm binding of keyproof is tracked as future work; it will wrap the core without adding rules.
-pub use keyproof;
+//! WASM binding of keyproof (wasm-bindgen), for edge workers (Cloudflare
+//! Workers / workerd), Deno, Bun, browsers and Node.
+//!
+//! Converts types and errors, nothing else: every rule lives in the core. It
+//! exposes the same native surface as the Node binding (`bindings-node/`,
+//! written down in `js/NATIVE.md`), so the shared JS layer (`js/`) runs over
+//! either engine unchanged. Values cross in the storage schema every runtime
+//! shares (snake_case fields, RFC 3339 timestamps) through `serde-wasm-bindgen`,
+//! without a JSON text round trip.
+//!
+//! Errors are JS `Error`s whose `code` is the stable core code and whose message
+//! is the core message (never a secret). Bad input is an error, never a trap: no
+//! code path here panics (a trap would leave the instance unusable).
+
+use std::cell::RefCell;
+
+use js_sys::Reflect;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use keyproof::{ErrorKind, KeyRecord, Load};
+
+mod engine;
+mod functions;
+
+pub use engine::{Engine, NativeRecord, Verification};
+
+/// Result alias: the error is the JS `Error` thrown.
+pub type Result<T> = std::result::Result<T, JsValue>;
+
+/// A JS `Error` with `message` whose `.code` is `code`.
+pub(crate) fn js_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    // Setting a property on a fresh `Error` cannot fail; an `Err` would only
+    // mean the error carries no code, which is still an error.
+    let _ = Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
+    error.into()
+}
+
+/// A core error as a JS error: `.code` is the core code, the message the core's.
+pub(crate) fn core_error(e: keyproof::Error) -> JsValue {
+    js_error(e.code(), e.message())
+}
+
+/// A core error of `kind` with `message`.
+pub(crate) fn error_of(kind: ErrorKind, message: &str) -> JsValue {
+    js_error(kind.code(), message)
+}
+
+/// An argument of the wrong JS type (the Node binding's `InvalidArg`).
+pub(crate) fn invalid_arg(message: &str) -> JsValue {
+    js_error("InvalidArg", message)
+}
+
+/// Loads a core value from a JS object (through serde) or from JSON text.
+///
+/// JSON text is parsed by the host's `JSON.parse` (a syntax error is
+/// `invalid_json`, as in the core) and then read like an object: one
+/// deserializer for both, which keeps `serde_json`'s out of the module.
+pub(crate) fn load<T: Load>(value: &JsValue) -> Result<T> {
+    if let Some(text) = value.as_string() {
+        let parsed = js_sys::JSON::parse(&text).map_err(|e| {
+            let message =
+                e.dyn_ref::<js_sys::Error>().map_or_else(|| "invalid JSON".to_string(), |e| String::from(e.message()));
+            error_of(ErrorKind::InvalidJson, &message)
+        })?;
+        return T::load(serde_wasm_bindgen::Deserializer::from(parsed)).map_err(core_error);
+    }
+    if value.is_object() {
+        T::load(serde_wasm_bindgen::Deserializer::from(value.clone())).map_err(core_error)
+    } else {
+        Err(error_of(T::KIND, "expected an object or JSON text"))
+    }
+}
+
+/// `None` for `null`/`undefined`, else the loaded value.
+pub(crate) fn load_optional<T: Load>(value: &JsValue) -> Result<Option<T>> {
+    if value.is_null() || value.is_undefined() {
+        Ok(None)
+    } else {
+        load(value).map(Some)
+    }
+}
+
+/// A core value as a JS value (plain objects and arrays, `null` for `None`).
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| js_error("GenericFailure", &e.to_string()))
+}
+
+thread_local! {
+    /// A [`NativeRecord`]'s record, handed over by its hidden getter while the
+    /// binding reads a lookup answer (see [`record_from`]).
+    static HANDOFF: RefCell<Option<KeyRecord>> = const { RefCell::new(None) };
+}
+
+/// The hidden property of a [`NativeRecord`] that hands its record over.
+pub(crate) const HANDOFF_PROPERTY: &str = "__keyproofRecord";
+
+pub(crate) fn hand_over(record: &KeyRecord) {
+    HANDOFF.with(|h| {
+        if let Ok(mut slot) = h.try_borrow_mut() {
+            *slot = Some(record.clone());
+        }
+    });
+}
+
+fn take_handoff() -> Option<KeyRecord> {
+    HANDOFF.with(|h| h.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
+}
+
+/// A record from what a lookup returned: a [`NativeRecord`] (no conversion), a
+/// record object in the storage schema or JSON text. `null`/`undefined` are `None`.
+pub(crate) fn record_from(value: &JsValue) -> Result<Option<KeyRecord>> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    if value.is_object() {
+        // A `NativeRecord` answers `true` and leaves its record in the handoff slot.
+        let native = Reflect::get(value, &JsValue::from_str(HANDOFF_PROPERTY)).unwrap_or(JsValue::UNDEFINED);
+        if native.as_bool() == Some(true) {
+            if let Some(record) = take_handoff() {
+                return Ok(Some(record));
+            }
+        }
+    }
+    load(value).map(Some)
+}
+
+/// Milliseconds since the Unix epoch as a UTC instant.
+pub(crate) fn instant(ms: f64) -> Result<chrono::DateTime<chrono::Utc>> {
+    if !ms.is_finite() {
+        return Err(error_of(ErrorKind::InvalidTimestamp, "the time is not a finite number of milliseconds"));
+    }
+    // `as` saturates; the range check below refuses anything out of the years 0001-9999.
+    let whole = ms.floor() as i64;
+    chrono::DateTime::from_timestamp_millis(whole)
+        .ok_or_else(|| error_of(ErrorKind::InvalidTimestamp, "the time is out of range"))
+        .and_then(|t| keyproof::timestamp::in_range(t).map_err(core_error))
+}
+
+/// `n` bytes of OS randomness (`crypto.getRandomValues` on the wasm target).
+pub(crate) fn os_random(n: usize) -> Result<Vec<u8>> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| error_of(ErrorKind::InsufficientRandomness, &format!("no OS randomness: {e}")))?;
+    Ok(bytes)
+}
+
+/// The package version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// `n` bytes (at most 65 536) of OS randomness, from `crypto.getRandomValues`.
+#[wasm_bindgen(js_name = randomBytes)]
+pub fn random_bytes(n: u32) -> Result<Vec<u8>> {
+    if n > 65_536 {
+        return Err(invalid_arg("at most 65536 random bytes per call"));
+    }
+    os_random(n as usize)
+}

@@ -1,0 +1,313 @@
+//! Free functions: presets, parsing, minting, scanning, rate limiting, loading
+//! and the record lifecycle.
+
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+use keyproof::{
+    EngineConfig, ErrorKind, FormatRef, FormatSet, KeyFormat, KeyRecord, Load, MintOptions, MintedKey, ParsedKey,
+    Policy, Quota, RateLimitState, RecordUpdate, Scanner,
+};
+
+use crate::{core_error, error_of, instant, load, load_optional, to_js, Result};
+
+/// A list of formats: preset ids or full definitions.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct FormatList(Vec<FormatRef>);
+
+impl Load for FormatList {
+    const KIND: ErrorKind = ErrorKind::InvalidFormat;
+}
+
+/// A format given by preset id (a string) or in full (an object).
+fn format_of(value: &JsValue) -> Result<KeyFormat> {
+    match value.as_string() {
+        Some(id) => keyproof::presets::get(&id).map_err(core_error),
+        None => load(value),
+    }
+}
+
+/// The format set of `formats` (every preset when absent).
+fn format_set(formats: &JsValue) -> Result<FormatSet> {
+    if formats.is_null() || formats.is_undefined() {
+        return keyproof::presets::all_set().map_err(core_error);
+    }
+    let FormatList(list) = load(formats)?;
+    let resolved = list
+        .into_iter()
+        .map(|f| match f {
+            FormatRef::Preset(id) => keyproof::presets::get(&id),
+            FormatRef::Custom(format) => Ok(format),
+        })
+        .collect::<keyproof::Result<Vec<_>>>()
+        .map_err(core_error)?;
+    FormatSet::new(resolved).map_err(core_error)
+}
+
+/// What a parsed key shows (no secret: the preview only).
+#[derive(Serialize)]
+pub(crate) struct ParsedOut<'a> {
+    format_id: &'a str,
+    environment: &'a str,
+    kind: keyproof::CredentialKind,
+    public_part: &'a str,
+    preview: String,
+    has_checksum: bool,
+}
+
+/// What a parsed key shows (no secret: the preview only).
+pub(crate) fn parsed_json(parsed: &ParsedKey) -> ParsedOut<'_> {
+    ParsedOut {
+        format_id: parsed.format_id(),
+        environment: parsed.environment(),
+        kind: parsed.kind(),
+        public_part: parsed.public_part(),
+        preview: parsed.preview(),
+        has_checksum: parsed.has_checksum(),
+    }
+}
+
+/// A minted key: the plaintext crosses exactly once, here.
+#[derive(Serialize)]
+struct MintedOut<'a> {
+    key: &'a str,
+    record: &'a KeyRecord,
+}
+
+/// A minted key as `{key, record}`.
+pub(crate) fn minted_js(minted: MintedKey) -> Result<JsValue> {
+    to_js(&MintedOut { key: minted.key.expose(), record: &minted.record })
+}
+
+/// Every preset format, in catalogue order.
+#[wasm_bindgen]
+pub fn presets() -> Result<JsValue> {
+    to_js(&keyproof::presets::all())
+}
+
+/// Seam `prefixed-api-key`'s layout for a key prefix, as a format definition.
+#[wasm_bindgen(js_name = seamFormat)]
+pub fn seam_format(
+    id: &str,
+    #[wasm_bindgen(js_name = keyPrefix)] key_prefix: &str,
+    environment: &str,
+) -> Result<JsValue> {
+    to_js(&keyproof::presets::seam_format(id, key_prefix, environment))
+}
+
+/// Parses a key with `formats` (preset ids or definitions; every preset when absent).
+#[wasm_bindgen(js_name = parseKey)]
+pub fn parse_key(key: &str, formats: JsValue) -> Result<JsValue> {
+    let set = format_set(&formats)?;
+    let parsed = keyproof::parse_key(&set, key).map_err(core_error)?;
+    to_js(&parsed_json(&parsed))
+}
+
+/// Mints a key of `format` (preset id or definition), hashed with SHA-256.
+/// `random` is the caller's random bytes; `null` draws 32 bytes of OS
+/// randomness (`crypto.getRandomValues`).
+#[wasm_bindgen]
+pub fn mint(
+    format: JsValue,
+    options: JsValue,
+    random: Option<Vec<u8>>,
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+) -> Result<JsValue> {
+    let format = format_of(&format)?;
+    let options: MintOptions = load(&options)?;
+    let random = match random {
+        Some(bytes) => bytes,
+        None => crate::os_random(32)?,
+    };
+    let hasher = keyproof::Hasher::default();
+    let minted = keyproof::mint(&format, &hasher, &options, &random, instant(now_ms)?).map_err(core_error)?;
+    minted_js(minted)
+}
+
+/// Every key of `formats` in `text` (offsets in bytes, characters and UTF-16 units).
+#[wasm_bindgen]
+pub fn scan(text: &str, formats: JsValue) -> Result<JsValue> {
+    to_js(&Scanner::new(&format_set(&formats)?).scan(text))
+}
+
+/// `text` with every key of `formats` replaced by its preview.
+#[wasm_bindgen]
+pub fn redact(text: &str, formats: JsValue) -> Result<String> {
+    Ok(Scanner::new(&format_set(&formats)?).redact(text))
+}
+
+/// One GCRA step (`state` is `{tat_us}` or `null`; `nowUs` a number of microseconds).
+#[wasm_bindgen]
+pub fn gcra(
+    state: JsValue,
+    #[wasm_bindgen(js_name = nowUs)] now_us: f64,
+    quota: JsValue,
+    cost: u32,
+) -> Result<JsValue> {
+    let state: Option<RateLimitState> = load_optional(&state)?;
+    let quota: Quota = load(&quota)?;
+    if !now_us.is_finite() {
+        return Err(error_of(ErrorKind::InvalidTimestamp, "the time is not a finite number of microseconds"));
+    }
+    // `as` saturates at the ends of i64, which the GCRA clamps.
+    let now_us = now_us.floor() as i64;
+    to_js(&keyproof::gcra(state, now_us, &quota, cost))
+}
+
+/// Loads and validates a value of `kind` (`record`, `policy`, `format`,
+/// `engine`, `rate_limit_state`, `quota`, `mint_options`, `record_update`)
+/// from an object or JSON text; returns it normalized (defaults filled in).
+#[wasm_bindgen(js_name = loadValue)]
+pub fn load_value(kind: &str, value: JsValue) -> Result<JsValue> {
+    match kind {
+        "record" => to_js(&load::<KeyRecord>(&value)?),
+        "policy" => {
+            let policy: Policy = load(&value)?;
+            let compiled = policy.compile().map_err(core_error)?;
+            to_js(compiled.policy())
+        }
+        "format" => to_js(&load::<KeyFormat>(&value)?),
+        "engine" => {
+            let config: EngineConfig = load(&value)?;
+            keyproof::Engine::from_config(config.clone(), None).map_err(core_error)?;
+            to_js(&config)
+        }
+        "rate_limit_state" => to_js(&load::<RateLimitState>(&value)?),
+        "quota" => to_js(&load::<Quota>(&value)?),
+        "mint_options" => load::<MintOptions>(&value).map(|_| JsValue::TRUE),
+        "record_update" => load::<RecordUpdate>(&value).map(|_| JsValue::TRUE),
+        other => Err(error_of(ErrorKind::InvalidJson, &format!("no loader for {other:?}"))),
+    }
+}
+
+fn changed_js(changed: bool, record: &KeyRecord) -> Result<JsValue> {
+    to_js(&crate::engine::Changed { changed, record })
+}
+
+/// Rotates `record` to `successorId`, valid for `graceHours` more.
+#[wasm_bindgen]
+pub fn rotate(
+    record: JsValue,
+    #[wasm_bindgen(js_name = successorId)] successor_id: &str,
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    #[wasm_bindgen(js_name = graceHours)] grace_hours: Option<f64>,
+) -> Result<JsValue> {
+    let mut record: KeyRecord = load(&record)?;
+    let grace = match grace_hours {
+        None => keyproof::lifecycle::default_rotation_grace(),
+        Some(h) if h.is_finite() => {
+            // Milliseconds, saturating; the core refuses negative or out-of-range graces.
+            let ms = (h * 3_600_000.0).round() as i64;
+            Duration::try_milliseconds(ms)
+                .ok_or_else(|| error_of(ErrorKind::InvalidTimestamp, "the grace period is out of range"))?
+        }
+        Some(_) => return Err(error_of(ErrorKind::InvalidTransition, "the grace period is not a number")),
+    };
+    record.rotate(successor_id, instant(now_ms)?, grace).map_err(core_error)?;
+    changed_js(true, &record)
+}
+
+/// Revokes `record` for good.
+#[wasm_bindgen]
+pub fn revoke(record: JsValue, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<JsValue> {
+    let mut record: KeyRecord = load(&record)?;
+    let changed = record.revoke(instant(now_ms)?).map_err(core_error)?;
+    changed_js(changed, &record)
+}
+
+/// Switches `record` off until enabled.
+#[wasm_bindgen]
+pub fn disable(record: JsValue, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<JsValue> {
+    let mut record: KeyRecord = load(&record)?;
+    let changed = record.disable(instant(now_ms)?).map_err(core_error)?;
+    changed_js(changed, &record)
+}
+
+/// Switches a disabled `record` back on.
+#[wasm_bindgen]
+pub fn enable(record: JsValue, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<JsValue> {
+    let mut record: KeyRecord = load(&record)?;
+    let changed = record.enable(instant(now_ms)?).map_err(core_error)?;
+    changed_js(changed, &record)
+}
+
+/// Applies `update` to `record` (default name rules).
+#[wasm_bindgen]
+pub fn update(record: JsValue, update: JsValue, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<JsValue> {
+    let mut record: KeyRecord = load(&record)?;
+    let update: RecordUpdate = load(&update)?;
+    let changed = record.update(&update, instant(now_ms)?).map_err(core_error)?;
+    changed_js(changed, &record)
+}
+
+/// Mint options in the shape `mint` reads.
+#[derive(Serialize)]
+struct SuccessorOut<'a> {
+    name: &'a str,
+    id_style: &'a keyproof::IdStyle,
+    owner: &'a keyproof::Owner,
+    scopes: &'a [String],
+    role: Option<&'a str>,
+    expires_at: Option<String>,
+    allowed_ips: &'a [String],
+    plan: Option<&'a str>,
+    features: &'a [String],
+    client_id: Option<&'a str>,
+    metadata: &'a std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// Mint options for the key that replaces `record` (same name, owner, scopes …,
+/// same lifetime counted from now).
+#[wasm_bindgen(js_name = successorOptions)]
+pub fn successor_options(record: JsValue, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<JsValue> {
+    let record: KeyRecord = load(&record)?;
+    let o = record.successor_options(instant(now_ms)?).map_err(core_error)?;
+    to_js(&SuccessorOut {
+        name: &o.name,
+        id_style: &o.id_style,
+        owner: &o.owner,
+        scopes: &o.scopes,
+        role: o.role.as_deref(),
+        expires_at: o.expires_at.as_ref().map(keyproof::timestamp::format_timestamp),
+        allowed_ips: &o.allowed_ips,
+        plan: o.plan.as_deref(),
+        features: &o.features,
+        client_id: o.client_id.as_deref(),
+        metadata: &o.metadata,
+    })
+}
+
+/// The instant an expiry preset (`90d`, `6m` …) names, counted from `nowMs`, as ms.
+#[wasm_bindgen(js_name = expiryFromPreset)]
+pub fn expiry_from_preset(preset: &str, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<f64> {
+    let at = keyproof::expiry_from_preset(preset, instant(now_ms)?).map_err(core_error)?;
+    // Milliseconds of years 0001-9999 fit a double exactly.
+    Ok(at.timestamp_millis() as f64)
+}
+
+/// The fingerprint of a stored hash.
+#[wasm_bindgen]
+pub fn fingerprint(#[wasm_bindgen(js_name = storedHash)] stored_hash: &str) -> String {
+    keyproof::fingerprint(stored_hash)
+}
+
+/// One error code of the catalogue.
+#[derive(serde::Serialize)]
+struct ErrorCode {
+    code: &'static str,
+    family: &'static str,
+    description: &'static str,
+}
+
+/// Every error code with its family, in catalogue order
+/// (`[{code, family, description}]`).
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Result<JsValue> {
+    let codes: Vec<ErrorCode> = ErrorKind::ALL
+        .iter()
+        .map(|k| ErrorCode { code: k.code(), family: k.family().as_str(), description: k.description() })
+        .collect();
+    to_js(&codes)
+}
