@@ -80,56 +80,51 @@ export function createKeyproof(native) {
   const errors = errorTools(native);
   const call = errors.call;
 
-  function principalOf(json) {
-    return json === null ? null : fromStorage(JSON.parse(json));
-  }
-
   /** The decision for one request. */
   class Decision {
     constructor(decided) {
+      // "<allowed 0|1> <status> <code> <flags> <json>" (NATIVE.md): the rest is parsed when read.
+      const a = decided.indexOf(' ');
+      const b = decided.indexOf(' ', a + 1);
+      const c = decided.indexOf(' ', b + 1);
+      const f = decided.indexOf(' ', c + 1);
       /** Whether the request may proceed. */
-      this.allowed = decided[0];
+      this.allowed = decided.charCodeAt(0) === 49;
       /** HTTP status (200 when allowed). */
-      this.status = decided[1];
+      this.status = Number(decided.slice(a + 1, b));
       /** Internal code: `ok` or the precise reason (for logs). */
-      this.code = decided[2];
-      /** The exact `application/problem+json` body of a denial, or `null`. */
-      this.body = decided[4];
-      this._h = decided[3];
-      this._p = decided[5];
-      this._r = decided[7];
-      this._headers = undefined;
-      this._principal = undefined;
+      this.code = decided.slice(b + 1, c);
+      this._flags = decided.slice(c + 1, f);
+      this._j = decided.slice(f + 1);
       this._rest = undefined;
+      this._principal = undefined;
     }
 
     _restObject() {
-      if (this._rest === undefined) this._rest = JSON.parse(this._r);
+      if (this._rest === undefined) this._rest = JSON.parse(this._j);
       return this._rest;
+    }
+
+    /** The exact `application/problem+json` body of a denial, or `null`. */
+    get body() {
+      return this._restObject().body;
     }
 
     /** Response headers as `[name, value]` pairs, in order. */
     get headers() {
-      if (this._headers === undefined) {
-        const flat = this._h;
-        const pairs = [];
-        for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
-        this._headers = pairs;
-      }
-      return this._headers;
+      return this._restObject().headers;
     }
 
     /** The first header named `name` (case-insensitive), or `undefined`. */
     header(name) {
       const lower = name.toLowerCase();
-      const flat = this._h;
-      for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i].toLowerCase() === lower) return flat[i + 1];
+      for (const [n, v] of this.headers) if (n.toLowerCase() === lower) return v;
       return undefined;
     }
 
     /** Who is calling (allowed requests), or `null`. */
     get principal() {
-      if (this._principal === undefined) this._principal = principalOf(this._p);
+      if (this._principal === undefined) this._principal = fromStorage(this._restObject().principal);
       return this._principal;
     }
 
@@ -413,6 +408,8 @@ export function createKeyproof(native) {
           this._hasThrown = true;
           return false;
         }
+        if (found instanceof PreparedRecord) return found.native;
+        if (found === null || found === undefined) return null;
         if (isThenable(found)) {
           this._pending = found;
           return false;
@@ -465,22 +462,22 @@ export function createKeyproof(native) {
           this._thrown = undefined;
           throw e;
         }
-        if (!Array.isArray(out)) {
+        if (typeof out !== 'string') {
           const pending = this._pending;
           this._pending = undefined;
           return this._continue(out, pending);
         }
-        const write = out[6];
-        if (write !== null) {
-          const w = JSON.parse(write);
+        const decision = new Decision(out);
+        if (decision._flags !== '-' && decision._flags.includes('w')) {
+          const w = decision._restObject().rate_write;
           const done = this.rateLimits.compareAndSet(w.key, w.expected, w.new, w.ttl_seconds);
-          if (isThenable(done)) return this._afterWrite(done, out, request, tries);
+          if (isThenable(done)) return this._afterWrite(done, decision, request, tries);
           if (!done) {
             if (tries < MAX_CAS_TRIES) continue;
             throw new Error('keyproof: the rate-limit store kept refusing the compare-and-set');
           }
         }
-        return this._saved(new Decision(out));
+        return this._saved(decision);
       }
     }
 
@@ -494,14 +491,14 @@ export function createKeyproof(native) {
       return d;
     }
 
-    async _afterWrite(done, out, request, tries) {
-      if (await done) return this._saved(new Decision(out));
+    async _afterWrite(done, decision, request, tries) {
+      if (await done) return this._saved(decision);
       if (tries >= MAX_CAS_TRIES) throw new Error('keyproof: the rate-limit store kept refusing the compare-and-set');
       return this.verify(request);
     }
 
     _saved(decision) {
-      if (this.save === undefined || decision._r.indexOf('"upgraded_record":null') >= 0) return decision;
+      if (this.save === undefined || !decision._flags.includes('u')) return decision;
       const record = decision.upgradedRecord;
       if (record === null) return decision;
       const saved = this.save(record);

@@ -83,7 +83,6 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub fn verify(
         &self,
-        env: &Env,
         method: String,
         path: String,
         headers: Vec<String>,
@@ -101,7 +100,7 @@ impl Engine {
                     if found.get_type().map_err(napi_error)? == ValueType::Boolean {
                         return Ok(Either::B(Verification { inner: Some(v) }));
                     }
-                    v.record(record_from(env, found)?);
+                    v.record(record_from(found)?);
                 }
                 Step::LoadRateState(key) => {
                     let Some(load_state) = &load_state else {
@@ -243,8 +242,8 @@ impl Verification {
 
     /// Answers a lookup step: a [`NativeRecord`], a record object, or `null`.
     #[napi]
-    pub fn record(&mut self, env: &Env, record: Unknown<'_>) -> Result<()> {
-        let record = record_from(env, record)?;
+    pub fn record(&mut self, record: Unknown<'_>) -> Result<()> {
+        let record = record_from(record)?;
         self.get_mut()?.record(record);
         Ok(())
     }
@@ -277,41 +276,68 @@ impl Verification {
     }
 }
 
-/// A finished verification as a JS array (cheaper to build than an object):
-/// `[allowed, status, code, headers, body, principalJson, rateWriteJson, restJson]`.
-/// `headers` is a flat `[name, value …]` list; `principalJson` the caller
-/// (storage schema) as JSON text or `null`; `rateWriteJson` the compare-and-set
-/// write `{key, expected, new, ttl_seconds}` as JSON text or `null`; `restJson`
-/// JSON text of `{public_code, detail, missing_scope, warnings, rate_limit,
-/// upgraded_record, decision}` (`decision`: the whole decision, on request only).
-pub type Decided = (bool, u32, &'static str, Vec<String>, Option<String>, Option<String>, Option<String>, String);
+/// A finished verification as one string (one JS value to create, parsed by
+/// the JS layer only as far as it is read): `"<allowed 0|1> <status> <code> <flags> <json>"`
+/// where `<flags>` is `-`, or `w` (a rate-limit write to make) and/or `u` (an
+/// upgraded record to save), and `<json>` is the JSON text of [`Rest`].
+pub type Decided = String;
 
 fn json_text<T: serde::Serialize>(value: &T) -> Option<String> {
     serde_json::to_string(value).ok()
 }
 
-/// The tuple the JS layer reads (see [`Decided`]).
+/// Everything but allowed, status and code, in the storage schema.
+#[derive(serde::Serialize)]
+struct Rest<'a> {
+    headers: &'a [(String, String)],
+    body: Option<&'a str>,
+    principal: Option<&'a keyproof::Principal>,
+    rate_write: Option<WriteOut<'a>>,
+    public_code: &'static str,
+    detail: &'a str,
+    missing_scope: Option<&'a str>,
+    warnings: &'a [keyproof::Warning],
+    rate_limit: Option<&'a keyproof::RateLimitDecision>,
+    upgraded_record: Option<&'a KeyRecord>,
+    decision: Option<&'a keyproof::Decision>,
+}
+
+/// The string the JS layer reads (see [`Decided`]).
 fn decided(outcome: keyproof::Outcome, full: bool) -> Decided {
     let keyproof::Outcome { decision: d, rate_write, upgraded_record } = outcome;
-    let rest = json!({
-        "public_code": d.public_code,
-        "detail": d.detail,
-        "missing_scope": d.missing_scope,
-        "warnings": d.warnings,
-        "rate_limit": d.rate_limit,
-        "upgraded_record": upgraded_record,
-        "decision": if full { serde_json::to_value(&d).ok() } else { None },
-    });
-    (
-        d.allowed,
-        u32::from(d.status),
-        d.code,
-        d.headers.into_iter().flat_map(|(n, v)| [n, v]).collect(),
-        d.body,
-        d.principal.as_ref().and_then(json_text),
-        rate_write.as_ref().and_then(|w| json_text(&write_json(w))),
-        rest.to_string(),
-    )
+    let rest = Rest {
+        headers: &d.headers,
+        body: d.body.as_deref(),
+        principal: d.principal.as_ref(),
+        rate_write: rate_write.as_ref().map(write_json),
+        public_code: d.public_code,
+        detail: &d.detail,
+        missing_scope: d.missing_scope.as_deref(),
+        warnings: &d.warnings,
+        rate_limit: d.rate_limit.as_ref(),
+        upgraded_record: upgraded_record.as_ref(),
+        decision: full.then_some(&d),
+    };
+    let mut out = String::with_capacity(512);
+    out.push_str(if d.allowed { "1 " } else { "0 " });
+    out.push_str(&d.status.to_string());
+    out.push(' ');
+    out.push_str(d.code);
+    out.push(' ');
+    match (rest.rate_write.is_some(), rest.upgraded_record.is_some()) {
+        (false, false) => out.push('-'),
+        (w, u) => {
+            if w {
+                out.push('w');
+            }
+            if u {
+                out.push('u');
+            }
+        }
+    }
+    out.push(' ');
+    out.push_str(&json_text(&rest).unwrap_or_default());
+    out
 }
 
 /// A record loaded and validated once, held natively: a lookup returning it

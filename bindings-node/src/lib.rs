@@ -10,7 +10,7 @@
 //! Errors are JS `Error`s whose `code` is the stable core code and whose message
 //! is the core message (never a secret).
 
-use napi::bindgen_prelude::{FromNapiValue, JavaScriptClassExt, Object, Uint8Array, Unknown};
+use napi::bindgen_prelude::{FromNapiValue, Object, Uint8Array, Unknown};
 use napi::{De, Env, Status, ValueType};
 use napi_derive::napi;
 use serde::{Deserialize, Serialize};
@@ -88,13 +88,16 @@ pub(crate) fn to_js<'env, T: Serialize>(env: &'env Env, value: &T) -> Result<Unk
 
 /// A record from what a lookup returned: a [`NativeRecord`] (no conversion) or a
 /// record object in the storage schema. `null`/`undefined` are `None`.
-pub(crate) fn record_from(env: &Env, value: Unknown<'_>) -> Result<Option<keyproof::KeyRecord>> {
+pub(crate) fn record_from(value: Unknown<'_>) -> Result<Option<keyproof::KeyRecord>> {
     match value.get_type().map_err(napi_error)? {
         ValueType::Null | ValueType::Undefined => Ok(None),
-        ValueType::Object if NativeRecord::instance_of(env, &value).map_err(napi_error)? => {
-            let native =
-                napi::bindgen_prelude::ClassInstance::<NativeRecord>::from_unknown(value).map_err(napi_error)?;
-            Ok(Some(native.record.clone()))
+        ValueType::Object => {
+            // A NativeRecord unwraps (napi checks its type tag, so no other wrapped
+            // object passes for one); anything else is a record object.
+            match napi::bindgen_prelude::ClassInstance::<NativeRecord>::from_unknown(value) {
+                Ok(native) => Ok(Some(native.record.clone())),
+                Err(_) => load(value).map(Some),
+            }
         }
         _ => load(value).map(Some),
     }
