@@ -81,9 +81,28 @@ pub(crate) fn load<T: Load>(value: Unknown<'_>) -> Result<T> {
     }
 }
 
-/// A core value as a JS value (through serde).
+/// A core value as a JS value (through serde). Integers beyond `u32` become
+/// JS numbers (as `JSON.parse` reads them), not the `BigInt`s napi would make.
 pub(crate) fn to_js<'env, T: Serialize>(env: &'env Env, value: &T) -> Result<Unknown<'env>> {
-    env.to_js_value(value).map_err(napi_error)
+    let mut tree = serde_json::to_value(value).map_err(|e| error_of(ErrorKind::InvalidJson, &e.to_string()))?;
+    js_numbers(&mut tree);
+    env.to_js_value(&tree).map_err(napi_error)
+}
+
+fn js_numbers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n)
+            if n.as_u64().is_some_and(|u| u > u64::from(u32::MAX))
+                || n.as_i64().is_some_and(|i| i < i64::from(i32::MIN)) =>
+        {
+            if let Some(f) = n.as_f64().and_then(serde_json::Number::from_f64) {
+                *n = f;
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(js_numbers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(js_numbers),
+        _ => {}
+    }
 }
 
 /// A record from what a lookup returned: a [`NativeRecord`] (no conversion) or a

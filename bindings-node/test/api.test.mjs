@@ -150,3 +150,9 @@ test('scan offsets are UTF-16 indices of the JS string; redact', () => {
   assert.ok(f.byteStart > f.start);
   assert.equal(kp.redact(text, { formats: ['keyproof_live'] }), `héllo 👋 ${f.preview} end`);
 });
+
+test('metadata numbers beyond 32 bits come back as numbers, records stay JSON-serializable', () => {
+  const m = kp.mint('keyproof_live', { name: 'Big', metadata: { big: 5_000_000_000, neg: -5_000_000_000, nested: { n: 2 ** 40 } } });
+  assert.deepEqual(m.record.metadata, { big: 5_000_000_000, neg: -5_000_000_000, nested: { n: 2 ** 40 } });
+  assert.equal(JSON.parse(JSON.stringify(m.record)).metadata.big, 5_000_000_000);
+});
