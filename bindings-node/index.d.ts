@@ -9,9 +9,13 @@ export type TimeLike = Date | number | string;
 export interface Owner { organization?: string; workspace?: string; profile?: string }
 export interface Rotation { replacedBy?: string; rotatedAt?: Date; graceUntil: Date }
 
-/** A stored key record: camelCase, Dates. `JSON.stringify` gives the shared storage schema; inspect hides the hash. */
+/**
+ * A stored key record: camelCase, Dates, deeply frozen (lifecycle functions
+ * return new records). `JSON.stringify` gives the shared storage schema;
+ * inspect hides the hash.
+ */
 export interface KeyRecord {
-  id: string; name: string; hash: string; fingerprint: string; preview: string;
+  readonly id: string; name: string; hash: string; fingerprint: string; preview: string;
   format: string; environment: string; kind: CredentialKind; owner: Owner;
   clientId?: string; scopes: string[]; role?: string; status: KeyStatus;
   createdAt: Date; updatedAt: Date; expiresAt?: Date; revokedAt?: Date; rotation?: Rotation;

@@ -14,7 +14,7 @@ import {
   RateLimitError,
   errorTools,
 } from './errors.js';
-import { MintedKey, fromStorage, recordFromStorage, toStorage } from './records.js';
+import { MintedKey, fromStorage, instantsOf, madeRecords, recordFromStorage, toStorage } from './records.js';
 import { MemoryRateLimitStore } from './store.js';
 import { middleware } from './middleware.js';
 
@@ -195,11 +195,23 @@ export function createKeyproof(native) {
     }
   }
 
+  // Native copies of the (frozen) records this layer made, so looking one up
+  // again costs no conversion; a Date changed in place is noticed and reloaded.
+  const nativeCopies = new WeakMap();
+
   /** A lookup's answer as the engine takes it. */
   function recordInput(found) {
     if (found === undefined || found === null) return null;
     if (found instanceof native.NativeRecord || typeof found === 'string') return found;
     if (found instanceof PreparedRecord) return found.native;
+    if (madeRecords.has(found)) {
+      const instants = instantsOf(found);
+      const copy = nativeCopies.get(found);
+      if (copy !== undefined && copy.instants === instants) return copy.native;
+      const loaded = call(() => new native.NativeRecord(toStorage(found)));
+      nativeCopies.set(found, { native: loaded, instants });
+      return loaded;
+    }
     return toStorage(found);
   }
 

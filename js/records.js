@@ -85,8 +85,24 @@ function hiddenHash(hash) {
   return typeof hash === 'string' ? `${hash.split(':')[0]}:<redacted>` : hash;
 }
 
+/** Records this layer made (deeply frozen, so a native copy of one stays valid). */
+export const madeRecords = new WeakSet();
+
+function deepFreeze(value) {
+  if (value === null || typeof value !== 'object' || value instanceof Date || Object.isFrozen(value)) return value;
+  for (const key of Object.keys(value)) deepFreeze(value[key]);
+  return Object.freeze(value);
+}
+
+/** The instants a record holds, to notice a Date changed in place (Dates cannot be frozen). */
+export function instantsOf(record) {
+  const r = record.rotation;
+  return `${+record.createdAt}|${+record.updatedAt}|${+record.expiresAt}|${+record.revokedAt}|${r ? `${+r.rotatedAt}|${+r.graceUntil}` : ''}`;
+}
+
 /**
- * A record as a plain JS object: camelCase, Dates. Non-enumerable extras:
+ * A record as a plain JS object: camelCase, Dates, deeply frozen (records are
+ * values: lifecycle functions return new ones). Non-enumerable extras:
  * `toJSON()` gives the storage schema (what to store; the same JSON as every
  * other runtime) and `util.inspect` hides the hash.
  */
@@ -96,6 +112,8 @@ export function recordFromStorage(stored) {
     toJSON: { value: recordToJSON, enumerable: false, configurable: true, writable: true },
     [INSPECT]: { value: inspectRecord, enumerable: false, configurable: true, writable: true },
   });
+  deepFreeze(record);
+  madeRecords.add(record);
   return record;
 }
 

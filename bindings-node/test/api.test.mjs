@@ -156,3 +156,31 @@ test('metadata numbers beyond 32 bits come back as numbers, records stay JSON-se
   assert.deepEqual(m.record.metadata, { big: 5_000_000_000, neg: -5_000_000_000, nested: { n: 2 ** 40 } });
   assert.equal(JSON.parse(JSON.stringify(m.record)).metadata.big, 5_000_000_000);
 });
+
+test('records are frozen values; a looked-up record is converted once, and a Date changed in place is noticed', () => {
+  const engine = new kp.Engine({ formats: ['keyproof_live'], policy: { unknownRoutes: 'authenticate' } });
+  const m = engine.mint({ name: 'Frozen', expiresIn: '90d' }, { now });
+  assert.ok(Object.isFrozen(m.record) && Object.isFrozen(m.record.scopes) && Object.isFrozen(m.record.owner));
+  assert.throws(() => {
+    m.record.status = 'revoked';
+  }, TypeError);
+  const db = new Map([[m.record.hash, m.record]]);
+  const verifier = new kp.Verifier(engine, { lookup: (h) => db.get(h) ?? null });
+  const req = { method: 'GET', path: '/', headers: { authorization: `Bearer ${m.key}` }, now };
+  assert.equal(verifier.verifySync(req).status, 200);
+  assert.equal(verifier.verifySync(req).status, 200);
+  m.record.expiresAt.setTime(now.getTime() - 1000);
+  assert.equal(verifier.verifySync(req).code, 'key_expired');
+  // A revoked copy (a new record) is what the store now returns.
+  db.set(m.record.hash, kp.revoke(m.record, { now }));
+  assert.equal(verifier.verifySync(req).code, 'key_revoked');
+  // Plain objects of the caller's own are read afresh every time.
+  const own = JSON.parse(JSON.stringify(m.record));
+  own.expires_at = null;
+  own.status = 'active';
+  delete own.revoked_at;
+  db.set(m.record.hash, own);
+  assert.equal(verifier.verifySync(req).status, 200);
+  own.status = 'disabled';
+  assert.equal(verifier.verifySync(req).code, 'key_disabled');
+});
