@@ -26,6 +26,7 @@ npx --no-install napi build --platform --release --no-js --dts native.d.ts
 mkdir -p dist
 npx --no-install esbuild "$ROOT/js/index.js" --bundle --format=cjs --platform=neutral \
     --outfile=dist/keyproof-shared.cjs --log-level=warning
+cp "$ROOT/js/keyproof.d.ts" dist/keyproof.d.ts
 [ "${1:-}" = "--build-only" ] && exit 0
 
 step "node --test"
@@ -40,7 +41,9 @@ rm -rf "$SMOKE" && mkdir -p "$SMOKE"
 TARBALL="$(npm pack --silent --pack-destination "$SMOKE" | tail -n 1)"
 echo "tarball: $TARBALL ($(du -h "$SMOKE/$TARBALL" | cut -f1))"
 (cd "$SMOKE" && npm init -y >/dev/null && npm install --no-audit --no-fund --offline "./$TARBALL" >/dev/null)
-cp test/smoke.mjs test/smoke.cjs "$SMOKE/"
-(cd "$SMOKE" && node smoke.mjs && node smoke.cjs)
+cp test/smoke.mjs test/smoke.cjs test/smoke.mts "$SMOKE/"
+(cd "$SMOKE" && node smoke.mjs && node smoke.cjs \
+    && node "$PKG/node_modules/typescript/bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext smoke.mts \
+    && echo "types of the installed package check")
 
 step "node: all checks passed"
