@@ -27,12 +27,12 @@ out="$here/pkg"
 raw="$root/target/wasm32-unknown-unknown/wasm-release/keyproof_wasm.wasm"
 gen="$root/target/wasm-bindgen"
 rm -rf "$gen" && mkdir -p "$gen"
-wasm-bindgen --target web --omit-default-module-path --out-dir "$gen" --out-name keyproof "$raw"
+wasm-bindgen --target web --omit-default-module-path --out-dir "$gen" --out-name keyproof_wasm "$raw"
 
 # The features rustc enables for wasm32-unknown-unknown (Rust ≥ 1.87).
 "$here/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$gen/keyproof_bg.wasm" -o "$gen/keyproof_bg.opt.wasm"
+  "$gen/keyproof_wasm_bg.wasm" -o "$gen/keyproof.wasm"
 
 node "$here/npm/assemble.mjs" "$gen" "$out"

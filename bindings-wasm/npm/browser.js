@@ -2,4 +2,4 @@
 // (`new URL(…, import.meta.url)`, which bundlers follow), instantiated on import.
 import { fromSource } from './manual.js';
 
-const keyproof = await fromSource(new URL('./keyproof_bg.wasm', import.meta.url));
+const keyproof = await fromSource(new URL('./keyproof.wasm', import.meta.url));

@@ -3,4 +3,4 @@
 import { readFileSync } from 'node:fs';
 import { fromModule } from './manual.js';
 
-const keyproof = fromModule(readFileSync(new URL('./keyproof_bg.wasm', import.meta.url)));
+const keyproof = fromModule(readFileSync(new URL('./keyproof.wasm', import.meta.url)));

@@ -20,6 +20,7 @@ use wasm_bindgen::prelude::*;
 
 use keyproof::{ErrorKind, KeyRecord, Load};
 
+mod de;
 mod engine;
 mod functions;
 
@@ -64,10 +65,10 @@ pub(crate) fn load<T: Load>(value: &JsValue) -> Result<T> {
                 e.dyn_ref::<js_sys::Error>().map_or_else(|| "invalid JSON".to_string(), |e| String::from(e.message()));
             error_of(ErrorKind::InvalidJson, &message)
         })?;
-        return T::load(serde_wasm_bindgen::Deserializer::from(parsed)).map_err(core_error);
+        return T::load(de::JsDe(parsed)).map_err(core_error);
     }
     if value.is_object() {
-        T::load(serde_wasm_bindgen::Deserializer::from(value.clone())).map_err(core_error)
+        T::load(de::JsDe(value.clone())).map_err(core_error)
     } else {
         Err(error_of(T::KIND, "expected an object or JSON text"))
     }
