@@ -9,7 +9,10 @@ use keyproof::{
     Scanner, Step, Warning,
 };
 
-use crate::{core_error, error_of, instant, invalid_arg, load, load_optional, record_from, to_js, Result};
+use crate::{
+    core_error, error_of, instant, invalid_arg, load, load_optional, optional_bytes, optional_text, record_from, text,
+    to_js, Result,
+};
 
 /// A verification engine: formats, hasher and compiled policy, built once and
 /// shared (it is immutable).
@@ -41,8 +44,12 @@ struct StepInfo<'a> {
 impl Engine {
     /// Builds an engine from a config (object or JSON text); `pepper` overrides `hashing.pepper_hex`.
     #[wasm_bindgen(constructor)]
-    pub fn new(config: JsValue, pepper: Option<Vec<u8>>) -> Result<Engine> {
+    pub fn new(
+        config: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | null | undefined")] pepper: JsValue,
+    ) -> Result<Engine> {
         let config: EngineConfig = load(&config)?;
+        let pepper = optional_bytes(&pepper, "pepper")?;
         let inner = keyproof::Engine::from_config(config, pepper.as_deref()).map_err(core_error)?;
         let scanner = Scanner::new(inner.formats());
         Ok(Self { inner, scanner })
@@ -62,14 +69,16 @@ impl Engine {
     /// Starts verifying a request. `headers` is a flat `[name, value …]` list.
     pub fn begin(
         &self,
-        method: &str,
-        path: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
         headers: Vec<String>,
-        #[wasm_bindgen(js_name = clientIp)] client_ip: Option<String>,
+        #[wasm_bindgen(js_name = clientIp, unchecked_param_type = "string | null | undefined")] client_ip: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> Result<Verification> {
         let now = instant(now_ms)?;
-        let inner = self.inner.begin(method, path, &pairs(&headers)?, client_ip.as_deref(), now);
+        let (method, path) = (text(&method, "method")?, text(&path, "path")?);
+        let client_ip = optional_text(&client_ip, "clientIp")?;
+        let inner = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
         Ok(Verification { inner: Some(inner) })
     }
 
@@ -82,16 +91,18 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub fn verify(
         &self,
-        method: &str,
-        path: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
         headers: Vec<String>,
-        #[wasm_bindgen(js_name = clientIp)] client_ip: Option<String>,
+        #[wasm_bindgen(js_name = clientIp, unchecked_param_type = "string | null | undefined")] client_ip: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
         lookup: &Function,
         #[wasm_bindgen(js_name = loadState)] load_state: Option<Function>,
     ) -> Result<JsValue> {
         let now = instant(now_ms)?;
-        let mut v = self.inner.begin(method, path, &pairs(&headers)?, client_ip.as_deref(), now);
+        let (method, path) = (text(&method, "method")?, text(&path, "path")?);
+        let client_ip = optional_text(&client_ip, "clientIp")?;
+        let mut v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
         loop {
             match v.next_step() {
                 Step::LookupRecord(hash) => {
@@ -117,21 +128,21 @@ impl Engine {
     }
 
     /// Parses a key with the engine's formats.
-    pub fn parse(&self, key: &str) -> Result<JsValue> {
-        let parsed = self.inner.parse(key).map_err(core_error)?;
+    pub fn parse(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Result<JsValue> {
+        let parsed = self.inner.parse(&text(&key, "key")?).map_err(core_error)?;
         to_js(&crate::functions::parsed_json(&parsed))
     }
 
     /// The storage hash of a key (what a new record stores).
     #[wasm_bindgen(js_name = hashKey)]
-    pub fn hash_key(&self, key: &str) -> Result<String> {
-        self.inner.hash_key(key).map_err(core_error)
+    pub fn hash_key(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Result<String> {
+        self.inner.hash_key(&text(&key, "key")?).map_err(core_error)
     }
 
     /// Every hash a store may hold the key under, preferred first.
     #[wasm_bindgen(js_name = lookupHashes)]
-    pub fn lookup_hashes(&self, key: &str) -> Result<Vec<String>> {
-        let parsed = self.inner.parse(key).map_err(core_error)?;
+    pub fn lookup_hashes(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Result<Vec<String>> {
+        let parsed = self.inner.parse(&text(&key, "key")?).map_err(core_error)?;
         Ok(self.inner.hasher().lookup_hashes(parsed.format(), &parsed))
     }
 
@@ -140,17 +151,18 @@ impl Engine {
     /// randomness (`crypto.getRandomValues`).
     pub fn mint(
         &self,
-        #[wasm_bindgen(js_name = formatId)] format_id: &str,
+        #[wasm_bindgen(js_name = formatId, unchecked_param_type = "string")] format_id: JsValue,
         options: JsValue,
-        random: Option<Vec<u8>>,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | null | undefined")] random: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> Result<JsValue> {
+        let format_id = text(&format_id, "formatId")?;
         let options: MintOptions = load(&options)?;
-        let random = match random {
+        let random = match optional_bytes(&random, "random")? {
             Some(bytes) => bytes,
             None => crate::os_random(32)?,
         };
-        let minted = self.inner.mint(format_id, &options, &random, instant(now_ms)?).map_err(core_error)?;
+        let minted = self.inner.mint(&format_id, &options, &random, instant(now_ms)?).map_err(core_error)?;
         crate::functions::minted_js(minted)
     }
 
@@ -158,11 +170,12 @@ impl Engine {
     pub fn rotate(
         &self,
         record: JsValue,
-        #[wasm_bindgen(js_name = successorId)] successor_id: &str,
+        #[wasm_bindgen(js_name = successorId, unchecked_param_type = "string")] successor_id: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> Result<JsValue> {
         let mut record: KeyRecord = load(&record)?;
-        self.inner.rotate(&mut record, successor_id, instant(now_ms)?).map_err(core_error)?;
+        let successor_id = text(&successor_id, "successorId")?;
+        self.inner.rotate(&mut record, &successor_id, instant(now_ms)?).map_err(core_error)?;
         to_js(&Changed { changed: true, record: &record })
     }
 
@@ -180,13 +193,13 @@ impl Engine {
     }
 
     /// Every key of the engine's formats in `text`.
-    pub fn scan(&self, text: &str) -> Result<JsValue> {
-        to_js(&self.scanner.scan(text))
+    pub fn scan(&self, #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<JsValue> {
+        to_js(&self.scanner.scan(&crate::text(&text, "text")?))
     }
 
     /// `text` with every key replaced by its preview.
-    pub fn redact(&self, text: &str) -> String {
-        self.scanner.redact(text)
+    pub fn redact(&self, #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String> {
+        Ok(self.scanner.redact(&crate::text(&text, "text")?))
     }
 }
 

@@ -10,7 +10,7 @@ use keyproof::{
     Policy, Quota, RateLimitState, RecordUpdate, Scanner,
 };
 
-use crate::{core_error, error_of, instant, load, load_optional, to_js, Result};
+use crate::{core_error, error_of, instant, load, load_optional, optional_bytes, text, to_js, Result};
 
 /// A list of formats: preset ids or full definitions.
 #[derive(Deserialize)]
@@ -90,18 +90,20 @@ pub fn presets() -> Result<JsValue> {
 /// Seam `prefixed-api-key`'s layout for a key prefix, as a format definition.
 #[wasm_bindgen(js_name = seamFormat)]
 pub fn seam_format(
-    id: &str,
-    #[wasm_bindgen(js_name = keyPrefix)] key_prefix: &str,
-    environment: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    #[wasm_bindgen(js_name = keyPrefix, unchecked_param_type = "string")] key_prefix: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] environment: JsValue,
 ) -> Result<JsValue> {
-    to_js(&keyproof::presets::seam_format(id, key_prefix, environment))
+    let (id, key_prefix) = (text(&id, "id")?, text(&key_prefix, "keyPrefix")?);
+    to_js(&keyproof::presets::seam_format(&id, &key_prefix, &text(&environment, "environment")?))
 }
 
 /// Parses a key with `formats` (preset ids or definitions; every preset when absent).
 #[wasm_bindgen(js_name = parseKey)]
-pub fn parse_key(key: &str, formats: JsValue) -> Result<JsValue> {
+pub fn parse_key(#[wasm_bindgen(unchecked_param_type = "string")] key: JsValue, formats: JsValue) -> Result<JsValue> {
+    let key = text(&key, "key")?;
     let set = format_set(&formats)?;
-    let parsed = keyproof::parse_key(&set, key).map_err(core_error)?;
+    let parsed = keyproof::parse_key(&set, &key).map_err(core_error)?;
     to_js(&parsed_json(&parsed))
 }
 
@@ -112,12 +114,12 @@ pub fn parse_key(key: &str, formats: JsValue) -> Result<JsValue> {
 pub fn mint(
     format: JsValue,
     options: JsValue,
-    random: Option<Vec<u8>>,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | null | undefined")] random: JsValue,
     #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
 ) -> Result<JsValue> {
     let format = format_of(&format)?;
     let options: MintOptions = load(&options)?;
-    let random = match random {
+    let random = match optional_bytes(&random, "random")? {
         Some(bytes) => bytes,
         None => crate::os_random(32)?,
     };
@@ -128,14 +130,16 @@ pub fn mint(
 
 /// Every key of `formats` in `text` (offsets in bytes, characters and UTF-16 units).
 #[wasm_bindgen]
-pub fn scan(text: &str, formats: JsValue) -> Result<JsValue> {
-    to_js(&Scanner::new(&format_set(&formats)?).scan(text))
+pub fn scan(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue, formats: JsValue) -> Result<JsValue> {
+    let text = crate::text(&text, "text")?;
+    to_js(&Scanner::new(&format_set(&formats)?).scan(&text))
 }
 
 /// `text` with every key of `formats` replaced by its preview.
 #[wasm_bindgen]
-pub fn redact(text: &str, formats: JsValue) -> Result<String> {
-    Ok(Scanner::new(&format_set(&formats)?).redact(text))
+pub fn redact(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue, formats: JsValue) -> Result<String> {
+    let text = crate::text(&text, "text")?;
+    Ok(Scanner::new(&format_set(&formats)?).redact(&text))
 }
 
 /// One GCRA step (`state` is `{tat_us}` or `null`; `nowUs` a number of microseconds).
@@ -160,8 +164,8 @@ pub fn gcra(
 /// `engine`, `rate_limit_state`, `quota`, `mint_options`, `record_update`)
 /// from an object or JSON text; returns it normalized (defaults filled in).
 #[wasm_bindgen(js_name = loadValue)]
-pub fn load_value(kind: &str, value: JsValue) -> Result<JsValue> {
-    match kind {
+pub fn load_value(#[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue, value: JsValue) -> Result<JsValue> {
+    match text(&kind, "kind")?.as_str() {
         "record" => to_js(&load::<KeyRecord>(&value)?),
         "policy" => {
             let policy: Policy = load(&value)?;
@@ -190,11 +194,12 @@ fn changed_js(changed: bool, record: &KeyRecord) -> Result<JsValue> {
 #[wasm_bindgen]
 pub fn rotate(
     record: JsValue,
-    #[wasm_bindgen(js_name = successorId)] successor_id: &str,
+    #[wasm_bindgen(js_name = successorId, unchecked_param_type = "string")] successor_id: JsValue,
     #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     #[wasm_bindgen(js_name = graceHours)] grace_hours: Option<f64>,
 ) -> Result<JsValue> {
     let mut record: KeyRecord = load(&record)?;
+    let successor_id = text(&successor_id, "successorId")?;
     let grace = match grace_hours {
         None => keyproof::lifecycle::default_rotation_grace(),
         Some(h) if h.is_finite() => {
@@ -205,7 +210,7 @@ pub fn rotate(
         }
         Some(_) => return Err(error_of(ErrorKind::InvalidTransition, "the grace period is not a number")),
     };
-    record.rotate(successor_id, instant(now_ms)?, grace).map_err(core_error)?;
+    record.rotate(&successor_id, instant(now_ms)?, grace).map_err(core_error)?;
     changed_js(true, &record)
 }
 
@@ -281,16 +286,21 @@ pub fn successor_options(record: JsValue, #[wasm_bindgen(js_name = nowMs)] now_m
 
 /// The instant an expiry preset (`90d`, `6m` …) names, counted from `nowMs`, as ms.
 #[wasm_bindgen(js_name = expiryFromPreset)]
-pub fn expiry_from_preset(preset: &str, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<f64> {
-    let at = keyproof::expiry_from_preset(preset, instant(now_ms)?).map_err(core_error)?;
+pub fn expiry_from_preset(
+    #[wasm_bindgen(unchecked_param_type = "string")] preset: JsValue,
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+) -> Result<f64> {
+    let at = keyproof::expiry_from_preset(&text(&preset, "preset")?, instant(now_ms)?).map_err(core_error)?;
     // Milliseconds of years 0001-9999 fit a double exactly.
     Ok(at.timestamp_millis() as f64)
 }
 
 /// The fingerprint of a stored hash.
 #[wasm_bindgen]
-pub fn fingerprint(#[wasm_bindgen(js_name = storedHash)] stored_hash: &str) -> String {
-    keyproof::fingerprint(stored_hash)
+pub fn fingerprint(
+    #[wasm_bindgen(js_name = storedHash, unchecked_param_type = "string")] stored_hash: JsValue,
+) -> Result<String> {
+    Ok(keyproof::fingerprint(&text(&stored_hash, "storedHash")?))
 }
 
 /// One error code of the catalogue.

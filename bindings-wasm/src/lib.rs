@@ -53,6 +53,38 @@ pub(crate) fn invalid_arg(message: &str) -> JsValue {
     js_error("InvalidArg", message)
 }
 
+/// A string argument. wasm-bindgen's own `&str`/`String` parameters trust the
+/// caller: a number there corrupts the allocator and traps the instance, so
+/// every string crosses as a `JsValue` and is checked here.
+pub(crate) fn text(value: &JsValue, what: &str) -> Result<String> {
+    value.as_string().ok_or_else(|| js_error("StringExpected", &format!("{what} must be a string")))
+}
+
+/// An optional string argument (`null`/`undefined` are `None`).
+pub(crate) fn optional_text(value: &JsValue, what: &str) -> Result<Option<String>> {
+    if value.is_null() || value.is_undefined() {
+        Ok(None)
+    } else {
+        text(value, what).map(Some)
+    }
+}
+
+/// An optional bytes argument: a `Uint8Array` (or `ArrayBuffer`), or
+/// `null`/`undefined`. Checked here for the same reason as [`text`] (an object
+/// with a huge `length` would make wasm-bindgen's glue allocate that much).
+pub(crate) fn optional_bytes(value: &JsValue, what: &str) -> Result<Option<Vec<u8>>> {
+    if value.is_null() || value.is_undefined() {
+        return Ok(None);
+    }
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(Some(bytes.to_vec()));
+    }
+    if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(Some(js_sys::Uint8Array::new(buffer).to_vec()));
+    }
+    Err(invalid_arg(&format!("{what} must be a Uint8Array")))
+}
+
 /// Loads a core value from a JS object (through serde) or from JSON text.
 ///
 /// JSON text is parsed by the host's `JSON.parse` (a syntax error is
@@ -157,8 +189,8 @@ pub fn version() -> String {
 
 /// `n` bytes (at most 65 536) of OS randomness, from `crypto.getRandomValues`.
 #[wasm_bindgen(js_name = randomBytes)]
-pub fn random_bytes(n: u32) -> Result<Vec<u8>> {
-    if n > 65_536 {
+pub fn random_bytes(n: f64) -> Result<Vec<u8>> {
+    if !(0.0..=65_536.0).contains(&n) || n.fract() != 0.0 {
         return Err(invalid_arg("at most 65536 random bytes per call"));
     }
     os_random(n as usize)
