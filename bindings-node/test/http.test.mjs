@@ -27,8 +27,8 @@ const engine = new kp.Engine(config);
 
 function setup({ async = false } = {}) {
   const db = new Map();
-  const mintKey = (scopes = ['briefs:read']) => {
-    const m = engine.mint({ name: 'HTTP test key', scopes });
+  const mintKey = (scopes = ['briefs:read'], allowedIps = []) => {
+    const m = engine.mint({ name: 'HTTP test key', scopes, allowedIps });
     db.set(m.record.hash, m.record);
     return m;
   };
@@ -53,7 +53,7 @@ async function expectExact(res, expected) {
   for (const [name, value] of expected.headers) assert.equal(res.headers.get(name), value, name);
 }
 
-async function scenario(base, { oracle, mintKey }) {
+async function scenario(base, { oracle, mintKey }, { clientIpKnown = true } = {}) {
   const reader = mintKey(['briefs:read']);
   const auth = (key) => ({ authorization: `Bearer ${key}` });
 
@@ -79,6 +79,16 @@ async function scenario(base, { oracle, mintKey }) {
   res = await fetch(`${base}/v1/briefs`, { method: 'POST', headers: auth(reader.key) });
   assert.equal(res.status, 403);
   assert.equal(JSON.parse(await res.text()).code, 'insufficient_scope');
+
+  // 403: the client address (127.0.0.1, as the framework reports it) is outside the key's allowlist.
+  const fenced = mintKey(['briefs:read'], ['10.0.0.0/8']);
+  res = await fetch(`${base}/v1/briefs`, { headers: auth(fenced.key) });
+  assert.equal(res.status, 403);
+  assert.equal(JSON.parse(await res.text()).code, 'ip_not_allowed');
+  const local = mintKey(['briefs:read'], ['127.0.0.0/8']);
+  res = await fetch(`${base}/v1/briefs`, { headers: auth(local.key) });
+  assert.equal(res.status, clientIpKnown ? 200 : 403);
+  await res.body?.cancel();
 
   // 429 under concurrency: a fresh key, 3 × burst concurrent requests, exactly the burst passes.
   const burster = mintKey(['briefs:read']);
@@ -156,7 +166,8 @@ test('Web-standard fetch wrapper over HTTP', async () => {
   const server = serve({ fetch: handler, port: 0, hostname: '127.0.0.1' });
   const port = await listen(server);
   try {
-    await scenario(`http://127.0.0.1:${port}`, ctx);
+    // A bare (Request) => Response handler has no client address unless told one.
+    await scenario(`http://127.0.0.1:${port}`, ctx, { clientIpKnown: false });
   } finally {
     server.close();
   }
