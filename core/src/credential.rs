@@ -83,6 +83,24 @@ impl ExtractionConfig {
         crate::load::Load::load_json(json)
     }
 
+    /// The (lower-case) names of every header extraction reads: a binding passes
+    /// only these across its boundary and ignores the rest of the request.
+    pub fn header_names(&self) -> Vec<String> {
+        let accepts = |m| self.methods.contains(&m);
+        let mut names = Vec::with_capacity(4);
+        if accepts(CredentialMethod::Bearer) || accepts(CredentialMethod::Basic) {
+            names.push("authorization".to_string());
+        }
+        if accepts(CredentialMethod::ApiKeyHeader) {
+            names.push(self.api_key_header.to_ascii_lowercase());
+        }
+        names.push(self.client_id_header.to_ascii_lowercase());
+        if accepts(CredentialMethod::SdkToken) {
+            names.push(self.sdk_token_header.to_ascii_lowercase());
+        }
+        names
+    }
+
     /// Checks header names and the size limit.
     pub fn validate(&self) -> Result<()> {
         if self.methods.is_empty() {

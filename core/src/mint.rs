@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::expiry::expiry_from_preset;
@@ -20,7 +20,7 @@ use crate::scope::validate_scope;
 use crate::secret::Secret;
 
 /// What the new key's record should say. Loadable from JSON (unknown fields rejected).
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MintOptions {
     /// Human name, 3–50 characters.

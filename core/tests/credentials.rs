@@ -383,3 +383,19 @@ fn an_authorization_header_is_ignored_when_no_authorization_method_is_accepted()
     let twice = [("Authorization", "Bearer a"), ("Authorization", "Bearer b"), ("X-API-KEY", KEY)];
     assert_eq!(run(&api_only, &twice).map(|c| c.method).ok(), Some(CredentialMethod::ApiKeyHeader));
 }
+
+#[test]
+fn header_names_list_what_extraction_reads() {
+    let config = keyproof::ExtractionConfig::from_json(
+        r#"{"methods": ["bearer", "api_key_header"], "api_key_header": "X-Key"}"#,
+    )
+    .unwrap();
+    assert_eq!(config.header_names(), ["authorization", "x-key", "x-client-id"]);
+    let sdk = keyproof::ExtractionConfig::from_json(r#"{"methods": ["sdk_token"]}"#).unwrap();
+    assert_eq!(sdk.header_names(), ["x-client-id", "x-sdk-token"]);
+    // Headers outside the list change nothing.
+    let key = "kp_live_hL07WIAUqDgXwre6jJgREro4mszkS12RDewB";
+    let with_junk = [("Authorization", format!("Bearer {key}")), ("X-Other", "x".into())];
+    let only_read = [("Authorization", format!("Bearer {key}"))];
+    assert_eq!(keyproof::extract(&config, &with_junk), keyproof::extract(&config, &only_read));
+}
