@@ -67,3 +67,16 @@ fn json_examples_load() {
     let policy = json_blocks_after(&text, "### Policy");
     keyproof::Policy::load(&policy[0]).unwrap();
 }
+
+/// The root README's Node quickstart is the first example of
+/// `bindings-node/README.md`, which the Node tests execute as written.
+#[test]
+fn node_quickstart_is_the_tested_one() {
+    let root = readme();
+    let node = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../bindings-node/README.md")).unwrap();
+    let first_js = |text: &str, after: &str| {
+        let from = text.find(after).unwrap_or_else(|| panic!("lacks {after}"));
+        text[from..].split("```js\n").nth(1).unwrap().split("```").next().unwrap().to_string()
+    };
+    assert_eq!(first_js(&root, "## Node quickstart"), first_js(&node, "## Quickstart"));
+}
