@@ -34,6 +34,9 @@ bash scripts/test-python.sh
 step "Node package"
 bash scripts/test-node.sh
 
+step "WASM package"
+bash scripts/test-wasm.sh
+
 step "CLI demo (the README's main-job command)"
 cargo run -q -p keyproof-cli --locked -- demo --dir "$(mktemp -d)" > /dev/null
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Builds the keyproof WASM package (@keyproof/wasm: wasm-bindgen, wasm-opt -Oz,
+# the shared JS layer from js/) and checks it: clippy for wasm32, every golden
+# vector in place, the API / no-trap tests, Workers served by miniflare (real
+# workerd) on 127.0.0.1 (Web-standard wrapper and Hono: 200/400/401/403/429),
+# then `npm pack` installed in a fresh directory: Node (ESM and require), Deno
+# and Bun smoke tests, and the README's examples run as written (Workers under
+# miniflare). Idempotent; installs what is missing, needs only the npm registry
+# and crates.io. `--build-only` stops after the build.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PKG="$ROOT/bindings-wasm"
+cd "$PKG"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32-unknown-unknown, wasm-bindgen-cli at the crate's version"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+WB_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock")"
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WB_VERSION" ]; then
+    cargo install wasm-bindgen-cli --version "$WB_VERSION"
+fi
+wasm-bindgen --version
+
+step "node $(node --version), npm $(npm --version 2>/dev/null): binaryen, miniflare (workerd), deno, bun, hono, esbuild"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+else
+    echo "node_modules up to date"
+fi
+
+step "cargo clippy -p keyproof-wasm --target wasm32-unknown-unknown -D warnings"
+cargo clippy -p keyproof-wasm --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "build pkg/ (cargo size profile → wasm-bindgen --target web → wasm-opt -Oz → npm package)"
+bash build.sh
+[ "${1:-}" = "--build-only" ] && exit 0
+
+step "node --test: golden vectors, API and no-trap tests, Workers on workerd (miniflare) over HTTP"
+node --test --test-concurrency=1 test/*.test.mjs
+
+step "npm pack → fresh directory → Node (ESM, require), Deno, Bun; the README as written"
+SMOKE="$ROOT/target/wasm-smoke"
+rm -rf "$SMOKE" && mkdir -p "$SMOKE"
+TARBALL="$(cd pkg && npm pack --silent --pack-destination "$SMOKE" | tail -n 1)"
+echo "tarball: $TARBALL ($(du -h "$SMOKE/$TARBALL" | cut -f1))"
+HONO_VERSION="$(node -p "require('./package-lock.json').packages['node_modules/hono'].version")"
+(cd "$SMOKE" && npm init -y >/dev/null && npm install --no-audit --no-fund --offline "./$TARBALL" "hono@$HONO_VERSION" >/dev/null)
+cp test/smoke/smoke.mjs test/smoke/smoke.cjs "$SMOKE/"
+(cd "$SMOKE" && node smoke.mjs && node smoke.cjs)
+(cd "$SMOKE" && "$PKG/node_modules/.bin/deno" run --quiet --allow-read --allow-env smoke.mjs)
+(cd "$SMOKE" && "$PKG/node_modules/.bin/bun" smoke.mjs)
+node test/smoke/readme.check.mjs "$SMOKE"
+
+step "wasm: all checks passed ($(node -p "const s = require('$ROOT/target/wasm-bindgen/size.json'); (s.raw / 1024).toFixed(1) + ' KiB raw, ' + (s.gzip / 1024).toFixed(1) + ' KiB gzip'") keyproof.wasm)"
