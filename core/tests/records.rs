@@ -375,3 +375,18 @@ fn debug_never_shows_the_plaintext_key() {
         }
     }
 }
+
+/// Every field error names the field path.
+#[test]
+fn load_errors_name_the_field_path() {
+    let e = keyproof::EngineConfig::from_json(
+        r#"{"formats": ["keyproof_live"], "policy": {"routes": [{"method": "GET", "path": "/a"}, {"method": "GET", "path": "/b", "all_of": "x"}]}}"#,
+    )
+    .unwrap_err();
+    assert!(e.message().starts_with("policy.routes[1].all_of: "), "{}", e.message());
+    let e = load(&json!({"id": "key_1", "name": "x", "created_at": "yesterday"})).unwrap_err();
+    assert_eq!(e.code(), "invalid_timestamp");
+    assert!(e.message().starts_with("created_at: "), "{}", e.message());
+    let e = keyproof::Policy::from_json(r#"{"plans": {"starter": {"limit": 1, "burst": 1, "extra": 2}}}"#).unwrap_err();
+    assert!(e.message().starts_with("plans.starter"), "{}", e.message());
+}
