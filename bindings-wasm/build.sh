@@ -15,11 +15,12 @@ cd "$root"
 profile=(
   --profile wasm-release
   --config 'profile.wasm-release.inherits="release"'
-  --config "profile.wasm-release.opt-level=\"${KEYPROOF_WASM_OPT_LEVEL:-z}\""
+  --config "profile.wasm-release.opt-level=${KEYPROOF_WASM_OPT_LEVEL:-\"z\"}"
   --config 'profile.wasm-release.lto=true'
   --config 'profile.wasm-release.codegen-units=1'
   --config 'profile.wasm-release.panic="abort"'
   --config 'profile.wasm-release.debug=false'
+  ${KEYPROOF_WASM_RUSTFLAGS:+--config "target.wasm32-unknown-unknown.rustflags=$KEYPROOF_WASM_RUSTFLAGS"}
 )
 cargo build -p keyproof-wasm --target wasm32-unknown-unknown --locked "${profile[@]}"
 
@@ -30,7 +31,7 @@ rm -rf "$gen" && mkdir -p "$gen"
 wasm-bindgen --target web --omit-default-module-path --out-dir "$gen" --out-name keyproof_wasm "$raw"
 
 # The features rustc enables for wasm32-unknown-unknown (Rust ≥ 1.87).
-"$here/node_modules/.bin/wasm-opt" -Oz --strip-debug --strip-producers \
+"$here/node_modules/.bin/wasm-opt" "${KEYPROOF_WASM_OPT:--Oz}" --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$gen/keyproof_wasm_bg.wasm" -o "$gen/keyproof.wasm"
