@@ -17,6 +17,7 @@ import {
 import { MintedKey, fromStorage, instantsOf, madeRecords, recordFromStorage, toStorage } from './records.js';
 import { MemoryRateLimitStore } from './store.js';
 import { middleware } from './middleware.js';
+import { redisStores } from './redis.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -635,5 +636,6 @@ export function createKeyproof(native) {
     flatHeaders,
   };
   Object.assign(api, middleware(api));
+  Object.assign(api, redisStores(api));
   return api;
 }

@@ -37,6 +37,9 @@ bash scripts/test-node.sh
 step "WASM package"
 bash scripts/test-wasm.sh
 
+step "Redis rate-limit stores"
+bash scripts/test-redis.sh
+
 step "CLI demo (the README's main-job command)"
 cargo run -q -p keyproof-cli --locked -- demo --dir "$(mktemp -d)" > /dev/null
 

@@ -37,7 +37,7 @@ PY="$VENV/bin/python"
 
 step "tools"
 REQUIREMENTS=("maturin==1.16.*" pytest httpx uvicorn fastapi starlette mypy ruff anyio
-    flask django djangorestframework django-stubs djangorestframework-stubs)
+    flask django djangorestframework django-stubs djangorestframework-stubs redis)
 mapfile -t MISSING < <("$PY" - "${REQUIREMENTS[@]}" <<'PYEOF'
 import sys
 from importlib import metadata
