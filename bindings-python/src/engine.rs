@@ -1,153 +1,137 @@
-//! Wrapper for `keyproof::engine`: `Engine` (built once, shared by threads) and `Prepared`.
+//! The engine and the verification step: `Engine`, `Verification` (what the
+//! host must do next, its answers), `Outcome`, `RateWrite`, and the lower-level
+//! `Prepared` / `decide`.
 
-use keyproof::{EngineConfig, KeyFormat};
+use keyproof::{EngineConfig, Step};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::PyErr;
+use pyo3::types::{PyList, PyString};
 
-use crate::convert::{headers_from_py, now_or, py_to_json, q};
+use crate::convert::{headers_from_py, load, now_or, Text};
 use crate::decision::Decision;
 use crate::errors::to_py_err;
-use crate::format::FormatSet;
+use crate::format::{FormatSet, ParsedKey};
 use crate::hash::Hasher;
-use crate::parse::ParsedKey;
-use crate::policy::Policy;
-use crate::ratelimit::state_from_py;
-use crate::record::record_from_py;
+use crate::record::{record_arg, KeyRecord};
+use crate::values::{state_arg, Policy, RateLimitState};
 
 /// The verification engine: formats, hasher and compiled policy. Immutable, so
-/// one engine serves every thread; `prepare` and `decide` release the GIL.
+/// one engine serves every thread; hashing releases the GIL.
 #[pyclass(name = "Engine", module = "keyproof", frozen)]
 pub struct Engine {
     inner: keyproof::Engine,
 }
 
-fn config_text(config: &Bound<'_, PyAny>) -> PyResult<String> {
-    match config.extract::<String>() {
-        Ok(text) => Ok(text),
-        Err(_) => Ok(py_to_json(config)?.to_string()),
-    }
+fn engine(config: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Engine> {
+    let config: EngineConfig = load(config)?;
+    keyproof::Engine::from_config(config, pepper.as_deref()).map(|inner| Engine { inner }).map_err(to_py_err)
 }
+
+getters!(Engine |e| {
+    formats: FormatSet = FormatSet { inner: e.formats().clone() };
+    hasher: Hasher = Hasher { inner: e.hasher().clone() };
+    policy: Policy = Policy { inner: e.policy().clone() };
+});
 
 #[pymethods]
 impl Engine {
-    /// Builds an engine from a config (JSON text or dict: formats, hashing, policy).
+    /// Builds an engine from a config (a dict or JSON text: formats, hashing, policy).
     /// `pepper` (bytes, e.g. from a secret store) overrides `hashing.pepper_hex`.
     #[new]
     #[pyo3(signature = (config, *, pepper=None))]
     fn new(config: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Self> {
-        let config = EngineConfig::from_json(&config_text(config)?).map_err(to_py_err)?;
-        let inner = keyproof::Engine::from_config(config, pepper.as_deref()).map_err(to_py_err)?;
-        Ok(Self { inner })
+        engine(config, pepper)
     }
 
-    /// Builds an engine from JSON text.
     #[staticmethod]
     #[pyo3(signature = (json, *, pepper=None))]
     fn from_json(json: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Self> {
-        Self::new(json, pepper)
+        engine(json, pepper)
     }
 
-    /// Builds an engine from a JSON-shaped dict.
     #[staticmethod]
     #[pyo3(signature = (data, *, pepper=None))]
     fn from_dict(data: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Self> {
-        let text = py_to_json(data)?.to_string();
-        let config = EngineConfig::from_json(&text).map_err(to_py_err)?;
-        let inner = keyproof::Engine::from_config(config, pepper.as_deref()).map_err(to_py_err)?;
-        Ok(Self { inner })
-    }
-
-    /// The engine's formats.
-    #[getter]
-    fn formats(&self) -> FormatSet {
-        FormatSet { inner: self.inner.formats().clone() }
-    }
-
-    /// The engine's hasher (mint with it so records match the deployment).
-    #[getter]
-    fn hasher(&self) -> Hasher {
-        Hasher::from_core(self.inner.hasher().clone())
-    }
-
-    /// The engine's policy.
-    #[getter]
-    fn policy(&self) -> Policy {
-        Policy { inner: self.inner.policy().clone() }
+        engine(data, pepper)
     }
 
     /// Parses a key with the engine's formats.
-    fn parse(&self, key: String) -> PyResult<ParsedKey> {
-        crate::parse::parse_in(self.inner.formats(), &key)
+    fn parse(&self, key: Text) -> PyResult<ParsedKey> {
+        self.inner.parse(&key).map(|inner| ParsedKey { inner }).map_err(to_py_err)
     }
 
     /// The storage hash a new record of `key` stores.
-    fn hash_key(&self, py: Python<'_>, key: String) -> PyResult<String> {
-        let inner = &self.inner;
-        py.detach(|| inner.hash_key(&key)).map_err(to_py_err)
+    fn hash_key(&self, py: Python<'_>, key: Text) -> PyResult<String> {
+        let engine = &self.inner;
+        py.detach(|| engine.hash_key(&key)).map_err(to_py_err)
     }
 
-    /// Reads a request up to the record lookup: request shape, credential, key
-    /// format, and the hashes to look the record up by.
+    /// Starts verifying a request at `now` (default: the current time). `path` is
+    /// the raw request target as sent (percent-encoded; a query is ignored);
+    /// `headers` a mapping or (name, value) pairs of str or bytes. Drive the
+    /// returned `Verification` with `next_step()` / `drive()`.
+    #[pyo3(signature = (method, path, headers, client_ip=None, now=None))]
+    fn begin(
+        &self,
+        py: Python<'_>,
+        method: Text,
+        path: Text,
+        headers: &Bound<'_, PyAny>,
+        client_ip: Option<Text>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Verification> {
+        let (headers, now, engine) = (headers_from_py(headers)?, now_or(now)?, &self.inner);
+        let inner = py.detach(|| engine.begin(&method, &path, &headers, client_ip.as_deref(), now));
+        Ok(Verification { inner: Some(inner) })
+    }
+
+    /// Reads a request up to the record lookup (lower level than `begin`).
     #[pyo3(signature = (method, path, headers, client_ip=None))]
     fn prepare(
         &self,
         py: Python<'_>,
-        method: String,
-        path: String,
+        method: Text,
+        path: Text,
         headers: &Bound<'_, PyAny>,
-        client_ip: Option<String>,
+        client_ip: Option<Text>,
     ) -> PyResult<Prepared> {
-        let headers = headers_from_py(headers)?;
-        Ok(py.detach(|| self.wrap_prepared(self.inner.prepare(&method, &path, &headers, client_ip.as_deref()))))
+        let (headers, engine) = (headers_from_py(headers)?, &self.inner);
+        let inner = py.detach(|| engine.prepare(&method, &path, &headers, client_ip.as_deref()));
+        Ok(Prepared { inner })
     }
 
     /// `prepare` for a request dict or JSON text (`method`, `path`, `headers`, `client_ip`).
     fn prepare_request(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<Prepared> {
-        let text = config_text(request)?;
-        let request = keyproof::Request::from_json(&text).map_err(to_py_err)?;
-        Ok(py.detach(|| self.wrap_prepared(self.inner.prepare_request(&request))))
+        let (request, engine) = (load::<keyproof::Request>(request)?, &self.inner);
+        Ok(Prepared { inner: py.detach(|| engine.prepare_request(&request)) })
     }
 
-    /// Decides a prepared request. `record` is what the host found under one of
-    /// `prepared.lookup_hashes` (KeyRecord, dict, JSON text, or None); `rate_state`
-    /// is what it stored under `rate_limit_key(prepared, record)`. `now` defaults
-    /// to the current UTC time.
+    /// Decides a prepared request with the record found under one of its lookup
+    /// hashes (KeyRecord, dict, JSON text, or None) and the rate-limit state stored
+    /// under `rate_limit_key(prepared, record)`.
     #[pyo3(signature = (prepared, record=None, now=None, rate_state=None))]
     fn decide(
         &self,
         py: Python<'_>,
-        prepared: PyRef<'_, Prepared>,
+        prepared: &Prepared,
         record: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
         rate_state: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Decision> {
-        let record = match record.filter(|r| !r.is_none()) {
-            Some(r) => Some(record_from_py(r)?),
-            None => None,
-        };
-        let now = now_or(now)?;
-        let state = state_from_py(rate_state)?;
-        let (inner, prepared) = (&self.inner, &prepared.inner);
-        Ok(Decision::wrap(py.detach(|| inner.decide(prepared, record.as_ref(), now, state))))
+        let (record, now, state) = (record_arg(record)?, now_or(now)?, state_arg(rate_state)?);
+        let (engine, prepared) = (&self.inner, &prepared.inner);
+        Ok(Decision { inner: py.detach(|| engine.decide(prepared, record.as_ref(), now, state)) })
     }
 
-    /// The key under which to keep rate-limit state for this request and record,
-    /// or None when no quota applies.
-    fn rate_limit_key(&self, prepared: PyRef<'_, Prepared>, record: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
-        let record = record_from_py(record)?;
-        Ok(self.inner.rate_limit_key(&prepared.inner, &record))
+    /// The key of the rate-limit state for this request and record, or None when no quota applies.
+    fn rate_limit_key(&self, prepared: &Prepared, record: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        Ok(record_arg(Some(record))?.and_then(|r| self.inner.rate_limit_key(&prepared.inner, &r)))
     }
 
-    fn __repr__(&self) -> String {
-        let ids: Vec<String> = self.inner.formats().formats().iter().map(|f| q(&f.id)).collect();
-        format!("Engine(formats=[{}], realm={})", ids.join(", "), q(&self.inner.policy().realm))
-    }
-}
-
-impl Engine {
-    fn wrap_prepared(&self, inner: keyproof::Prepared) -> Prepared {
-        let format = inner.parsed_key().map(|p| p.format().clone());
-        Prepared { inner, format }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let ids = self.inner.formats().formats().iter().map(|f| f.id.as_str());
+        let (ids, realm) = (PyList::new(py, ids)?.repr()?, PyString::new(py, &self.inner.policy().realm).repr()?);
+        Ok(format!("Engine(formats={ids}, realm={realm})"))
     }
 }
 
@@ -156,55 +140,151 @@ impl Engine {
 #[pyclass(name = "Prepared", module = "keyproof", frozen)]
 pub struct Prepared {
     inner: keyproof::Prepared,
-    format: Option<KeyFormat>,
+}
+
+getters!(Prepared |p| {
+    lookup_hashes: Vec<String> = p.lookup_hashes().to_vec();
+    denied: bool = p.error().is_some();
+    error: Option<PyErr> = p.error().cloned().map(to_py_err);
+    error_code: Option<&'static str> = p.error().map(keyproof::Error::code);
+    parsed_key: Option<ParsedKey> = p.parsed_key().cloned().map(|inner| ParsedKey { inner });
+    client_id: Option<&str> = p.client_id();
+});
+
+repr!(Prepared: error_code, parsed_key);
+
+/// One request being verified, without I/O: ask `next_step()` what the host must
+/// do, answer with `record()` / `rate_state()`, then `finish()`. `drive()` answers
+/// the steps by calling the host's functions.
+#[pyclass(name = "Verification", module = "keyproof")]
+pub struct Verification {
+    inner: Option<keyproof::Verification>,
+}
+
+impl Verification {
+    fn live(&mut self) -> PyResult<&mut keyproof::Verification> {
+        self.inner.as_mut().ok_or_else(|| PyRuntimeError::new_err("this verification is finished"))
+    }
 }
 
 #[pymethods]
-impl Prepared {
-    /// Hashes to look the record up by, preferred first; empty when already denied.
-    #[getter]
-    fn lookup_hashes(&self) -> Vec<String> {
-        self.inner.lookup_hashes().to_vec()
+impl Verification {
+    /// `("lookup", hash)`: look a record up under this storage hash; `("rate_state",
+    /// key)`: load the rate-limit state stored under this key; `("done", None)`.
+    fn next_step(&self) -> PyResult<(&'static str, Option<String>)> {
+        let v = self.inner.as_ref().ok_or_else(|| PyRuntimeError::new_err("this verification is finished"))?;
+        Ok(match v.next_step() {
+            Step::LookupRecord(hash) => ("lookup", Some(hash.to_string())),
+            Step::LoadRateState(key) => ("rate_state", Some(key.to_string())),
+            Step::Done => ("done", None),
+        })
     }
-    /// Whether the request failed before the lookup (`decide` renders the denial).
-    #[getter]
-    fn denied(&self) -> bool {
-        self.inner.error().is_some()
+
+    /// Answers the lookup step: the record stored under the hash (`KeyRecord`, dict,
+    /// JSON text) or None (the next lookup hash is asked for, if any).
+    fn record(&mut self, record: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let record = record_arg(record)?;
+        self.live()?.record(record);
+        Ok(())
     }
-    /// The early denial as an exception object (not raised), or None.
-    #[getter]
-    fn error(&self) -> Option<PyErr> {
-        self.inner.error().cloned().map(to_py_err)
+
+    /// Answers the rate-state step with the stored state (or None). Again after a
+    /// lost compare-and-set, with the fresh state: the rate limit is recomputed.
+    fn rate_state(&mut self, state: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let state = state_arg(state)?;
+        self.live()?.rate_state(state);
+        Ok(())
     }
-    /// The stable code of the early denial, or None.
-    #[getter]
-    fn error_code(&self) -> Option<&'static str> {
-        self.inner.error().map(keyproof::Error::code)
-    }
-    /// The parsed key, when one was presented.
-    #[getter]
-    fn parsed_key(&self) -> Option<ParsedKey> {
-        match (self.inner.parsed_key(), &self.format) {
-            (Some(p), Some(f)) => Some(ParsedKey::new(p.clone(), f.clone())),
-            _ => None,
+
+    /// Answers lookup and rate-state steps by calling `lookup(hash)` and
+    /// `load_state(key)`, in Rust, until the step is done (returns None) or a call
+    /// returns an awaitable: that is returned and its step stays open (await it,
+    /// then answer with `record()` / `rate_state()`).
+    fn drive<'py>(
+        &mut self,
+        lookup: &Bound<'py, PyAny>,
+        load_state: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = self.live()?;
+        loop {
+            let (is_lookup, answer) = match v.next_step() {
+                Step::LookupRecord(hash) => (true, lookup.call1((hash,))?),
+                Step::LoadRateState(key) => (false, load_state.call1((key,))?),
+                Step::Done => return Ok(None),
+            };
+            let fed = if is_lookup {
+                record_arg(Some(&answer)).map(|r| v.record(r))
+            } else {
+                state_arg(Some(&answer)).map(|s| v.rate_state(s))
+            };
+            if let Err(e) = fed {
+                return if answer.get_type().hasattr("__await__")? { Ok(Some(answer)) } else { Err(e) };
+            }
         }
     }
-    /// The client id sent with the credential.
+
+    /// The rate-limit write the decision needs so far, or None.
     #[getter]
-    fn client_id(&self) -> Option<&str> {
-        self.inner.client_id()
+    fn rate_write(&self) -> Option<RateWrite> {
+        self.inner.as_ref().and_then(keyproof::Verification::rate_write).map(RateWrite::from)
     }
+
+    /// The decision and what to write. Ends the verification.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<Outcome> {
+        let v = self.inner.take().ok_or_else(|| PyRuntimeError::new_err("this verification is finished"))?;
+        let outcome = v.finish();
+        Ok(Outcome {
+            decision: Py::new(py, Decision { inner: outcome.decision })?,
+            rate_write: outcome.rate_write.map(|w| Py::new(py, RateWrite::from(w))).transpose()?,
+            upgraded_record: outcome.upgraded_record.map(|inner| Py::new(py, KeyRecord { inner })).transpose()?,
+        })
+    }
+
     fn __repr__(&self) -> String {
-        match (self.inner.error(), self.inner.parsed_key()) {
-            (Some(e), _) => format!("Prepared(error_code={})", q(e.code())),
-            (None, Some(p)) => format!("Prepared(format_id={}, preview={})", q(p.format_id()), q(&p.preview())),
-            (None, None) => "Prepared()".to_string(),
-        }
+        let step = match self.inner.as_ref().map(keyproof::Verification::next_step) {
+            Some(Step::LookupRecord(_)) => "'lookup'",
+            Some(Step::LoadRateState(_)) => "'rate_state'",
+            Some(Step::Done) => "'done'",
+            None => "None",
+        };
+        format!("Verification(step={step})")
     }
+}
+
+/// Store `new` under `key` if the stored state is still `expected` (compare-and-set);
+/// the bucket is full again after `ttl_seconds`.
+#[pyclass(name = "RateWrite", module = "keyproof", frozen, eq, get_all)]
+#[derive(Clone, PartialEq)]
+pub struct RateWrite {
+    key: String,
+    expected: Option<RateLimitState>,
+    new: RateLimitState,
+    ttl_seconds: u64,
+}
+
+impl From<keyproof::RateWrite> for RateWrite {
+    fn from(w: keyproof::RateWrite) -> Self {
+        let (expected, new) = (w.expected.map(|inner| RateLimitState { inner }), RateLimitState { inner: w.new });
+        Self { key: w.key, expected, new, ttl_seconds: w.ttl_seconds }
+    }
+}
+
+repr!(RateWrite: key, ttl_seconds);
+
+/// A finished verification: the `decision`, the `rate_write` to make (or None) and
+/// the `upgraded_record` to save to finish a hash migration (or None).
+#[pyclass(name = "Outcome", module = "keyproof", frozen, get_all)]
+pub struct Outcome {
+    decision: Py<Decision>,
+    rate_write: Option<Py<RateWrite>>,
+    upgraded_record: Option<Py<KeyRecord>>,
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Engine>()?;
     m.add_class::<Prepared>()?;
+    m.add_class::<Verification>()?;
+    m.add_class::<RateWrite>()?;
+    m.add_class::<Outcome>()?;
     Ok(())
 }

@@ -1,7 +1,7 @@
-//! Error conversion: one Python exception class per core error family, all
-//! subclasses of `KeyproofError(ValueError)`, each instance carrying `.code`.
+//! Errors: one Python exception class per core error family, all subclasses of
+//! `KeyproofError(ValueError)`, each instance carrying the core's `.code`.
 
-use keyproof::ErrorFamily;
+use keyproof::{ErrorFamily, ErrorKind};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -44,13 +44,17 @@ pub(crate) fn to_py_err(e: keyproof::Error) -> PyErr {
     })
 }
 
+/// A refusal of bad input the binding meets first, under a core code.
+pub(crate) fn refuse(kind: ErrorKind, message: &str) -> PyErr {
+    to_py_err(keyproof::Error::new(kind, message))
+}
+
 /// Every stable error code, in catalogue order.
 #[pyfunction]
 pub(crate) fn all_codes() -> Vec<&'static str> {
     keyproof::all_codes()
 }
 
-/// Registers the exception classes and `all_codes`.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("KeyproofError", py.get_type::<KeyproofError>())?;

@@ -1,14 +1,13 @@
-//! Wrapper for `keyproof::record`: `KeyRecord`, `Owner`, `Rotation`. Dicts and JSON
-//! go through the core's serde schema; timestamps are aware UTC datetimes.
+//! Key records: `KeyRecord`, `Owner`, `Rotation`. Every change goes through
+//! core's lifecycle (rotate, revoke, disable, enable, update); timestamps are
+//! aware UTC datetimes.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use keyproof::{ErrorKind, KeyRecord as CoreRecord};
 use pyo3::prelude::*;
 
-use crate::convert::{
-    datetime_to_py, json_text_to_py, json_to_py, now_or, opt_datetime_to_py, py_to_json, q, q_opt, serde_name,
-};
-use crate::errors::to_py_err;
+use crate::convert::{load, now_or, to_py, Text};
+use crate::errors::{refuse, to_py_err};
 
 /// Who owns a key.
 #[pyclass(name = "Owner", module = "keyproof", frozen, eq)]
@@ -17,6 +16,12 @@ pub struct Owner {
     pub(crate) inner: keyproof::Owner,
 }
 
+getters!(Owner |o| {
+    organization: Option<&str> = o.organization.as_deref();
+    workspace: Option<&str> = o.workspace.as_deref();
+    profile: Option<&str> = o.profile.as_deref();
+});
+
 #[pymethods]
 impl Owner {
     #[new]
@@ -24,27 +29,9 @@ impl Owner {
     fn new(organization: Option<String>, workspace: Option<String>, profile: Option<String>) -> Self {
         Self { inner: keyproof::Owner { organization, workspace, profile } }
     }
-    #[getter]
-    fn organization(&self) -> Option<&str> {
-        self.inner.organization.as_deref()
-    }
-    #[getter]
-    fn workspace(&self) -> Option<&str> {
-        self.inner.workspace.as_deref()
-    }
-    #[getter]
-    fn profile(&self) -> Option<&str> {
-        self.inner.profile.as_deref()
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Owner(organization={}, workspace={}, profile={})",
-            q_opt(self.inner.organization.as_deref()),
-            q_opt(self.inner.workspace.as_deref()),
-            q_opt(self.inner.profile.as_deref())
-        )
-    }
 }
+
+repr!(Owner: organization, workspace, profile);
 
 /// A key's rotation: replaced by another key, valid until `grace_until`.
 #[pyclass(name = "Rotation", module = "keyproof", frozen, eq)]
@@ -53,28 +40,13 @@ pub struct Rotation {
     inner: keyproof::Rotation,
 }
 
-#[pymethods]
-impl Rotation {
-    #[getter]
-    fn replaced_by(&self) -> Option<&str> {
-        self.inner.replaced_by.as_deref()
-    }
-    #[getter]
-    fn rotated_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        opt_datetime_to_py(py, self.inner.rotated_at.as_ref())
-    }
-    #[getter]
-    fn grace_until<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        datetime_to_py(py, &self.inner.grace_until)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Rotation(replaced_by={}, grace_until={})",
-            q_opt(self.inner.replaced_by.as_deref()),
-            q(&keyproof::timestamp::format_timestamp(&self.inner.grace_until))
-        )
-    }
-}
+getters!(Rotation |r| {
+    replaced_by: Option<&str> = r.replaced_by.as_deref();
+    rotated_at: Option<DateTime<Utc>> = r.rotated_at;
+    grace_until: DateTime<Utc> = r.grace_until;
+});
+
+repr!(Rotation: replaced_by, grace_until);
 
 /// One stored API key: only its hash, never the key. Immutable: the lifecycle
 /// methods return an updated copy.
@@ -85,202 +57,104 @@ pub struct KeyRecord {
 }
 
 impl KeyRecord {
-    pub(crate) fn wrap(inner: CoreRecord) -> Self {
-        Self { inner }
-    }
-
-    fn changed_copy(&self, change: impl FnOnce(&mut CoreRecord) -> keyproof::Result<()>) -> PyResult<Self> {
-        let mut inner = self.inner.clone();
-        change(&mut inner).map_err(to_py_err)?;
+    fn changed(
+        &self,
+        now: Option<&Bound<'_, PyAny>>,
+        change: impl FnOnce(&mut CoreRecord, DateTime<Utc>) -> keyproof::Result<()>,
+    ) -> PyResult<Self> {
+        let (mut inner, now) = (self.inner.clone(), now_or(now)?);
+        change(&mut inner, now).map_err(to_py_err)?;
         Ok(Self { inner })
     }
 }
 
-/// Extracts a record given as a `KeyRecord`, a dict, or JSON text.
-pub(crate) fn record_from_py(obj: &Bound<'_, PyAny>) -> PyResult<CoreRecord> {
-    if let Ok(r) = obj.cast::<KeyRecord>() {
-        return Ok(r.get().inner.clone());
+/// A record given as a `KeyRecord`, a dict, JSON text, or `None`.
+pub(crate) fn record_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<CoreRecord>> {
+    match obj.filter(|o| !o.is_none()) {
+        None => Ok(None),
+        Some(obj) => match obj.cast::<KeyRecord>() {
+            Ok(r) => Ok(Some(r.get().inner.clone())),
+            Err(_) => load(obj).map(Some),
+        },
     }
-    if let Ok(text) = obj.extract::<String>() {
-        return CoreRecord::from_json(&text).map_err(to_py_err);
-    }
-    CoreRecord::from_json(&py_to_json(obj)?.to_string()).map_err(to_py_err)
 }
+
+loads!(KeyRecord);
+dumps!(KeyRecord, Owner);
+getters!(KeyRecord |r| {
+    id: &str = &r.id;
+    name: &str = &r.name;
+    hash: &str = &r.hash;
+    fingerprint: &str = &r.fingerprint;
+    preview: &str = &r.preview;
+    format: &str = &r.format;
+    environment: &str = &r.environment;
+    kind: &'static str = r.kind.as_str();
+    owner: Owner = Owner { inner: r.owner.clone() };
+    client_id: Option<&str> = r.client_id.as_deref();
+    scopes: Vec<String> = r.scopes.clone();
+    role: Option<&str> = r.role.as_deref();
+    status: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.status));
+    created_at: DateTime<Utc> = r.created_at;
+    updated_at: DateTime<Utc> = r.updated_at;
+    expires_at: Option<DateTime<Utc>> = r.expires_at;
+    revoked_at: Option<DateTime<Utc>> = r.revoked_at;
+    rotation: Option<Rotation> = r.rotation.clone().map(|inner| Rotation { inner });
+    allowed_ips: Vec<String> = r.allowed_ips.iter().map(ToString::to_string).collect();
+    plan: Option<&str> = r.plan.as_deref();
+    features: Vec<String> = r.features.clone();
+    metadata: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.metadata));
+});
 
 #[pymethods]
 impl KeyRecord {
-    /// Loads and validates a record from JSON text (unknown fields are rejected).
-    #[staticmethod]
-    fn from_json(json: String) -> PyResult<Self> {
-        CoreRecord::from_json(&json).map(Self::wrap).map_err(to_py_err)
-    }
-
-    /// Loads and validates a record from a JSON-shaped dict (datetimes are accepted too).
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        if !data.hasattr("items")? {
-            return Err(to_py_err(keyproof::Error::new(ErrorKind::InvalidRecord, "a record must be a mapping")));
-        }
-        CoreRecord::from_json(&py_to_json(data)?.to_string()).map(Self::wrap).map_err(to_py_err)
-    }
-
-    /// The record as JSON text, in the core schema.
-    fn to_json(&self) -> String {
-        self.inner.to_json()
-    }
-
-    /// The record as a JSON-shaped dict (timestamps as RFC 3339 strings).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_text_to_py(py, &self.inner.to_json())
-    }
-
     /// A copy revoked at `now` (default: the current time).
     #[pyo3(signature = (now=None))]
     fn revoked(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let now = now_or(now)?;
-        self.changed_copy(|r| r.revoke(now).map(drop))
+        self.changed(now, |r, now| r.revoke(now).map(drop))
     }
 
     /// A copy disabled at `now`.
     #[pyo3(signature = (now=None))]
     fn disabled(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let now = now_or(now)?;
-        self.changed_copy(|r| r.disable(now).map(drop))
+        self.changed(now, |r, now| r.disable(now).map(drop))
     }
 
-    /// A copy enabled again at `now` (revoked keys stay revoked: ConfigError).
+    /// A copy enabled again at `now` (revoked keys stay revoked: `invalid_transition`).
     #[pyo3(signature = (now=None))]
     fn enabled(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let now = now_or(now)?;
-        self.changed_copy(|r| r.enable(now).map(drop))
+        self.changed(now, |r, now| r.enable(now).map(drop))
     }
 
     /// A copy with `changes` applied (a dict or JSON text: name, scopes, role,
     /// allowed_ips, expires_at, plan, features, metadata, client_id; `None`
-    /// clears an optional field). Every field is validated; revoked keys refuse.
+    /// clears an optional field). Core validates every field; revoked keys refuse.
     #[pyo3(signature = (changes, now=None))]
     fn updated(&self, changes: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let now = now_or(now)?;
-        let text = match changes.extract::<String>() {
-            Ok(text) => text,
-            Err(_) => py_to_json(changes)?.to_string(),
-        };
-        let update = keyproof::RecordUpdate::from_json(&text).map_err(to_py_err)?;
-        self.changed_copy(|r| r.update(&update, now).map(drop))
+        let update: keyproof::RecordUpdate = load(changes)?;
+        self.changed(now, |r, now| r.update(&update, now).map(drop))
     }
 
-    /// A copy replaced by `replaced_by`, still valid for `grace` (default 24 hours).
+    /// A copy replaced by the record `replaced_by`, still valid for `grace`
+    /// (a `timedelta`; default: core's rotation grace, 24 hours).
     #[pyo3(signature = (replaced_by, grace=None, now=None))]
-    fn rotated(&self, replaced_by: String, grace: Option<TimeDelta>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let now = now_or(now)?;
-        let grace = grace.unwrap_or_else(keyproof::lifecycle::default_rotation_grace);
-        self.changed_copy(|r| r.rotate(&replaced_by, now, grace))
-    }
-
-    #[getter]
-    fn id(&self) -> &str {
-        &self.inner.id
-    }
-    #[getter]
-    fn name(&self) -> &str {
-        &self.inner.name
-    }
-    /// The tagged storage hash. Never shown by `repr`.
-    #[getter]
-    fn hash(&self) -> &str {
-        &self.inner.hash
-    }
-    #[getter]
-    fn fingerprint(&self) -> &str {
-        &self.inner.fingerprint
-    }
-    #[getter]
-    fn preview(&self) -> &str {
-        &self.inner.preview
-    }
-    #[getter]
-    fn format(&self) -> &str {
-        &self.inner.format
-    }
-    #[getter]
-    fn environment(&self) -> &str {
-        &self.inner.environment
-    }
-    #[getter]
-    fn kind(&self) -> &'static str {
-        self.inner.kind.as_str()
-    }
-    #[getter]
-    fn owner(&self) -> Owner {
-        Owner { inner: self.inner.owner.clone() }
-    }
-    #[getter]
-    fn client_id(&self) -> Option<&str> {
-        self.inner.client_id.as_deref()
-    }
-    #[getter]
-    fn scopes(&self) -> Vec<String> {
-        self.inner.scopes.clone()
-    }
-    #[getter]
-    fn role(&self) -> Option<&str> {
-        self.inner.role.as_deref()
-    }
-    #[getter]
-    fn status(&self) -> String {
-        serde_name(&self.inner.status)
-    }
-    #[getter]
-    fn created_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        datetime_to_py(py, &self.inner.created_at)
-    }
-    #[getter]
-    fn updated_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        datetime_to_py(py, &self.inner.updated_at)
-    }
-    #[getter]
-    fn expires_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        opt_datetime_to_py(py, self.inner.expires_at.as_ref())
-    }
-    #[getter]
-    fn revoked_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        opt_datetime_to_py(py, self.inner.revoked_at.as_ref())
-    }
-    #[getter]
-    fn rotation(&self) -> Option<Rotation> {
-        self.inner.rotation.clone().map(|inner| Rotation { inner })
-    }
-    /// IP allowlist entries as CIDR strings.
-    #[getter]
-    fn allowed_ips(&self) -> Vec<String> {
-        self.inner.allowed_ips.iter().map(ToString::to_string).collect()
-    }
-    #[getter]
-    fn plan(&self) -> Option<&str> {
-        self.inner.plan.as_deref()
-    }
-    #[getter]
-    fn features(&self) -> Vec<String> {
-        self.inner.features.clone()
-    }
-    /// Application data (a fresh dict each time).
-    #[getter]
-    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let map: serde_json::Map<String, serde_json::Value> =
-            self.inner.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        json_to_py(py, &serde_json::Value::Object(map))
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "KeyRecord(id={}, name={}, preview={}, status={})",
-            q(&self.inner.id),
-            q(&self.inner.name),
-            q(&self.inner.preview),
-            q(&serde_name(&self.inner.status))
-        )
+    fn rotated(
+        &self,
+        replaced_by: Text,
+        grace: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let grace = match grace.filter(|g| !g.is_none()) {
+            Some(g) => g.extract::<TimeDelta>().map_err(|_| {
+                refuse(ErrorKind::InvalidTransition, "the rotation grace must be a datetime.timedelta within range")
+            })?,
+            None => keyproof::lifecycle::default_rotation_grace(),
+        };
+        self.changed(now, |r, now| r.rotate(&replaced_by, now, grace))
     }
 }
+
+repr!(KeyRecord: id, name, preview, status);
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<KeyRecord>()?;

@@ -10,9 +10,9 @@ from typing import Any
 
 import django
 from django.conf import settings
-from keyproof import Engine
+from keyproof import Engine, MemoryRateLimitStore
 
-from .http_support import RecordingStore
+from .http_support import RecordingVerifier
 from .support import CONFIG, lookup
 
 DRF_ROUTES: list[dict[str, Any]] = [
@@ -30,7 +30,8 @@ def django_config() -> dict[str, Any]:
 
 
 ENGINE = Engine(django_config())
-STORE = RecordingStore()
+STORE = MemoryRateLimitStore()
+VERIFIER = RecordingVerifier(ENGINE, lookup, rate_limits=STORE)
 
 if not settings.configured:
     settings.configure(
@@ -40,8 +41,9 @@ if not settings.configured:
         ROOT_URLCONF="tests.django_urls",
         INSTALLED_APPS=[],
         MIDDLEWARE=["keyproof.django.KeyproofMiddleware"],
-        KEYPROOF_ENGINE=f"{__name__}.ENGINE",  # a dotted path …
-        KEYPROOF_LOOKUP=lookup,  # … or the object itself
+        KEYPROOF_VERIFIER=f"{__name__}.VERIFIER",  # a dotted path (or the object itself) …
+        KEYPROOF_ENGINE=f"{__name__}.ENGINE",  # … or engine, lookup and store
+        KEYPROOF_LOOKUP=lookup,
         KEYPROOF_RATE_LIMITS=STORE,
         KEYPROOF_EXCLUDE=["/health", "/drf/items", "/drf/limited", "/drf/fallback"],
         REST_FRAMEWORK={

@@ -8,13 +8,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, TypeVar
+from typing import Any
 
 import httpx
 import uvicorn
-from keyproof import Decision, MemoryRateLimitStore, RateLimitState
-
-T = TypeVar("T")
+from keyproof import Decision, Verifier
 
 
 @contextmanager
@@ -75,16 +73,19 @@ def assert_exact(response: httpx.Response, decision: Decision) -> None:
     assert response.content == (decision.body or "").encode("utf-8")
 
 
-class RecordingStore(MemoryRateLimitStore):
-    """A memory store that keeps every decision the core made through it."""
+class RecordingVerifier(Verifier):
+    """A verifier that keeps every decision it made (one verification per call)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.decisions: list[Any] = []
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.decisions: list[Decision] = []
 
-    def transact(
-        self, key: str, step: Callable[[RateLimitState | None], tuple[T, RateLimitState | None]]
-    ) -> T:
-        result = super().transact(key, step)
-        self.decisions.append(result)
-        return result
+    def verify(self, *args: Any, **kwargs: Any) -> Decision:
+        decision = super().verify(*args, **kwargs)
+        self.decisions.append(decision)
+        return decision
+
+    async def averify(self, *args: Any, **kwargs: Any) -> Decision:
+        decision = await super().averify(*args, **kwargs)
+        self.decisions.append(decision)
+        return decision

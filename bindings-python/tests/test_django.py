@@ -8,7 +8,7 @@ from keyproof.django import KeyproofAuthentication, KeyproofDenied, get_config
 from rest_framework.request import Request
 
 from . import support
-from .django_app import ENGINE, STORE, application
+from .django_app import ENGINE, STORE, VERIFIER, application
 from .http_support import assert_exact, serve_wsgi
 from .support import READER, REVOKED, REVOKED_MINT, WRITER, bearer
 
@@ -20,8 +20,8 @@ def test_middleware_over_real_http() -> None:
         ok = client.get("/v1/items", headers=dict(bearer(READER.key)))
         assert ok.status_code == 200
         assert ok.json() == {"key_id": READER.record.id, "name": "Reader key", "scopes": ["items:read"]}
-        assert STORE.decisions[-1].allowed
-        for name, value in STORE.decisions[-1].headers:
+        assert VERIFIER.decisions[-1].allowed
+        for name, value in VERIFIER.decisions[-1].headers:
             assert ok.headers.get_list(name) == [value]
 
         missing = client.get("/v1/items")
@@ -40,13 +40,13 @@ def test_middleware_over_real_http() -> None:
         assert client.get("/health").json() == {"ok": True}
 
         # Middleware and DRF authentication both run here: quota is spent once per request.
-        before = len(STORE.decisions)
+        before = len(VERIFIER.decisions)
         limited = [client.get("/v1/limited", headers=dict(bearer(READER.key))) for _ in range(4)]
-        assert len(STORE.decisions) == before + 4
+        assert len(VERIFIER.decisions) == before + 4
         assert [r.status_code for r in limited] == [200, 200, 200, 429]
         assert limited[0].json()["key_id"] == READER.record.id
         assert [r.headers["ratelimit"].split(";")[1] for r in limited] == ["r=2", "r=1", "r=0", "r=0"]
-        assert_exact(limited[-1], STORE.decisions[-1])
+        assert_exact(limited[-1], VERIFIER.decisions[-1])
         assert limited[-1].headers["retry-after"] == "1"
 
 
@@ -67,7 +67,7 @@ def test_drf_authentication_over_real_http() -> None:
 
         limited = [client.get("/drf/limited", headers=dict(bearer(WRITER.key))) for _ in range(4)]
         assert [r.status_code for r in limited] == [200, 200, 200, 429]
-        assert_exact(limited[-1], STORE.decisions[-1])
+        assert_exact(limited[-1], VERIFIER.decisions[-1])
 
         # DRF's own handler keeps the status and WWW-Authenticate, not the body.
         fallback = client.get("/drf/fallback")
@@ -91,9 +91,11 @@ def test_drf_authenticate_header_is_the_core_challenge() -> None:
 
 
 def test_settings_are_validated_and_reloaded() -> None:
-    with override_settings(KEYPROOF_ENGINE=None), pytest.raises(ImproperlyConfigured):
+    assert get_config().verifier is VERIFIER
+    with override_settings(KEYPROOF_VERIFIER=None, KEYPROOF_ENGINE=None), pytest.raises(ImproperlyConfigured):
         get_config()
-    with override_settings(KEYPROOF_LOOKUP="tests.support.lookup"):
+    with override_settings(KEYPROOF_VERIFIER=None, KEYPROOF_LOOKUP="tests.support.lookup"):
         assert get_config().verifier.lookup is support.lookup
-    assert get_config().verifier.engine is ENGINE
-    assert get_config().verifier.rate_limits is STORE
+        assert get_config().verifier.engine is ENGINE
+        assert get_config().verifier.rate_limits is STORE
+    assert get_config().verifier is VERIFIER

@@ -8,7 +8,7 @@ from flask import Flask, g
 from keyproof import Principal
 from keyproof.flask import KeyproofFlask
 
-from .http_support import RecordingStore, assert_exact, serve_wsgi
+from .http_support import RecordingVerifier, assert_exact, serve_wsgi
 from .support import READER, REVOKED, REVOKED_MINT, WRITER, alookup, bearer, engine, lookup
 
 
@@ -17,8 +17,8 @@ def principal_json() -> dict[str, Any]:
     return {"key_id": principal.key_id, "name": principal.name, "scopes": principal.scopes}
 
 
-def extension_app(store: RecordingStore) -> Flask:
-    auth = KeyproofFlask(engine(), lookup, store, exclude=["/health"])
+def extension_app(verifier: RecordingVerifier) -> Flask:
+    auth = KeyproofFlask(verifier=verifier, exclude=["/health"])
     app = Flask(__name__)
     auth.init_app(app)
 
@@ -39,13 +39,14 @@ def extension_app(store: RecordingStore) -> Flask:
 
 
 def test_extension_over_real_http() -> None:
-    e, store = engine(), RecordingStore()
-    with serve_wsgi(extension_app(store)) as base, httpx.Client(base_url=base) as client:
+    e = engine()
+    verifier = RecordingVerifier(e, lookup)
+    with serve_wsgi(extension_app(verifier)) as base, httpx.Client(base_url=base) as client:
         ok = client.get("/v1/items", headers=dict(bearer(READER.key)))
         assert ok.status_code == 200
         assert ok.json() == {"key_id": READER.record.id, "name": "Reader key", "scopes": ["items:read"]}
-        assert store.decisions[-1].allowed
-        for name, value in store.decisions[-1].headers:
+        assert verifier.decisions[-1].allowed
+        for name, value in verifier.decisions[-1].headers:
             assert ok.headers.get_list(name) == [value]
 
         missing = client.get("/v1/items")
@@ -66,12 +67,12 @@ def test_extension_over_real_http() -> None:
         assert client.get("/health").json() == {"ok": True}
         assert client.get("/v1/nowhere", headers=dict(bearer(READER.key))).status_code == 403
 
-        before = len(store.decisions)
+        before = len(verifier.decisions)
         limited = [client.get("/v1/limited", headers=dict(bearer(WRITER.key))) for _ in range(4)]
-        assert len(store.decisions) == before + 4
+        assert len(verifier.decisions) == before + 4
         assert [r.status_code for r in limited] == [200, 200, 200, 429]
         assert [r.headers["ratelimit"].split(";")[1] for r in limited] == ["r=2", "r=1", "r=0", "r=0"]
-        assert_exact(limited[-1], store.decisions[-1])
+        assert_exact(limited[-1], verifier.decisions[-1])
         assert limited[-1].headers["retry-after"] == "1" and limited[-1].json()["code"] == "rate_limited"
 
 

@@ -69,8 +69,9 @@ def test_format_set() -> None:
     with pytest.raises(keyproof.ConfigError) as info:
         FormatSet(["keyproof_live", "keyproof_live"])
     assert info.value.code == "invalid_format"
-    with pytest.raises(TypeError):
+    with pytest.raises(keyproof.ConfigError) as info:
         FormatSet([42])  # type: ignore[list-item]
+    assert info.value.code == "invalid_format"
 
 
 def test_parse_key_and_parsed_repr_hides_the_secret() -> None:

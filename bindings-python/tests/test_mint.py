@@ -149,5 +149,6 @@ def test_options_dict_in_core_schema_and_overrides() -> None:
     with pytest.raises(keyproof.ConfigError) as info:
         keyproof.mint("keyproof_live", {"name": "abc", "colour": "red"}, random_bytes=SEED, now=NOW)
     assert info.value.code == "invalid_record"
-    with pytest.raises(TypeError):
+    with pytest.raises(keyproof.ConfigError) as info:
         keyproof.mint("keyproof_live", ["name"], random_bytes=SEED, now=NOW)  # type: ignore[arg-type]
+    assert info.value.code == "invalid_record"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from functools import cache
@@ -56,17 +57,45 @@ def expect_error(expected: dict[str, Any], call: Callable[[], object]) -> None:
     assert info.value.code in keyproof.all_codes()
 
 
+class VectorStore:
+    """The rate-limit store of one vector: every bucket holds the vector's state."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = None if state is None else keyproof.RateLimitState.from_dict(state)
+        self.writes: list[keyproof.RateLimitState] = []
+
+    def get(self, key: str) -> keyproof.RateLimitState | None:
+        return self.state
+
+    def compare_and_set(
+        self, key: str, expected: keyproof.RateLimitState | None, new: keyproof.RateLimitState, ttl: int
+    ) -> bool:
+        assert expected == self.state
+        self.writes.append(new)
+        return True
+
+
 def run_decision(name: str, v: dict[str, Any]) -> None:
     engine = engine_for(name)
     records = records_for(name)
-    req = v["request"]
+    req, now, state = v["request"], when(v["now"]), v.get("rate_limit_state")
     headers = [(h[0], h[1]) for h in req.get("headers", [])]
-    prepared = engine.prepare(req["method"], req["path"], headers, req.get("client_ip"))
-    if v.get("record_id") is not None:
-        record = next((r for r in records if r.id == v["record_id"]), None)
-    else:
-        record = next((r for r in records if r.hash in prepared.lookup_hashes), None)
-    decision = engine.decide(prepared, record, when(v["now"]), v.get("rate_limit_state"))
+    by_id = next((r for r in records if r.id == v["record_id"]), None) if v.get("record_id") else None
+
+    def lookup(h: str) -> KeyRecord | None:
+        if v.get("record_id") is not None:
+            return by_id
+        return next((r for r in records if r.hash == h), None)
+
+    # The step, driven by hand as the vector README describes.
+    step = engine.begin(req["method"], req["path"], headers, req.get("client_ip"), now)
+    while (kind := step.next_step())[0] != "done":
+        if kind[0] == "lookup":
+            assert kind[1] is not None
+            step.record(lookup(kind[1]))
+        else:
+            step.rate_state(state)
+    decision = step.finish().decision
     expected = v["expected"]
     assert decision.code == expected["code"]
     assert decision.status == expected["status"]
@@ -74,9 +103,24 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     assert decision.body == expected["body"]
     assert decision.allowed == expected["allowed"]
     assert decision.to_dict() == expected
-    # the request-dict entry point gives the same decision
-    again = engine.decide(engine.prepare_request(req), record, when(v["now"]), v.get("rate_limit_state"))
+    # The Verifier (sync: lookups answered in Rust; async: through the same generator) agrees …
+    verifier = keyproof.Verifier(engine, lookup, rate_limits=VectorStore(state))
+    assert verifier.verify(req["method"], req["path"], headers, req.get("client_ip"), now=now) == decision
+
+    async def alookup(h: str) -> KeyRecord | None:
+        return lookup(h)
+
+    averifier = keyproof.Verifier(engine, alookup, rate_limits=VectorStore(state))
+    again = asyncio.run(averifier.averify(req["method"], req["path"], headers, req.get("client_ip"), now=now))
     assert again == decision
+    # … and so do the lower-level prepare/decide and the request-dict entry point.
+    prepared = engine.prepare_request(req)
+    record = (
+        by_id
+        if v.get("record_id") is not None
+        else next((r for r in records if r.hash in prepared.lookup_hashes), None)
+    )
+    assert engine.decide(prepared, record, now, state) == decision
 
 
 CONFIG_LOADERS: dict[str, Callable[[str], object]] = {

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import keyproof
 import pytest
-from keyproof import MemoryRateLimitStore, RateLimitState, Verifier
+from keyproof import Engine, KeyRecord, MemoryRateLimitStore, RateLimitState, Verifier
 
 from .conftest import NOW
 from .support import READER, RECORDS, alookup, bearer, engine, lookup
@@ -90,3 +94,226 @@ def test_memory_store_basics_and_bounds() -> None:
     assert len(store) == 0 and repr(store) == "MemoryRateLimitStore(entries=0)"
     with pytest.raises(ValueError):
         MemoryRateLimitStore(0)
+
+
+def test_verifier_drives_core_step_and_finishes_hash_migrations() -> None:
+    """The lookup receives each lookup hash in turn; an upgraded record reaches ``save``."""
+    import keyproof as kp
+
+    policy = {"routes": [{"method": "GET", "path": "/x"}]}
+    old_engine = kp.Engine({"formats": ["keyproof_live"], "policy": policy})
+    minted = kp.mint("keyproof_live", {"name": "Migrating key"}, hasher=old_engine.hasher)
+    pepper = b"p" * 32
+    engine = kp.Engine(
+        {
+            "formats": ["keyproof_live"],
+            "hashing": {"algorithm": "hmac-sha256"},
+            "policy": policy,
+        },
+        pepper=pepper,
+    )
+    store = {minted.record.hash: minted.record}
+    asked: list[str] = []
+    saved: list[kp.KeyRecord] = []
+
+    def lookup(h: str) -> kp.KeyRecord | None:
+        asked.append(h)
+        return store.get(h)
+
+    verifier = kp.Verifier(engine, lookup, save=saved.append)
+    decision = verifier.verify("GET", "/x", {"Authorization": f"Bearer {minted.key}"})
+    assert decision.allowed and "should_rehash" in [w["code"] for w in decision.warnings]
+    assert asked[0].startswith("hmac-sha256:") and asked[-1] == minted.record.hash
+    assert len(saved) == 1 and saved[0].hash.startswith("hmac-sha256:") and saved[0].id == minted.record.id
+    # The step itself, as a host drives it.
+    v = engine.begin("GET", "/x", {"Authorization": f"Bearer {minted.key}"})
+    kind, first = v.next_step()
+    assert kind == "lookup" and first is not None and first.startswith("hmac-sha256:")
+    v.record(None)
+    assert v.next_step() == ("lookup", minted.record.hash)
+    v.record(minted.record)
+    assert v.next_step() == ("done", None)
+    outcome = v.finish()
+    assert outcome.decision.status == 200 and outcome.rate_write is None
+    assert outcome.upgraded_record is not None and outcome.upgraded_record.hash == saved[0].hash
+
+
+class FlakyStore(MemoryRateLimitStore):
+    """A store where another writer wins the first ``conflicts`` compare-and-sets."""
+
+    def __init__(self, conflicts: int) -> None:
+        super().__init__()
+        self.conflicts = conflicts
+        self.cas_calls = 0
+
+    def compare_and_set(
+        self, key: str, expected: RateLimitState | None, new: RateLimitState, ttl_seconds: int = 0
+    ) -> bool:
+        self.cas_calls += 1
+        if self.conflicts > 0:
+            self.conflicts -= 1
+            # A concurrent request spent one unit just before us.
+            rival = engine().begin("GET", "/v1/limited", bearer(READER.key), now=NOW)
+            rival.drive(lookup, self.get)
+            write = rival.rate_write
+            assert write is not None
+            super().compare_and_set(write.key, write.expected, write.new, write.ttl_seconds)
+            return False
+        return super().compare_and_set(key, expected, new, ttl_seconds)
+
+
+def test_lost_compare_and_set_is_recomputed_from_the_fresh_state() -> None:
+    store = FlakyStore(conflicts=2)
+    v = Verifier(engine(), lookup, rate_limits=store)
+    d = v.verify("GET", "/v1/limited", bearer(READER.key), now=NOW)
+    # Two rivals spent a unit each before our write landed: the burst of 3 has 0 left.
+    assert d.allowed and d.rate_limit is not None and d.rate_limit.remaining == 0
+    assert store.cas_calls == 3
+    denied = v.verify("GET", "/v1/limited", bearer(READER.key), now=NOW)
+    assert denied.code == "rate_limited" and store.cas_calls == 3  # a denial writes nothing
+
+
+def test_a_store_that_always_refuses_is_an_error_not_a_free_pass() -> None:
+    class Refusing(MemoryRateLimitStore):
+        def compare_and_set(self, *args: object, **kwargs: object) -> bool:
+            return False
+
+    with pytest.raises(RuntimeError, match="compare-and-set"):
+        Verifier(engine(), lookup, rate_limits=Refusing()).verify(
+            "GET", "/v1/limited", bearer(READER.key), now=NOW
+        )
+
+
+def test_legacy_transact_stores_still_work() -> None:
+    class TransactOnly:
+        def __init__(self) -> None:
+            self.inner = MemoryRateLimitStore()
+            self.calls = 0
+
+        def transact(self, key: str, step: Any) -> Any:
+            self.calls += 1
+            return self.inner.transact(key, step)
+
+    store = TransactOnly()
+    v = Verifier(engine(), lookup, rate_limits=store)
+    codes = [v.verify("GET", "/v1/limited", bearer(READER.key), now=NOW).code for _ in range(4)]
+    assert codes == ["ok", "ok", "ok", "rate_limited"] and store.calls > 0
+    assert v.rate_limits is store
+    with pytest.raises(TypeError, match="compare_and_set"):
+        Verifier(engine(), lookup, rate_limits=object())  # type: ignore[arg-type]
+
+
+class AsyncStore:
+    """An asyncio store (as a Redis client would be): every method is a coroutine."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryRateLimitStore()
+
+    async def get(self, key: str) -> RateLimitState | None:
+        await asyncio.sleep(0)
+        return self.inner.get(key)
+
+    async def compare_and_set(
+        self, key: str, expected: RateLimitState | None, new: RateLimitState, ttl_seconds: int
+    ) -> bool:
+        await asyncio.sleep(0)
+        return self.inner.compare_and_set(key, expected, new, ttl_seconds)
+
+
+def test_async_stores_are_awaited_and_stay_atomic() -> None:
+    async def main() -> list[bool]:
+        v = Verifier(engine(), alookup, rate_limits=AsyncStore())
+
+        async def hit() -> bool:
+            return (await v.averify("GET", "/v1/limited", bearer(READER.key), now=NOW)).allowed
+
+        return list(await asyncio.gather(*(hit() for _ in range(10))))
+
+    assert asyncio.run(main()).count(True) == 3
+
+
+def test_verify_refuses_async_stores_and_saves_without_leaking_coroutines() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "coroutine ... was never awaited" would fail the test
+        with pytest.raises(TypeError, match="averify"):
+            Verifier(engine(), lookup, rate_limits=AsyncStore()).verify(
+                "GET", "/v1/limited", bearer(READER.key), now=NOW
+            )
+        with pytest.raises(TypeError, match="averify"):
+            Verifier(engine(), alookup).verify("GET", "/v1/items", bearer(READER.key), now=NOW)
+        gc.collect()
+
+
+def test_async_save_finishes_the_migration_in_averify() -> None:
+    policy = {"routes": [{"method": "GET", "path": "/x"}]}
+    minted = keyproof.mint("keyproof_live", name="Migrating key", random_bytes=bytes(32), now=NOW)
+    peppered = Engine(
+        {"formats": ["keyproof_live"], "hashing": {"algorithm": "hmac-sha256"}, "policy": policy},
+        pepper=b"p" * 32,
+    )
+    db = {minted.record.hash: minted.record}
+    saved: list[KeyRecord] = []
+
+    async def save(record: KeyRecord) -> None:
+        await asyncio.sleep(0)
+        db[record.hash] = record
+        saved.append(record)
+
+    v = Verifier(peppered, db.get, save)
+    d = asyncio.run(v.averify("GET", "/x", bearer(minted.key), now=NOW))
+    assert d.allowed and len(saved) == 1 and saved[0].hash.startswith("hmac-sha256:")
+    # Once saved, the preferred hash is found first and nothing is saved again.
+    assert asyncio.run(v.averify("GET", "/x", bearer(minted.key), now=NOW)).allowed and len(saved) == 1
+    with pytest.raises(TypeError, match="averify"):
+        Verifier(peppered, {minted.record.hash: minted.record}.get, save).verify(
+            "GET", "/x", bearer(minted.key)
+        )
+
+
+def test_verification_object() -> None:
+    e = engine()
+    v = e.begin("GET", "/v1/limited", bearer(READER.key), now=NOW)
+    assert repr(v) == "Verification(step='lookup')" and READER.record.hash not in repr(v)
+    before = v.rate_write
+    assert before is None
+
+    async def later(h: str) -> KeyRecord | None:
+        return lookup(h)
+
+    pending = v.drive(later, MemoryRateLimitStore().get)
+    assert asyncio.iscoroutine(pending) and v.next_step() == ("lookup", READER.record.hash)
+    v.record(asyncio.run(pending))
+    assert v.next_step() == ("rate_state", f"{READER.record.id}:tight")
+    assert v.drive(lookup, lambda key: None) is None and v.next_step() == ("done", None)
+    write = v.rate_write
+    assert write is not None and write.expected is None and write.key == f"{READER.record.id}:tight"
+    assert write.ttl_seconds >= 1 and repr(write).startswith("RateWrite(key=")
+    outcome = v.finish()
+    assert outcome.decision.allowed and outcome.rate_write == write and outcome.upgraded_record is None
+    assert repr(v) == "Verification(step=None)"
+    with pytest.raises(RuntimeError, match="finished"):
+        v.finish()
+    with pytest.raises(RuntimeError, match="finished"):
+        v.next_step()
+    with pytest.raises(keyproof.ConfigError) as info:
+        e.begin("GET", "/v1/items", bearer(READER.key)).record({"id": "x"})
+    assert info.value.code == "invalid_record"
+
+
+def test_lookup_errors_propagate_unchanged() -> None:
+    class Down(Exception):
+        pass
+
+    def broken(h: str) -> None:
+        raise Down("database is down")
+
+    with pytest.raises(Down):
+        Verifier(engine(), broken).verify("GET", "/v1/items", bearer(READER.key), now=NOW)
+
+
+def test_mint_with_caller_supplied_id() -> None:
+    m = keyproof.mint("keyproof_live", name="Chosen id", id="key_chosen_1", random_bytes=bytes(32), now=NOW)
+    assert m.record.id == "key_chosen_1"
+    with pytest.raises(keyproof.ConfigError) as info:
+        keyproof.mint("keyproof_live", name="Bad id", id="a b", random_bytes=bytes(32), now=NOW)
+    assert info.value.code == "invalid_id"

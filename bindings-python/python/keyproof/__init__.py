@@ -3,9 +3,10 @@
 Every rule lives in the core; this package converts types and errors. Time and
 randomness are injectable (``now=``, ``random_bytes=``) and default to the current
 UTC time and ``os.urandom(32)``. Framework integration: ``keyproof.verifier``
-(framework-neutral), ``keyproof.asgi`` (middleware), ``keyproof.fastapi``
-(dependency), ``keyproof.flask`` (extension, decorator) and ``keyproof.django``
-(middleware, DRF authentication).
+(framework-neutral loop over core's verification step), ``keyproof.asgi``
+(middleware), ``keyproof.fastapi`` (dependency), ``keyproof.flask`` (extension,
+decorator) and ``keyproof.django`` (middleware, DRF authentication); each hands
+core the raw request target (``keyproof.wire``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from keyproof._keyproof import (
     KeyproofError,
     KeyRecord,
     MintedKey,
+    Outcome,
     Owner,
     ParsedKey,
     Policy,
@@ -40,7 +42,9 @@ from keyproof._keyproof import (
     RateLimitError,
     RateLimitOutcome,
     RateLimitState,
+    RateWrite,
     Rotation,
+    Verification,
     __version__,
     all_codes,
     expiry_from_preset,
@@ -76,6 +80,7 @@ __all__ = [
     "KeyproofError",
     "MemoryRateLimitStore",
     "MintedKey",
+    "Outcome",
     "Owner",
     "ParsedKey",
     "Policy",
@@ -88,7 +93,9 @@ __all__ = [
     "RateLimitOutcome",
     "RateLimitState",
     "RateLimitStore",
+    "RateWrite",
     "Rotation",
+    "Verification",
     "Verifier",
     "__version__",
     "all_codes",

@@ -7,6 +7,9 @@ with the decision's exact status, headers and problem+json body; on success the
 principal is ``request.state.keyproof`` (``scope["state"]["keyproof"]``), the
 full decision ``request.state.keyproof_decision``, and the decision's headers
 (``RateLimit-*``, ``Deprecation``/``Sunset``) are added to the app's response.
+
+Core judges the raw request path, ``scope["raw_path"]`` (``keyproof.wire``), so the
+route it authorizes is the route the app dispatches on.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any, Callable
 
 from keyproof._keyproof import Decision, Engine
 from keyproof.stores import RateLimitStore
-from keyproof.verifier import Lookup, Verifier
+from keyproof.verifier import Lookup, Save, Verifier
+from keyproof.wire import asgi_target, peer_ip
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,9 +35,10 @@ def scope_headers(scope: Scope) -> list[tuple[str, str]]:
 
 
 def scope_client_ip(scope: Scope) -> str | None:
-    """The peer address of an ASGI scope (behind a proxy, pass your own ``client_ip``)."""
+    """The peer IP address of an ASGI scope, or None when the peer has none (behind a
+    proxy, pass your own ``client_ip``)."""
     client = scope.get("client")
-    return str(client[0]) if client else None
+    return peer_ip(str(client[0])) if client else None
 
 
 def encode_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
@@ -66,7 +71,8 @@ class KeyproofMiddleware:
     """Verifies API keys for every HTTP request of an ASGI app.
 
     Give either a ``Verifier`` or an ``Engine`` with a ``lookup`` (sync or async,
-    called with one lookup hash at a time). ``exclude`` lists exact paths served
+    called with one lookup hash at a time) and optionally ``save`` and
+    ``rate_limits`` (see ``keyproof.verifier``). ``exclude`` lists exact paths served
     without a key (health checks …). ``client_ip`` maps a scope to the client
     address the IP allowlists see (default: the peer address).
     """
@@ -78,6 +84,7 @@ class KeyproofMiddleware:
         verifier: Verifier | None = None,
         engine: Engine | None = None,
         lookup: Lookup | None = None,
+        save: Save | None = None,
         rate_limits: RateLimitStore | None = None,
         client_ip: Callable[[Scope], str | None] = scope_client_ip,
         exclude: Iterable[str] = (),
@@ -85,7 +92,7 @@ class KeyproofMiddleware:
         if verifier is None:
             if engine is None or lookup is None:
                 raise TypeError("KeyproofMiddleware needs verifier=, or engine= and lookup=")
-            verifier = Verifier(engine, lookup, rate_limits=rate_limits)
+            verifier = Verifier(engine, lookup, save, rate_limits=rate_limits)
         self.app = app
         self.verifier = verifier
         self.client_ip = client_ip
@@ -97,9 +104,8 @@ class KeyproofMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"] if kind == "http" else "GET"
-        decision = await self.verifier.averify(
-            method, scope["path"], scope_headers(scope), self.client_ip(scope)
-        )
+        headers = scope.get("headers", [])
+        decision = await self.verifier.averify(method, asgi_target(scope), headers, self.client_ip(scope))
         if not decision.allowed:
             if kind == "http":
                 await send_denial(decision, send)

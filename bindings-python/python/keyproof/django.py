@@ -1,8 +1,11 @@
 """Django middleware and, with djangorestframework installed, DRF authentication.
 
 Settings: ``KEYPROOF_ENGINE``, ``KEYPROOF_LOOKUP`` (synchronous) and optionally
-``KEYPROOF_RATE_LIMITS``, ``KEYPROOF_CLIENT_IP`` (``request -> str | None``), each an
-object or a dotted path, and ``KEYPROOF_EXCLUDE`` (paths the middleware lets through).
+``KEYPROOF_SAVE``, ``KEYPROOF_RATE_LIMITS`` (or, instead of these four, a ready
+``KEYPROOF_VERIFIER``), ``KEYPROOF_CLIENT_IP`` (``request -> str |
+None``), each an object or a dotted path, and ``KEYPROOF_EXCLUDE`` (paths the middleware
+lets through). Core judges the raw request target (``RAW_URI`` / ``REQUEST_URI``, or the
+ASGI ``raw_path``; see ``keyproof.wire``): the route Django dispatches on.
 Denials are answered with the decision's exact status, headers and body; on success
 ``request.keyproof`` is the principal, ``request.keyproof_decision`` the decision.
 DRF renders exceptions itself: ``REST_FRAMEWORK["EXCEPTION_HANDLER"] =
@@ -23,6 +26,7 @@ from django.utils.module_loading import import_string
 
 from keyproof._keyproof import Decision, Engine, Principal
 from keyproof.verifier import Verifier
+from keyproof.wire import asgi_target, peer_ip, wsgi_target
 
 try:
     from rest_framework.authentication import BaseAuthentication
@@ -35,8 +39,15 @@ except ImportError:  # djangorestframework is optional
 
 
 def request_client_ip(request: HttpRequest) -> str | None:
-    """The peer address (behind a proxy, set ``KEYPROOF_CLIENT_IP``)."""
-    return request.META.get("REMOTE_ADDR") or None
+    """The peer IP address, or None (behind a proxy, set ``KEYPROOF_CLIENT_IP``)."""
+    return peer_ip(request.META.get("REMOTE_ADDR"))
+
+
+def request_target(request: HttpRequest) -> str:
+    """The raw request target: the ASGI ``raw_path``, ``RAW_URI`` / ``REQUEST_URI``, or
+    ``SCRIPT_NAME + PATH_INFO`` encoded again (``keyproof.wire``)."""
+    scope = getattr(request, "scope", None)
+    return asgi_target(scope) if isinstance(scope, dict) else wsgi_target(request.META)
 
 
 class KeyproofConfig(NamedTuple):
@@ -58,10 +69,15 @@ def get_config() -> KeyproofConfig:
     """The configuration from settings, built once (again after a ``KEYPROOF_*`` change)."""
     with _lock:
         if not _cache:
-            engine, lookup = _setting("KEYPROOF_ENGINE"), _setting("KEYPROOF_LOOKUP")
-            if not isinstance(engine, Engine) or not callable(lookup):
-                raise ImproperlyConfigured("KEYPROOF_ENGINE must be an Engine, KEYPROOF_LOOKUP a function")
-            verifier = Verifier(engine, lookup, rate_limits=_setting("KEYPROOF_RATE_LIMITS"))
+            verifier = _setting("KEYPROOF_VERIFIER")
+            if not isinstance(verifier, Verifier):
+                engine, lookup = _setting("KEYPROOF_ENGINE"), _setting("KEYPROOF_LOOKUP")
+                if not isinstance(engine, Engine) or not callable(lookup):
+                    raise ImproperlyConfigured(
+                        "KEYPROOF_ENGINE must be an Engine, KEYPROOF_LOOKUP a function"
+                    )
+                save, store = _setting("KEYPROOF_SAVE"), _setting("KEYPROOF_RATE_LIMITS")
+                verifier = Verifier(engine, lookup, save, rate_limits=store)
             client_ip, exclude = _setting("KEYPROOF_CLIENT_IP"), _setting("KEYPROOF_EXCLUDE", ())
             _cache["config"] = KeyproofConfig(verifier, client_ip or request_client_ip, frozenset(exclude))
         return _cache["config"]
@@ -80,8 +96,8 @@ def verify(request: HttpRequest) -> Decision:
     decision = getattr(request, "keyproof_decision", None)
     if isinstance(decision, Decision):
         return decision
-    config, method, path = get_config(), request.method or "GET", request.path
-    decision = config.verifier.verify(method, path, request.headers.items(), config.client_ip(request))
+    config, method, target = get_config(), request.method or "GET", request_target(request)
+    decision = config.verifier.verify(method, target, request.headers.items(), config.client_ip(request))
     request.keyproof = decision.principal  # type: ignore[attr-defined]
     request.keyproof_decision = decision  # type: ignore[attr-defined]
     return decision
@@ -137,7 +153,8 @@ if HAS_DRF:
             decision = getattr(request._request, "keyproof_decision", None)
             if not isinstance(decision, Decision) or decision.allowed:
                 engine = get_config().verifier.engine
-                decision = engine.decide(engine.prepare(request.method or "GET", request.path, []), None)
+                method, target = request.method or "GET", request_target(request._request)
+                decision = engine.decide(engine.prepare(method, target, []), None)
             return decision.header("www-authenticate")
 
     def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponseBase | None:

@@ -4,7 +4,8 @@
 ``Depends(auth)`` gives the ``Principal``; ``request.state.keyproof`` holds it
 too. Denials raise ``KeyproofDenied`` (an ``HTTPException`` with the decision's
 status and headers); ``install(app)`` makes FastAPI answer them with the core's
-exact problem+json body instead of ``{"detail": …}``.
+exact problem+json body instead of ``{"detail": …}``. Core judges the raw request
+path, ``scope["raw_path"]`` (``keyproof.wire``): the route the handler serves.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from starlette.responses import Response as StarletteResponse
 
 from keyproof._keyproof import Decision, Engine, Principal
 from keyproof.stores import RateLimitStore
-from keyproof.verifier import Lookup, Verifier
+from keyproof.verifier import Lookup, Save, Verifier
+from keyproof.wire import asgi_target, peer_ip
 
 
 class KeyproofDenied(HTTPException):
@@ -54,8 +56,8 @@ def install(app: FastAPI) -> None:
 
 
 def request_client_ip(request: Request) -> str | None:
-    """The peer address (behind a proxy, pass your own ``client_ip``)."""
-    return request.client.host if request.client else None
+    """The peer IP address, or None (behind a proxy, pass your own ``client_ip``)."""
+    return peer_ip(request.client.host) if request.client else None
 
 
 class KeyproofAuth:
@@ -67,19 +69,21 @@ class KeyproofAuth:
         *,
         engine: Engine | None = None,
         lookup: Lookup | None = None,
+        save: Save | None = None,
         rate_limits: RateLimitStore | None = None,
         client_ip: Callable[[Request], str | None] = request_client_ip,
     ) -> None:
         if verifier is None:
             if engine is None or lookup is None:
                 raise TypeError("KeyproofAuth needs a verifier, or engine= and lookup=")
-            verifier = Verifier(engine, lookup, rate_limits=rate_limits)
+            verifier = Verifier(engine, lookup, save, rate_limits=rate_limits)
         self.verifier = verifier
         self.client_ip = client_ip
 
     async def __call__(self, request: Request, response: Response) -> Principal:
+        scope = request.scope
         decision = await self.verifier.averify(
-            request.method, request.url.path, request.headers.items(), self.client_ip(request)
+            request.method, asgi_target(scope), scope.get("headers", []), self.client_ip(request)
         )
         if not decision.allowed or decision.principal is None:
             raise KeyproofDenied(decision)

@@ -6,7 +6,9 @@ views. Denials are answered with the decision's exact status, headers and
 problem+json body; on success the principal is ``flask.g.keyproof``, the full
 decision ``flask.g.keyproof_decision``, and the decision's headers
 (``RateLimit-*``, ``Deprecation``/``Sunset``) are added to the view's response.
-Flask is synchronous: ``lookup`` must be a plain function.
+Flask is synchronous: ``lookup`` (and ``save``) must be plain functions. Core
+judges the raw request target (``RAW_URI`` / ``REQUEST_URI``, ``keyproof.wire``): the
+route Flask dispatches on.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from flask import Flask, Request, Response, g, make_response, request
 
 from keyproof._keyproof import Decision, Engine
 from keyproof.stores import RateLimitStore
-from keyproof.verifier import Lookup, Verifier
+from keyproof.verifier import Lookup, Save, Verifier
+from keyproof.wire import peer_ip, wsgi_target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,21 +33,21 @@ def denial_response(decision: Decision) -> Response:
 
 
 def request_path(req: Request) -> str:
-    """The full request path, mount prefix (``SCRIPT_NAME``) included."""
+    """The decoded request path, mount prefix (``SCRIPT_NAME``) included (what ``exclude`` matches)."""
     return req.root_path + req.path
 
 
 def request_client_ip(req: Request) -> str | None:
-    """The peer address (behind a proxy, pass your own ``client_ip``)."""
-    return req.remote_addr
+    """The peer IP address, or None (behind a proxy, pass your own ``client_ip``)."""
+    return peer_ip(req.remote_addr)
 
 
 class KeyproofFlask:
     """Verifies API keys for a Flask app (``init_app``) or single views (``required``).
 
-    Give an ``Engine`` and a synchronous ``lookup`` (or ``verifier=``). The policy
-    sees the full request path (``request_path``); ``exclude`` lists exact paths
-    ``init_app`` serves without a key (health checks …).
+    Give an ``Engine`` and a synchronous ``lookup`` (optionally ``save``), or
+    ``verifier=``. ``exclude`` lists exact paths (``request_path``) ``init_app``
+    serves without a key (health checks …).
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class KeyproofFlask:
         lookup: Lookup | None = None,
         rate_limits: RateLimitStore | None = None,
         *,
+        save: Save | None = None,
         verifier: Verifier | None = None,
         app: Flask | None = None,
         client_ip: Callable[[Request], str | None] = request_client_ip,
@@ -61,7 +65,7 @@ class KeyproofFlask:
         if verifier is None:
             if engine is None or lookup is None:
                 raise TypeError("KeyproofFlask needs engine and lookup, or verifier=")
-            verifier = Verifier(engine, lookup, rate_limits=rate_limits)
+            verifier = Verifier(engine, lookup, save, rate_limits=rate_limits)
         self.verifier = verifier
         self.client_ip = client_ip
         self.exclude = frozenset(exclude)
@@ -79,10 +83,7 @@ class KeyproofFlask:
         if isinstance(decision, Decision):
             return decision
         decision = self.verifier.verify(
-            request.method,
-            request_path(request),
-            request.headers.items(),
-            self.client_ip(request),
+            request.method, wsgi_target(request.environ), request.headers.items(), self.client_ip(request)
         )
         if decision.allowed:
             g.keyproof = decision.principal

@@ -1,15 +1,26 @@
 """Rate-limit state stores.
 
-The core keeps no state: each decision returns the opaque ``RateLimitState`` to
-store under ``decision.rate_limit.key``. A store only has to make the
-read → decide → write step atomic per key, which ``transact`` does.
+The core keeps no state: a verification reads a bucket's ``RateLimitState``,
+takes the GCRA step and asks the host to write the new state with
+compare-and-set (``Verification.rate_write``: store ``new`` under ``key`` only if
+the stored state is still ``expected``). On a lost race the verifier reads again
+and core recomputes. A store therefore needs two operations (plain or ``async``):
+
+- ``get(key)``: the stored state or ``None``;
+- ``compare_and_set(key, expected, new, ttl_seconds)``: store ``new`` if the
+  stored state equals ``expected`` (``None``: nothing stored); return whether it
+  did. The bucket is full again after ``ttl_seconds``: a store may expire it then.
+
+A Redis store implements them with a GET and a Lua compare-and-set. Stores
+written for the earlier ``transact(key, step)`` protocol still work, through
+``cas_view``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from typing import Callable, Optional, Protocol, TypeVar
+from collections.abc import Awaitable, Iterator
+from typing import Callable, Optional, Protocol, TypeVar, runtime_checkable
 
 from keyproof._keyproof import RateLimitState
 
@@ -19,8 +30,23 @@ T = TypeVar("T")
 Step = Callable[[Optional[RateLimitState]], tuple[T, Optional[RateLimitState]]]
 
 
+@runtime_checkable
 class RateLimitStore(Protocol):
-    """What the verifier needs from a rate-limit store."""
+    """What the verifier needs from a rate-limit store (methods may be ``async``)."""
+
+    def get(self, key: str) -> RateLimitState | Awaitable[RateLimitState | None] | None:
+        """The state stored under ``key``, or ``None``."""
+        ...
+
+    def compare_and_set(
+        self, key: str, expected: RateLimitState | None, new: RateLimitState, ttl_seconds: int
+    ) -> bool | Awaitable[bool]:
+        """Stores ``new`` under ``key`` if the stored state is still ``expected``; whether it did."""
+        ...
+
+
+class TransactStore(Protocol):
+    """The earlier store protocol: an atomic read → step → write per key."""
 
     def transact(
         self, key: str, step: Callable[[RateLimitState | None], tuple[T, RateLimitState | None]]
@@ -29,12 +55,41 @@ class RateLimitStore(Protocol):
         ...
 
 
+class _TransactCAS:
+    """Compare-and-set over a store that only has ``transact``."""
+
+    def __init__(self, store: TransactStore) -> None:
+        self.store = store
+
+    def get(self, key: str) -> RateLimitState | None:
+        return self.store.transact(key, lambda state: (state, state))
+
+    def compare_and_set(
+        self, key: str, expected: RateLimitState | None, new: RateLimitState, ttl_seconds: int
+    ) -> bool:
+        def swap(state: RateLimitState | None) -> tuple[bool, RateLimitState | None]:
+            return (True, new) if state == expected else (False, state)
+
+        return self.store.transact(key, swap)
+
+
+def cas_view(store: RateLimitStore | TransactStore) -> RateLimitStore:
+    """``store`` itself when it has ``compare_and_set``, else a view over its ``transact``."""
+    if callable(getattr(store, "compare_and_set", None)) and callable(getattr(store, "get", None)):
+        return store  # type: ignore[return-value]
+    if callable(getattr(store, "transact", None)):
+        return _TransactCAS(store)  # type: ignore[arg-type]
+    raise TypeError("a rate-limit store needs get() and compare_and_set(), or transact()")
+
+
 class MemoryRateLimitStore:
     """An in-process store: a dict guarded by a lock.
 
-    Safe from many threads and from asyncio code (the lock is never held across
-    an ``await``). ``max_entries`` bounds memory: when full, buckets that have
-    refilled completely are dropped first, then the oldest.
+    Safe from many threads and from asyncio code (its methods are synchronous
+    and the lock is never held across an ``await``). ``max_entries`` bounds
+    memory: when full, buckets that have refilled completely are dropped first,
+    then the oldest. ``ttl_seconds`` is not needed: a state past its ``tat_us`` is
+    a full bucket, which ``prune`` drops.
     """
 
     def __init__(self, max_entries: int = 100_000) -> None:
@@ -47,6 +102,15 @@ class MemoryRateLimitStore:
     def get(self, key: str) -> RateLimitState | None:
         with self._lock:
             return self._states.get(key)
+
+    def compare_and_set(
+        self, key: str, expected: RateLimitState | None, new: RateLimitState, ttl_seconds: int = 0
+    ) -> bool:
+        with self._lock:
+            if self._states.get(key) != expected:
+                return False
+            self._put(key, new)
+            return True
 
     def set(self, key: str, state: RateLimitState | None) -> None:
         with self._lock:
@@ -63,6 +127,7 @@ class MemoryRateLimitStore:
     def transact(
         self, key: str, step: Callable[[RateLimitState | None], tuple[T, RateLimitState | None]]
     ) -> T:
+        """Runs ``step`` on the state under ``key`` and stores what it returns, atomically."""
         with self._lock:
             result, state = step(self._states.get(key))
             self._put(key, state)

@@ -1,35 +1,47 @@
-"""Framework-neutral request verification: engine + record lookup + rate-limit store.
+"""Framework-neutral request verification: a thin loop over core's I/O-free step.
 
-``lookup`` receives one lookup hash at a time (preferred algorithm first) and
-returns the stored record (``KeyRecord``, dict or JSON text) or ``None``. It may
-be a plain function or a coroutine function; ``averify`` awaits it, ``verify``
-refuses awaitables.
+The host's side of the step, three callables, each a plain function or a
+coroutine function (``averify`` awaits what they return, ``verify`` refuses
+awaitables):
+
+- ``lookup(hash)``: the record stored under a storage hash (``KeyRecord``, dict
+  or JSON text) or ``None``; asked once per lookup hash, preferred algorithm first.
+- ``save(record)`` (optional): stores a record whose hash core upgraded to the
+  preferred algorithm; this finishes a hash migration.
+- ``rate_limits``: a store with ``get(key)`` and ``compare_and_set(key, expected,
+  new, ttl_seconds)`` (``keyproof.stores``); default: a ``MemoryRateLimitStore``.
+
+``verify`` and ``averify`` share one implementation, ``Verifier._steps``: a
+generator that yields what each I/O call returned and receives its answer, so
+the two differ only in whether they await. While answers are not awaitables,
+core's lookup and rate-state steps are answered in Rust (``Verification.drive``).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Generator, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Callable, Union
 
-from keyproof._keyproof import Decision, Engine, KeyRecord, Prepared, RateLimitState
-from keyproof.stores import MemoryRateLimitStore, RateLimitStore
+from keyproof._keyproof import Decision, Engine, KeyRecord, Verification
+from keyproof.stores import MemoryRateLimitStore, RateLimitStore, TransactStore, cas_view
 
 #: What a lookup may return.
 RecordLike = Union[KeyRecord, Mapping[str, Any], str, None]
 #: A sync or async lookup by storage hash.
 Lookup = Callable[[str], Union[RecordLike, Awaitable[RecordLike]]]
+#: A sync or async callback that stores a record whose hash was upgraded.
+Save = Callable[[KeyRecord], Union[Awaitable[None], None]]
 #: Request headers: a mapping or (name, value) pairs, str or bytes.
 Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, bytes]]]]
 
+#: Compare-and-set attempts before a verification gives up (each lost race
+#: means another request's write won, so the store keeps making progress).
+MAX_CAS_TRIES = 32
 
-def _to_record(found: RecordLike) -> KeyRecord | None:
-    if found is None or isinstance(found, KeyRecord):
-        return found
-    if isinstance(found, str):
-        return KeyRecord.from_json(found)
-    return KeyRecord.from_dict(found)
+
+def _awaitable(value: object) -> bool:
+    return hasattr(type(value), "__await__")
 
 
 class Verifier:
@@ -39,12 +51,24 @@ class Verifier:
         self,
         engine: Engine,
         lookup: Lookup,
+        save: Save | None = None,
         *,
-        rate_limits: RateLimitStore | None = None,
+        rate_limits: RateLimitStore | TransactStore | None = None,
     ) -> None:
         self.engine = engine
         self.lookup = lookup
-        self.rate_limits: RateLimitStore = rate_limits if rate_limits is not None else MemoryRateLimitStore()
+        self.save = save
+        self.rate_limits = rate_limits if rate_limits is not None else MemoryRateLimitStore()
+
+    @property
+    def rate_limits(self) -> RateLimitStore | TransactStore:
+        """The rate-limit store (a legacy ``transact`` store is used through a compare-and-set view)."""
+        return self._rate_limits
+
+    @rate_limits.setter
+    def rate_limits(self, store: RateLimitStore | TransactStore) -> None:
+        self._rate_limits = store
+        self._store = cas_view(store)
 
     def verify(
         self,
@@ -55,19 +79,26 @@ class Verifier:
         *,
         now: datetime | None = None,
     ) -> Decision:
-        """Verifies a request with a synchronous ``lookup``."""
-        prepared = self.engine.prepare(method, path, headers, client_ip)
-        record: KeyRecord | None = None
-        for h in prepared.lookup_hashes:
-            found = self.lookup(h)
-            if inspect.isawaitable(found):
-                if inspect.iscoroutine(found):
-                    found.close()
-                raise TypeError("the lookup is asynchronous: use averify()")
-            record = _to_record(found)
-            if record is not None:
-                break
-        return self.finish(prepared, record, now=now)
+        """Verifies a request; ``lookup``, ``save`` and the store must be synchronous.
+
+        ``path`` is the raw request target as sent (percent-encoded; a query is ignored).
+        """
+        steps = self._steps(self.engine.begin(method, path, headers, client_ip, now))
+        answer: Any = None
+        try:
+            while True:
+                answer = steps.send(answer)
+                if _awaitable(answer):
+                    close = getattr(answer, "close", None)
+                    if callable(close):
+                        close()  # a coroutine never awaited: no RuntimeWarning
+                    steps.close()
+                    raise TypeError(
+                        "keyproof: the lookup, save or rate-limit store is asynchronous: use averify()"
+                    )
+        except StopIteration as done:
+            decision: Decision = done.value
+            return decision
 
     async def averify(
         self,
@@ -78,30 +109,37 @@ class Verifier:
         *,
         now: datetime | None = None,
     ) -> Decision:
-        """Verifies a request; ``lookup`` may be sync or async."""
-        prepared = self.engine.prepare(method, path, headers, client_ip)
-        record: KeyRecord | None = None
-        for h in prepared.lookup_hashes:
-            found = self.lookup(h)
-            if inspect.isawaitable(found):
-                found = await found
-            record = _to_record(found)
-            if record is not None:
+        """Verifies a request; ``lookup``, ``save`` and the store may be sync or async."""
+        steps = self._steps(self.engine.begin(method, path, headers, client_ip, now))
+        answer: Any = None
+        try:
+            while True:
+                answer = steps.send(answer)
+                if _awaitable(answer):
+                    answer = await answer
+        except StopIteration as done:
+            decision: Decision = done.value
+            return decision
+
+    def _steps(self, v: Verification) -> Generator[Any, Any, Decision]:
+        """The host's side of core's step: yields each I/O call's result, receives its answer."""
+        store = self._store
+        while (pending := v.drive(self.lookup, store.get)) is not None:
+            answer = yield pending
+            if v.next_step()[0] == "lookup":
+                v.record(answer)
+            else:
+                v.rate_state(answer)
+        for _ in range(MAX_CAS_TRIES):
+            write = v.rate_write
+            if write is None or (
+                yield store.compare_and_set(write.key, write.expected, write.new, write.ttl_seconds)
+            ):
                 break
-        return self.finish(prepared, record, now=now)
-
-    def finish(
-        self, prepared: Prepared, record: KeyRecord | None, *, now: datetime | None = None
-    ) -> Decision:
-        """Decides a prepared request, spending rate-limit quota atomically."""
-        engine = self.engine
-        key = engine.rate_limit_key(prepared, record) if record is not None else None
-        if key is None:
-            return engine.decide(prepared, record, now)
-
-        def step(state: RateLimitState | None) -> tuple[Decision, RateLimitState | None]:
-            decision = engine.decide(prepared, record, now, state)
-            limit = decision.rate_limit
-            return decision, (limit.state if limit is not None else state)
-
-        return self.rate_limits.transact(key, step)
+            v.rate_state((yield store.get(write.key)))  # lost a race: core recomputes from the fresh state
+        else:
+            raise RuntimeError("keyproof: the rate-limit store kept refusing the compare-and-set")
+        outcome = v.finish()
+        if self.save is not None and (record := outcome.upgraded_record) is not None:
+            yield self.save(record)
+        return outcome.decision
