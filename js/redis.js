@@ -161,7 +161,7 @@ export class RedisRateLimitStore {
     this.problemBase = problemBase ?? null;
     /** Lost compare-and-sets (each one retried), for monitoring. */
     this.conflicts = 0;
-    /** Verifications answered by the failure policy. */
+    /** Requests the failure policy answered (503 or fail-open allow; counted by RedisVerifier). */
     this.failures = 0;
     this._calls = clientCalls(client);
   }
@@ -306,9 +306,9 @@ export function redisStores(kp) {
     }
 
     _fallback(decision, error) {
+      if (!decision.allowed) return decision; // denied for another reason: that answer stands
       const store = this.rateLimits;
       if (typeof store.failures === 'number') store.failures++;
-      if (!decision.allowed) return decision; // denied for another reason: that answer stands
       const detail = `rate-limit store unavailable (${error.name}: ${error.message})`;
       const rest = decision._restObject();
       let out;

@@ -342,7 +342,7 @@ class _Config:
         self.problem_base = problem_base
         #: Lost compare-and-sets (each one retried), for monitoring.
         self.conflicts = 0
-        #: Verifications answered by the failure policy (counted by ``RedisVerifier``).
+        #: Requests the failure policy answered (503 or fail-open allow; counted by ``RedisVerifier``).
         self.failures = 0
 
     def redis_key(self, bucket: str) -> str:
@@ -611,11 +611,11 @@ class RedisVerifier(Verifier):
         return twin
 
     def _fallback(self, decision: Decision, error: RateLimitStoreError) -> Decision:
+        if not decision.allowed:
+            return decision  # denied for another reason: that answer stands
         store = self.rate_limits
         if isinstance(store, _Config):
             store.failures += 1
-        if not decision.allowed:
-            return decision  # denied for another reason: that answer stands
         detail = f"rate-limit store unavailable ({error})"
         if getattr(store, "on_error", "fail_closed") == "fail_open":
             return cast(Decision, FallbackDecision.open(decision, detail, error))
