@@ -8,41 +8,22 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use serde::de::value::StringDeserializer;
 use serde::de::{self, DeserializeSeed, Visitor};
 
 /// Deepest nesting accepted.
 const MAX_DEPTH: usize = 64;
 
-/// A load error: its text as core reads it (a leading `code: ` names the code).
-#[derive(Debug)]
-pub(crate) struct Error(String);
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl de::Error for Error {
-    fn custom<T: std::fmt::Display>(message: T) -> Self {
-        Error(message.to_string())
-    }
-}
-
-impl From<PyErr> for Error {
-    fn from(e: PyErr) -> Self {
-        Error(e.to_string())
-    }
-}
-
+/// serde's plain error type: its text is what core reads (a leading `code: ` names the code).
+type Error = de::value::Error;
 type Result<T> = std::result::Result<T, Error>;
+
+fn error(message: impl std::fmt::Display) -> Error {
+    de::Error::custom(message)
+}
 
 /// Python text as Rust text; a lone surrogate is refused.
 pub(crate) fn text(s: &Bound<'_, PyString>) -> Result<String> {
-    s.to_cow().map(|t| t.into_owned()).map_err(|_| Error("text with a lone surrogate cannot be loaded".into()))
+    s.to_cow().map(|t| t.into_owned()).map_err(|_| error("text with a lone surrogate cannot be loaded"))
 }
 
 type Pairs<'py> = Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>;
@@ -62,7 +43,7 @@ impl<'py> PyDe<'py> {
     fn inner_depth(&self) -> Result<usize> {
         match self.depth {
             d if d < MAX_DEPTH => Ok(d.saturating_add(1)),
-            _ => Err(Error(format!("data is nested deeper than {MAX_DEPTH} levels"))),
+            _ => Err(error(format!("data is nested deeper than {MAX_DEPTH} levels"))),
         }
     }
 
@@ -83,32 +64,33 @@ impl<'de> de::Deserializer<'de> for PyDe<'_> {
         } else if obj.is_instance_of::<PyInt>() {
             match obj.extract::<i64>() {
                 Ok(i) => visitor.visit_i64(i),
-                Err(_) => visitor.visit_u64(obj.extract().map_err(|_| Error("integers must fit in 64 bits".into()))?),
+                Err(_) => visitor.visit_u64(obj.extract().map_err(|_| error("integers must fit in 64 bits"))?),
             }
         } else if let Ok(f) = obj.cast::<PyFloat>() {
             match f.value() {
                 v if v.is_finite() => visitor.visit_f64(v),
-                _ => Err(Error("NaN and infinity cannot be loaded".into())),
+                _ => Err(error("NaN and infinity cannot be loaded")),
             }
         } else if let Ok(s) = obj.cast::<PyString>() {
             visitor.visit_string(text(s)?)
         } else if obj.is_instance_of::<PyDateTime>() {
-            let t = crate::convert::utc(obj).map_err(|e| Error(format!("{}: {}", e.code(), e.message())))?;
+            let t = crate::convert::utc(obj).map_err(|e| error(format_args!("{}: {}", e.code(), e.message())))?;
             visitor.visit_string(keyproof::timestamp::format_timestamp(&t))
         } else if let Ok(dict) = obj.cast::<PyDict>() {
             self.map(dict.iter().collect(), visitor)
         } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
-            let items = obj.try_iter()?.collect::<PyResult<Vec<_>>>()?;
+            let items = obj.try_iter().and_then(|i| i.collect::<PyResult<Vec<_>>>()).map_err(error)?;
             visitor.visit_seq(Items { items: items.into_iter(), depth: self.inner_depth()? })
-        } else if obj.hasattr("to_dict")? {
-            let data = obj.call_method0("to_dict")?;
+        } else if obj.hasattr("to_dict").map_err(error)? {
+            let data = obj.call_method0("to_dict").map_err(error)?;
             PyDe { obj: data, depth: self.inner_depth()? }.deserialize_any(visitor)
-        } else if obj.hasattr("items")? {
-            let pairs = obj.call_method0("items")?.try_iter()?.map(|p| p?.extract()).collect::<PyResult<_>>()?;
+        } else if obj.hasattr("items").map_err(error)? {
+            let items = obj.call_method0("items").and_then(|i| i.try_iter());
+            let pairs = items.and_then(|i| i.map(|p| p?.extract()).collect::<PyResult<_>>()).map_err(error)?;
             self.map(pairs, visitor)
         } else {
             let type_name = obj.get_type().name().map_or_else(|_| "object".to_string(), |n| n.to_string());
-            Err(Error(format!("a value of type {type_name} cannot be loaded")))
+            Err(error(format!("a value of type {type_name} cannot be loaded")))
         }
     }
 
@@ -132,7 +114,7 @@ impl<'de> de::Deserializer<'de> for PyDe<'_> {
         visitor: V,
     ) -> Result<V::Value> {
         match self.obj.cast::<PyString>() {
-            Ok(s) => visitor.visit_enum(StringDeserializer::<Error>::new(text(s)?)),
+            Ok(s) => visitor.visit_enum(de::value::StringDeserializer::<Error>::new(text(s)?)),
             Err(_) => Err(de::Error::invalid_type(de::Unexpected::Other("a value that is not a name"), &visitor)),
         }
     }
@@ -160,7 +142,7 @@ impl<'de> de::MapAccess<'de> for Entries<'_> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
-        let value = self.value.take().ok_or_else(|| Error("a map value was read before its key".into()))?;
+        let value = self.value.take().ok_or_else(|| error("a map value was read before its key"))?;
         seed.deserialize(PyDe { obj: value, depth: self.depth })
     }
 }

@@ -4,7 +4,6 @@ is not a malformed request."""
 
 from __future__ import annotations
 
-import warnings
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -215,6 +214,7 @@ def test_peer_ip() -> None:
     assert (d.status, d.code) == (400, "invalid_client_ip")
 
 
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient` is deprecated")
 def test_starlette_testclient_peer_is_not_a_malformed_request() -> None:
     fenced = keyproof.mint(
         "keyproof_live",
@@ -232,9 +232,7 @@ def test_starlette_testclient_peer_is_not_a_malformed_request() -> None:
         routes=[Route("/v1/items", items)],
         middleware=[Middleware(keyproof.asgi.KeyproofMiddleware, engine=engine(), lookup=records.get)],
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # starlette's own notice about httpx
-        from starlette.testclient import TestClient
+    from starlette.testclient import TestClient
 
     with TestClient(app) as client:  # its peer address is "testclient"
         ok = client.get("/v1/items", headers=dict(bearer(KEY)))
