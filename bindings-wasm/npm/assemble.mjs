@@ -35,7 +35,7 @@ esbuild.buildSync({
   logLevel: 'warning',
 });
 
-for (const file of ['manual.js', 'manual.d.ts']) copyFileSync(path.join(here, file), path.join(out, file));
+for (const file of ['native.js', 'manual.js', 'manual.d.ts']) copyFileSync(path.join(here, file), path.join(out, file));
 
 // Every runtime entry exports the API object (default) and its members (named),
 // exactly the names the shared layer's `createKeyproof` returns.

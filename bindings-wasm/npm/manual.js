@@ -2,7 +2,7 @@
 // runtime entries (workerd.js, node.js, deno.js, browser.js) are thin wrappers
 // over these two functions. The engine is instantiated once per module
 // instance: later calls return the same API object.
-import * as native from './keyproof_wasm.js';
+import * as native from './native.js';
 import { createKeyproof } from './shared.js';
 
 let api;

@@ -102,29 +102,44 @@ impl Engine {
         let now = instant(now_ms)?;
         let (method, path) = (text(&method, "method")?, text(&path, "path")?);
         let client_ip = optional_text(&client_ip, "clientIp")?;
-        let mut v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
-        loop {
-            match v.next_step() {
-                Step::LookupRecord(hash) => {
-                    let found = lookup.call1(&JsValue::NULL, &JsValue::from_str(hash))?;
-                    if found.as_bool().is_some() {
-                        return Ok(Verification { inner: Some(v) }.into());
-                    }
-                    v.record(record_from(&found)?);
-                }
-                Step::LoadRateState(key) => {
-                    let Some(load_state) = &load_state else {
-                        return Ok(Verification { inner: Some(v) }.into());
-                    };
-                    let state = load_state.call1(&JsValue::NULL, &JsValue::from_str(key))?;
-                    if state.as_bool().is_some() {
-                        return Ok(Verification { inner: Some(v) }.into());
-                    }
-                    v.rate_state(load_optional::<RateLimitState>(&state)?);
-                }
-                Step::Done => return Ok(JsValue::from_str(&decided(v.finish(), false))),
-            }
+        let v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
+        drive(v, lookup, load_state.as_ref())
+    }
+
+    /// [`Engine::verify`] with the request's strings packed into one (fewer
+    /// crossings of the JS/wasm boundary; the package's JS adapter calls it):
+    /// `packed` is method, path, client IP, then header names and values,
+    /// concatenated; `cuts` (a `Uint32Array`) their lengths in UTF-16 units,
+    /// `0xFFFFFFFF` for a `null` client IP. A lookup may answer `1` after
+    /// calling `NativeRecord.__handOver()` (the adapter's fast record path).
+    #[wasm_bindgen(js_name = verifyPacked, skip_typescript)]
+    pub fn verify_packed(
+        &self,
+        packed: JsValue,
+        cuts: JsValue,
+        now_ms: f64,
+        lookup: &Function,
+        load_state: Option<Function>,
+    ) -> Result<JsValue> {
+        let now = instant(now_ms)?;
+        let packed = text(&packed, "packed")?;
+        let cuts =
+            cuts.dyn_ref::<js_sys::Uint32Array>().ok_or_else(|| invalid_arg("cuts must be a Uint32Array"))?.to_vec();
+        let parts = split_utf16(&packed, &cuts)?;
+        let (Some(Some(method)), Some(Some(path)), Some(client_ip)) = (parts.first(), parts.get(1), parts.get(2))
+        else {
+            return Err(invalid_arg("a packed request needs a method, a path and a client IP"));
+        };
+        let mut headers = Vec::with_capacity(parts.len().saturating_sub(3) / 2);
+        let mut rest = parts.iter().skip(3);
+        while let Some(name) = rest.next() {
+            let (Some(name), Some(Some(value))) = (name, rest.next()) else {
+                return Err(error_of(ErrorKind::InvalidJson, "headers are a flat list of name, value pairs"));
+            };
+            headers.push((*name, *value));
         }
+        let v = self.inner.begin(method, path, &headers, *client_ip, now);
+        drive(v, lookup, load_state.as_ref())
     }
 
     /// Parses a key with the engine's formats.
@@ -200,6 +215,100 @@ impl Engine {
     /// `text` with every key replaced by its preview.
     pub fn redact(&self, #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String> {
         Ok(self.scanner.redact(&crate::text(&text, "text")?))
+    }
+}
+
+/// `packed` cut into pieces of `cuts` UTF-16 units each (`None` for a cut of
+/// `u32::MAX`). A cut inside a character or past the end is an argument error.
+fn split_utf16<'a>(packed: &'a str, cuts: &[u32]) -> Result<Vec<Option<&'a str>>> {
+    let mut out = Vec::with_capacity(cuts.len());
+    let mut chars = packed.char_indices().peekable();
+    let mut start = 0;
+    for &cut in cuts {
+        if cut == u32::MAX {
+            out.push(None);
+            continue;
+        }
+        let mut units = 0usize;
+        let want = cut as usize;
+        while units < want {
+            let Some((_, c)) = chars.next() else { return Err(invalid_arg("cuts run past the packed string")) };
+            units = units.saturating_add(c.len_utf16());
+        }
+        if units != want {
+            return Err(invalid_arg("a cut falls inside a character"));
+        }
+        let end = chars.peek().map_or(packed.len(), |(i, _)| *i);
+        out.push(Some(packed.get(start..end).ok_or_else(|| invalid_arg("bad cut"))?));
+        start = end;
+    }
+    if chars.next().is_some() {
+        return Err(invalid_arg("the packed string is longer than its cuts"));
+    }
+    Ok(out)
+}
+
+/// The lookup answer the package's JS adapter gives for a `NativeRecord` after
+/// calling its `__handOver()`.
+const HANDED_OVER: f64 = 1.0;
+
+thread_local! {
+    /// The last hashes and rate-limit keys handed to callbacks, as JS strings:
+    /// the same key verified again gets its string without decoding it anew.
+    static JS_STRINGS: std::cell::RefCell<Vec<(String, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `text` as a JS string, from the small cache of recent ones.
+fn js_string(text: &str) -> JsValue {
+    const KEEP: usize = 32;
+    JS_STRINGS.with(|cache| {
+        let Ok(mut cache) = cache.try_borrow_mut() else { return JsValue::from_str(text) };
+        if let Some(i) = cache.iter().position(|(t, _)| t == text) {
+            let hit = cache.remove(i);
+            let value = hit.1.clone();
+            cache.push(hit);
+            return value;
+        }
+        let value = JsValue::from_str(text);
+        if cache.len() >= KEEP {
+            cache.remove(0);
+        }
+        cache.push((text.to_string(), value.clone()));
+        value
+    })
+}
+
+/// Drives a verification synchronously through the host's callbacks (see [`Engine::verify`]).
+fn drive(mut v: keyproof::Verification, lookup: &Function, load_state: Option<&Function>) -> Result<JsValue> {
+    loop {
+        match v.next_step() {
+            Step::LookupRecord(hash) => {
+                let found = lookup.call1(&JsValue::NULL, &js_string(hash))?;
+                if found.as_bool().is_some() {
+                    return Ok(Verification { inner: Some(v) }.into());
+                }
+                let record = match found.as_f64() {
+                    Some(HANDED_OVER) => crate::take_handoff(),
+                    _ => None,
+                };
+                let record = match record {
+                    Some(record) => Some(record),
+                    None => record_from(&found)?,
+                };
+                v.record(record);
+            }
+            Step::LoadRateState(key) => {
+                let Some(load_state) = load_state else {
+                    return Ok(Verification { inner: Some(v) }.into());
+                };
+                let state = load_state.call1(&JsValue::NULL, &js_string(key))?;
+                if state.as_bool().is_some() {
+                    return Ok(Verification { inner: Some(v) }.into());
+                }
+                v.rate_state(load_optional::<RateLimitState>(&state)?);
+            }
+            Step::Done => return Ok(JsValue::from_str(&decided(v.finish(), false))),
+        }
     }
 }
 
@@ -378,5 +487,11 @@ impl NativeRecord {
     pub fn hand_over(&self) -> bool {
         crate::hand_over(&self.record);
         true
+    }
+
+    /// Hands the record over before a lookup answers `1` (the JS adapter's fast path; internal).
+    #[wasm_bindgen(js_name = __handOver, skip_typescript)]
+    pub fn hand_over_now(&self) {
+        crate::hand_over(&self.record);
     }
 }

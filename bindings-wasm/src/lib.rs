@@ -62,10 +62,10 @@ pub(crate) fn text(value: &JsValue, what: &str) -> Result<String> {
 
 /// An optional string argument (`null`/`undefined` are `None`).
 pub(crate) fn optional_text(value: &JsValue, what: &str) -> Result<Option<String>> {
-    if value.is_null() || value.is_undefined() {
-        Ok(None)
-    } else {
-        text(value, what).map(Some)
+    match value.as_string() {
+        Some(text) => Ok(Some(text)),
+        None if value.is_null() || value.is_undefined() => Ok(None),
+        None => Err(js_error("StringExpected", &format!("{what} must be a string or null"))),
     }
 }
 
@@ -139,7 +139,7 @@ pub(crate) fn hand_over(record: &KeyRecord) {
     });
 }
 
-fn take_handoff() -> Option<KeyRecord> {
+pub(crate) fn take_handoff() -> Option<KeyRecord> {
     HANDOFF.with(|h| h.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
 }
 
@@ -150,6 +150,7 @@ pub(crate) fn record_from(value: &JsValue) -> Result<Option<KeyRecord>> {
         return Ok(None);
     }
     if value.is_object() {
+        // (A NativeRecord from the adapter's fast path arrives as `1` instead, see `drive`.)
         // A `NativeRecord` answers `true` and leaves its record in the handoff slot.
         let native = Reflect::get(value, &JsValue::from_str(HANDOFF_PROPERTY)).unwrap_or(JsValue::UNDEFINED);
         if native.as_bool() == Some(true) {
