@@ -40,6 +40,9 @@ bash scripts/test-wasm.sh
 step "Redis rate-limit stores"
 bash scripts/test-redis.sh
 
+step "PostgreSQL key stores (Django app, SQLAlchemy store, CLI)"
+bash scripts/test-postgres.sh
+
 step "CLI demo (the README's main-job command)"
 cargo run -q -p keyproof-cli --locked -- demo --dir "$(mktemp -d)" > /dev/null
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the keyproof Python wheel (abi3, Python >= 3.9) and checks it:
 # ruff, mypy, stubtest and pytest (ASGI/FastAPI, Flask, Django/DRF over real
-# HTTP) in .venv (Python 3.11), then a smoke test of the same wheel in fresh
-# Python 3.9 and 3.13 virtualenvs. Idempotent; needs only PyPI (for missing
-# tools) and crates.io (for cargo).
+# HTTP; the Django app and SQLAlchemy store on SQLite) in .venv (Python 3.11),
+# then a smoke test of the same wheel in fresh Python 3.9 and 3.13 virtualenvs.
+# Idempotent; needs only PyPI (for missing tools) and crates.io (for cargo).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +37,8 @@ PY="$VENV/bin/python"
 
 step "tools"
 REQUIREMENTS=("maturin==1.16.*" pytest httpx uvicorn fastapi starlette mypy ruff anyio
-    flask django djangorestframework django-stubs djangorestframework-stubs redis)
+    flask django djangorestframework django-stubs djangorestframework-stubs redis
+    sqlalchemy greenlet aiosqlite psycopg psycopg-binary)
 mapfile -t MISSING < <("$PY" - "${REQUIREMENTS[@]}" <<'PYEOF'
 import sys
 from importlib import metadata

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Key records in PostgreSQL: installs PostgreSQL (Debian package) when missing,
+# starts a throwaway cluster (initdb + pg_ctl in a temporary directory, as the
+# unprivileged `postgres` user when run as root) on a free 127.0.0.1 port,
+# exports KEYPROOF_TEST_POSTGRES_DSN and runs the tests that need it: the Django
+# app, the SQLAlchemy store (sync and asyncio, FastAPI over real HTTP) and the
+# CLI's PostgreSQL store. The cluster is stopped and deleted on exit.
+#
+#   scripts/test-postgres.sh              run those tests
+#   scripts/test-postgres.sh CMD ARGS…    run CMD with the cluster up (e.g. a single pytest)
+#
+# Idempotent; builds the Python wheel first only when it is missing or older
+# than its Python sources.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+pg_bin() { # the directory holding initdb, pg_ctl and createdb, or nothing
+    local dir
+    for dir in "$(dirname "$(readlink -f "$(command -v pg_ctl 2>/dev/null || echo /nonexistent/x)")")" \
+        $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && [ -x "$dir/createdb" ]; then
+            echo "$dir"
+            return 0
+        fi
+    done
+    return 1
+}
+
+step "PostgreSQL server"
+if ! PG_BIN="$(pg_bin)"; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "installing the Debian package postgresql"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    PG_BIN="$(pg_bin)"
+fi
+"$PG_BIN/pg_ctl" --version
+
+# As root, the cluster runs as an unprivileged user (PostgreSQL refuses root).
+RUN_AS=()
+if [ "$(id -u)" -eq 0 ]; then
+    if ! id postgres >/dev/null 2>&1; then
+        useradd --system --user-group --home-dir /nonexistent --shell /usr/sbin/nologin postgres
+    fi
+    RUN_AS=(runuser -u postgres --)
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/keyproof-postgres.XXXXXX")"
+chmod 755 "$WORK"
+STARTED=""
+cleanup() {
+    if [ -n "$STARTED" ]; then
+        "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 - <<'PYEOF'
+import random, socket, sys
+
+for _ in range(500):
+    port = random.randint(20000, 55000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    sys.exit(0)
+sys.exit("no free port")
+PYEOF
+}
+
+step "start a throwaway cluster on loopback"
+PORT="$(free_port)"
+[ "${#RUN_AS[@]}" -eq 0 ] || chown "$(id -u postgres):$(id -g postgres)" "$WORK"
+"${RUN_AS[@]}" "$PG_BIN/initdb" -D "$WORK/data" -U keyproof --auth=trust --encoding=UTF8 --no-locale \
+    >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; exit 1; }
+# Throwaway data: no fsync. Enough connections for the concurrency tests.
+"${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start -o \
+    "-c listen_addresses=127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+STARTED=yes
+"${RUN_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U keyproof keyproof
+export KEYPROOF_TEST_POSTGRES_DSN="postgresql://keyproof@127.0.0.1:$PORT/keyproof"
+echo "PostgreSQL on 127.0.0.1:$PORT ($KEYPROOF_TEST_POSTGRES_DSN)"
+
+if [ "$#" -gt 0 ]; then
+    step "$*"
+    "$@"
+    exit $?
+fi
+
+step "Python package with the Django app, the SQLAlchemy store and psycopg"
+if [ ! -x "$PY" ] || ! "$PY" -c "import keyproof, psycopg, sqlalchemy" >/dev/null 2>&1; then
+    bash scripts/test-python.sh
+fi
+INSTALLED="$("$PY" -c 'import keyproof, os; print(os.path.dirname(keyproof.__file__))')"
+if ! diff -rq -x __pycache__ -x '*.so' -x '*.pyi' -x py.typed "$INSTALLED" bindings-python/python/keyproof >/dev/null 2>&1; then
+    echo "the installed wheel predates bindings-python/python/keyproof: rebuilding it"
+    mkdir -p target/wheels
+    MARKER="$(mktemp)"
+    "$VENV/bin/maturin" build --release -m bindings-python/Cargo.toml -o target/wheels
+    WHEEL="$(find target/wheels -maxdepth 1 -name 'keyproof-*-abi3-*.whl' -newer "$MARKER" | sort | tail -n 1)"
+    rm -f "$MARKER"
+    "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
+fi
+
+step "Python: the Django app and the SQLAlchemy store on PostgreSQL (pytest)"
+# The same tests test-python.sh runs on SQLite, now on PostgreSQL as well.
+(cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider tests/test_dbapp_*.py)
+
+step "CLI: every subcommand on PostgreSQL (cargo test)"
+cargo test -q -p keyproof-cli --locked
+
+step "postgres: all checks passed"
