@@ -115,6 +115,7 @@ impl KeyRecord {
     /// Refuses revoked, disabled and already-rotated keys.
     pub fn rotate(&mut self, successor_id: &str, now: DateTime<Utc>, grace: Duration) -> Result<()> {
         crate::ids::validate_id(successor_id)?;
+        let now = timestamp::in_range(now)?;
         match (self.status, &self.rotation) {
             (KeyStatus::Revoked, _) => return Err(refuse(format!("key {} is revoked; mint a new one", self.id))),
             (KeyStatus::Disabled, _) => return Err(refuse(format!("key {} is disabled; enable it first", self.id))),
@@ -130,7 +131,7 @@ impl KeyRecord {
         let grace_until = timestamp::add(now, grace)?;
         self.rotation =
             Some(Rotation { replaced_by: Some(successor_id.to_string()), rotated_at: Some(now), grace_until });
-        self.updated_at = now;
+        self.touch(now);
         Ok(())
     }
 
@@ -162,6 +163,7 @@ impl KeyRecord {
 
     /// Revokes the key for good. Returns whether anything changed.
     pub fn revoke(&mut self, now: DateTime<Utc>) -> Result<bool> {
+        let now = timestamp::in_range(now)?;
         if self.status == KeyStatus::Revoked {
             return Ok(false);
         }
@@ -173,6 +175,7 @@ impl KeyRecord {
 
     /// Switches the key off until [`KeyRecord::enable`]. Refuses revoked keys.
     pub fn disable(&mut self, now: DateTime<Utc>) -> Result<bool> {
+        let now = timestamp::in_range(now)?;
         match self.status {
             KeyStatus::Revoked => Err(refuse(format!("key {} is revoked; it cannot be disabled", self.id))),
             KeyStatus::Disabled => Ok(false),
@@ -186,6 +189,7 @@ impl KeyRecord {
 
     /// Switches a disabled key back on. Refuses revoked keys.
     pub fn enable(&mut self, now: DateTime<Utc>) -> Result<bool> {
+        let now = timestamp::in_range(now)?;
         match self.status {
             KeyStatus::Revoked => Err(refuse(format!("key {} is revoked; it cannot be enabled", self.id))),
             KeyStatus::Active => Ok(false),
@@ -206,6 +210,7 @@ impl KeyRecord {
 
     /// [`KeyRecord::update`] with a deployment's name rules.
     pub fn update_with_rules(&mut self, update: &RecordUpdate, now: DateTime<Utc>, names: &NameRules) -> Result<bool> {
+        let now = timestamp::in_range(now)?;
         if self.status == KeyStatus::Revoked {
             return Err(refuse(format!("key {} is revoked; it cannot be changed", self.id)));
         }

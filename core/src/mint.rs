@@ -134,6 +134,7 @@ pub fn mint_with_rules(
     names: &NameRules,
 ) -> Result<MintedKey> {
     format.validate()?;
+    let now = crate::timestamp::in_range(now)?;
     names.check(&options.name)?;
     for s in &options.scopes {
         validate_scope(s)?;
@@ -196,6 +197,7 @@ pub fn mint_with_rules(
         plan: options.plan.clone(),
         features: options.features.clone(),
         metadata: options.metadata.clone(),
+        last_used_at: None,
     };
     Ok(MintedKey { key: key_text, record })
 }

@@ -120,6 +120,10 @@ pub struct KeyRecord {
     /// Application data, kept as is.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, serde_json::Value>,
+    /// When the key last passed a verification, as the host last wrote it
+    /// (coarsely: see `Outcome::touch_last_used`); `None` if never recorded.
+    #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
 impl fmt::Debug for KeyRecord {
@@ -148,6 +152,7 @@ impl fmt::Debug for KeyRecord {
             .field("plan", &self.plan)
             .field("features", &self.features)
             .field("metadata", &self.metadata)
+            .field("last_used_at", &self.last_used_at)
             .finish()
     }
 }
@@ -235,6 +240,7 @@ impl KeyRecord {
         for s in &self.scopes {
             validate_scope(s)?;
         }
+        self.timestamps().try_for_each(|t| crate::timestamp::in_range(t).map(drop))?;
         if self.updated_at < self.created_at {
             return Err(Error::new(ErrorKind::InvalidRecord, "updated_at is before created_at"));
         }
@@ -242,6 +248,13 @@ impl KeyRecord {
             return Err(Error::new(ErrorKind::InvalidRecord, "a revoked record needs revoked_at"));
         }
         Ok(())
+    }
+
+    /// Every instant the record holds (each must lie in 0001–9999 to be
+    /// stored and read back).
+    fn timestamps(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        let rotation = self.rotation.iter().flat_map(|r| r.rotated_at.into_iter().chain([r.grace_until]));
+        [self.created_at, self.updated_at].into_iter().chain(self.expires_at).chain(self.revoked_at).chain(rotation)
     }
 
     /// The status a record has at `now`, as the decision would see it: its stored

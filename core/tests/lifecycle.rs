@@ -210,3 +210,48 @@ fn grace_periods_parse_one_way_for_every_host() {
         assert_eq!(code(parse(bad)), "invalid_transition", "{bad:?}");
     }
 }
+
+/// Fuzz findings F1/F2 (fuzz/artifacts-found/README.md): every operation
+/// leaves a record that loads back, whatever the host's clock says.
+#[test]
+fn clocks_out_of_range_are_refused_and_nothing_changes() {
+    for clock in [DateTime::<Utc>::MAX_UTC, DateTime::<Utc>::MIN_UTC, at("9999-12-31T23:59:59Z") + Duration::seconds(1)]
+    {
+        let before = record();
+        let mut r = before.clone();
+        assert_eq!(code(r.revoke(clock)), "invalid_timestamp");
+        assert_eq!(code(r.disable(clock)), "invalid_timestamp");
+        assert_eq!(code(r.rotate("key_5ucce550", clock, Duration::zero())), "invalid_timestamp");
+        assert_eq!(
+            code(r.update(&RecordUpdate::from_json(r#"{"name": "Renamed"}"#).unwrap(), clock)),
+            "invalid_timestamp"
+        );
+        assert_eq!(r, before, "a refused operation changes nothing");
+        r.disable(now()).unwrap();
+        assert_eq!(code(r.enable(clock)), "invalid_timestamp");
+        let e = engine();
+        let minting = mint(
+            e.formats().get("matchii_live").unwrap(),
+            e.hasher(),
+            &MintOptions::from_json(r#"{"name": "Production key"}"#).unwrap(),
+            &[9; 32],
+            clock,
+        );
+        assert_eq!(code(minting), "invalid_timestamp");
+    }
+}
+
+#[test]
+fn rotating_with_a_clock_behind_created_at_keeps_the_record_loadable() {
+    let mut r = record();
+    r.rotate("key_5ucce550", r.created_at - Duration::days(1), Duration::hours(24)).unwrap();
+    assert_eq!(r.updated_at, r.created_at);
+    KeyRecord::from_json(&r.to_json()).unwrap();
+}
+
+#[test]
+fn records_holding_instants_past_9999_do_not_validate() {
+    let mut r = record();
+    r.expires_at = Some(DateTime::<Utc>::MAX_UTC);
+    assert_eq!(code(r.validate()), "invalid_timestamp");
+}
