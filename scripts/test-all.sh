@@ -46,4 +46,7 @@ bash scripts/test-postgres.sh
 step "CLI demo (the README's main-job command)"
 cargo run -q -p keyproof-cli --locked -- demo --dir "$(mktemp -d)" > /dev/null
 
+step "fuzz targets build + smoke run"
+bash scripts/fuzz.sh 3
+
 printf '\nAll keyproof tests passed.\n'

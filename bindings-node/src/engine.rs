@@ -304,7 +304,7 @@ struct Rest<'a> {
 
 /// The string the JS layer reads (see [`Decided`]).
 fn decided(outcome: keyproof::Outcome, full: bool) -> Decided {
-    let keyproof::Outcome { decision: d, rate_write, upgraded_record } = outcome;
+    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used: _ } = outcome;
     let rest = Rest {
         headers: &d.headers,
         body: d.body.as_deref(),

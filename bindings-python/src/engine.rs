@@ -237,6 +237,7 @@ impl Verification {
             decision: Py::new(py, Decision { inner: outcome.decision })?,
             rate_write: outcome.rate_write.map(|w| Py::new(py, RateWrite::from(w))).transpose()?,
             upgraded_record: outcome.upgraded_record.map(|inner| Py::new(py, KeyRecord { inner })).transpose()?,
+            touch_last_used: outcome.touch_last_used,
         })
     }
 
@@ -272,12 +273,14 @@ impl From<keyproof::RateWrite> for RateWrite {
 repr!(RateWrite: key, ttl_seconds);
 
 /// A finished verification: the `decision`, the `rate_write` to make (or None) and
-/// the `upgraded_record` to save to finish a hash migration (or None).
+/// the `upgraded_record` to save to finish a hash migration (or None), and
+/// `touch_last_used`: the instant to write as the record's `last_used_at` (or None).
 #[pyclass(name = "Outcome", module = "keyproof", frozen, get_all)]
 pub struct Outcome {
     decision: Py<Decision>,
     rate_write: Option<Py<RateWrite>>,
     upgraded_record: Option<Py<KeyRecord>>,
+    touch_last_used: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -104,6 +104,7 @@ getters!(KeyRecord |r| {
     plan: Option<&str> = r.plan.as_deref();
     features: Vec<String> = r.features.clone();
     metadata: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.metadata));
+    last_used_at: Option<DateTime<Utc>> = r.last_used_at;
 });
 
 #[pymethods]

@@ -95,8 +95,11 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
             step.record(lookup(kind[1]))
         else:
             step.rate_state(state)
-    decision = step.finish().decision
-    expected = v["expected"]
+    outcome = step.finish()
+    decision, expected = outcome.decision, v["expected"]
+    if "touch_last_used" in v:  # last_used.json pins the last-used hint
+        touch = outcome.touch_last_used
+        assert (touch and touch.isoformat().replace("+00:00", "Z")) == v["touch_last_used"]
     assert decision.code == expected["code"]
     assert decision.status == expected["status"]
     assert decision.headers == [tuple(h) for h in expected["headers"]]
@@ -104,8 +107,15 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     assert decision.allowed == expected["allowed"]
     assert decision.to_dict() == expected
     # The Verifier (sync: lookups answered in Rust; async: through the same generator) agrees …
-    verifier = keyproof.Verifier(engine, lookup, rate_limits=VectorStore(state))
+    touched: list[tuple[str, datetime]] = []
+    verifier = keyproof.Verifier(
+        engine, lookup, rate_limits=VectorStore(state), touch=lambda key_id, at: touched.append((key_id, at))
+    )
     assert verifier.verify(req["method"], req["path"], headers, req.get("client_ip"), now=now) == decision
+    if "touch_last_used" in v:
+        assert decision.principal is not None or not touched
+        want = [(decision.principal.key_id, when(v["touch_last_used"]))] if v["touch_last_used"] else []
+        assert touched == want
 
     async def alookup(h: str) -> KeyRecord | None:
         return lookup(h)

@@ -418,7 +418,7 @@ impl Verification {
 /// `w` (a rate-limit write to make) and/or `u` (an upgraded record to save),
 /// and `<json>` is the JSON text of [`Rest`].
 fn decided(outcome: keyproof::Outcome, full: bool) -> String {
-    let keyproof::Outcome { decision: d, rate_write, upgraded_record } = outcome;
+    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used: _ } = outcome;
     let rest = Rest {
         headers: &d.headers,
         body: d.body.as_deref(),

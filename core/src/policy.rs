@@ -87,6 +87,11 @@ pub struct Policy {
     /// Length limits of key names, applied at mint and update (default 1–200).
     #[serde(default)]
     pub names: NameRules,
+    /// How stale a record's `last_used_at` may get before an allowed request asks
+    /// the host to write it again (default 60 s; 0: every allowed request). Coarse,
+    /// so a busy key does not write its record on every request (seed 001's dashboard).
+    #[serde(default = "default_last_used_interval")]
+    pub last_used_interval_seconds: u32,
 }
 
 fn default_realm() -> String {
@@ -97,6 +102,9 @@ fn default_warning_days() -> u32 {
 }
 fn default_grace_hours() -> u32 {
     crate::lifecycle::DEFAULT_ROTATION_GRACE_HOURS
+}
+fn default_last_used_interval() -> u32 {
+    60
 }
 fn default_problem_base() -> String {
     "https://keyproof.dev/problems/".into()
@@ -121,6 +129,7 @@ impl Default for Policy {
             status_overrides: BTreeMap::new(),
             rate_limit_headers: crate::answers::default_rate_limit_headers(),
             names: NameRules::default(),
+            last_used_interval_seconds: default_last_used_interval(),
         }
     }
 }
@@ -161,6 +170,11 @@ impl Policy {
     /// How long a rotated key keeps working (`rotation_grace_hours`, default 24).
     pub fn rotation_grace(&self) -> chrono::Duration {
         chrono::Duration::hours(i64::from(self.rotation_grace_hours))
+    }
+
+    /// How stale `last_used_at` may get before it is written again.
+    pub fn last_used_interval(&self) -> chrono::Duration {
+        chrono::Duration::seconds(i64::from(self.last_used_interval_seconds))
     }
 
     /// The quota of `plan` for rate-limit `class` (the class's own, else the plan's).

@@ -254,7 +254,12 @@ impl KeyRecord {
     /// stored and read back).
     fn timestamps(&self) -> impl Iterator<Item = DateTime<Utc>> + '_ {
         let rotation = self.rotation.iter().flat_map(|r| r.rotated_at.into_iter().chain([r.grace_until]));
-        [self.created_at, self.updated_at].into_iter().chain(self.expires_at).chain(self.revoked_at).chain(rotation)
+        [self.created_at, self.updated_at]
+            .into_iter()
+            .chain(self.expires_at)
+            .chain(self.revoked_at)
+            .chain(self.last_used_at)
+            .chain(rotation)
     }
 
     /// The status a record has at `now`, as the decision would see it: its stored

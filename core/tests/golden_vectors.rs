@@ -87,9 +87,14 @@ fn run_decisions(file: &Value) -> Vec<String> {
                 Step::Done => break,
             }
         }
-        let decision = step.finish().decision;
+        let outcome = step.finish();
+        let decision = outcome.decision;
         let got: Value = serde_json::from_str(&decision.to_json()).unwrap();
         assert_eq!(got, v["expected"], "{}", v["name"]);
+        if let Some(touch) = v.get("touch_last_used") {
+            let at = outcome.touch_last_used.map(|t| keyproof::timestamp::format_timestamp(&t));
+            assert_eq!(serde_json::json!(at), *touch, "{}", v["name"]);
+        }
         codes.push(decision.code.to_string());
     }
     codes

@@ -8,6 +8,10 @@ awaitables):
   or JSON text) or ``None``; asked once per lookup hash, preferred algorithm first.
 - ``save(record)`` (optional): stores a record whose hash core upgraded to the
   preferred algorithm; this finishes a hash migration.
+- ``touch(key_id, at)`` (optional): writes ``at`` as the key's ``last_used_at``
+  when core asks for it (``Outcome.touch_last_used``: allowed requests whose
+  stored last-used time is absent or older than the policy's
+  ``last_used_interval_seconds``). Write it only if newer than the stored value.
 - ``rate_limits``: a store with ``get(key)`` and ``compare_and_set(key, expected,
   new, ttl_seconds)`` (``keyproof.stores``); default: a ``MemoryRateLimitStore``.
 
@@ -32,6 +36,8 @@ RecordLike = Union[KeyRecord, Mapping[str, Any], str, None]
 Lookup = Callable[[str], Union[RecordLike, Awaitable[RecordLike]]]
 #: A sync or async callback that stores a record whose hash was upgraded.
 Save = Callable[[KeyRecord], Union[Awaitable[None], None]]
+#: A sync or async callback that records a key's last use: ``touch(key_id, at)``.
+Touch = Callable[[str, datetime], Union[Awaitable[None], None]]
 #: Request headers: a mapping or (name, value) pairs, str or bytes.
 Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, bytes]]]]
 
@@ -54,10 +60,12 @@ class Verifier:
         save: Save | None = None,
         *,
         rate_limits: RateLimitStore | TransactStore | None = None,
+        touch: Touch | None = None,
     ) -> None:
         self.engine = engine
         self.lookup = lookup
         self.save = save
+        self.touch = touch
         self.rate_limits = rate_limits if rate_limits is not None else MemoryRateLimitStore()
 
     @property
@@ -79,7 +87,7 @@ class Verifier:
         *,
         now: datetime | None = None,
     ) -> Decision:
-        """Verifies a request; ``lookup``, ``save`` and the store must be synchronous.
+        """Verifies a request; ``lookup``, ``save``, ``touch`` and the store must be synchronous.
 
         ``path`` is the raw request target as sent (percent-encoded; a query is ignored).
         """
@@ -109,7 +117,7 @@ class Verifier:
         *,
         now: datetime | None = None,
     ) -> Decision:
-        """Verifies a request; ``lookup``, ``save`` and the store may be sync or async."""
+        """Verifies a request; ``lookup``, ``save``, ``touch`` and the store may be sync or async."""
         steps = self._steps(self.engine.begin(method, path, headers, client_ip, now))
         answer: Any = None
         try:
@@ -142,4 +150,7 @@ class Verifier:
         outcome = v.finish()
         if self.save is not None and (record := outcome.upgraded_record) is not None:
             yield self.save(record)
+        principal = outcome.decision.principal
+        if self.touch is not None and (at := outcome.touch_last_used) is not None and principal is not None:
+            yield self.touch(principal.key_id, at)
         return outcome.decision

@@ -88,6 +88,11 @@ pub struct Outcome {
     /// The record with its hash upgraded to the preferred algorithm: save it to
     /// finish a hash migration (allowed requests only).
     pub upgraded_record: Option<KeyRecord>,
+    /// Write this instant as the record's `last_used_at` (allowed requests only,
+    /// when the stored one is absent or older than the policy's
+    /// `last_used_interval_seconds`, so a busy key writes about once a minute).
+    /// Write it only if newer than the stored value: concurrent requests race.
+    pub touch_last_used: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug)]
@@ -202,15 +207,21 @@ impl Verification {
         let rate_write = self.rate_write();
         let engine = &self.engine;
         match std::mem::replace(&mut self.stage, Stage::Finished) {
-            Stage::Denied(deny) => Outcome { decision: engine.render_denial(deny), rate_write, upgraded_record: None },
+            Stage::Denied(deny) => Outcome {
+                decision: engine.render_denial(deny),
+                rate_write,
+                upgraded_record: None,
+                touch_last_used: None,
+            },
             Stage::Lookup { .. } | Stage::Finished => Outcome {
                 decision: engine.render_denial(engine.no_record(&self.prepared)),
                 rate_write,
                 upgraded_record: None,
+                touch_last_used: None,
             },
-            Stage::Checked { record, passed, .. } => allowed(engine, &self.prepared, *record, passed, None),
+            Stage::Checked { record, passed, .. } => allowed(engine, &self.prepared, *record, passed, None, self.now),
             Stage::Rated { record, passed, rate, .. } => {
-                let mut outcome = allowed(engine, &self.prepared, *record, passed, Some(&rate));
+                let mut outcome = allowed(engine, &self.prepared, *record, passed, Some(&rate), self.now);
                 outcome.rate_write = rate_write;
                 outcome
             }
@@ -224,9 +235,13 @@ fn allowed(
     record: KeyRecord,
     passed: Passed,
     rate: Option<&(RateBucket, RateLimitOutcome)>,
+    now: DateTime<Utc>,
 ) -> Outcome {
     let upgrade = passed.should_rehash && rate.is_none_or(|(_, o)| o.allowed);
     let upgraded_record = if upgrade { engine.rehashed(prepared, &record) } else { None };
+    let stale =
+        record.last_used_at.is_none_or(|at| now.signed_duration_since(at) >= engine.policy().last_used_interval());
     let decision = engine.conclude(passed, record, rate);
-    Outcome { decision, rate_write: None, upgraded_record }
+    let touch_last_used = (decision.allowed && stale).then_some(now);
+    Outcome { decision, rate_write: None, upgraded_record, touch_last_used }
 }

@@ -5,6 +5,7 @@
 pub mod generic;
 pub mod hardening;
 pub mod hostile;
+pub mod last_used;
 pub mod lifecycle;
 pub mod seeds;
 pub mod seeds_more;
@@ -43,6 +44,8 @@ pub struct Suite {
     pub engine: Engine,
     pub records: Vec<KeyRecord>,
     vectors: Vec<Value>,
+    /// Each vector also pins the outcome's `touch_last_used` (the last-used suite).
+    pub pin_touch: bool,
 }
 
 pub fn bearer(key: &str) -> Vec<(String, String)> {
@@ -68,6 +71,7 @@ impl Suite {
             engine,
             records: Vec::new(),
             vectors: Vec::new(),
+            pin_touch: false,
         }
     }
 
@@ -160,6 +164,15 @@ impl Suite {
         if let Some(id) = record_id {
             vector["record_id"] = json!(id);
         }
+        if self.pin_touch {
+            vector["touch_last_used"] =
+                json!(outcome.touch_last_used.map(|t| keyproof::timestamp::format_timestamp(&t)));
+        } else {
+            assert!(
+                outcome.touch_last_used.is_none() || decision.allowed,
+                "{name}: a denial asks for no last-used write"
+            );
+        }
         self.vectors.push(vector);
         decision.rate_limit.map(|r| r.outcome.state)
     }
@@ -191,5 +204,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.extend(hardening::all());
     files.extend(vendor::all());
     files.extend(hostile::all());
+    files.push(last_used::suite());
     files
 }
