@@ -113,6 +113,10 @@ pub struct Decision {
     pub rate_limit: Option<RateLimitDecision>,
     /// Internal detail for logs (never contains a secret).
     pub detail: String,
+    /// The access token an allowed request presented, and whether its key's
+    /// record was confirmed by a lookup or the token alone was trusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<crate::token::TokenUse>,
     #[serde(skip)]
     pub(crate) kind: Option<ErrorKind>,
 }

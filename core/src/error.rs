@@ -113,6 +113,10 @@ error_kinds! {
     InvalidMethod => "invalid_method", Credential;
     /// The client IP address could not be parsed.
     InvalidClientIp => "invalid_client_ip", Credential;
+    /// A token request is malformed (method, content type, repeated or missing parameters).
+    InvalidTokenRequest => "invalid_token_request", Credential;
+    /// A token request asks for a grant other than `client_credentials`.
+    UnsupportedGrantType => "unsupported_grant_type", Credential;
 
     /// No stored record matches the key.
     UnknownKey => "unknown_key", Authentication;
@@ -130,6 +134,22 @@ error_kinds! {
     WrongEnvironment => "wrong_environment", Authentication;
     /// The client id sent does not belong to the key.
     ClientIdMismatch => "client_id_mismatch", Authentication;
+    /// The access token is not a well-formed RFC 9068 JWT.
+    MalformedToken => "malformed_token", Authentication;
+    /// The access token's `alg` is `none`, not accepted here, or does not fit its key.
+    TokenAlgorithmNotAllowed => "token_algorithm_not_allowed", Authentication;
+    /// No token key has the access token's `kid`.
+    UnknownTokenKey => "unknown_token_key", Authentication;
+    /// The access token's signature does not verify.
+    BadTokenSignature => "bad_token_signature", Authentication;
+    /// The access token has expired.
+    TokenExpired => "token_expired", Authentication;
+    /// The access token is not valid yet (`nbf` or `iat` in the future).
+    TokenNotYetValid => "token_not_yet_valid", Authentication;
+    /// The access token comes from another issuer.
+    WrongTokenIssuer => "wrong_token_issuer", Authentication;
+    /// The access token is meant for another audience.
+    WrongTokenAudience => "wrong_token_audience", Authentication;
 
     /// The client IP is not in the key's allowlist.
     IpNotAllowed => "ip_not_allowed", Authorization;
@@ -143,6 +163,10 @@ error_kinds! {
     InsufficientScope => "insufficient_scope", Authorization;
     /// The route needs a feature that the key's account does not have.
     FeatureNotEnabled => "feature_not_enabled", Authorization;
+    /// The access token is restricted to other routes.
+    TokenRouteNotAllowed => "token_route_not_allowed", Authorization;
+    /// A token asks for a scope, route, network, kind or lifetime its key does not grant.
+    ScopeNotGranted => "scope_not_granted", Authorization;
 
     /// The key exceeded its rate limit.
     RateLimited => "rate_limited", RateLimit;
@@ -177,6 +201,8 @@ error_kinds! {
     InvalidId => "invalid_id", Config;
     /// A lifecycle change is not allowed from the key's state (e.g. rotating a revoked key).
     InvalidTransition => "invalid_transition", Config;
+    /// A token key (JWK) is invalid, or no key can sign.
+    InvalidTokenKey => "invalid_token_key", Config;
 
     /// Fewer random bytes were supplied than the operation needs.
     InsufficientRandomness => "insufficient_randomness", Randomness;

@@ -46,6 +46,7 @@ pub mod scan;
 pub mod scope;
 pub mod secret;
 pub mod timestamp;
+pub mod token;
 
 pub use alphabet::Alphabet;
 pub use answers::RateLimitHeaders;
@@ -71,3 +72,6 @@ pub use record::{KeyRecord, KeyStatus, NameRules, Owner, Rotation};
 pub use routes::{MethodSpec, RouteRateLimit, RouteRule};
 pub use scan::{redact, scan, Finding, Scanner};
 pub use secret::Secret;
+pub use token::{
+    AccessClaims, AccessToken, IssuedToken, Jwk, TokenConfig, TokenExchange, TokenOptions, TokenResponse, TokenUse,
+};

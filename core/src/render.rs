@@ -47,6 +47,8 @@ pub fn public_view(kind: ErrorKind) -> PublicView {
         }
         K::InsufficientRole => view(403, "insufficient_role", None, "Insufficient role", false),
         K::FeatureNotEnabled => view(400, "feature_not_enabled", None, "Feature not enabled", false),
+        K::TokenRouteNotAllowed => view(403, "route_not_allowed", None, "Route not allowed", false),
+        K::ScopeNotGranted => view(400, "invalid_scope", Some("invalid_scope"), "Invalid scope", false),
         K::RateLimited => view(429, "rate_limited", None, "Too many requests", false),
         k => match k.family() {
             ErrorFamily::KeyFormat | ErrorFamily::Authentication => {
@@ -84,6 +86,7 @@ pub fn public_detail(public_code: &str) -> &'static str {
         "insufficient_scope" => "The API key lacks a scope this request needs.",
         "ip_not_allowed" => "The API key may not be used from this IP address.",
         "route_not_allowed" => "This route is not available to API keys.",
+        "invalid_scope" => "The requested scope exceeds what the API key grants.",
         "credential_kind_not_allowed" => "This kind of credential may not call this route.",
         "insufficient_role" => "The API key's role may not call this route.",
         "feature_not_enabled" => "This feature is not enabled for the account.",

@@ -111,6 +111,7 @@ fn every_vector_file_runs_in_place() {
         count += file["vectors"].as_array().unwrap().len();
         match file["kind"].as_str().unwrap() {
             "decisions" => codes.extend(run_decisions(&file)),
+            "tokens" => codes.extend(golden::token_requests::run(&file)),
             "config" | "parse" | "mint" | "rate_limit" | "scan" => {
                 for v in file["vectors"].as_array().unwrap() {
                     if let Some(code) = v["expected"]["code"].as_str() {

@@ -67,6 +67,9 @@ pub struct EngineConfig {
     /// The policy.
     #[serde(default)]
     pub policy: Policy,
+    /// Access tokens: issuer, audience, lifetimes, `confirm_record` and keys (JWK).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<crate::token::TokenConfig>,
 }
 
 impl crate::load::Load for EngineConfig {

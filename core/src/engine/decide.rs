@@ -85,8 +85,8 @@ impl RateBucket {
 /// Why a request is denied, before rendering.
 #[derive(Clone, Debug)]
 pub(crate) struct Deny {
-    kind: ErrorKind,
-    detail: String,
+    pub(crate) kind: ErrorKind,
+    pub(crate) detail: String,
     missing_scope: Option<String>,
     rate_limit: Option<Box<RateLimitDecision>>,
 }
@@ -124,6 +124,8 @@ pub(crate) struct Passed {
     pub(crate) warnings: Vec<Warning>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) should_rehash: bool,
+    /// The access token, when the credential is one.
+    pub(crate) token: Option<crate::token::TokenUse>,
 }
 
 impl Engine {
@@ -138,7 +140,15 @@ impl Engine {
         now: DateTime<Utc>,
         rate_state: Option<RateLimitState>,
     ) -> Decision {
-        let Some(record) = record else { return self.render_denial(self.no_record(prepared)) };
+        // An access token is judged on its key's record narrowed to it, or on its
+        // claims alone when no record is confirmed.
+        let record = match (self.token_gate(prepared, now), record) {
+            (Some(crate::token::Gate::Denied(d)), _) => return self.render_denial(d),
+            (Some(crate::token::Gate::Offline(own)), _) => *own,
+            (_, Some(record)) => self.narrow_for_token(prepared, record.clone()),
+            (_, None) => return self.render_denial(self.no_record(prepared)),
+        };
+        let record = &record;
         match self.check(prepared, record, now) {
             Err(d) => self.render_denial(d),
             Ok(passed) => {
@@ -163,7 +173,10 @@ impl Engine {
     pub(crate) fn check(&self, prepared: &Prepared, record: &KeyRecord, now: DateTime<Utc>) -> Result<Passed, Deny> {
         let presented = prepared.outcome.as_ref().map_err(Deny::from)?;
         let mut passed = Passed::default();
-        self.authenticate(presented, record, now, &mut passed)?;
+        match presented.token() {
+            Some(token) => self.authenticate_token(presented, token, record, now, &mut passed)?,
+            None => self.authenticate(presented, record, now, &mut passed)?,
+        }
         self.authorize(prepared, presented, record)?;
         Ok(passed)
     }
@@ -206,6 +219,7 @@ impl Engine {
             missing_scope: None,
             rate_limit,
             detail: String::new(),
+            token: passed.token,
             kind: None,
         }
     }
@@ -227,6 +241,7 @@ impl Engine {
                     missing_scope: d.missing_scope,
                     rate_limit: None,
                     detail: d.detail,
+                    token: None,
                     kind: Some(d.kind),
                 };
             }
@@ -235,14 +250,16 @@ impl Engine {
     }
 
     /// Steps 6–11: is this the record's key, and is the key live here?
-    fn authenticate(
+    pub(crate) fn authenticate(
         &self,
         presented: &Presented,
         record: &KeyRecord,
         now: DateTime<Utc>,
         passed: &mut Passed,
     ) -> Result<(), Deny> {
-        let parsed = &presented.parsed;
+        let Some(parsed) = presented.parsed() else {
+            return Err(deny(ErrorKind::KeyMismatch, "the credential is not a key"));
+        };
         let format = parsed.format();
         let check = self
             .hasher()
@@ -302,6 +319,9 @@ impl Engine {
     /// Steps 12–17: may this key do this?
     fn authorize(&self, prepared: &Prepared, presented: &Presented, record: &KeyRecord) -> Result<(), Deny> {
         let policy = self.policy();
+        if let Some(token) = presented.token() {
+            self.authorize_token(prepared, presented, token)?;
+        }
         if !ip_allowed(&record.allowed_ips, presented.client_ip) {
             return Err(deny(ErrorKind::IpNotAllowed, "the client IP is not in the key's allowlist"));
         }
@@ -311,7 +331,7 @@ impl Engine {
         }
         let kinds = route.map(|r| r.credential_kinds.as_slice()).filter(|k| !k.is_empty());
         let kinds = kinds.unwrap_or(DEFAULT_CREDENTIAL_KINDS);
-        let kind = presented.parsed.kind();
+        let kind = presented.kind();
         if !kinds.contains(&kind) {
             return Err(deny(
                 ErrorKind::CredentialKindNotAllowed,
@@ -377,6 +397,7 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         missing_scope: d.missing_scope,
         rate_limit: d.rate_limit.map(|b| *b),
         detail: d.detail,
+        token: None,
         kind: Some(d.kind),
     }
 }

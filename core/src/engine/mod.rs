@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 pub use config::{EngineConfig, FormatRef, HashingConfig};
 pub use decide::RateBucket;
+pub(crate) use decide::{deny, Deny, Passed};
+pub(crate) use request::Presented;
 pub use request::{Prepared, Request};
 pub use step::{Outcome, RateWrite, Step, Verification};
 
@@ -28,7 +30,7 @@ use crate::presets;
 use crate::record::KeyRecord;
 use crate::routes::RouteRule;
 use crate::routes::{normalize_method, normalize_path};
-use request::Presented;
+use crate::token::{looks_like_jws, TokenConfig, Tokens};
 
 /// The verification engine. Immutable and cheap to clone: share one per process.
 #[derive(Clone, Debug)]
@@ -36,8 +38,10 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Inner {
+    /// Access-token settings and keys, when the deployment uses tokens.
+    tokens: Option<Arc<Tokens>>,
     formats: FormatSet,
     hasher: Hasher,
     policy: CompiledPolicy,
@@ -60,7 +64,19 @@ impl Engine {
                 scope_denials.insert(missing, rendered);
             }
         }
-        Ok(Self { inner: Arc::new(Inner { formats, hasher, policy, denials, scope_denials }) })
+        Ok(Self { inner: Arc::new(Inner { tokens: None, formats, hasher, policy, denials, scope_denials }) })
+    }
+
+    /// This engine with access tokens configured (settings and JWKs checked here).
+    pub fn with_tokens(&self, config: TokenConfig) -> Result<Self> {
+        let mut inner = (*self.inner).clone();
+        inner.tokens = Some(Arc::new(Tokens::new(config)?));
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// The access-token settings and keys, if configured.
+    pub fn tokens(&self) -> Option<&Tokens> {
+        self.inner.tokens.as_deref()
     }
 
     fn rendered_denial(&self, kind: ErrorKind, missing_scope: Option<&str>) -> Option<&decide::Rendered> {
@@ -88,7 +104,11 @@ impl Engine {
         };
         let pepper = pepper.or(from_hex.as_ref().map(|p| p.as_slice()));
         let hasher = Hasher::new(config.hashing.algorithm, pepper)?;
-        Self::new(FormatSet::new(formats)?, hasher, config.policy)
+        let engine = Self::new(FormatSet::new(formats)?, hasher, config.policy)?;
+        match config.tokens {
+            Some(tokens) => engine.with_tokens(tokens),
+            None => Ok(engine),
+        }
     }
 
     /// Builds an engine from a JSON config document.
@@ -147,9 +167,17 @@ impl Engine {
                 return Err(Error::new(ErrorKind::MissingClientId, "the request carries no client id"));
             }
             let Credential { method, secret, client_id } = credential;
+            if let Some(tokens) = self.tokens().filter(|_| looks_like_jws(secret.expose())) {
+                let token = tokens.verify_signed(secret.expose())?;
+                // Under confirm_record the step asks for the record by key id.
+                let lookup =
+                    if tokens.config().confirm_record { vec![token.claims.key_id.clone()] } else { Vec::new() };
+                let shown = request::Shown::Token(Box::new(token));
+                return Ok(Presented { method, client_id, shown, lookup_hashes: lookup, client_ip });
+            }
             let parsed = parse_secret(self.formats(), secret)?;
             let lookup_hashes = self.hasher().lookup_hashes(parsed.format(), &parsed);
-            Ok(Presented { method, client_id, parsed, lookup_hashes, client_ip })
+            Ok(Presented::key(method, client_id, parsed, lookup_hashes, client_ip))
         })();
         Prepared { outcome, route }
     }
@@ -198,7 +226,7 @@ impl Engine {
     /// Store it to finish a migration (e.g. sha256 → hmac-sha256).
     pub fn rehashed(&self, prepared: &Prepared, record: &KeyRecord) -> Option<KeyRecord> {
         let presented = prepared.outcome.as_ref().ok()?;
-        let parsed = &presented.parsed;
+        let parsed = presented.parsed()?;
         let check =
             self.hasher().verify_precomputed(parsed.format(), parsed, &presented.lookup_hashes, &record.hash).ok()?;
         if !check.matched || !check.should_rehash {

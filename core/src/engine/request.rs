@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::credential::CredentialMethod;
 use crate::error::{Error, ErrorKind, Result};
+use crate::format::CredentialKind;
 use crate::parse::ParsedKey;
+use crate::token::AccessToken;
 
 /// A request as the engine sees it. `Debug` shows header names, never values.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,14 +56,61 @@ pub struct Prepared {
     pub(crate) route: Option<usize>,
 }
 
-/// A credential that parsed as a key. `Debug` omits the lookup hashes.
+/// What the credential turned out to be.
+#[derive(Clone, Debug)]
+pub(crate) enum Shown {
+    /// A key of a configured format.
+    Key(ParsedKey),
+    /// An access token whose signature and claims checked out.
+    Token(Box<AccessToken>),
+}
+
+/// A credential that parsed as a key or verified as a token. `Debug` omits the
+/// lookup hashes (for a token under `confirm_record`: its key id).
 #[derive(Clone)]
 pub(crate) struct Presented {
     pub(crate) method: CredentialMethod,
     pub(crate) client_id: Option<String>,
-    pub(crate) parsed: ParsedKey,
+    pub(crate) shown: Shown,
     pub(crate) lookup_hashes: Vec<String>,
     pub(crate) client_ip: Option<IpAddr>,
+}
+
+impl Presented {
+    /// A presented key.
+    pub(crate) fn key(
+        method: CredentialMethod,
+        client_id: Option<String>,
+        parsed: ParsedKey,
+        lookup_hashes: Vec<String>,
+        client_ip: Option<IpAddr>,
+    ) -> Self {
+        Self { method, client_id, shown: Shown::Key(parsed), lookup_hashes, client_ip }
+    }
+
+    /// The parsed key, unless the credential is a token.
+    pub(crate) fn parsed(&self) -> Option<&ParsedKey> {
+        match &self.shown {
+            Shown::Key(parsed) => Some(parsed),
+            Shown::Token(_) => None,
+        }
+    }
+
+    /// The verified token, if the credential is one.
+    pub(crate) fn token(&self) -> Option<&AccessToken> {
+        match &self.shown {
+            Shown::Token(token) => Some(token),
+            Shown::Key(_) => None,
+        }
+    }
+
+    /// The credential kind: the key format's, or the token's `kind` claim.
+    pub(crate) fn kind(&self) -> CredentialKind {
+        match &self.shown {
+            Shown::Key(parsed) => parsed.kind(),
+            Shown::Token(token) => token.claims.kind,
+        }
+    }
 }
 
 impl std::fmt::Debug for Presented {
@@ -69,7 +118,7 @@ impl std::fmt::Debug for Presented {
         f.debug_struct("Presented")
             .field("method", &self.method)
             .field("client_id", &self.client_id)
-            .field("parsed", &self.parsed)
+            .field("shown", &self.shown)
             .field("lookup_hashes", &self.lookup_hashes.len())
             .field("client_ip", &self.client_ip)
             .finish()
@@ -90,7 +139,14 @@ impl Prepared {
 
     /// The parsed key, when one was presented.
     pub fn parsed_key(&self) -> Option<&ParsedKey> {
-        self.outcome.as_ref().ok().map(|p| &p.parsed)
+        self.outcome.as_ref().ok().and_then(Presented::parsed)
+    }
+
+    /// The verified access token, when one was presented (its time window is
+    /// checked by the decision). Its lookup "hash" under `confirm_record` is the
+    /// token's key id: a record id, which never contains `:` as storage hashes do.
+    pub fn access_token(&self) -> Option<&AccessToken> {
+        self.outcome.as_ref().ok().and_then(Presented::token)
     }
 
     /// How the credential was sent.

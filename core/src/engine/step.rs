@@ -48,13 +48,16 @@ use super::Engine;
 use crate::decision::Decision;
 use crate::ratelimit::{RateLimitOutcome, RateLimitState};
 use crate::record::KeyRecord;
+use crate::token::Gate;
 
 /// What the host must do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step<'a> {
     /// Look a record up under this storage hash and pass it (or `None`) to
     /// [`Verification::record`]. Asked once per lookup hash, preferred first,
-    /// until a record is found.
+    /// until a record is found. For an access token under `confirm_record` the
+    /// value is the token's key id, a record id (ids never contain `:`, storage
+    /// hashes always do): look the record up by id.
     LookupRecord(&'a str),
     /// Load the rate-limit state stored under this key and pass it (or `None`)
     /// to [`Verification::rate_state`].
@@ -116,12 +119,15 @@ pub struct Verification {
 
 impl Verification {
     pub(crate) fn new(engine: Engine, prepared: Prepared, now: DateTime<Utc>) -> Self {
-        let stage = if prepared.lookup_hashes().is_empty() {
-            Stage::Denied(engine.no_record(&prepared))
-        } else {
-            Stage::Lookup { next: 0 }
-        };
-        Self { engine, prepared, now, stage }
+        let mut v = Self { engine, prepared, now, stage: Stage::Lookup { next: 0 } };
+        match v.engine.token_gate(&v.prepared, now) {
+            Some(Gate::Denied(deny)) => v.stage = Stage::Denied(deny),
+            Some(Gate::Offline(record)) => v.record(Some(*record)), // zero lookups
+            Some(Gate::Lookup) => {}
+            None if v.prepared.lookup_hashes().is_empty() => v.stage = Stage::Denied(v.engine.no_record(&v.prepared)),
+            None => {}
+        }
+        v
     }
 
     /// The prepared request (credential method, parsed key, client id, route).
@@ -150,7 +156,7 @@ impl Verification {
     /// `None` (the next lookup hash is asked for, if any). Ignored at any other step.
     pub fn record(&mut self, record: Option<KeyRecord>) {
         let Stage::Lookup { next } = self.stage else { return };
-        self.stage = match record {
+        self.stage = match record.map(|r| self.engine.narrow_for_token(&self.prepared, r)) {
             Some(record) => match self.engine.check(&self.prepared, &record, self.now) {
                 Err(deny) => Stage::Denied(deny),
                 Ok(passed) => {

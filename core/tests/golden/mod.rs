@@ -9,6 +9,8 @@ pub mod last_used;
 pub mod lifecycle;
 pub mod seeds;
 pub mod seeds_more;
+pub mod token_requests;
+pub mod tokens;
 pub mod vendor;
 
 use chrono::{DateTime, Duration, Utc};
@@ -204,6 +206,8 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.extend(hardening::all());
     files.extend(vendor::all());
     files.extend(hostile::all());
+    files.extend(tokens::all());
+    files.push(token_requests::suite());
     files.push(last_used::suite());
     files
 }

@@ -1,0 +1,153 @@
+//! The `tokens` section of an engine configuration: who issues and who accepts
+//! access tokens, for how long, with which keys, and whether each use confirms
+//! the key's record (immediate revocation) or trusts the token until it expires.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::jwk::{Jwk, Keyring};
+use super::jwt::TokenAlgorithm;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::CredentialKind;
+
+/// Longest token lifetime a deployment may configure (one day, seed 002's).
+pub const MAX_TOKEN_LIFETIME_SECONDS: u32 = 86_400;
+
+/// Token settings and keys. `Debug` shows key ids only.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// `iss` of issued tokens; verification requires it.
+    pub issuer: String,
+    /// `aud` of issued tokens; verification requires it among the audiences.
+    pub audience: String,
+    /// Lifetime of issued tokens in seconds (default 3600, at most 86400).
+    #[serde(default = "default_lifetime")]
+    pub lifetime_seconds: u32,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (default 30, at most 300).
+    #[serde(default = "default_leeway")]
+    pub leeway_seconds: u32,
+    /// `true` (default): every use asks the host for the key's record by key id,
+    /// so revoking the key stops its tokens at once. `false`: no lookup at all;
+    /// a token works until it expires even if its key is revoked.
+    #[serde(default = "default_true")]
+    pub confirm_record: bool,
+    /// Algorithms accepted at verification (default `["EdDSA"]`); `none` never is.
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<TokenAlgorithm>,
+    /// Credential kinds that may exchange their secret for a token
+    /// (default secret, restricted and client_secret keys).
+    #[serde(default = "default_grant_kinds")]
+    pub grant_kinds: Vec<CredentialKind>,
+    /// `kid` of the key that signs new tokens (default: the first key that can sign).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_kid: Option<String>,
+    /// Signing and verification keys as JWKs; older keys stay to verify tokens they signed.
+    #[serde(default)]
+    pub keys: Vec<Jwk>,
+}
+
+fn default_lifetime() -> u32 {
+    3600
+}
+fn default_leeway() -> u32 {
+    30
+}
+fn default_true() -> bool {
+    true
+}
+fn default_algorithms() -> Vec<TokenAlgorithm> {
+    vec![TokenAlgorithm::EdDsa]
+}
+fn default_grant_kinds() -> Vec<CredentialKind> {
+    vec![CredentialKind::Secret, CredentialKind::Restricted, CredentialKind::ClientSecret]
+}
+
+impl fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kids: Vec<&str> = self.keys.iter().map(|k| k.kid.as_str()).collect();
+        f.debug_struct("TokenConfig")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("lifetime_seconds", &self.lifetime_seconds)
+            .field("leeway_seconds", &self.leeway_seconds)
+            .field("confirm_record", &self.confirm_record)
+            .field("algorithms", &self.algorithms)
+            .field("signing_kid", &self.signing_kid)
+            .field("key_ids", &kids)
+            .finish()
+    }
+}
+
+impl crate::load::Load for TokenConfig {
+    const KIND: ErrorKind = ErrorKind::InvalidPolicy;
+
+    fn check(&self) -> Result<()> {
+        Tokens::new(self.clone()).map(|_| ())
+    }
+}
+
+impl TokenConfig {
+    /// Loads and checks a token configuration from JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        crate::load::Load::load_json(json)
+    }
+}
+
+/// A checked token configuration with its compiled keys, shared by the engine.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    config: TokenConfig,
+    keyring: Keyring,
+}
+
+fn invalid(msg: &str) -> Error {
+    Error::new(ErrorKind::InvalidPolicy, format!("tokens: {msg}"))
+}
+
+fn text_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 256 && s.bytes().all(|c| (0x21..0x7f).contains(&c))
+}
+
+impl Tokens {
+    /// Checks settings and compiles keys: `invalid_policy` for settings,
+    /// `invalid_token_key` for keys.
+    pub fn new(config: TokenConfig) -> Result<Self> {
+        if !text_ok(&config.issuer) || !text_ok(&config.audience) {
+            return Err(invalid("issuer and audience are 1-256 visible ASCII characters"));
+        }
+        if !(1..=MAX_TOKEN_LIFETIME_SECONDS).contains(&config.lifetime_seconds) || config.leeway_seconds > 300 {
+            return Err(invalid("lifetime_seconds is 1-86400 and leeway_seconds at most 300"));
+        }
+        if config.algorithms.is_empty() || config.grant_kinds.is_empty() {
+            return Err(invalid("name at least one algorithm and one grant kind"));
+        }
+        let keyring = Keyring::new(&config.keys)?;
+        if let Some(key) = keyring.keys().iter().find(|k| !config.algorithms.contains(&k.algorithm())) {
+            return Err(Error::new(
+                ErrorKind::InvalidTokenKey,
+                format!(
+                    "token key {:?} uses {}, which tokens.algorithms does not accept",
+                    key.kid(),
+                    key.algorithm().as_str()
+                ),
+            ));
+        }
+        if let Some(kid) = &config.signing_kid {
+            keyring.signer(Some(kid))?;
+        }
+        Ok(Self { config, keyring })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TokenConfig {
+        &self.config
+    }
+
+    /// The compiled keys.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+}
