@@ -118,8 +118,8 @@ if ! diff -rq -x __pycache__ -x '*.so' -x '*.pyi' -x py.typed "$INSTALLED" bindi
 fi
 
 step "Python: the Django app and the SQLAlchemy store on PostgreSQL (pytest)"
-# The same tests test-python.sh runs on SQLite, now on PostgreSQL as well.
-(cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider tests/test_dbapp_*.py)
+# The tests test-python.sh runs on SQLite, parametrized: here their PostgreSQL half.
+(cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider -k postgresql tests/test_dbapp_*.py)
 
 step "CLI: every subcommand on PostgreSQL (cargo test)"
 cargo test -q -p keyproof-cli --locked

@@ -1,8 +1,10 @@
 """Django middleware and, with djangorestframework installed, DRF authentication.
 
-Settings: ``KEYPROOF_ENGINE``, ``KEYPROOF_LOOKUP`` (synchronous) and optionally
-``KEYPROOF_SAVE``, ``KEYPROOF_RATE_LIMITS`` (or, instead of these four, a ready
-``KEYPROOF_VERIFIER``), ``KEYPROOF_CLIENT_IP`` (``request -> str |
+Settings: ``KEYPROOF_ENGINE`` (an ``Engine``, its config dict, or a dotted path),
+``KEYPROOF_LOOKUP`` (synchronous) and optionally ``KEYPROOF_SAVE``, ``KEYPROOF_TOUCH``,
+``KEYPROOF_RATE_LIMITS`` (or, instead of these, a ready ``KEYPROOF_VERIFIER``). With the
+``keyproof.contrib.django`` app installed, lookup, save and touch default to its
+``APIKey`` table. ``KEYPROOF_CLIENT_IP`` (``request -> str |
 None``), each an object or a dotted path, and ``KEYPROOF_EXCLUDE`` (paths the middleware
 lets through). Core judges the raw request target (``RAW_URI`` / ``REQUEST_URI``, or the
 ASGI ``raw_path``; see ``keyproof.wire``): the route Django dispatches on.
@@ -16,9 +18,11 @@ status, ``WWW-Authenticate`` and ``Retry-After`` are kept).
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any, Callable, NamedTuple
 
 from django import conf  # conf.settings, read lazily (no module-level LazySettings)
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -62,7 +66,22 @@ def _setting(name: str, default: Any = None) -> Any:
 
 
 _cache: dict[str, KeyproofConfig] = {}
+_engine: dict[str, Engine] = {}
 _lock = threading.Lock()
+
+
+def get_engine() -> Engine:
+    """The engine of ``KEYPROOF_VERIFIER``, else ``KEYPROOF_ENGINE`` (built once)."""
+    if isinstance(verifier := _setting("KEYPROOF_VERIFIER"), Verifier):
+        return verifier.engine
+    if "engine" not in _engine:
+        engine = _setting("KEYPROOF_ENGINE")
+        if isinstance(engine, Mapping):
+            engine = Engine(engine)
+        if not isinstance(engine, Engine):
+            raise ImproperlyConfigured("KEYPROOF_ENGINE must be an Engine or its config (a dict)")
+        _engine["engine"] = engine
+    return _engine["engine"]
 
 
 def get_config() -> KeyproofConfig:
@@ -71,13 +90,16 @@ def get_config() -> KeyproofConfig:
         if not _cache:
             verifier = _setting("KEYPROOF_VERIFIER")
             if not isinstance(verifier, Verifier):
-                engine, lookup = _setting("KEYPROOF_ENGINE"), _setting("KEYPROOF_LOOKUP")
-                if not isinstance(engine, Engine) or not callable(lookup):
-                    raise ImproperlyConfigured(
-                        "KEYPROOF_ENGINE must be an Engine, KEYPROOF_LOOKUP a function"
-                    )
-                save, store = _setting("KEYPROOF_SAVE"), _setting("KEYPROOF_RATE_LIMITS")
-                verifier = Verifier(engine, lookup, save, rate_limits=store)
+                engine, lookup = get_engine(), _setting("KEYPROOF_LOOKUP")
+                save, touch = _setting("KEYPROOF_SAVE"), _setting("KEYPROOF_TOUCH")
+                if lookup is None and apps.is_installed("keyproof.contrib.django"):
+                    from keyproof.contrib.django import store as table
+
+                    lookup, save, touch = table.lookup, save or table.save, touch or table.touch
+                if not callable(lookup):
+                    raise ImproperlyConfigured("KEYPROOF_LOOKUP must be a function")
+                store = _setting("KEYPROOF_RATE_LIMITS")
+                verifier = Verifier(engine, lookup, save, rate_limits=store, touch=touch)
             client_ip, exclude = _setting("KEYPROOF_CLIENT_IP"), _setting("KEYPROOF_EXCLUDE", ())
             _cache["config"] = KeyproofConfig(verifier, client_ip or request_client_ip, frozenset(exclude))
         return _cache["config"]
@@ -86,6 +108,7 @@ def get_config() -> KeyproofConfig:
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     if setting.startswith("KEYPROOF_"):
         _cache.clear()
+        _engine.clear()
 
 
 setting_changed.connect(_settings_changed)

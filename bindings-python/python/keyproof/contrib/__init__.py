@@ -1,0 +1,1 @@
+"""Ready-made storage for key records (``keyproof.contrib.django``: a Django app)."""

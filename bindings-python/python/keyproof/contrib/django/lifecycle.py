@@ -1,0 +1,104 @@
+"""Minting and lifecycle operations on ``APIKey`` rows, each through core's rules.
+
+Every change loads the row's record, asks core for the changed record
+(``KeyRecord.revoked`` / ``disabled`` / ``enabled`` / ``updated`` / ``rotated``) and
+writes it back inside a transaction with the row locked, so concurrent changes
+serialize. The minted key is returned once (``MintedKey.key``) and never stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from django.conf import settings
+from django.db import transaction
+
+import keyproof
+from keyproof import KeyRecord, MintedKey
+from keyproof.contrib.django.models import APIKey
+from keyproof.django import get_engine
+
+
+def mint_format() -> str:
+    """``KEYPROOF_MINT_FORMAT``, else the engine's first format."""
+    configured = getattr(settings, "KEYPROOF_MINT_FORMAT", None)
+    return str(configured) if configured else get_engine().formats.ids[0]
+
+
+def mint_key(*, owned_by: Any = None, format: str | None = None, **options: Any) -> tuple[MintedKey, APIKey]:
+    """Mints a key (``keyproof.mint`` options: name, scopes, role, expires_in, …) and
+    stores its record; ``owned_by``: the ``KEYPROOF_OWNER_MODEL`` instance (the row's
+    ``owner``), if any."""
+    engine = get_engine()
+    minted = keyproof.mint(format or mint_format(), hasher=engine.hasher, **options)
+    row = APIKey.from_record(minted.record, owner=owned_by)
+    row.save(force_insert=True)
+    return minted, row
+
+
+def change(key_id: str, op: Callable[[KeyRecord], KeyRecord]) -> APIKey:
+    """Applies core's operation ``op`` to the stored record of ``key_id`` (row locked)."""
+    with transaction.atomic():
+        row = APIKey.objects.select_for_update().get(pk=key_id)
+        row.set_record(op(row.to_record()))
+        row.save()
+        return row
+
+
+def revoke_key(key_id: str) -> APIKey:
+    """Revokes for good (idempotent)."""
+    return change(key_id, lambda r: r.revoked())
+
+
+def disable_key(key_id: str) -> APIKey:
+    """Switches off until enabled (revoked keys refuse: ``invalid_transition``)."""
+    return change(key_id, lambda r: r.disabled())
+
+
+def enable_key(key_id: str) -> APIKey:
+    """Switches a disabled key back on."""
+    return change(key_id, lambda r: r.enabled())
+
+
+def update_key(key_id: str, changes: Mapping[str, Any]) -> APIKey:
+    """Applies a core ``RecordUpdate`` (name, scopes, role, allowed_ips, expires_at, plan,
+    features, metadata, client_id); core validates every field."""
+    return change(key_id, lambda r: r.updated(dict(changes)))
+
+
+def successor_options(record: KeyRecord) -> dict[str, Any]:
+    """Mint options that give the replacement key the old key's grants (core's
+    ``KeyRecord::successor_options``, which the Python binding does not expose yet)."""
+    options: dict[str, Any] = {
+        "name": record.name,
+        "scopes": record.scopes,
+        "role": record.role,
+        "allowed_ips": record.allowed_ips,
+        "plan": record.plan,
+        "features": record.features,
+        "metadata": record.metadata,
+        "owner": record.owner,
+        "client_id": record.client_id,
+    }
+    if record.expires_at is not None:
+        lifetime = record.expires_at - record.created_at
+        options["expires_at"] = datetime.now(timezone.utc) + lifetime
+    return {k: v for k, v in options.items() if v not in (None, [], {})}
+
+
+def rotate_key(key_id: str, grace: timedelta | None = None) -> tuple[MintedKey, APIKey, APIKey]:
+    """Mints the replacement and marks the old key rotated (valid for ``grace``, default
+    the policy's ``rotation_grace_hours``), in one transaction. Returns the new key
+    (shown once), its row and the old row. A refused rotation (revoked, disabled or
+    already rotated: ``invalid_transition``) rolls the new row back."""
+    if grace is None:
+        grace = timedelta(hours=int(get_engine().policy.to_dict()["rotation_grace_hours"]))
+    with transaction.atomic():
+        old = APIKey.objects.select_for_update().get(pk=key_id)
+        record = old.to_record()
+        minted, new = mint_key(owned_by=old.owner, format=record.format, **successor_options(record))
+        old.set_record(record.rotated(minted.record.id, grace))
+        old.save()
+        return minted, new, old

@@ -1,0 +1,32 @@
+"""The verifier's side of the ``APIKey`` table: lookup by hash, hash upgrades, last use.
+
+``keyproof.django`` uses these by default when this app is installed and no
+``KEYPROOF_LOOKUP`` / ``KEYPROOF_VERIFIER`` is set.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from keyproof import KeyRecord
+from keyproof.contrib.django.models import APIKey, db_time
+
+
+def lookup(hash: str) -> KeyRecord | None:
+    """The record stored under ``hash``, or None."""
+    row = APIKey.objects.filter(hash=hash).first()
+    return None if row is None else row.to_record()
+
+
+def save(record: KeyRecord) -> None:
+    """Stores a record whose hash core upgraded (finishes a hash migration)."""
+    APIKey.objects.filter(pk=record.id).update(hash=record.hash, fingerprint=record.fingerprint)
+
+
+def touch(key_id: str, at: datetime) -> None:
+    """Writes ``at`` as the key's last use, unless a newer one is stored (one UPDATE)."""
+    at = db_time(at)  # type: ignore[assignment]
+    newer = Q(last_used_at__isnull=True) | Q(last_used_at__lt=at)
+    APIKey.objects.filter(newer, pk=key_id).update(last_used_at=at)

@@ -1,0 +1,190 @@
+"""The keyproof Django app (``keyproof.contrib.django``) as a project uses it: ``migrate``,
+the admin over real HTTP (mint → the key is shown once, revoke → the next request is
+401, rotate, update through core), a DRF view protected by keyproof, last-used
+tracking and the management commands. The project (tests/djangoproject) runs in its
+own processes (``django-admin`` and ``runserver``), on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import keyproof
+import pytest
+
+from .dbapp_support import BACKENDS, database, free_port, server_process
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = re.compile(r"kp_live_[0-9A-Za-z]{36}")
+ENGINE = keyproof.Engine({"formats": ["keyproof_live"], "policy": {}})
+
+
+@dataclass
+class Project:
+    base: str
+    env: dict[str, str]
+
+    def manage(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "django", *args], env=self.env, cwd=ROOT, capture_output=True, text=True,
+            check=check, timeout=60,
+        )  # fmt: skip
+
+    def records(self) -> dict[str, Any]:
+        return {r["id"]: r for r in json.loads(self.manage("keyproof_list", "--json").stdout)}
+
+
+@pytest.fixture(params=BACKENDS)
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
+    with database(request.param, tmp_path) as db:
+        env = {
+            **os.environ,
+            "KEYPROOF_TEST_DATABASE": db,
+            "DJANGO_SETTINGS_MODULE": "tests.djangoproject.settings",
+        }
+        env["DJANGO_SUPERUSER_PASSWORD"] = "correct horse battery staple"
+        p = Project("", env)
+        p.manage("migrate", "-v0")
+        p.manage("createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.test")
+        port = free_port()
+        args = [sys.executable, "-m", "django", "runserver", "--noreload", f"127.0.0.1:{port}"]
+        with server_process(args, port, env, ROOT) as base:
+            p.base = base
+            yield p
+
+
+def login(client: httpx.Client) -> None:
+    client.get("/admin/login/")
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        data={"username": "admin", "password": "correct horse battery staple",
+              "csrfmiddlewaretoken": client.cookies["csrftoken"], "next": "/admin/"},
+    )  # fmt: skip
+    assert response.status_code == 302 and response.headers["location"] == "/admin/"
+
+
+def post_form(client: httpx.Client, path: str, data: dict[str, Any]) -> httpx.Response:
+    return client.post(path, data={**data, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
+
+
+def briefs(base: str, key: str) -> httpx.Response:
+    return httpx.get(f"{base}/api/briefs", headers={"Authorization": f"Bearer {key}"})
+
+
+def only_key(page: str) -> str:
+    keys: list[str] = KEY.findall(page)
+    assert len(keys) == 1, "the page shows exactly one key, once"
+    return keys[0]
+
+
+def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> None:
+    with httpx.Client(base_url=project.base) as client:
+        login(client)
+        form = client.get("/admin/keyproof/apikey/add/")
+        assert form.status_code == 200 and 'name="scopes"' in form.text
+        created = post_form(
+            client,
+            "/admin/keyproof/apikey/add/",
+            {"name": "Admin key", "scopes": "briefs:read", "expires_in": "90d"},
+        )
+        assert created.status_code == 200 and "no-store" in created.headers["cache-control"]
+        key = only_key(created.text)
+        ok = briefs(project.base, key)
+        assert ok.status_code == 200 and ok.json()["scopes"] == ["briefs:read"]
+        (key_id,) = project.records()
+        assert project.records()[key_id]["last_used_at"] is not None  # written through core's hint
+        assert "hash" not in project.records()[key_id]
+
+        # Never again: not in the list, not on the change page, and never the hash.
+        stored_hash = ENGINE.hash_key(key).split(":", 1)[1]
+        for page in (
+            client.get("/admin/keyproof/apikey/"),
+            client.get(f"/admin/keyproof/apikey/{key_id}/change/"),
+        ):
+            assert page.status_code == 200 and key_id in page.text
+            assert key not in page.text and key[8:] not in page.text and stored_hash not in page.text
+
+        # An update through core: a bad scope is refused and nothing changes …
+        change = f"/admin/keyproof/apikey/{key_id}/change/"
+        fields = {"name": "Admin key", "role": "", "plan": "", "allowed_ips": "[]", "features": "[]",
+                  "metadata": "{}", "expires_at_0": "", "expires_at_1": ""}  # fmt: skip
+        refused = post_form(client, change, {**fields, "scopes": '["Bad Scope"]'})
+        assert refused.status_code == 200 and "invalid_scope" in refused.text
+        assert briefs(project.base, key).status_code == 200
+        # … a good one applies (the key loses briefs:read: 403).
+        assert post_form(client, change, {**fields, "scopes": '["briefs:write"]'}).status_code == 302
+        assert project.records()[key_id]["scopes"] == ["briefs:write"]
+        assert briefs(project.base, key).json()["code"] == "insufficient_scope"
+        assert post_form(client, change, {**fields, "scopes": '["briefs:read"]'}).status_code == 302
+
+        # Rotate: the new key is shown once; the old one works during the grace period.
+        rotated = post_form(
+            client, "/admin/keyproof/apikey/", {"action": "rotate", "_selected_action": key_id}
+        )
+        new_key = only_key(rotated.text)
+        assert new_key != key and briefs(project.base, new_key).status_code == 200
+        assert briefs(project.base, key).status_code == 200  # inside the grace period
+        records = project.records()
+        assert records[key_id]["rotation"]["replaced_by"] in records
+
+        # Revoke the old key in the admin: its next request is 401 (the exact core denial).
+        revoke = post_form(
+            client, "/admin/keyproof/apikey/", {"action": "revoke", "_selected_action": key_id}
+        )
+        assert revoke.status_code == 302
+        denied = briefs(project.base, key)
+        expected = ENGINE.decide(
+            ENGINE.prepare("GET", "/api/briefs", {"Authorization": f"Bearer {key}"}), None
+        )
+        assert denied.status_code == 401 and denied.json()["code"] == "invalid_key"
+        assert denied.text == expected.body and denied.headers["www-authenticate"] == expected.header(
+            "www-authenticate"
+        )
+        assert project.records()[key_id]["status"] == "revoked"
+        assert briefs(project.base, new_key).status_code == 200
+
+        # Disable, then enable, the new key.
+        new_id = records[key_id]["rotation"]["replaced_by"]
+        post_form(client, "/admin/keyproof/apikey/", {"action": "disable", "_selected_action": new_id})
+        assert briefs(project.base, new_key).status_code == 401
+        post_form(client, "/admin/keyproof/apikey/", {"action": "enable", "_selected_action": new_id})
+        assert briefs(project.base, new_key).status_code == 200
+
+
+def test_management_commands(project: Project) -> None:
+    minted = json.loads(
+        project.manage("keyproof_mint", "--name", "Ops key", "--scopes", "briefs:read", "--json").stdout
+    )
+    assert KEY.fullmatch(minted["key"]) and minted["preview"] == ENGINE.parse(minted["key"]).preview
+    plain = project.manage("keyproof_mint", "--name", "Second key", "--scopes", "briefs:read")
+    second = plain.stdout.strip()
+    assert KEY.fullmatch(second) and second not in plain.stderr
+    assert briefs(project.base, minted["key"]).status_code == 200
+    listed = project.manage("keyproof_list").stdout
+    assert minted["id"] in listed and minted["key"] not in listed and "last used 20" in listed
+
+    rotated = json.loads(
+        project.manage("keyproof_rotate", minted["id"], "--grace-hours", "1", "--json").stdout
+    )
+    assert rotated["replaces"] == minted["id"]
+    assert briefs(project.base, rotated["key"]).status_code == 200
+    assert briefs(project.base, minted["key"]).status_code == 200  # inside the grace hour
+    again = project.manage("keyproof_rotate", minted["id"], check=False)
+    assert again.returncode != 0 and "invalid_transition" in again.stderr
+
+    assert "revoked" in project.manage("keyproof_revoke", minted["id"], rotated["id"]).stdout
+    assert briefs(project.base, minted["key"]).status_code == 401
+    assert briefs(project.base, rotated["key"]).status_code == 401
+    assert briefs(project.base, second).status_code == 200
+    missing = project.manage("keyproof_revoke", "no-such-key", check=False)
+    assert missing.returncode != 0 and "no key no-such-key" in missing.stderr
+    statuses = {r["id"]: r["status"] for r in project.records().values()}
+    assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 3
