@@ -9,7 +9,7 @@ serialize. The minted key is returned once (``MintedKey.key``) and never stored.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Callable
 
 from django.conf import settings
@@ -19,6 +19,7 @@ import keyproof
 from keyproof import KeyRecord, MintedKey
 from keyproof.contrib.django.models import APIKey
 from keyproof.django import get_engine
+from keyproof.successor import rotation_grace, successor_options
 
 
 def mint_format() -> str:
@@ -68,33 +69,12 @@ def update_key(key_id: str, changes: Mapping[str, Any]) -> APIKey:
     return change(key_id, lambda r: r.updated(dict(changes)))
 
 
-def successor_options(record: KeyRecord) -> dict[str, Any]:
-    """Mint options that give the replacement key the old key's grants (core's
-    ``KeyRecord::successor_options``, which the Python binding does not expose yet)."""
-    options: dict[str, Any] = {
-        "name": record.name,
-        "scopes": record.scopes,
-        "role": record.role,
-        "allowed_ips": record.allowed_ips,
-        "plan": record.plan,
-        "features": record.features,
-        "metadata": record.metadata,
-        "owner": record.owner,
-        "client_id": record.client_id,
-    }
-    if record.expires_at is not None:
-        lifetime = record.expires_at - record.created_at
-        options["expires_at"] = datetime.now(timezone.utc) + lifetime
-    return {k: v for k, v in options.items() if v not in (None, [], {})}
-
-
 def rotate_key(key_id: str, grace: timedelta | None = None) -> tuple[MintedKey, APIKey, APIKey]:
     """Mints the replacement and marks the old key rotated (valid for ``grace``, default
     the policy's ``rotation_grace_hours``), in one transaction. Returns the new key
     (shown once), its row and the old row. A refused rotation (revoked, disabled or
     already rotated: ``invalid_transition``) rolls the new row back."""
-    if grace is None:
-        grace = timedelta(hours=int(get_engine().policy.to_dict()["rotation_grace_hours"]))
+    grace = rotation_grace(get_engine(), grace)
     with transaction.atomic():
         old = APIKey.objects.select_for_update().get(pk=key_id)
         record = old.to_record()

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 
 from keyproof import KeyRecord
+from keyproof.columns import COLUMNS, TIMES, from_columns, to_columns
 
 #: The model an API key's ``owner`` points to.
 OWNER_MODEL: str = getattr(settings, "KEYPROOF_OWNER_MODEL", settings.AUTH_USER_MODEL)
@@ -77,65 +78,12 @@ class APIKey(models.Model):
 
     def to_record(self) -> KeyRecord:
         """The core record (validated by core)."""
-        owner = {
-            k: v
-            for k, v in (
-                ("organization", self.owner_organization),
-                ("workspace", self.owner_workspace),
-                ("profile", self.owner_profile),
-            )
-            if v is not None
-        }
-        data: dict[str, Any] = {
-            "id": self.id,
-            "name": self.name,
-            "hash": self.hash,
-            "fingerprint": self.fingerprint,
-            "preview": self.preview,
-            "format": self.format,
-            "environment": self.environment,
-            "kind": self.kind,
-            "owner": owner,
-            "scopes": self.scopes,
-            "status": self.status,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "allowed_ips": self.allowed_ips,
-            "features": self.features,
-            "metadata": self.metadata,
-        }
-        optional = {
-            "client_id": self.client_id,
-            "role": self.role,
-            "expires_at": self.expires_at,
-            "revoked_at": self.revoked_at,
-            "plan": self.plan,
-            "last_used_at": self.last_used_at,
-        }
-        data.update({k: v for k, v in optional.items() if v is not None})
-        if self.grace_until is not None:
-            rotation = {"replaced_by": self.replaced_by, "rotated_at": self.rotated_at}
-            data["rotation"] = {"grace_until": self.grace_until} | {
-                k: v for k, v in rotation.items() if v is not None
-            }
-        return KeyRecord.from_dict(data)
+        return from_columns({name: getattr(self, name) for name in COLUMNS})
 
     def set_record(self, record: KeyRecord) -> None:
         """Copies every field of ``record`` onto this row (not saved)."""
-        owner, rotation = record.owner, record.rotation
-        self.id, self.name, self.hash = record.id, record.name, record.hash
-        self.fingerprint, self.preview, self.format = record.fingerprint, record.preview, record.format
-        self.environment, self.kind, self.client_id = record.environment, record.kind, record.client_id
-        self.owner_organization, self.owner_workspace = owner.organization, owner.workspace
-        self.owner_profile, self.scopes, self.role = owner.profile, record.scopes, record.role
-        self.status, self.created_at = record.status, db_time(record.created_at)
-        self.updated_at, self.expires_at = db_time(record.updated_at), db_time(record.expires_at)
-        self.revoked_at, self.last_used_at = db_time(record.revoked_at), db_time(record.last_used_at)
-        self.replaced_by = rotation.replaced_by if rotation else None
-        self.rotated_at = db_time(rotation.rotated_at) if rotation else None
-        self.grace_until = db_time(rotation.grace_until) if rotation else None
-        self.allowed_ips, self.plan, self.features = record.allowed_ips, record.plan, record.features
-        self.metadata = record.metadata
+        for name, value in to_columns(record).items():
+            setattr(self, name, db_time(value) if name in TIMES else value)
 
     @classmethod
     def from_record(cls, record: KeyRecord, **fields: Any) -> APIKey:

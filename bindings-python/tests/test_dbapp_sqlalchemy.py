@@ -1,0 +1,151 @@
+"""The SQLAlchemy store (``keyproof.sqlalchemy``), sync and asyncio, on SQLite and
+PostgreSQL: core's lifecycle operations on stored records, last-used writes, and an
+async FastAPI app over real HTTP whose records live in the database (concurrent
+requests, a key revoked while it serves)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import keyproof
+import keyproof.fastapi
+import pytest
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI
+from keyproof.sqlalchemy import AsyncKeyStore, KeyStore
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from .dbapp_support import BACKENDS, database
+from .http_support import serve
+
+ENGINE = keyproof.Engine(
+    {
+        "formats": ["keyproof_live"],
+        "policy": {
+            "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
+            "plans": {"starter": {"limit": 60, "burst": 20}},
+            "default_plan": "starter",
+        },
+    }
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """(sync URL, async URL) of an empty database."""
+    with database(request.param, tmp_path) as db:
+        if request.param == "sqlite":
+            yield f"sqlite:///{db}", f"sqlite+aiosqlite:///{db}"
+        else:
+            url = db.replace("postgresql://", "postgresql+psycopg://", 1)
+            yield url, url
+
+
+@pytest.fixture
+def store(urls: tuple[str, str]) -> Iterator[KeyStore]:
+    engine = sa.create_engine(urls[0])
+    s = KeyStore(engine)
+    s.create_table()
+    yield s
+    engine.dispose()
+
+
+def get(verifier: keyproof.Verifier, key: str, now: datetime | None = None) -> keyproof.Decision:
+    return verifier.verify("GET", "/v1/briefs", {"Authorization": f"Bearer {key}"}, now=now)
+
+
+def test_sync_store_lifecycle_and_last_use(store: KeyStore) -> None:
+    verifier = store.verifier(ENGINE)
+    t0 = datetime.now(timezone.utc)  # microseconds: what the database keeps
+    minted = store.mint(ENGINE, name="Sync key", scopes=["briefs:read"], expires_in="90d", now=t0)
+    key_id = minted.record.id
+    assert store.get(key_id) == minted.record and store.get(key_id).last_used_at is None
+    assert get(verifier, minted.key, t0).status == 200
+    assert store.get(key_id).last_used_at == t0
+    # Coarse: inside the interval nothing is written; after it, the new instant is.
+    assert get(verifier, minted.key, t0 + timedelta(seconds=30)).status == 200
+    assert store.get(key_id).last_used_at == t0
+    assert get(verifier, minted.key, t0 + timedelta(seconds=61)).status == 200
+    assert store.get(key_id).last_used_at == t0 + timedelta(seconds=61)
+    store.touch(key_id, t0)  # an older instant never overwrites a newer one
+    assert store.get(key_id).last_used_at == t0 + timedelta(seconds=61)
+
+    verifier = store.verifier(ENGINE)  # a fresh rate-limit bucket: back to the real clock
+    assert store.update(key_id, {"scopes": ["briefs:write"]}).scopes == ["briefs:write"]
+    assert get(verifier, minted.key).code == "insufficient_scope"
+    with pytest.raises(keyproof.KeyproofError) as bad:
+        store.update(key_id, {"scopes": ["Not A Scope"]})
+    assert bad.value.code == "invalid_scope" and store.get(key_id).scopes == ["briefs:write"]
+    store.update(key_id, {"scopes": ["briefs:read"]})
+    store.disable(key_id)
+    assert get(verifier, minted.key).code == "key_disabled"
+    store.enable(key_id)
+    assert get(verifier, minted.key).status == 200
+
+    successor = store.rotate(ENGINE, key_id, timedelta(hours=1))
+    old = store.get(key_id)
+    assert old.rotation is not None and old.rotation.replaced_by == successor.record.id
+    assert store.get(successor.record.id).scopes == ["briefs:read"]
+    assert get(verifier, successor.key).status == 200
+    grace = get(verifier, minted.key)
+    assert grace.status == 200 and [w["code"] for w in grace.warnings] == ["rotation_grace"]
+    assert (
+        get(verifier, minted.key, datetime.now(timezone.utc) + timedelta(hours=2)).code
+        == "rotation_grace_ended"
+    )
+
+    assert store.revoke(key_id).status == "revoked"
+    assert get(verifier, minted.key).code == "key_revoked"
+    with pytest.raises(keyproof.KeyproofError) as refused:
+        store.rotate(ENGINE, key_id)
+    assert refused.value.code == "invalid_transition"
+    assert len(store.list()) == 2  # the refused rotation stored nothing
+    with pytest.raises(LookupError):
+        store.revoke("no-such-key")
+
+
+def test_async_fastapi_over_real_http(urls: tuple[str, str], store: KeyStore) -> None:
+    async_engine = create_async_engine(urls[1])
+    astore = AsyncKeyStore(async_engine)
+
+    async def setup() -> tuple[keyproof.MintedKey, keyproof.MintedKey]:
+        reader = await astore.mint(ENGINE, name="Reader", scopes=["briefs:read"])
+        other = await astore.mint(ENGINE, name="Other", scopes=["briefs:read"])
+        assert (await astore.get(reader.record.id)).name == "Reader"
+        await async_engine.dispose()  # the server's event loop opens its own connections
+        return reader, other
+
+    reader, other = asyncio.run(setup())
+    app = FastAPI()
+    keyproof.fastapi.install(app)
+    auth = keyproof.fastapi.KeyproofAuth(astore.verifier(ENGINE))
+
+    @app.get("/v1/briefs")
+    async def briefs(principal: keyproof.Principal = Depends(auth)) -> dict[str, object]:  # noqa: B008
+        return {"key": principal.key_id}
+
+    async def burst(base: str, key: str, n: int) -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            headers = {"Authorization": f"Bearer {key}"}
+            return list(await asyncio.gather(*(client.get("/v1/briefs", headers=headers) for _ in range(n))))
+
+    with serve(app) as base:
+        # 30 concurrent requests, each looking its record up in the database: the burst of 20 passes.
+        responses = asyncio.run(burst(base, reader.key, 30))
+        assert sorted(r.status_code for r in responses) == [200] * 20 + [429] * 10
+        assert {r.json()["key"] for r in responses if r.status_code == 200} == {reader.record.id}
+        assert store.get(reader.record.id).last_used_at is not None
+        assert store.get(other.record.id).last_used_at is None
+
+        # Revoked (by another process's store) while the app serves: the next request is 401.
+        store.revoke(other.record.id)
+        denied = httpx.get(f"{base}/v1/briefs", headers={"Authorization": f"Bearer {other.key}"})
+        assert denied.status_code == 401 and denied.json()["code"] == "invalid_key"
+        rotated = store.rotate(ENGINE, reader.record.id)
+        ok = httpx.get(f"{base}/v1/briefs", headers={"Authorization": f"Bearer {rotated.key}"})
+        assert ok.status_code == 200 and ok.json()["key"] == rotated.record.id
+    asyncio.run(async_engine.dispose())
