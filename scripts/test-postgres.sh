@@ -119,7 +119,7 @@ fi
 
 step "Python: the Django app and the SQLAlchemy store on PostgreSQL (pytest)"
 # The tests test-python.sh runs on SQLite, parametrized: here their PostgreSQL half.
-(cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider -k postgresql tests/test_dbapp_*.py)
+(cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider -k postgresql tests/test_dbapp_*.py tests/test_readme_databases.py)
 
 step "CLI: every subcommand on PostgreSQL (cargo test)"
 cargo test -q -p keyproof-cli --locked

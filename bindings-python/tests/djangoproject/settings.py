@@ -27,7 +27,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1"]
 USE_TZ = True
 ROOT_URLCONF = "tests.djangoproject.urls"
-DATABASES = {"default": database(os.environ["KEYPROOF_TEST_DATABASE"])}
+DATABASES = {"default": database(os.environ.get("KEYPROOF_TEST_DATABASE", ":memory:"))}
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
