@@ -1,29 +1,29 @@
 //! Conversions shared by the wrappers: Python values into core types and back,
 //! datetimes, headers, randomness and `repr` quoting.
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
+use keyproof::host::HostDe;
 use keyproof::{ErrorKind, Load};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDateTime, PyDict, PyList, PyString, PyTuple, PyTzInfo};
+use pyo3::types::{PyBytes, PyDateTime, PyDict, PyList, PyString, PyTuple, PyTzInfo};
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::de::PyDe;
-use crate::errors::{refuse, to_py_err};
+use crate::de::PyValue;
+use crate::errors::to_py_err;
 
 /// Random bytes drawn from `os.urandom` when the caller supplies none.
 const DEFAULT_RANDOM_BYTES: usize = 32;
 
 /// Loads a core value from JSON text (a `str`) or from Python data (dict, list,
-/// wrapper object …) read directly by [`PyDe`]. Errors carry core's codes.
+/// wrapper object …) read by core's host deserializer. Errors carry core's codes.
 pub(crate) fn load<T: Load>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
     let loaded = match obj.cast::<PyString>() {
         Ok(text) => match crate::de::text(text) {
             Ok(text) => T::load_json(&text),
-            Err(e) => Err(keyproof::Error::new(ErrorKind::InvalidJson, e.to_string())),
+            Err(e) => Err(keyproof::Error::new(ErrorKind::InvalidJson, e)),
         },
-        Err(_) => T::load(PyDe::new(obj)),
+        Err(_) => T::load(HostDe::new(PyValue(obj.clone()))),
     };
     loaded.map_err(to_py_err)
 }
@@ -35,17 +35,12 @@ pub(crate) fn fields<'py>(
     given: &[(&str, Option<&Bound<'py, PyAny>>)],
     extra: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let dict = PyDict::new(py);
-    for (name, value) in given {
-        if let Some(value) = value.filter(|v| !v.is_none()) {
-            dict.set_item(name, value)?;
-        }
+    let dict = extra.map_or_else(|| Ok(PyDict::new(py)), |e| e.copy())?;
+    for (name, value) in given.iter().filter_map(|(name, value)| Some((name, (*value)?))) {
+        dict.set_item(name, value)?;
     }
-    for (name, value) in extra.into_iter().flat_map(|e| e.iter()) {
-        if !value.is_none() {
-            dict.set_item(name, value)?;
-        }
-    }
+    let nones = dict.iter().filter(|(_, v)| v.is_none()).map(|(k, _)| k).collect::<Vec<_>>();
+    nones.into_iter().try_for_each(|k| dict.del_item(k))?;
     Ok(dict.into_any())
 }
 
@@ -54,33 +49,11 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
-/// A core value as plain Python data (dict, list, str, int, float, bool, None).
+/// A core value as plain Python data (dict, list, str, int, float, bool, None),
+/// in its JSON shape (pairs are lists, as `json.loads(to_json())` gives them).
 pub(crate) fn to_py<T: Serialize + ?Sized>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
     let value = serde_json::to_value(value).map_err(|e| PyValueError::new_err(e.to_string()))?;
-    value_to_py(py, &value).map(Bound::unbind)
-}
-
-fn value_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into_pyobject(py)?.into_any(),
-            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
-            _ => n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any(),
-        },
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            PyList::new(py, items.iter().map(|v| value_to_py(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, value_to_py(py, v)?)?;
-            }
-            dict.into_any()
-        }
-    })
+    pythonize::pythonize(py, &value).map(Bound::unbind).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// A timezone-aware datetime as UTC; naive datetimes are ambiguous and refused.
@@ -102,16 +75,7 @@ pub(crate) fn utc(obj: &Bound<'_, PyAny>) -> Result<DateTime<Utc>, keyproof::Err
 
 /// `now` as UTC, or the current time when `None`.
 pub(crate) fn now_or(now: Option<&Bound<'_, PyAny>>) -> PyResult<DateTime<Utc>> {
-    if let Some(now) = now.filter(|n| !n.is_none()) {
-        return utc(now).map_err(to_py_err);
-    }
-    let since = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| refuse(ErrorKind::InvalidTimestamp, "the system clock is before 1970"))?;
-    i64::try_from(since.as_secs())
-        .ok()
-        .and_then(|secs| Utc.timestamp_opt(secs, since.subsec_nanos()).single())
-        .ok_or_else(|| refuse(ErrorKind::InvalidTimestamp, "the system clock is out of range"))
+    now.filter(|n| !n.is_none()).map_or_else(|| Ok(Utc::now()), |now| utc(now).map_err(to_py_err))
 }
 
 /// The caller's random bytes, or `os.urandom(32)`.
@@ -152,24 +116,18 @@ impl std::ops::Deref for Text {
     }
 }
 
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
 /// Headers as (name, value) pairs from a mapping (its `items()`, so multi-value
 /// mappings keep duplicates) or an iterable of pairs, each a [`Text`]: a
 /// credential header with a non-ASCII character is refused by core
 /// (`invalid_header_value`), any other header is ignored.
-pub(crate) fn headers_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(Text, Text)>> {
+pub(crate) fn headers_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
     let plain = obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() || !obj.hasattr("items")?;
     let pairs = if plain { obj.clone() } else { obj.call_method0("items")? };
     let mut out = Vec::new();
     for pair in pairs.try_iter()? {
-        out.push(
-            pair?.extract().map_err(|_| PyTypeError::new_err("headers must be (name, value) pairs of str or bytes"))?,
-        );
+        let (Text(name), Text(value)) =
+            pair?.extract().map_err(|_| PyTypeError::new_err("headers must be (name, value) pairs of str or bytes"))?;
+        out.push((name, value));
     }
     Ok(out)
 }

@@ -1,37 +1,34 @@
 //! The engine and the verification step: `Engine`, `Verification` (what the
-//! host must do next, its answers), `Outcome`, `RateWrite`, and the lower-level
-//! `Prepared` / `decide`.
+//! host must do next, its answers), `Outcome`, `RateWrite`, the lower-level
+//! `Prepared` / `decide`, and decisions: `Decision`, `Principal`, `RateLimitDecision`.
+
+use std::ops::ControlFlow;
 
 use keyproof::{EngineConfig, Step};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
-use crate::convert::{headers_from_py, load, now_or, Text};
-use crate::decision::Decision;
+use crate::convert::{headers_from_py, load, now_or, to_py, Text};
 use crate::errors::to_py_err;
-use crate::format::{FormatSet, ParsedKey};
-use crate::hash::Hasher;
-use crate::record::{record_arg, KeyRecord};
+use crate::format::{FormatSet, Hasher, ParsedKey};
+use crate::record::{record_arg, KeyRecord, Owner};
 use crate::values::{state_arg, Policy, RateLimitState};
 
-/// The verification engine: formats, hasher and compiled policy. Immutable, so
-/// one engine serves every thread; hashing releases the GIL.
-#[pyclass(name = "Engine", module = "keyproof", frozen)]
-pub struct Engine {
-    inner: keyproof::Engine,
+wrap! {
+    /// The verification engine: formats, hasher and compiled policy. Immutable, so
+    /// one engine serves every thread; hashing releases the GIL.
+    Engine(keyproof::Engine) [] |e| {
+        formats: FormatSet = FormatSet { inner: e.formats().clone() };
+        hasher: Hasher = Hasher { inner: e.hasher().clone() };
+        policy: Policy = Policy { inner: e.policy().clone() };
+    }
 }
 
 fn engine(config: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Engine> {
     let config: EngineConfig = load(config)?;
     keyproof::Engine::from_config(config, pepper.as_deref()).map(|inner| Engine { inner }).map_err(to_py_err)
 }
-
-getters!(Engine |e| {
-    formats: FormatSet = FormatSet { inner: e.formats().clone() };
-    hasher: Hasher = Hasher { inner: e.hasher().clone() };
-    policy: Policy = Policy { inner: e.policy().clone() };
-});
 
 #[pymethods]
 impl Engine {
@@ -135,23 +132,18 @@ impl Engine {
     }
 }
 
-/// A request read up to the record lookup. `lookup_hashes` is empty when the
-/// request is already denied; `decide` renders that denial. `repr` shows no hash.
-#[pyclass(name = "Prepared", module = "keyproof", frozen)]
-pub struct Prepared {
-    inner: keyproof::Prepared,
+wrap! {
+    /// A request read up to the record lookup. `lookup_hashes` is empty when the
+    /// request is already denied; `decide` renders that denial. `repr` shows no hash.
+    Prepared(keyproof::Prepared) [] repr(error_code, parsed_key) |p| {
+        lookup_hashes: Vec<String> = p.lookup_hashes().to_vec();
+        denied: bool = p.error().is_some();
+        error: Option<PyErr> = p.error().cloned().map(to_py_err);
+        error_code: Option<&'static str> = p.error().map(keyproof::Error::code);
+        parsed_key: Option<ParsedKey> = p.parsed_key().cloned().map(|inner| ParsedKey { inner });
+        client_id: Option<&str> = p.client_id();
+    }
 }
-
-getters!(Prepared |p| {
-    lookup_hashes: Vec<String> = p.lookup_hashes().to_vec();
-    denied: bool = p.error().is_some();
-    error: Option<PyErr> = p.error().cloned().map(to_py_err);
-    error_code: Option<&'static str> = p.error().map(keyproof::Error::code);
-    parsed_key: Option<ParsedKey> = p.parsed_key().cloned().map(|inner| ParsedKey { inner });
-    client_id: Option<&str> = p.client_id();
-});
-
-repr!(Prepared: error_code, parsed_key);
 
 /// One request being verified, without I/O: ask `next_step()` what the host must
 /// do, answer with `record()` / `rate_state()`, then `finish()`. `drive()` answers
@@ -205,28 +197,19 @@ impl Verification {
         lookup: &Bound<'py, PyAny>,
         load_state: &Bound<'py, PyAny>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let v = self.live()?;
-        loop {
-            let (is_lookup, answer) = match v.next_step() {
-                Step::LookupRecord(hash) => (true, lookup.call1((hash,))?),
-                Step::LoadRateState(key) => (false, load_state.call1((key,))?),
-                Step::Done => return Ok(None),
-            };
-            let fed = if is_lookup {
-                record_arg(Some(&answer)).map(|r| v.record(r))
-            } else {
-                state_arg(Some(&answer)).map(|s| v.rate_state(s))
-            };
-            if let Err(e) = fed {
-                return if answer.get_type().hasattr("__await__")? { Ok(Some(answer)) } else { Err(e) };
-            }
+        let answered = self
+            .live()?
+            .drive(|hash| answer(lookup.call1((hash,)), record_arg), |key| answer(load_state.call1((key,)), state_arg));
+        match answered {
+            ControlFlow::Continue(()) => Ok(None),
+            ControlFlow::Break(stopped) => stopped.map(Some),
         }
     }
 
     /// The rate-limit write the decision needs so far, or None.
     #[getter]
     fn rate_write(&self) -> Option<RateWrite> {
-        self.inner.as_ref().and_then(keyproof::Verification::rate_write).map(RateWrite::from)
+        self.inner.as_ref().and_then(keyproof::Verification::rate_write).map(|inner| RateWrite { inner })
     }
 
     /// The decision and what to write. Ends the verification.
@@ -235,7 +218,7 @@ impl Verification {
         let outcome = v.finish();
         Ok(Outcome {
             decision: Py::new(py, Decision { inner: outcome.decision })?,
-            rate_write: outcome.rate_write.map(|w| Py::new(py, RateWrite::from(w))).transpose()?,
+            rate_write: outcome.rate_write.map(|inner| Py::new(py, RateWrite { inner })).transpose()?,
             upgraded_record: outcome.upgraded_record.map(|inner| Py::new(py, KeyRecord { inner })).transpose()?,
             touch_last_used: outcome.touch_last_used,
         })
@@ -252,25 +235,34 @@ impl Verification {
     }
 }
 
-/// Store `new` under `key` if the stored state is still `expected` (compare-and-set);
-/// the bucket is full again after `ttl_seconds`.
-#[pyclass(name = "RateWrite", module = "keyproof", frozen, eq, get_all)]
-#[derive(Clone, PartialEq)]
-pub struct RateWrite {
-    key: String,
-    expected: Option<RateLimitState>,
-    new: RateLimitState,
-    ttl_seconds: u64,
-}
-
-impl From<keyproof::RateWrite> for RateWrite {
-    fn from(w: keyproof::RateWrite) -> Self {
-        let (expected, new) = (w.expected.map(|inner| RateLimitState { inner }), RateLimitState { inner: w.new });
-        Self { key: w.key, expected, new, ttl_seconds: w.ttl_seconds }
+/// A host function's answer as core takes it, or the loop stopped: at an
+/// awaitable (returned; its step stays open) or at an error.
+fn answer<'py, T>(
+    called: PyResult<Bound<'py, PyAny>>,
+    convert: impl FnOnce(Option<&Bound<'py, PyAny>>) -> PyResult<T>,
+) -> ControlFlow<PyResult<Bound<'py, PyAny>>, T> {
+    let answer = match called {
+        Ok(answer) => answer,
+        Err(e) => return ControlFlow::Break(Err(e)),
+    };
+    match convert(Some(&answer)) {
+        Ok(value) => ControlFlow::Continue(value),
+        Err(_) if answer.get_type().hasattr("__await__").unwrap_or(false) => ControlFlow::Break(Ok(answer)),
+        Err(e) => ControlFlow::Break(Err(e)),
     }
 }
 
-repr!(RateWrite: key, ttl_seconds);
+wrap! {
+    /// Store `new` under `key` if the stored state is still `expected` (compare-and-set);
+    /// the bucket is full again after `ttl_seconds`.
+    #[derive(Clone, PartialEq)]
+    RateWrite(keyproof::RateWrite) [eq] repr(key, ttl_seconds) |w| {
+        key: &str = &w.key;
+        expected: Option<RateLimitState> = w.expected.map(|inner| RateLimitState { inner });
+        new: RateLimitState = RateLimitState { inner: w.new };
+        ttl_seconds: u64 = w.ttl_seconds;
+    }
+}
 
 /// A finished verification: the `decision`, the `rate_write` to make (or None) and
 /// the `upgraded_record` to save to finish a hash migration (or None), and
@@ -283,11 +275,69 @@ pub struct Outcome {
     touch_last_used: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Engine>()?;
-    m.add_class::<Prepared>()?;
-    m.add_class::<Verification>()?;
-    m.add_class::<RateWrite>()?;
-    m.add_class::<Outcome>()?;
-    Ok(())
+dumps!(Principal, RateLimitDecision, Decision);
+
+wrap! {
+    /// Who is calling, once a key is accepted.
+    #[derive(Clone, PartialEq)]
+    Principal(keyproof::Principal) [eq] repr(key_id, name) |p| {
+        key_id: &str = &p.key_id;
+        name: &str = &p.name;
+        owner: Owner = Owner { inner: p.owner.clone() };
+        environment: &str = &p.environment;
+        kind: &'static str = p.kind.as_str();
+        format: &str = &p.format;
+        scopes: Vec<String> = p.scopes.clone();
+        role: Option<&str> = p.role.as_deref();
+        plan: Option<&str> = p.plan.as_deref();
+        client_id: Option<&str> = p.client_id.as_deref();
+        features: Vec<String> = p.features.clone();
+        metadata: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &p.metadata));
+    }
+}
+
+wrap! {
+    /// The rate-limit part of a decision: the bucket `key` and its new `state`.
+    #[derive(Clone, PartialEq)]
+    RateLimitDecision(keyproof::RateLimitDecision) [eq] repr(key, allowed) |r| {
+        key: &str = &r.key;
+        plan: &str = &r.plan;
+        class_: &str = &r.class;
+        allowed: bool = r.outcome.allowed;
+        state: RateLimitState = RateLimitState { inner: r.outcome.state };
+        limit: u32 = r.outcome.limit;
+        remaining: u32 = r.outcome.remaining;
+        reset_seconds: u64 = r.outcome.reset_seconds;
+        retry_after_seconds: Option<u64> = r.outcome.retry_after_seconds;
+    }
+}
+
+wrap! {
+    /// The decision for one request: allowed or denied with a stable code, and the
+    /// exact HTTP status, headers and problem+json body to answer with.
+    #[derive(Clone, PartialEq)]
+    Decision(keyproof::Decision) [eq] repr(allowed, code, status) |d| {
+        allowed: bool = d.allowed;
+        code: &'static str = d.code;
+        public_code: &'static str = d.public_code;
+        status: u16 = d.status;
+        headers: Vec<(String, String)> = d.headers.clone();
+        body: Option<&str> = d.body.as_deref();
+        principal: Option<Principal> = d.principal.clone().map(|inner| Principal { inner });
+        warnings: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &d.warnings));
+        missing_scope: Option<&str> = d.missing_scope.as_deref();
+        rate_limit: Option<RateLimitDecision> = d.rate_limit.clone().map(|inner| RateLimitDecision { inner });
+        detail: &str = &d.detail;
+    }
+}
+
+#[pymethods]
+impl Decision {
+    /// The first header named `name` (case-insensitive), or None.
+    fn header(&self, name: Text) -> Option<&str> {
+        self.inner.header(&name)
+    }
+    fn __bool__(&self) -> bool {
+        self.inner.allowed
+    }
 }

@@ -1,25 +1,33 @@
 //! Key formats and keys: `Format`, `FormatSet`, `ParsedKey`, presets, parsing,
-//! leak scanning and redaction.
+//! leak scanning and redaction; hashing: `Hasher`, `HashCheck`, `fingerprint`.
 
 use std::sync::OnceLock;
 
-use keyproof::KeyFormat;
+use keyproof::{HashAlgorithm, KeyFormat};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{IntoPyDict, PyDict};
 
 use crate::convert::{fields, load, to_json, to_py, Text};
 use crate::errors::to_py_err;
 
-/// One key format: prefix, environment, kind, alphabet, length, checksum, layout.
-#[pyclass(name = "Format", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Format {
-    pub(crate) inner: KeyFormat,
-}
-
-impl Format {
-    pub(crate) fn wrap(inner: KeyFormat) -> Self {
-        Self { inner }
+wrap! {
+    /// One key format: prefix, environment, kind, alphabet, length, checksum, layout.
+    #[derive(Clone, PartialEq)]
+    Format(KeyFormat) [eq] repr(id, prefix, environment, kind) |f| {
+        id: &str = &f.id;
+        prefix: &str = &f.prefix;
+        environment: &str = &f.environment;
+        kind: &'static str = f.kind.as_str();
+        alphabet: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.alphabet));
+        length: usize = f.length;
+        checksum: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.checksum));
+        layout: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.layout));
+        short_length: Option<usize> = f.short_length;
+        hash: Option<&'static str> = f.hash.map(|h| h.tag());
+        description: &str = &f.description;
+        body_length: usize = f.body_length();
+        key_length: usize = f.key_length();
+        entropy_bits: f64 = f.entropy_bits();
     }
 }
 
@@ -33,22 +41,6 @@ pub(crate) fn format_arg(obj: &Bound<'_, PyAny>) -> PyResult<KeyFormat> {
 
 loads!(Format);
 dumps!(Format);
-getters!(Format |f| {
-    id: &str = &f.id;
-    prefix: &str = &f.prefix;
-    environment: &str = &f.environment;
-    kind: &'static str = f.kind.as_str();
-    alphabet: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.alphabet));
-    length: usize = f.length;
-    checksum: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.checksum));
-    layout: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.layout));
-    short_length: Option<usize> = f.short_length;
-    hash: Option<&'static str> = f.hash.map(|h| h.tag());
-    description: &str = &f.description;
-    body_length: usize = f.body_length();
-    key_length: usize = f.key_length();
-    entropy_bits: f64 = f.entropy_bits();
-});
 
 #[pymethods]
 impl Format {
@@ -75,13 +67,13 @@ impl Format {
             ("alphabet", Some(alphabet)),
             ("length", Some(length)),
         ];
-        load(&fields(py, &given, options)?).map(Self::wrap)
+        load(&fields(py, &given, options)?).map(|inner| Self { inner })
     }
 
     /// A built-in format by id (see `keyproof.presets()`).
     #[staticmethod]
     fn preset(id: Text) -> PyResult<Self> {
-        keyproof::presets::get(&id).map(Self::wrap).map_err(to_py_err)
+        keyproof::presets::get(&id).map(|inner| Self { inner }).map_err(to_py_err)
     }
 
     /// Seam's `prefixed-api-key` layout for `key_prefix` (`mycompany` → `mycompany_<8>_<24>`).
@@ -90,7 +82,7 @@ impl Format {
     fn seam(id: Text, key_prefix: Text, environment: Text) -> PyResult<Self> {
         let format = keyproof::presets::seam_format(&id, &key_prefix, &environment);
         format.validate().map_err(to_py_err)?;
-        Ok(Self::wrap(format))
+        Ok(Self { inner: format })
     }
 
     /// Parses a key of this format.
@@ -99,12 +91,14 @@ impl Format {
     }
 }
 
-repr!(Format: id, prefix, environment, kind);
-
-/// A validated set of formats, matched by longest prefix.
-#[pyclass(name = "FormatSet", module = "keyproof", frozen)]
-pub struct FormatSet {
-    pub(crate) inner: keyproof::FormatSet,
+wrap! {
+    /// A validated set of formats, matched by longest prefix.
+    FormatSet(keyproof::FormatSet) [] |s| {
+        /// The formats, longest prefix first.
+        formats: Vec<Format> = s.formats().iter().map(|f| Format { inner: (**f).clone() }).collect();
+        /// The format ids, longest prefix first.
+        ids: Vec<String> = s.formats().iter().map(|f| f.id.clone()).collect();
+    }
 }
 
 /// The formats a call uses: the given set, or every preset (built once).
@@ -151,25 +145,13 @@ impl FormatSet {
         to_json(self.inner.formats())
     }
 
-    /// The formats, longest prefix first.
-    #[getter]
-    fn formats(&self) -> Vec<Format> {
-        self.inner.formats().iter().map(|f| Format::wrap((**f).clone())).collect()
-    }
-
-    /// The format ids, longest prefix first.
-    #[getter]
-    fn ids(&self) -> Vec<String> {
-        self.inner.formats().iter().map(|f| f.id.clone()).collect()
-    }
-
     fn get(&self, id: Text) -> PyResult<Format> {
-        self.inner.get(&id).cloned().map(Format::wrap).map_err(to_py_err)
+        self.inner.get(&id).cloned().map(|inner| Format { inner }).map_err(to_py_err)
     }
 
     /// The format whose prefix `key` starts with (longest prefix wins), or None.
     fn match_prefix(&self, key: Text) -> Option<Format> {
-        self.inner.match_prefix(&key).map(|f| Format::wrap((**f).clone()))
+        self.inner.match_prefix(&key).map(|f| Format { inner: (**f).clone() })
     }
 
     fn parse(&self, key: Text) -> PyResult<ParsedKey> {
@@ -192,106 +174,146 @@ impl FormatSet {
         self.inner.get(&id).is_ok()
     }
 
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(PyList::new(py, self.formats())?.try_iter()?.into_any())
+    fn __iter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        Ok(slf.getattr("formats")?.try_iter()?.into_any())
     }
 
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("FormatSet({})", PyList::new(py, self.ids())?.repr()?))
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        Ok(format!("FormatSet({})", slf.getattr("ids")?.repr()?))
     }
 }
 
-/// A key that matched a format. Holds the plaintext, which no `repr` shows.
-#[pyclass(name = "ParsedKey", module = "keyproof", frozen)]
-pub struct ParsedKey {
-    pub(crate) inner: keyproof::ParsedKey,
+wrap! {
+    /// A key that matched a format. Holds the plaintext, which no `repr` shows.
+    ParsedKey(keyproof::ParsedKey) [] repr(format_id, environment, kind, preview) |p| {
+        format_id: &str = p.format_id();
+        environment: &str = p.environment();
+        kind: &'static str = p.kind().as_str();
+        public_part: &str = p.public_part();
+        has_checksum: bool = p.has_checksum();
+        preview: String = p.preview();
+        format: Format = Format { inner: p.format().clone() };
+    }
 }
-
-getters!(ParsedKey |p| {
-    format_id: &str = p.format_id();
-    environment: &str = p.environment();
-    kind: &'static str = p.kind().as_str();
-    public_part: &str = p.public_part();
-    has_checksum: bool = p.has_checksum();
-    preview: String = p.preview();
-    format: Format = Format::wrap(p.format().clone());
-});
-
-repr!(ParsedKey: format_id, environment, kind, preview);
 
 /// Parses `key` against `formats` (every preset when omitted).
 #[pyfunction]
 #[pyo3(signature = (key, formats=None))]
-fn parse_key(key: Text, formats: Option<&FormatSet>) -> PyResult<ParsedKey> {
+pub(crate) fn parse_key(key: Text, formats: Option<&FormatSet>) -> PyResult<ParsedKey> {
     keyproof::parse_key(set_or_presets(formats)?, &key).map(|inner| ParsedKey { inner }).map_err(to_py_err)
 }
 
-/// A key found in text: offsets and a preview, never the key. `start`/`end`
-/// index the Python string; `byte_start`/`byte_end` its UTF-8 bytes.
-#[pyclass(name = "Finding", module = "keyproof", frozen, eq, get_all)]
-#[derive(Clone, PartialEq)]
-pub struct Finding {
-    format_id: String,
-    start: usize,
-    end: usize,
-    byte_start: usize,
-    byte_end: usize,
-    line: usize,
-    column: usize,
-    preview: String,
-    checksum_verified: bool,
+wrap! {
+    /// A key found in text: offsets and a preview, never the key. `start`/`end`
+    /// index the Python string; `byte_start`/`byte_end` its UTF-8 bytes.
+    #[derive(Clone, PartialEq)]
+    Finding(keyproof::Finding) [eq] repr(format_id, line, column, preview) |f| {
+        format_id: &str = &f.format_id;
+        start: usize = f.char_start;
+        end: usize = f.char_end;
+        byte_start: usize = f.start;
+        byte_end: usize = f.end;
+        line: usize = f.line;
+        column: usize = f.column;
+        preview: &str = &f.preview;
+        checksum_verified: bool = f.checksum_verified;
+    }
 }
-
-repr!(Finding: format_id, line, column, preview);
 
 /// Finds keys of `formats` (every preset when omitted) in `text`.
 #[pyfunction]
 #[pyo3(signature = (text, formats=None))]
-fn scan(py: Python<'_>, text: Text, formats: Option<&FormatSet>) -> PyResult<Vec<Finding>> {
+pub(crate) fn scan(py: Python<'_>, text: Text, formats: Option<&FormatSet>) -> PyResult<Vec<Finding>> {
     let set = set_or_presets(formats)?;
-    let findings = py.detach(|| keyproof::scan(set, &text));
-    Ok(findings
-        .into_iter()
-        .map(|f| Finding {
-            format_id: f.format_id,
-            start: f.char_start,
-            end: f.char_end,
-            byte_start: f.start,
-            byte_end: f.end,
-            line: f.line,
-            column: f.column,
-            preview: f.preview,
-            checksum_verified: f.checksum_verified,
-        })
-        .collect())
+    Ok(py.detach(|| keyproof::scan(set, &text)).into_iter().map(|inner| Finding { inner }).collect())
 }
 
 /// `text` with every key of `formats` (every preset when omitted) replaced by its preview.
 #[pyfunction]
 #[pyo3(signature = (text, formats=None))]
-fn redact(py: Python<'_>, text: Text, formats: Option<&FormatSet>) -> PyResult<String> {
+pub(crate) fn redact(py: Python<'_>, text: Text, formats: Option<&FormatSet>) -> PyResult<String> {
     let set = set_or_presets(formats)?;
     Ok(py.detach(|| keyproof::redact(set, &text)))
 }
 
 /// Every built-in format, by id, in catalogue order.
 #[pyfunction]
-fn presets(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
-    let dict = PyDict::new(py);
-    for f in keyproof::presets::all() {
-        dict.set_item(f.id.clone(), Format::wrap(f))?;
-    }
-    Ok(dict)
+pub(crate) fn presets(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    keyproof::presets::all().into_iter().map(|inner| (inner.id.clone(), Format { inner })).into_py_dict(py)
 }
 
-pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Format>()?;
-    m.add_class::<FormatSet>()?;
-    m.add_class::<ParsedKey>()?;
-    m.add_class::<Finding>()?;
-    m.add_function(wrap_pyfunction!(presets, m)?)?;
-    m.add_function(wrap_pyfunction!(parse_key, m)?)?;
-    m.add_function(wrap_pyfunction!(scan, m)?)?;
-    m.add_function(wrap_pyfunction!(redact, m)?)?;
-    Ok(())
+fn algorithm(tag: &str) -> PyResult<HashAlgorithm> {
+    HashAlgorithm::parse(tag).map_err(to_py_err)
+}
+
+wrap! {
+    /// Hashes keys for storage and lookup, and verifies them in constant time.
+    /// Immutable and shareable between threads; hashing releases the GIL.
+    Hasher(keyproof::Hasher) [] repr(algorithm, has_pepper) |h| {
+        algorithm: &'static str = h.default_algorithm().tag();
+        has_pepper: bool = h.has_pepper();
+    }
+}
+
+#[pymethods]
+impl Hasher {
+    /// `algorithm` is the default for new records; `pepper` (≥ 16 bytes) enables HMAC.
+    #[new]
+    #[pyo3(signature = (algorithm=Text("sha256".into()), pepper=None), text_signature = "(algorithm='sha256', pepper=None)")]
+    fn new(algorithm: Text, pepper: Option<Vec<u8>>) -> PyResult<Self> {
+        let inner = keyproof::Hasher::new(self::algorithm(&algorithm)?, pepper.as_deref()).map_err(to_py_err)?;
+        Ok(Self { inner })
+    }
+
+    /// The algorithm new records of `format` use.
+    fn algorithm_for(&self, format: &Format) -> &'static str {
+        self.inner.algorithm_for(&format.inner).tag()
+    }
+
+    /// The tagged storage hash (`sha256:…`) a new record of this key stores.
+    fn hash(&self, py: Python<'_>, key: &ParsedKey) -> PyResult<String> {
+        let (h, k) = (&self.inner, &key.inner);
+        py.detach(|| h.hash(k.format(), k)).map_err(to_py_err)
+    }
+
+    /// The tagged hash with an explicit algorithm.
+    fn hash_with(&self, py: Python<'_>, algorithm: Text, key: &ParsedKey) -> PyResult<String> {
+        let (h, k, alg) = (&self.inner, &key.inner, self::algorithm(&algorithm)?);
+        py.detach(|| h.hash_with(alg, k)).map_err(to_py_err)
+    }
+
+    /// Every hash a store may hold this key under, the preferred one first.
+    fn lookup_hashes(&self, py: Python<'_>, key: &ParsedKey) -> Vec<String> {
+        let (h, k) = (&self.inner, &key.inner);
+        py.detach(|| h.lookup_hashes(k.format(), k))
+    }
+
+    /// Checks the key against a stored hash in constant time.
+    fn verify(&self, py: Python<'_>, key: &ParsedKey, stored_hash: Text) -> PyResult<HashCheck> {
+        let (h, k) = (&self.inner, &key.inner);
+        py.detach(|| h.verify(k.format(), k, &stored_hash)).map(|inner| HashCheck { inner }).map_err(to_py_err)
+    }
+}
+
+wrap! {
+    /// Result of `Hasher.verify`. Truthy when the key matched; `should_rehash`: the
+    /// record uses another algorithm than configured, store a fresh hash.
+    #[derive(Clone, Copy, PartialEq)]
+    HashCheck(keyproof::HashCheck) [eq] repr(matched, should_rehash) |c| {
+        matched: bool = c.matched;
+        should_rehash: bool = c.should_rehash;
+    }
+}
+
+#[pymethods]
+impl HashCheck {
+    fn __bool__(&self) -> bool {
+        self.inner.matched
+    }
+}
+
+/// A short, stable, non-secret identifier of a stored hash (`fp_…`).
+#[pyfunction]
+pub(crate) fn fingerprint(stored_hash: Text) -> String {
+    keyproof::fingerprint(&stored_hash)
 }

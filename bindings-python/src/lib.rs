@@ -1,17 +1,33 @@
 //! Python bindings for keyproof. Every rule lives in the core crate; these
 //! wrappers convert values and errors, nothing more. Python values load into
-//! core types through a serde deserializer (`de`), with no JSON text between.
+//! core types through core's host deserializer (`de`), with no JSON text between.
 
 use pyo3::prelude::*;
 
-/// Read-only Python properties over a wrapper's core value `self.inner`:
-/// `getters!(Type |v| { name: Ret = expr; … })` declares
-/// `#[getter] fn name(&self) -> Ret { let v = &self.inner; expr }` for each line.
-macro_rules! getters {
-    ($ty:ident |$v:ident| { $($name:ident: $ret:ty = $body:expr;)* }) => {
+/// A Python class over a core value `inner`:
+/// `wrap! { /// doc  Name(core::Type) [pyclass options] repr(property, …) |v| { name: Ret = expr; … } }`
+/// declares the class, a read-only property `name` per line (`v` is `&self.inner`)
+/// and, given `repr(…)`, a `__repr__` showing those properties (never a key, secret or hash).
+macro_rules! wrap {
+    (@pyclass [] $class:item) => { #[pyclass(module = "keyproof", frozen)] $class };
+    (@pyclass [eq] $class:item) => { #[pyclass(module = "keyproof", frozen, eq)] $class };
+    (@pyclass [eq, hash] $class:item) => { #[pyclass(module = "keyproof", frozen, eq, hash)] $class };
+    (
+        $(#[$attr:meta])* $ty:ident($inner:ty) [$($opt:ident),*] $(repr($($field:ident),*))?
+        |$v:ident| { $($(#[$doc:meta])* $name:ident: $ret:ty = $body:expr;)* }
+    ) => {
+        wrap!(@pyclass [$($opt),*] $(#[$attr])* pub struct $ty {
+            pub(crate) inner: $inner,
+        });
+
         #[pymethods]
+        #[allow(clippy::new_ret_no_self, clippy::wrong_self_convention)] // properties may be named `new`
         impl $ty {
-            $(#[getter] fn $name(&self) -> $ret { let $v = &self.inner; $body })*
+            $($(#[$doc])* #[getter] fn $name(&self) -> $ret { let $v = &self.inner; $body })*
+
+            $(fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+                crate::convert::repr(slf.as_any(), &[$(stringify!($field)),*])
+            })?
         }
     };
 }
@@ -32,58 +48,55 @@ macro_rules! dumps {
 }
 
 /// `from_json()` and `from_dict()` of wrappers of loadable core values: both take
-/// JSON text or Python data alike and load through core (`convert::load`).
+/// JSON text or Python data alike and load through core (`convert::load`), then
+/// through `finish` where one is named (`loads!(Policy => compiled)`).
 macro_rules! loads {
-    ($($ty:ident),*) => {$(
+    ($($ty:ident $(=> $finish:path)?),*) => {$(
         #[pymethods]
         impl $ty {
             #[staticmethod]
             fn from_json(json: &Bound<'_, PyAny>) -> PyResult<Self> {
-                crate::convert::load(json).map(|inner| Self { inner })
+                crate::convert::load(json)$(.and_then($finish))?.map(|inner| Self { inner })
             }
             #[staticmethod]
             fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-                crate::convert::load(data).map(|inner| Self { inner })
+                crate::convert::load(data)$(.and_then($finish))?.map(|inner| Self { inner })
             }
         }
     )*};
 }
 
-/// `__repr__` showing the named properties (never a key, secret or hash):
-/// `repr!(Format: id, prefix)` gives `Format(id='…', prefix='…')`.
-macro_rules! repr {
-    ($ty:ident: $($field:ident),*) => {
-        #[pymethods]
-        impl $ty {
-            fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
-                crate::convert::repr(slf.as_any(), &[$(stringify!($field)),*])
-            }
-        }
-    };
-}
-
 mod convert;
 mod de;
-mod decision;
 mod engine;
 mod errors;
 mod format;
-mod hash;
-mod mint;
 mod record;
 mod values;
 
 /// The native module, re-exported by the `keyproof` Python package.
 #[pymodule]
-fn _keyproof(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    errors::register(m)?;
-    format::register(m)?;
-    hash::register(m)?;
-    record::register(m)?;
-    mint::register(m)?;
-    values::register(m)?;
-    decision::register(m)?;
-    engine::register(m)?;
-    Ok(())
+mod _keyproof {
+    #[pymodule_export]
+    use crate::engine::{Decision, Engine, Outcome, Prepared, Principal, RateLimitDecision, RateWrite, Verification};
+    #[pymodule_export]
+    use crate::errors::{
+        all_codes, AuthenticationError, AuthorizationError, ConfigError, CredentialError, KeyFormatError,
+        KeyproofError, RandomnessError, RateLimitError,
+    };
+    #[pymodule_export]
+    use crate::format::{
+        fingerprint, parse_key, presets, redact, scan, Finding, Format, FormatSet, HashCheck, Hasher, ParsedKey,
+    };
+    #[pymodule_export]
+    use crate::record::{expiry_from_preset, mint, KeyRecord, MintedKey, Owner, Rotation};
+    #[pymodule_export]
+    use crate::values::{extract, gcra, Credential, ExtractionConfig, Policy, Quota, RateLimitOutcome, RateLimitState};
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("EXPIRY_PRESETS", keyproof::EXPIRY_PRESETS.to_vec())
+    }
 }

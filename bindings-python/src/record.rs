@@ -1,26 +1,25 @@
-//! Key records: `KeyRecord`, `Owner`, `Rotation`. Every change goes through
-//! core's lifecycle (rotate, revoke, disable, enable, update); timestamps are
-//! aware UTC datetimes.
+//! Key records: `KeyRecord`, `Owner`, `Rotation`, minted by `mint()` (a
+//! `MintedKey`); every change goes through core's lifecycle (rotate, revoke,
+//! disable, enable, update). Timestamps are aware UTC datetimes.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use keyproof::{ErrorKind, KeyRecord as CoreRecord};
+use keyproof::{ErrorKind, KeyRecord as CoreRecord, MintOptions};
 use pyo3::prelude::*;
+use pyo3::types::{IntoPyDict, PyDict, PyString};
 
-use crate::convert::{load, now_or, to_py, Text};
+use crate::convert::{load, now_or, random_or_urandom, to_py, Text};
 use crate::errors::{refuse, to_py_err};
+use crate::format::{format_arg, Hasher};
 
-/// Who owns a key.
-#[pyclass(name = "Owner", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Owner {
-    pub(crate) inner: keyproof::Owner,
+wrap! {
+    /// Who owns a key.
+    #[derive(Clone, PartialEq)]
+    Owner(keyproof::Owner) [eq] repr(organization, workspace, profile) |o| {
+        organization: Option<&str> = o.organization.as_deref();
+        workspace: Option<&str> = o.workspace.as_deref();
+        profile: Option<&str> = o.profile.as_deref();
+    }
 }
-
-getters!(Owner |o| {
-    organization: Option<&str> = o.organization.as_deref();
-    workspace: Option<&str> = o.workspace.as_deref();
-    profile: Option<&str> = o.profile.as_deref();
-});
 
 #[pymethods]
 impl Owner {
@@ -31,29 +30,45 @@ impl Owner {
     }
 }
 
-repr!(Owner: organization, workspace, profile);
-
-/// A key's rotation: replaced by another key, valid until `grace_until`.
-#[pyclass(name = "Rotation", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Rotation {
-    inner: keyproof::Rotation,
+wrap! {
+    /// A key's rotation: replaced by another key, valid until `grace_until`.
+    #[derive(Clone, PartialEq)]
+    Rotation(keyproof::Rotation) [eq] repr(replaced_by, grace_until) |r| {
+        replaced_by: Option<&str> = r.replaced_by.as_deref();
+        rotated_at: Option<DateTime<Utc>> = r.rotated_at;
+        grace_until: DateTime<Utc> = r.grace_until;
+    }
 }
 
-getters!(Rotation |r| {
-    replaced_by: Option<&str> = r.replaced_by.as_deref();
-    rotated_at: Option<DateTime<Utc>> = r.rotated_at;
-    grace_until: DateTime<Utc> = r.grace_until;
-});
-
-repr!(Rotation: replaced_by, grace_until);
-
-/// One stored API key: only its hash, never the key. Immutable: the lifecycle
-/// methods return an updated copy.
-#[pyclass(name = "KeyRecord", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct KeyRecord {
-    pub(crate) inner: CoreRecord,
+wrap! {
+    /// One stored API key: only its hash, never the key. Immutable: the lifecycle
+    /// methods return an updated copy.
+    #[derive(Clone, PartialEq)]
+    KeyRecord(CoreRecord) [eq] repr(id, name, preview, status) |r| {
+        id: &str = &r.id;
+        name: &str = &r.name;
+        hash: &str = &r.hash;
+        fingerprint: &str = &r.fingerprint;
+        preview: &str = &r.preview;
+        format: &str = &r.format;
+        environment: &str = &r.environment;
+        kind: &'static str = r.kind.as_str();
+        owner: Owner = Owner { inner: r.owner.clone() };
+        client_id: Option<&str> = r.client_id.as_deref();
+        scopes: Vec<String> = r.scopes.clone();
+        role: Option<&str> = r.role.as_deref();
+        status: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.status));
+        created_at: DateTime<Utc> = r.created_at;
+        updated_at: DateTime<Utc> = r.updated_at;
+        expires_at: Option<DateTime<Utc>> = r.expires_at;
+        revoked_at: Option<DateTime<Utc>> = r.revoked_at;
+        rotation: Option<Rotation> = r.rotation.clone().map(|inner| Rotation { inner });
+        allowed_ips: Vec<String> = r.allowed_ips.iter().map(ToString::to_string).collect();
+        plan: Option<&str> = r.plan.as_deref();
+        features: Vec<String> = r.features.clone();
+        metadata: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.metadata));
+        last_used_at: Option<DateTime<Utc>> = r.last_used_at;
+    }
 }
 
 impl KeyRecord {
@@ -81,31 +96,6 @@ pub(crate) fn record_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Core
 
 loads!(KeyRecord);
 dumps!(KeyRecord, Owner);
-getters!(KeyRecord |r| {
-    id: &str = &r.id;
-    name: &str = &r.name;
-    hash: &str = &r.hash;
-    fingerprint: &str = &r.fingerprint;
-    preview: &str = &r.preview;
-    format: &str = &r.format;
-    environment: &str = &r.environment;
-    kind: &'static str = r.kind.as_str();
-    owner: Owner = Owner { inner: r.owner.clone() };
-    client_id: Option<&str> = r.client_id.as_deref();
-    scopes: Vec<String> = r.scopes.clone();
-    role: Option<&str> = r.role.as_deref();
-    status: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.status));
-    created_at: DateTime<Utc> = r.created_at;
-    updated_at: DateTime<Utc> = r.updated_at;
-    expires_at: Option<DateTime<Utc>> = r.expires_at;
-    revoked_at: Option<DateTime<Utc>> = r.revoked_at;
-    rotation: Option<Rotation> = r.rotation.clone().map(|inner| Rotation { inner });
-    allowed_ips: Vec<String> = r.allowed_ips.iter().map(ToString::to_string).collect();
-    plan: Option<&str> = r.plan.as_deref();
-    features: Vec<String> = r.features.clone();
-    metadata: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.metadata));
-    last_used_at: Option<DateTime<Utc>> = r.last_used_at;
-});
 
 #[pymethods]
 impl KeyRecord {
@@ -155,11 +145,55 @@ impl KeyRecord {
     }
 }
 
-repr!(KeyRecord: id, name, preview, status);
+wrap! {
+    /// A freshly minted key: show `.key` once, store `.record`. `repr` shows the preview only.
+    MintedKey(keyproof::MintedKey) [] repr(preview) |m| {
+        key: &str = m.key.expose();
+        record: KeyRecord = KeyRecord { inner: m.record.clone() };
+        preview: &str = &m.record.preview;
+    }
+}
 
-pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<KeyRecord>()?;
-    m.add_class::<Owner>()?;
-    m.add_class::<Rotation>()?;
-    Ok(())
+/// Mints a key of `format` (a `Format` or preset id). `options` is a dict of the
+/// core's mint options; keyword arguments (`name`, `scopes`, `id`, `owner` …) set
+/// or override its fields (`None` leaves a field alone; `id_style` may be a style
+/// name). Randomness defaults to `os.urandom(32)`, `now` to the current UTC time.
+#[pyfunction]
+#[pyo3(signature = (format, options=None, *, hasher=None, random_bytes=None, now=None, **fields))]
+pub(crate) fn mint(
+    py: Python<'_>,
+    format: &Bound<'_, PyAny>,
+    options: Option<&Bound<'_, PyAny>>,
+    hasher: Option<&Hasher>,
+    random_bytes: Option<Vec<u8>>,
+    now: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyDict>>,
+) -> PyResult<MintedKey> {
+    let format = format_arg(format)?;
+    let data = match options.filter(|o| !o.is_none()) {
+        None => PyDict::new(py),
+        Some(o) => {
+            o.cast::<PyDict>().map_err(|_| refuse(ErrorKind::InvalidRecord, "mint options must be a dict"))?.copy()?
+        }
+    };
+    for (name, value) in fields.into_iter().flat_map(|f| f.iter()).filter(|(_, v)| !v.is_none()) {
+        match value.cast::<PyString>() {
+            Ok(style) if name.eq("id_style")? => data.set_item(name, [("style", style)].into_py_dict(py)?)?,
+            _ => data.set_item(name, value)?,
+        }
+    }
+    let options: MintOptions = load(&data)?;
+    let (now, random) = (now_or(now)?, random_or_urandom(py, random_bytes)?);
+    let default_hasher = keyproof::Hasher::default();
+    let hasher = hasher.map_or(&default_hasher, |h| &h.inner);
+    let inner = py.detach(|| keyproof::mint(&format, hasher, &options, &random, now)).map_err(to_py_err)?;
+    Ok(MintedKey { inner })
+}
+
+/// The instant `preset` (`15d`, `6m`, `1y` …) after `now` (default: the current
+/// time). Months and years are calendar months.
+#[pyfunction]
+#[pyo3(signature = (preset, now=None))]
+pub(crate) fn expiry_from_preset(preset: Text, now: Option<&Bound<'_, PyAny>>) -> PyResult<DateTime<Utc>> {
+    keyproof::expiry_from_preset(&preset, now_or(now)?).map_err(to_py_err)
 }

@@ -8,55 +8,35 @@ use pyo3::types::PyDict;
 use crate::convert::{fields, headers_from_py, load};
 use crate::errors::{refuse, to_py_err};
 
-/// A deployment's policy: environments, credentials, routes, roles, plans.
-#[pyclass(name = "Policy", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Policy {
-    pub(crate) inner: keyproof::Policy,
+wrap! {
+    /// A deployment's policy: environments, credentials, routes, roles, plans.
+    #[derive(Clone, PartialEq)]
+    Policy(keyproof::Policy) [eq] repr(realm, environments) |p| {
+        realm: &str = &p.realm;
+        environments: Vec<String> = p.environments.clone();
+        default_plan: Option<&str> = p.default_plan.as_deref();
+    }
 }
 
-/// Loads, validates and compiles a policy (the route table too: conflicting patterns …).
-fn policy(data: &Bound<'_, PyAny>) -> PyResult<Policy> {
-    let compiled = load::<keyproof::Policy>(data)?.compile().map_err(to_py_err)?;
-    Ok(Policy { inner: compiled.policy().clone() })
+/// A loaded policy, validated and compiled (the route table too: conflicting patterns …).
+fn compiled(policy: keyproof::Policy) -> PyResult<keyproof::Policy> {
+    Ok(policy.compile().map_err(to_py_err)?.policy().clone())
 }
 
 dumps!(Policy, ExtractionConfig, RateLimitState, Quota, RateLimitOutcome);
-loads!(ExtractionConfig, RateLimitState, Quota);
-getters!(Policy |p| {
-    realm: &str = &p.realm;
-    environments: Vec<String> = p.environments.clone();
-    default_plan: Option<&str> = p.default_plan.as_deref();
-});
+loads!(Policy => compiled, ExtractionConfig, RateLimitState, Quota);
 
-#[pymethods]
-impl Policy {
-    #[staticmethod]
-    fn from_json(json: &Bound<'_, PyAny>) -> PyResult<Self> {
-        policy(json)
-    }
-    #[staticmethod]
-    fn from_dict(data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        policy(data)
+wrap! {
+    /// Which credential methods a deployment accepts and under which header names.
+    #[derive(Clone, PartialEq)]
+    ExtractionConfig(keyproof::ExtractionConfig) [eq] repr(methods) |c| {
+        methods: Vec<&'static str> = c.methods.iter().map(|m| m.as_str()).collect();
+        api_key_header: &str = &c.api_key_header;
+        client_id_header: &str = &c.client_id_header;
+        sdk_token_header: &str = &c.sdk_token_header;
+        max_header_bytes: usize = c.max_header_bytes;
     }
 }
-
-repr!(Policy: realm, environments);
-
-/// Which credential methods a deployment accepts and under which header names.
-#[pyclass(name = "ExtractionConfig", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct ExtractionConfig {
-    inner: keyproof::ExtractionConfig,
-}
-
-getters!(ExtractionConfig |c| {
-    methods: Vec<&'static str> = c.methods.iter().map(|m| m.as_str()).collect();
-    api_key_header: &str = &c.api_key_header;
-    client_id_header: &str = &c.client_id_header;
-    sdk_token_header: &str = &c.sdk_token_header;
-    max_header_bytes: usize = c.max_header_bytes;
-});
 
 #[pymethods]
 impl ExtractionConfig {
@@ -70,37 +50,31 @@ impl ExtractionConfig {
     }
 }
 
-repr!(ExtractionConfig: methods);
-
-/// The credential a request carries. `repr` never shows the secret.
-#[pyclass(name = "Credential", module = "keyproof", frozen)]
-pub struct Credential {
-    inner: keyproof::Credential,
+wrap! {
+    /// The credential a request carries. `repr` never shows the secret.
+    Credential(keyproof::Credential) [] repr(method, client_id) |c| {
+        method: &'static str = c.method.as_str();
+        secret: &str = c.secret.expose();
+        client_id: Option<&str> = c.client_id.as_deref();
+    }
 }
-
-getters!(Credential |c| {
-    method: &'static str = c.method.as_str();
-    secret: &str = c.secret.expose();
-    client_id: Option<&str> = c.client_id.as_deref();
-});
-
-repr!(Credential: method, client_id);
 
 /// Extracts the one credential in `headers` (a mapping or (name, value) pairs).
 #[pyfunction]
 #[pyo3(signature = (headers, config=None))]
-fn extract(headers: &Bound<'_, PyAny>, config: Option<&ExtractionConfig>) -> PyResult<Credential> {
+pub(crate) fn extract(headers: &Bound<'_, PyAny>, config: Option<&ExtractionConfig>) -> PyResult<Credential> {
     let headers = headers_from_py(headers)?;
     let default = keyproof::ExtractionConfig::default();
     let config = config.map_or(&default, |c| &c.inner);
     keyproof::extract(config, &headers).map(|inner| Credential { inner }).map_err(to_py_err)
 }
 
-/// What a host stores between requests for one bucket. Treat it as opaque.
-#[pyclass(name = "RateLimitState", module = "keyproof", frozen, eq, hash)]
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct RateLimitState {
-    pub(crate) inner: keyproof::RateLimitState,
+wrap! {
+    /// What a host stores between requests for one bucket. Treat it as opaque.
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    RateLimitState(keyproof::RateLimitState) [eq, hash] repr(tat_us) |s| {
+        tat_us: i64 = s.tat_us;
+    }
 }
 
 /// A state given as a `RateLimitState`, a dict, JSON text, or `None`.
@@ -114,10 +88,6 @@ pub(crate) fn state_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<keypr
     }
 }
 
-getters!(RateLimitState |s| {
-    tat_us: i64 = s.tat_us;
-});
-
 #[pymethods]
 impl RateLimitState {
     /// `tat_us`: theoretical arrival time, microseconds since the Unix epoch.
@@ -130,20 +100,15 @@ impl RateLimitState {
     }
 }
 
-repr!(RateLimitState: tat_us);
-
-/// `limit` requests per `period_seconds`, up to `burst` back to back.
-#[pyclass(name = "Quota", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Quota {
-    inner: keyproof::Quota,
+wrap! {
+    /// `limit` requests per `period_seconds`, up to `burst` back to back.
+    #[derive(Clone, PartialEq)]
+    Quota(keyproof::Quota) [eq] repr(limit, burst, period_seconds) |q| {
+        limit: u32 = q.limit;
+        burst: u32 = q.burst;
+        period_seconds: u32 = q.period_seconds;
+    }
 }
-
-getters!(Quota |q| {
-    limit: u32 = q.limit;
-    burst: u32 = q.burst;
-    period_seconds: u32 = q.period_seconds;
-});
 
 #[pymethods]
 impl Quota {
@@ -160,50 +125,28 @@ impl Quota {
     }
 }
 
-repr!(Quota: limit, burst, period_seconds);
-
-/// The result of one GCRA step.
-#[pyclass(name = "RateLimitOutcome", module = "keyproof", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct RateLimitOutcome {
-    inner: keyproof::RateLimitOutcome,
+wrap! {
+    /// The result of one GCRA step.
+    #[derive(Clone, PartialEq)]
+    RateLimitOutcome(keyproof::RateLimitOutcome) [eq] repr(allowed, remaining) |o| {
+        allowed: bool = o.allowed;
+        state: RateLimitState = RateLimitState { inner: o.state };
+        limit: u32 = o.limit;
+        remaining: u32 = o.remaining;
+        reset_seconds: u64 = o.reset_seconds;
+        retry_after_seconds: Option<u64> = o.retry_after_seconds;
+    }
 }
-
-getters!(RateLimitOutcome |o| {
-    allowed: bool = o.allowed;
-    state: RateLimitState = RateLimitState { inner: o.state };
-    limit: u32 = o.limit;
-    remaining: u32 = o.remaining;
-    reset_seconds: u64 = o.reset_seconds;
-    retry_after_seconds: Option<u64> = o.retry_after_seconds;
-});
-
-repr!(RateLimitOutcome: allowed, remaining);
 
 /// One GCRA step: may a request of `cost` units pass at `now_us` (microseconds since the epoch)?
 #[pyfunction]
 #[pyo3(signature = (state, now_us, quota, cost=1))]
-fn gcra(
+pub(crate) fn gcra(
     state: Option<&Bound<'_, PyAny>>,
     now_us: i64,
     quota: &Bound<'_, PyAny>,
     cost: u32,
 ) -> PyResult<RateLimitOutcome> {
-    let quota = match quota.cast::<Quota>() {
-        Ok(q) => q.get().inner,
-        Err(_) => load(quota)?,
-    };
+    let quota: keyproof::Quota = load(quota)?;
     Ok(RateLimitOutcome { inner: keyproof::gcra(state_arg(state)?, now_us, &quota, cost) })
-}
-
-pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Policy>()?;
-    m.add_class::<ExtractionConfig>()?;
-    m.add_class::<Credential>()?;
-    m.add_class::<RateLimitState>()?;
-    m.add_class::<Quota>()?;
-    m.add_class::<RateLimitOutcome>()?;
-    m.add_function(wrap_pyfunction!(extract, m)?)?;
-    m.add_function(wrap_pyfunction!(gcra, m)?)?;
-    Ok(())
 }
