@@ -4,7 +4,7 @@
 # unprivileged `postgres` user when run as root) on a free 127.0.0.1 port,
 # exports KEYPROOF_TEST_POSTGRES_DSN and runs the tests that need it: the Django
 # app, the SQLAlchemy store (sync and asyncio, FastAPI over real HTTP) and the
-# CLI's PostgreSQL store. The cluster is stopped and deleted on exit.
+# README's database quickstarts. The cluster is stopped and deleted on exit.
 #
 #   scripts/test-postgres.sh              run those tests
 #   scripts/test-postgres.sh CMD ARGS…    run CMD with the cluster up (e.g. a single pytest)
@@ -120,8 +120,5 @@ fi
 step "Python: the Django app and the SQLAlchemy store on PostgreSQL (pytest)"
 # The tests test-python.sh runs on SQLite, parametrized: here their PostgreSQL half.
 (cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider -k postgresql tests/test_dbapp_*.py tests/test_readme_databases.py)
-
-step "CLI: every subcommand on PostgreSQL (cargo test)"
-cargo test -q -p keyproof-cli --locked
 
 step "postgres: all checks passed"
