@@ -40,7 +40,7 @@ bash scripts/test-wasm.sh
 step "Redis rate-limit stores"
 bash scripts/test-redis.sh
 
-step "PostgreSQL key stores (Django app, SQLAlchemy store, CLI)"
+step "PostgreSQL key stores (Django app, SQLAlchemy store, README database quickstarts)"
 bash scripts/test-postgres.sh
 
 step "CLI demo (the README's main-job command)"
