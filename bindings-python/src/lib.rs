@@ -72,6 +72,7 @@ mod engine;
 mod errors;
 mod format;
 mod record;
+mod token;
 mod values;
 
 /// The native module, re-exported by the `keyproof` Python package.
@@ -90,6 +91,8 @@ mod _keyproof {
     };
     #[pymodule_export]
     use crate::record::{expiry_from_preset, mint, KeyRecord, MintedKey, Owner, Rotation};
+    #[pymodule_export]
+    use crate::token::{ed25519_jwk, hs256_jwk, inspect_token, AccessToken, IssuedToken, TokenExchange, TokenResponse};
     #[pymodule_export]
     use crate::values::{extract, gcra, Credential, ExtractionConfig, Policy, Quota, RateLimitOutcome, RateLimitState};
     use pyo3::prelude::*;

@@ -15,7 +15,7 @@ from keyproof import Engine, KeyRecord
 
 from .conftest import VECTORS
 
-KINDS = {"decisions", "config", "parse", "mint", "rate_limit", "scan", "lifecycle"}
+KINDS = {"decisions", "config", "parse", "mint", "rate_limit", "scan", "lifecycle", "tokens"}
 
 
 @cache
@@ -232,6 +232,58 @@ def run_lifecycle(v: dict[str, Any]) -> None:
     assert (after != record) == v["expected"]["changed"]
 
 
+def run_tokens(name: str, v: dict[str, Any]) -> None:
+    expected = v["expected"]
+    if v["op"] == "config":
+        if expected["ok"]:
+            Engine(v["input"])
+        else:
+            expect_error(expected, lambda: Engine(v["input"]))
+        return
+    engine, records = engine_for(name), records_for(name)
+    now, random = when(v["now"]), bytes.fromhex(v["random_hex"])
+    if v["op"] == "request":
+        r = v["request"]
+        x = engine.begin_token(
+            r["method"], [tuple(h) for h in r["headers"]], r["body"], r["client_ip"], now, random
+        )
+        while (step := x.next_step())[0] == "lookup":
+            x.record(next((rec for rec in records if rec.hash == step[1]), None))
+        response = x.finish()
+        assert (response.status, response.code, response.error) == (
+            expected["status"],
+            expected["code"],
+            expected["error"],
+        )
+        assert response.headers == [tuple(h) for h in expected["headers"]]
+        assert response.body == expected["body"]
+        assert response.to_dict() == expected
+        # The framework-neutral endpoint agrees.
+        endpoint = keyproof.TokenEndpoint(
+            engine, lambda h: next((rec for rec in records if rec.hash == h), None)
+        )
+        again = endpoint.exchange(
+            r["method"], [tuple(h) for h in r["headers"]], r["body"], r["client_ip"], now=now, random=random
+        )
+        assert again == response
+    else:
+        record = next(rec for rec in records if rec.id == v["record_id"])
+
+        def issue() -> keyproof.IssuedToken:
+            return engine.issue_token(record, v["options"], now=now, random=random)
+
+        if not expected["ok"]:
+            expect_error(expected, issue)
+            return
+        issued = issue()
+        assert (issued.access_token, issued.claims, issued.kid) == (
+            expected["access_token"],
+            expected["claims"],
+            expected["kid"],
+        )
+        assert issued.access_token not in repr(issued)
+
+
 def test_vectors_exist_and_kinds_are_known() -> None:
     files = vector_files()
     assert files, f"no vectors in {VECTORS}"
@@ -260,6 +312,8 @@ def test_vector(name: str, index: int) -> None:
         run_scan(file, v)
     elif kind == "lifecycle":
         run_lifecycle(v)
+    elif kind == "tokens":
+        run_tokens(name, v)
     else:
         pytest.fail(f"{name}: unknown vector kind {kind!r}")
 

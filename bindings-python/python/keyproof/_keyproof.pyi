@@ -14,6 +14,7 @@ _StateLike: TypeAlias = Union["RateLimitState", Mapping[str, Any], str]
 
 __all__ = [
     "EXPIRY_PRESETS",
+    "AccessToken",
     "AuthenticationError",
     "AuthorizationError",
     "ConfigError",
@@ -27,6 +28,7 @@ __all__ = [
     "FormatSet",
     "HashCheck",
     "Hasher",
+    "IssuedToken",
     "KeyFormatError",
     "KeyRecord",
     "KeyproofError",
@@ -45,13 +47,18 @@ __all__ = [
     "RateLimitState",
     "RateWrite",
     "Rotation",
+    "TokenExchange",
+    "TokenResponse",
     "Verification",
     "__version__",
     "all_codes",
+    "ed25519_jwk",
     "expiry_from_preset",
     "extract",
     "fingerprint",
     "gcra",
+    "hs256_jwk",
+    "inspect_token",
     "mint",
     "parse_key",
     "presets",
@@ -545,6 +552,8 @@ class Decision:
     def rate_limit(self) -> RateLimitDecision | None: ...
     @property
     def detail(self) -> str: ...
+    @property
+    def token(self) -> dict[str, Any] | None: ...
     def header(self, name: str) -> str | None: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
@@ -636,3 +645,76 @@ class Engine:
         rate_state: _StateLike | None = None,
     ) -> Decision: ...
     def rate_limit_key(self, prepared: Prepared, record: _RecordLike) -> str | None: ...
+    def begin_token(
+        self,
+        method: str,
+        headers: _Headers,
+        body: str | bytes,
+        client_ip: str | None = None,
+        now: datetime | None = None,
+        random: bytes | None = None,
+    ) -> TokenExchange: ...
+    def issue_token(
+        self,
+        record: _RecordLike,
+        options: str | Mapping[str, Any] | None = None,
+        *,
+        now: datetime | None = None,
+        random: bytes | None = None,
+    ) -> IssuedToken: ...
+    def verify_token(self, token: str | bytes, now: datetime | None = None) -> AccessToken: ...
+    def public_jwks(self) -> dict[str, Any]: ...
+
+@final
+class TokenExchange:
+    def next_step(self) -> tuple[str, str | None]: ...
+    def record(self, record: _RecordLike | None) -> None: ...
+    def finish(self) -> TokenResponse: ...
+
+@final
+class TokenResponse:
+    @property
+    def status(self) -> int: ...
+    @property
+    def headers(self) -> list[tuple[str, str]]: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def key_id(self) -> str | None: ...
+    @property
+    def jti(self) -> str | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: None  # type: ignore[assignment]
+
+@final
+class IssuedToken:
+    @property
+    def access_token(self) -> str: ...
+    @property
+    def expires_in(self) -> int: ...
+    @property
+    def kid(self) -> str: ...
+    @property
+    def claims(self) -> dict[str, Any]: ...
+
+@final
+class AccessToken:
+    @property
+    def kid(self) -> str: ...
+    @property
+    def key_id(self) -> str: ...
+    @property
+    def scopes(self) -> list[str]: ...
+    @property
+    def claims(self) -> dict[str, Any]: ...
+
+def ed25519_jwk(seed: bytes, kid: str) -> dict[str, Any]: ...
+def hs256_jwk(secret: bytes, kid: str) -> dict[str, Any]: ...
+def inspect_token(token: str | bytes) -> tuple[dict[str, Any], dict[str, Any]]: ...

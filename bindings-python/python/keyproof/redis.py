@@ -174,6 +174,7 @@ class FallbackDecision:
         "missing_scope",
         "public_code",
         "status",
+        "token",
         "warnings",
     )
 
@@ -191,6 +192,7 @@ class FallbackDecision:
         missing_scope: str | None,
         detail: str,
         cause: BaseException | None,
+        token: dict[str, Any] | None = None,
     ) -> None:
         self.allowed = allowed
         self.status = status
@@ -203,6 +205,7 @@ class FallbackDecision:
         self.missing_scope = missing_scope
         self.detail = detail
         self.cause = cause
+        self.token = token
 
     @classmethod
     def unavailable(
@@ -242,6 +245,7 @@ class FallbackDecision:
             missing_scope=decision.missing_scope,
             detail=detail,
             cause=cause,
+            token=decision.token,
         )
 
     @property
@@ -258,7 +262,9 @@ class FallbackDecision:
         return next((v for n, v in self.headers if n.lower() == lower), None)
 
     def to_dict(self) -> dict[str, Any]:
+        token = {} if self.token is None else {"token": self.token}
         return {
+            **token,
             "allowed": self.allowed,
             "code": self.code,
             "public_code": self.public_code,

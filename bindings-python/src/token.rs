@@ -1,0 +1,250 @@
+//! Access tokens (issue 15) for Python: the token endpoint step
+//! (`Engine.begin_token` → `TokenExchange` → `TokenResponse`), issuing derived
+//! tokens, offline verification, JWKS export and JWK helpers. Every rule is
+//! core's; verification of tokens presented to `Engine.begin` / `Verifier`
+//! needs nothing here (core routes JWS-shaped credentials to token verification).
+
+use keyproof::token::{self, AccessToken as CoreAccessToken, TokenOptions};
+use keyproof::Step;
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+use crate::convert::{headers_from_py, load, now_or, random_or_urandom, to_py, Text};
+use crate::engine::{Decision, Engine};
+use crate::errors::to_py_err;
+use crate::record::record_arg;
+
+/// A token request being answered without I/O: `next_step()` is `("lookup",
+/// hash)` until `record()` answers it, then `("done", None)`; `finish()` renders
+/// the RFC 6749 answer.
+#[pyclass(name = "TokenExchange", module = "keyproof")]
+pub struct TokenExchange {
+    inner: Option<keyproof::TokenExchange>,
+}
+
+#[pymethods]
+impl TokenExchange {
+    /// `("lookup", hash)` or `("done", None)`.
+    fn next_step(&self) -> PyResult<(&'static str, Option<String>)> {
+        let x = self.inner.as_ref().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
+        Ok(match x.next_step() {
+            Step::LookupRecord(hash) => ("lookup", Some(hash.to_string())),
+            _ => ("done", None),
+        })
+    }
+
+    /// Answers the lookup step with the record stored under the hash, or None.
+    fn record(&mut self, record: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let record = record_arg(record)?;
+        let x = self.inner.as_mut().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
+        x.record(record);
+        Ok(())
+    }
+
+    /// The answer: status, headers and JSON body. Ends the exchange.
+    fn finish(&mut self) -> PyResult<TokenResponse> {
+        let x = self.inner.take().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
+        Ok(TokenResponse { inner: x.finish() })
+    }
+
+    fn __repr__(&self) -> String {
+        let step = match self.inner.as_ref().map(keyproof::TokenExchange::next_step) {
+            Some(Step::LookupRecord(_)) => "'lookup'",
+            Some(_) => "'done'",
+            None => "None",
+        };
+        format!("TokenExchange(step={step})")
+    }
+}
+
+/// The token endpoint's answer (RFC 6749 §5.1 / §5.2). `repr` hides the body.
+#[pyclass(name = "TokenResponse", module = "keyproof", frozen, eq)]
+#[derive(PartialEq)]
+pub struct TokenResponse {
+    inner: keyproof::TokenResponse,
+}
+
+#[pymethods]
+impl TokenResponse {
+    #[getter]
+    fn status(&self) -> u16 {
+        self.inner.status
+    }
+    #[getter]
+    fn headers(&self) -> Vec<(String, String)> {
+        self.inner.headers.clone()
+    }
+    #[getter]
+    fn body(&self) -> &str {
+        &self.inner.body
+    }
+    #[getter]
+    fn code(&self) -> &'static str {
+        self.inner.code
+    }
+    #[getter]
+    fn error(&self) -> Option<&'static str> {
+        self.inner.error
+    }
+    #[getter]
+    fn detail(&self) -> &str {
+        &self.inner.detail
+    }
+    #[getter]
+    fn key_id(&self) -> Option<&str> {
+        self.inner.key_id.as_deref()
+    }
+    #[getter]
+    fn jti(&self) -> Option<&str> {
+        self.inner.jti.as_deref()
+    }
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner)
+    }
+    fn __repr__(&self) -> String {
+        format!("TokenResponse(status={}, code={:?})", self.inner.status, self.inner.code)
+    }
+}
+
+/// An issued access token. `repr` never shows the token.
+#[pyclass(name = "IssuedToken", module = "keyproof", frozen)]
+pub struct IssuedToken {
+    inner: keyproof::IssuedToken,
+}
+
+#[pymethods]
+impl IssuedToken {
+    /// The compact JWS: hand it to its holder only.
+    #[getter]
+    fn access_token(&self) -> &str {
+        self.inner.access_token.expose()
+    }
+    #[getter]
+    fn expires_in(&self) -> i64 {
+        self.inner.expires_in
+    }
+    #[getter]
+    fn kid(&self) -> &str {
+        &self.inner.kid
+    }
+    #[getter]
+    fn claims(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.claims)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "IssuedToken(kid={:?}, key_id={:?}, expires_in={})",
+            self.inner.kid, self.inner.claims.key_id, self.inner.expires_in
+        )
+    }
+}
+
+/// A token whose signature, claims and time window verified offline.
+#[pyclass(name = "AccessToken", module = "keyproof", frozen)]
+pub struct AccessToken {
+    inner: CoreAccessToken,
+}
+
+#[pymethods]
+impl AccessToken {
+    #[getter]
+    fn kid(&self) -> &str {
+        &self.inner.kid
+    }
+    #[getter]
+    fn key_id(&self) -> &str {
+        &self.inner.claims.key_id
+    }
+    #[getter]
+    fn scopes(&self) -> Vec<String> {
+        self.inner.scopes.clone()
+    }
+    #[getter]
+    fn claims(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.claims)
+    }
+    fn __repr__(&self) -> String {
+        format!("AccessToken(kid={:?}, key_id={:?})", self.inner.kid, self.inner.claims.key_id)
+    }
+}
+
+#[pymethods]
+impl Engine {
+    /// Starts answering a client-credentials token request (`body` is the raw
+    /// form or JSON text). `random` (≥ 16 bytes, default `os.urandom`) makes the jti.
+    #[pyo3(signature = (method, headers, body, client_ip=None, now=None, random=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
+    fn begin_token(
+        &self,
+        py: Python<'_>,
+        method: Text,
+        headers: &Bound<'_, PyAny>,
+        body: Text,
+        client_ip: Option<Text>,
+        now: Option<&Bound<'_, PyAny>>,
+        random: Option<Vec<u8>>,
+    ) -> PyResult<TokenExchange> {
+        let (headers, now, random) = (headers_from_py(headers)?, now_or(now)?, random_or_urandom(py, random)?);
+        let inner = self.inner.begin_token(&method, &headers, &body, client_ip.as_deref(), now, &random);
+        Ok(TokenExchange { inner: Some(inner) })
+    }
+
+    /// Issues a token for `record`, narrowed by `options` (dict or JSON: scopes,
+    /// routes, cidrs, kind, lifetime_seconds): seed 004's SDK token.
+    #[pyo3(signature = (record, options=None, *, now=None, random=None))]
+    fn issue_token(
+        &self,
+        py: Python<'_>,
+        record: &Bound<'_, PyAny>,
+        options: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+        random: Option<Vec<u8>>,
+    ) -> PyResult<IssuedToken> {
+        let record = record_arg(Some(record))?.ok_or_else(|| {
+            to_py_err(keyproof::Error::new(keyproof::ErrorKind::InvalidRecord, "a record is required"))
+        })?;
+        let options: TokenOptions = options.map(load).transpose()?.unwrap_or_default();
+        let (now, random) = (now_or(now)?, random_or_urandom(py, random)?);
+        self.inner.issue_token(&record, &options, &random, now).map(|inner| IssuedToken { inner }).map_err(to_py_err)
+    }
+
+    /// Verifies a token offline at `now`: signature, claims, time window.
+    #[pyo3(signature = (token, now=None))]
+    fn verify_token(&self, token: Text, now: Option<&Bound<'_, PyAny>>) -> PyResult<AccessToken> {
+        let now = now_or(now)?;
+        self.inner.verify_token(&token, now).map(|inner| AccessToken { inner }).map_err(to_py_err)
+    }
+
+    /// The public JWKS (Ed25519 public keys only) to publish for verifiers.
+    fn public_jwks(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.public_jwks())
+    }
+}
+
+#[pymethods]
+impl Decision {
+    /// The accepted access token (`jti`, `kid`, `expires_at`, `record_confirmed`), or None.
+    #[getter]
+    fn token(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.inner.token.as_ref().map(|t| to_py(py, t)).transpose()
+    }
+}
+
+/// A private Ed25519 JWK (dict) from 32 random bytes.
+#[pyfunction]
+pub(crate) fn ed25519_jwk(py: Python<'_>, seed: Vec<u8>, kid: Text) -> PyResult<Py<PyAny>> {
+    to_py(py, &keyproof::Jwk::ed25519(&seed, &kid).map_err(to_py_err)?)
+}
+
+/// An HS256 JWK (dict) from a secret of at least 32 bytes.
+#[pyfunction]
+pub(crate) fn hs256_jwk(py: Python<'_>, secret: Vec<u8>, kid: Text) -> PyResult<Py<PyAny>> {
+    to_py(py, &keyproof::Jwk::hs256(&secret, &kid).map_err(to_py_err)?)
+}
+
+/// Header and claims of a token, **not verified**: for debugging only.
+#[pyfunction]
+pub(crate) fn inspect_token(py: Python<'_>, token: Text) -> PyResult<(Py<PyAny>, Py<PyAny>)> {
+    let (header, claims) = token::inspect(&token).map_err(to_py_err)?;
+    Ok((to_py(py, &header)?, to_py(py, &claims)?))
+}
