@@ -1,7 +1,7 @@
 //! `keyproof`: mint, inspect, rotate, revoke, verify and scan API keys from the shell.
 //!
 //! The core has no I/O; this binary supplies the clock, the OS random generator,
-//! a SQLite store and files. Every failure is one line, `error: <code>: <message>`,
+//! a store (a SQLite file, or PostgreSQL) and files. Every failure is one line, `error: <code>: <message>`,
 //! with a documented exit status (see README.md).
 
 mod commands;
@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::context::Ctx;
 use crate::exit::{CliError, CliResult, Exit};
+use crate::store::StoreLocation;
 
 /// API keys you can prove: mint, inspect, rotate, revoke, verify and scan.
 #[derive(Parser, Debug)]
@@ -26,8 +27,16 @@ pub struct Cli {
     /// Print JSON instead of human-readable tables.
     #[arg(long, global = true)]
     json: bool,
-    /// SQLite store (created by the first command that writes).
-    #[arg(long, global = true, env = "KEYPROOF_STORE", default_value = "keyproof.db", value_name = "PATH")]
+    /// SQLite store file (created by the first command that writes), or a PostgreSQL URL
+    /// (postgresql://user@host:port/db; tables created on first use).
+    #[arg(
+        long,
+        global = true,
+        env = "KEYPROOF_STORE",
+        hide_env_values = true,
+        default_value = "keyproof.db",
+        value_name = "PATH|URL"
+    )]
     store: PathBuf,
     /// Extra key formats: a JSON array of format definitions (or one format object).
     #[arg(long, global = true, value_name = "FILE.json")]
@@ -84,6 +93,71 @@ enum Command {
     Verify(VerifyArgs),
     /// Build a Matchii-like demo (store, policy, keys) and show decisions for sample requests.
     Demo(DemoArgs),
+    /// Access tokens: issue one for a stored key, inspect or verify one.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Print the public JWKS of a config's token keys (or --generate a new Ed25519 key).
+    Jwks(JwksArgs),
+}
+
+/// `token` subcommands.
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Issue an access token for a stored key (narrowed by the options).
+    Issue(TokenIssueArgs),
+    /// Decode a token's header and claims WITHOUT verifying it.
+    Inspect {
+        /// The token, or `-` to read it from stdin.
+        token: String,
+    },
+    /// Verify a token offline (signature, claims, time): exit 0 when valid, 1 when not.
+    Verify(TokenVerifyArgs),
+}
+
+/// `token issue` options.
+#[derive(Args, Debug)]
+pub struct TokenIssueArgs {
+    /// Record id of the key the token is for.
+    pub id: String,
+    /// Engine config with a `tokens` section.
+    #[arg(long, env = "KEYPROOF_POLICY", value_name = "FILE.json")]
+    pub policy: PathBuf,
+    /// Scope (repeatable; default: the key's scopes).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Path of a policy route rule the token may call (repeatable; default: every route).
+    #[arg(long = "route", value_name = "PATH")]
+    pub routes: Vec<String>,
+    /// Network the token may be used from (repeatable; inside the key's allowlist).
+    #[arg(long = "cidr", value_name = "CIDR")]
+    pub cidrs: Vec<String>,
+    /// Credential kind of the token (sdk_token or publishable from a secret key).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Lifetime in seconds (at most the configured one).
+    #[arg(long, value_name = "SECONDS")]
+    pub lifetime: Option<u32>,
+}
+
+/// `token verify` options.
+#[derive(Args, Debug)]
+pub struct TokenVerifyArgs {
+    /// The token, or `-` to read it from stdin.
+    pub token: String,
+    /// Engine config with a `tokens` section.
+    #[arg(long, env = "KEYPROOF_POLICY", value_name = "FILE.json")]
+    pub policy: PathBuf,
+}
+
+/// `jwks` options.
+#[derive(Args, Debug)]
+pub struct JwksArgs {
+    /// Engine config with a `tokens` section.
+    #[arg(long, env = "KEYPROOF_POLICY", value_name = "FILE.json", required_unless_present = "generate")]
+    pub policy: Option<PathBuf>,
+    /// Print a new private Ed25519 JWK with this kid instead (OS randomness).
+    #[arg(long, value_name = "KID")]
+    pub generate: Option<String>,
 }
 
 /// How new record ids look.
@@ -296,7 +370,7 @@ fn run(cli: Cli) -> CliResult {
         Some(t) => context::parse_time(t)?,
         None => chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3),
     };
-    let ctx = Ctx { json: cli.json, store_path: cli.store, formats_file: cli.formats, now };
+    let ctx = Ctx { json: cli.json, store: StoreLocation::parse(cli.store), formats_file: cli.formats, now };
     match cli.command {
         Command::Mint(args) => commands::keys::mint(&ctx, &args),
         Command::Inspect { key } => commands::inspect::inspect(&ctx, &key),
@@ -312,6 +386,10 @@ fn run(cli: Cli) -> CliResult {
         Command::Formats => commands::inspect::formats(&ctx),
         Command::Verify(args) => commands::verify::verify(&ctx, &args),
         Command::Demo(args) => commands::demo::demo(&ctx, &args),
+        Command::Token(TokenCommand::Issue(args)) => commands::token::issue(&ctx, &args),
+        Command::Token(TokenCommand::Inspect { token }) => commands::token::inspect(&ctx, &token),
+        Command::Token(TokenCommand::Verify(args)) => commands::token::verify(&ctx, &args),
+        Command::Jwks(args) => commands::token::jwks(&ctx, &args),
     }
 }
 
@@ -368,11 +446,13 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    let (store_path, formats_file) = (cli.store.clone(), cli.formats.clone());
+    let (store, formats_file) = (StoreLocation::parse(cli.store.clone()), cli.formats.clone());
     match run(cli) {
         Ok(exit) => exit.code(),
         Err(e) => {
-            report(&e, json, redact::known_formats(&store_path, formats_file.as_deref()));
+            // A database that just failed is not asked again (it might keep the user waiting).
+            let store = (e.exit != Exit::Store || store.sqlite_path().is_some()).then_some(&store);
+            report(&e, json, redact::known_formats(store, formats_file.as_deref()));
             e.exit.code()
         }
     }
