@@ -4,8 +4,8 @@
 # vector in place, the API / no-trap tests, Workers served by miniflare (real
 # workerd) on 127.0.0.1 (Web-standard wrapper and Hono: 200/400/401/403/429),
 # then `npm pack` installed in a fresh directory: Node (ESM and require), Deno
-# and Bun smoke tests, and the README's examples run as written (Workers under
-# miniflare). Idempotent; installs what is missing, needs only the npm registry
+# and Bun smoke tests, a type check (tsc), and the README's examples run as
+# written (Workers under miniflare). Idempotent; installs what is missing, needs only the npm registry
 # and crates.io. `--build-only` stops after the build.
 set -euo pipefail
 
@@ -64,6 +64,8 @@ cp test/smoke/smoke.mjs test/smoke/smoke.cjs "$SMOKE/"
 (cd "$SMOKE" && node smoke.mjs && node smoke.cjs)
 (cd "$SMOKE" && "$PKG/node_modules/.bin/deno" run --quiet --allow-read --allow-env smoke.mjs)
 (cd "$SMOKE" && "$PKG/node_modules/.bin/bun" smoke.mjs)
+cp test/smoke/types.test-d.ts test/smoke/tsconfig.json "$SMOKE/"
+(cd "$SMOKE" && "$PKG/node_modules/.bin/tsc" -p tsconfig.json && echo "types: tsc --noEmit over the installed package passed")
 node test/smoke/readme.check.mjs "$SMOKE"
 
 step "wasm: all checks passed ($(node -p "const s = require('$ROOT/target/wasm-bindgen/size.json'); (s.raw / 1024).toFixed(1) + ' KiB raw, ' + (s.gzip / 1024).toFixed(1) + ' KiB gzip'") keyproof.wasm)"
