@@ -4,6 +4,7 @@
 
 use std::ops::ControlFlow;
 
+use chrono::{DateTime, Utc};
 use keyproof::{EngineConfig, Step};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -148,14 +149,27 @@ wrap! {
 /// One request being verified, without I/O: ask `next_step()` what the host must
 /// do, answer with `record()` / `rate_state()`, then `finish()`. `drive()` answers
 /// the steps by calling the host's functions.
-#[pyclass(name = "Verification", module = "keyproof")]
+#[pyclass(module = "keyproof")]
 pub struct Verification {
     inner: Option<keyproof::Verification>,
 }
 
 impl Verification {
     fn live(&mut self) -> PyResult<&mut keyproof::Verification> {
-        self.inner.as_mut().ok_or_else(|| PyRuntimeError::new_err("this verification is finished"))
+        self.inner.as_mut().ok_or_else(finished)
+    }
+}
+
+fn finished() -> PyErr {
+    PyRuntimeError::new_err("this verification is finished")
+}
+
+/// The step as Python sees it: its name and the hash or key it is about.
+fn step_of(v: &keyproof::Verification) -> (&'static str, Option<String>) {
+    match v.next_step() {
+        Step::LookupRecord(hash) => ("lookup", Some(hash.to_string())),
+        Step::LoadRateState(key) => ("rate_state", Some(key.to_string())),
+        Step::Done => ("done", None),
     }
 }
 
@@ -164,12 +178,7 @@ impl Verification {
     /// `("lookup", hash)`: look a record up under this storage hash; `("rate_state",
     /// key)`: load the rate-limit state stored under this key; `("done", None)`.
     fn next_step(&self) -> PyResult<(&'static str, Option<String>)> {
-        let v = self.inner.as_ref().ok_or_else(|| PyRuntimeError::new_err("this verification is finished"))?;
-        Ok(match v.next_step() {
-            Step::LookupRecord(hash) => ("lookup", Some(hash.to_string())),
-            Step::LoadRateState(key) => ("rate_state", Some(key.to_string())),
-            Step::Done => ("done", None),
-        })
+        self.inner.as_ref().map(step_of).ok_or_else(finished)
     }
 
     /// Answers the lookup step: the record stored under the hash (`KeyRecord`, dict,
@@ -213,25 +222,13 @@ impl Verification {
     }
 
     /// The decision and what to write. Ends the verification.
-    fn finish(&mut self, py: Python<'_>) -> PyResult<Outcome> {
-        let v = self.inner.take().ok_or_else(|| PyRuntimeError::new_err("this verification is finished"))?;
-        let outcome = v.finish();
-        Ok(Outcome {
-            decision: Py::new(py, Decision { inner: outcome.decision })?,
-            rate_write: outcome.rate_write.map(|inner| Py::new(py, RateWrite { inner })).transpose()?,
-            upgraded_record: outcome.upgraded_record.map(|inner| Py::new(py, KeyRecord { inner })).transpose()?,
-            touch_last_used: outcome.touch_last_used,
-        })
+    fn finish(&mut self) -> PyResult<Outcome> {
+        Ok(Outcome { inner: self.inner.take().ok_or_else(finished)?.finish() })
     }
 
     fn __repr__(&self) -> String {
-        let step = match self.inner.as_ref().map(keyproof::Verification::next_step) {
-            Some(Step::LookupRecord(_)) => "'lookup'",
-            Some(Step::LoadRateState(_)) => "'rate_state'",
-            Some(Step::Done) => "'done'",
-            None => "None",
-        };
-        format!("Verification(step={step})")
+        let step = self.inner.as_ref().map(step_of);
+        format!("Verification(step={})", step.map_or("None".to_string(), |(name, _)| format!("'{name}'")))
     }
 }
 
@@ -264,15 +261,16 @@ wrap! {
     }
 }
 
-/// A finished verification: the `decision`, the `rate_write` to make (or None) and
-/// the `upgraded_record` to save to finish a hash migration (or None), and
-/// `touch_last_used`: the instant to write as the record's `last_used_at` (or None).
-#[pyclass(name = "Outcome", module = "keyproof", frozen, get_all)]
-pub struct Outcome {
-    decision: Py<Decision>,
-    rate_write: Option<Py<RateWrite>>,
-    upgraded_record: Option<Py<KeyRecord>>,
-    touch_last_used: Option<chrono::DateTime<chrono::Utc>>,
+wrap! {
+    /// A finished verification: the `decision`, the `rate_write` to make (or None) and
+    /// the `upgraded_record` to save to finish a hash migration (or None), and
+    /// `touch_last_used`: the instant to write as the record's `last_used_at` (or None).
+    Outcome(keyproof::Outcome) [] |o| {
+        decision: Decision = Decision { inner: o.decision.clone() };
+        rate_write: Option<RateWrite> = o.rate_write.clone().map(|inner| RateWrite { inner });
+        upgraded_record: Option<KeyRecord> = o.upgraded_record.clone().map(|inner| KeyRecord { inner });
+        touch_last_used: Option<DateTime<Utc>> = o.touch_last_used;
+    }
 }
 
 dumps!(Principal, RateLimitDecision, Decision);

@@ -18,6 +18,7 @@ use js_sys::Reflect;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use keyproof::host::HostDe;
 use keyproof::{ErrorKind, KeyRecord, Load};
 
 mod de;
@@ -97,10 +98,10 @@ pub(crate) fn load<T: Load>(value: &JsValue) -> Result<T> {
                 e.dyn_ref::<js_sys::Error>().map_or_else(|| "invalid JSON".to_string(), |e| String::from(e.message()));
             error_of(ErrorKind::InvalidJson, &message)
         })?;
-        return T::load(de::JsDe(parsed)).map_err(core_error);
+        return T::load(HostDe::new(de::JsInput(parsed))).map_err(core_error);
     }
     if value.is_object() {
-        T::load(de::JsDe(value.clone())).map_err(core_error)
+        T::load(HostDe::new(de::JsInput(value.clone()))).map_err(core_error)
     } else {
         Err(error_of(T::KIND, "expected an object or JSON text"))
     }
