@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use keyproof::{presets, FormatSet, HashAlgorithm, Hasher, KeyFormat};
 
 use crate::exit::{CliError, CliResult};
-use crate::store::Store;
+use crate::store::{Store, StoreLocation};
 
 /// Environment variable holding an optional HMAC pepper (≥ 16 bytes).
 pub const PEPPER_ENV: &str = "KEYPROOF_PEPPER";
@@ -17,8 +17,8 @@ pub const PEPPER_ENV: &str = "KEYPROOF_PEPPER";
 pub struct Ctx {
     /// Print JSON instead of tables.
     pub json: bool,
-    /// Store file.
-    pub store_path: PathBuf,
+    /// The store: a SQLite file or a PostgreSQL database.
+    pub store: StoreLocation,
     /// Extra formats file.
     pub formats_file: Option<PathBuf>,
     /// The time every decision uses.
@@ -28,13 +28,13 @@ pub struct Ctx {
 impl Ctx {
     /// Opens (creating) the store.
     pub fn open_store(&self) -> CliResult<Store> {
-        Store::open(&self.store_path)
+        Store::open(&self.store)
     }
 
     /// Opens the store read-only (`None` when there is none yet): for commands
     /// that only read, so they need no write access and create nothing.
     pub fn open_read_store(&self) -> CliResult<Option<Store>> {
-        Store::open_read(&self.store_path)
+        Store::open_read(&self.store)
     }
 
     /// Formats from the `--formats` file: a JSON array of formats or one format object.

@@ -18,7 +18,7 @@ pub enum Exit {
     Found = 1,
     /// Bad command line or invalid input (unknown preset, bad expiry, malformed key …).
     Usage = 2,
-    /// The SQLite store could not be opened, read or written, or holds a corrupt record.
+    /// The store could not be opened, read or written, or holds a corrupt record.
     Store = 3,
     /// No record with that id.
     NotFound = 4,
@@ -85,12 +85,6 @@ impl From<keyproof::Error> for CliError {
             _ => Exit::Usage,
         };
         Self::new(exit, e.code(), e.message())
-    }
-}
-
-impl From<rusqlite::Error> for CliError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::store(e.to_string())
     }
 }
 

@@ -1,7 +1,7 @@
 //! `keyproof`: mint, inspect, rotate, revoke, verify and scan API keys from the shell.
 //!
 //! The core has no I/O; this binary supplies the clock, the OS random generator,
-//! a SQLite store and files. Every failure is one line, `error: <code>: <message>`,
+//! a store (a SQLite file, or PostgreSQL) and files. Every failure is one line, `error: <code>: <message>`,
 //! with a documented exit status (see README.md).
 
 mod commands;
@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::context::Ctx;
 use crate::exit::{CliError, CliResult, Exit};
+use crate::store::StoreLocation;
 
 /// API keys you can prove: mint, inspect, rotate, revoke, verify and scan.
 #[derive(Parser, Debug)]
@@ -26,8 +27,16 @@ pub struct Cli {
     /// Print JSON instead of human-readable tables.
     #[arg(long, global = true)]
     json: bool,
-    /// SQLite store (created by the first command that writes).
-    #[arg(long, global = true, env = "KEYPROOF_STORE", default_value = "keyproof.db", value_name = "PATH")]
+    /// SQLite store file (created by the first command that writes), or a PostgreSQL URL
+    /// (postgresql://user@host:port/db; tables created on first use).
+    #[arg(
+        long,
+        global = true,
+        env = "KEYPROOF_STORE",
+        hide_env_values = true,
+        default_value = "keyproof.db",
+        value_name = "PATH|URL"
+    )]
     store: PathBuf,
     /// Extra key formats: a JSON array of format definitions (or one format object).
     #[arg(long, global = true, value_name = "FILE.json")]
@@ -361,7 +370,7 @@ fn run(cli: Cli) -> CliResult {
         Some(t) => context::parse_time(t)?,
         None => chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 3),
     };
-    let ctx = Ctx { json: cli.json, store_path: cli.store, formats_file: cli.formats, now };
+    let ctx = Ctx { json: cli.json, store: StoreLocation::parse(cli.store), formats_file: cli.formats, now };
     match cli.command {
         Command::Mint(args) => commands::keys::mint(&ctx, &args),
         Command::Inspect { key } => commands::inspect::inspect(&ctx, &key),
@@ -437,11 +446,13 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    let (store_path, formats_file) = (cli.store.clone(), cli.formats.clone());
+    let (store, formats_file) = (StoreLocation::parse(cli.store.clone()), cli.formats.clone());
     match run(cli) {
         Ok(exit) => exit.code(),
         Err(e) => {
-            report(&e, json, redact::known_formats(&store_path, formats_file.as_deref()));
+            // A database that just failed is not asked again (it might keep the user waiting).
+            let store = (e.exit != Exit::Store || store.sqlite_path().is_some()).then_some(&store);
+            report(&e, json, redact::known_formats(store, formats_file.as_deref()));
             e.exit.code()
         }
     }

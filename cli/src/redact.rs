@@ -10,15 +10,15 @@ use std::path::Path;
 
 use keyproof::{FormatSet, KeyFormat};
 
-use crate::store::Store;
+use crate::store::{Store, StoreLocation};
 
 /// Custom formats a key in an error could belong to: the `--formats` file and
 /// the formats saved in the store, as far as they can be read (silently: this
 /// runs while another error is being reported).
-pub fn known_formats(store_path: &Path, formats_file: Option<&Path>) -> Vec<KeyFormat> {
+pub fn known_formats(store: Option<&StoreLocation>, formats_file: Option<&Path>) -> Vec<KeyFormat> {
     let mut formats: Vec<KeyFormat> =
         formats_file.and_then(|f| crate::context::formats_from_file(f).ok()).unwrap_or_default();
-    if let Ok(Some(store)) = Store::open_read(store_path) {
+    if let Some(Ok(Some(store))) = store.map(Store::open_read) {
         if let Ok((stored, _)) = store.formats_checked() {
             for f in stored {
                 if !formats.iter().any(|g| g.id == f.id) {

@@ -12,7 +12,7 @@ use crate::commands::verify::{engine, evaluate};
 use crate::context::{random32, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
-use crate::store::Store;
+use crate::store::{Store, StoreLocation};
 use crate::DemoArgs;
 
 const POLICY: &str = r#"{
@@ -183,14 +183,14 @@ fn mint_demo_keys(ctx: &Ctx, store: &mut Store) -> CliResult<Vec<(&'static str, 
     let (revoked, rotated, successor) = (id_of("revoked"), id_of("rotated"), id_of("successor"));
     let tx = store.write()?;
     if let Some(id) = revoked {
-        let mut record = Store::get_in(&tx, &id)?;
+        let mut record = tx.get(&id)?;
         record.revoke(ctx.now)?;
-        Store::update(&tx, &record)?;
+        tx.update(&record)?;
     }
     if let (Some(id), Some(new_id)) = (rotated, successor) {
-        let mut record = Store::get_in(&tx, &id)?;
+        let mut record = tx.get(&id)?;
         record.rotate(&new_id, ctx.now, keyproof::lifecycle::default_rotation_grace())?;
-        Store::update(&tx, &record)?;
+        tx.update(&record)?;
     }
     tx.commit()?;
     // A well-formed key that is never stored.
@@ -210,7 +210,9 @@ pub fn demo(ctx: &Ctx, args: &DemoArgs) -> CliResult {
     let policy_path = dir.join("policy.json");
     std::fs::write(&policy_path, POLICY)
         .map_err(|e| CliError::io(&format!("cannot write {}", policy_path.display()), &e))?;
-    let demo_ctx = Ctx { json: ctx.json, store_path: dir.join("keyproof.db"), formats_file: None, now: ctx.now };
+    let store_path = dir.join("keyproof.db");
+    let demo_ctx =
+        Ctx { json: ctx.json, store: StoreLocation::Sqlite(store_path.clone()), formats_file: None, now: ctx.now };
     let mut store = demo_ctx.open_store()?;
     let keys = mint_demo_keys(&demo_ctx, &mut store)?;
     let engine = engine(&demo_ctx, &store, &policy_path)?;
@@ -252,19 +254,18 @@ pub fn demo(ctx: &Ctx, args: &DemoArgs) -> CliResult {
             .map(|(l, r)| json!({ "label": l, "id": r.id, "preview": r.preview, "scopes": r.scopes, "plan": r.plan }))
             .collect();
         output::json(&json!({
-            "dir": dir, "store": demo_ctx.store_path, "policy": policy_path,
+            "dir": dir, "store": store_path, "policy": policy_path,
             "keys": key_json, "requests": results,
         }));
     } else {
         let key_rows: Vec<Vec<String>> = stored.iter().map(|(l, r)| key_row(l, r)).collect();
-        let mut text =
-            format!("Demo store: {}\nDemo policy: {}\n\n", demo_ctx.store_path.display(), policy_path.display());
+        let mut text = format!("Demo store: {}\nDemo policy: {}\n\n", store_path.display(), policy_path.display());
         text.push_str(&output::table(&["KEY", "ID", "PREVIEW", "SCOPES", "PLAN"], &key_rows));
         text.push('\n');
         text.push_str(&output::table(&["#", "SAMPLE", "REQUEST", "CREDENTIAL", "STATUS", "CODE"], &rows));
         text.push_str(&format!(
             "\nTry: keyproof --store {} verify --policy {} --path /v1/briefs --headers-from -\n",
-            shell_path(&demo_ctx.store_path),
+            shell_path(&store_path),
             shell_path(&policy_path)
         ));
         output::out(&text);

@@ -6,7 +6,6 @@ use serde_json::json;
 use crate::context::{read_input, Ctx};
 use crate::exit::{CliResult, Exit};
 use crate::output;
-use crate::store::Store;
 
 /// Parses with the core (which falls back to unprefixed formats and reports
 /// `unknown_prefix` when nothing claims the key) and returns the matching format.
@@ -21,7 +20,7 @@ pub fn inspect(ctx: &Ctx, key: &str) -> CliResult {
     let text = if key == "-" { read_input("-")? } else { key.to_string() };
     let key = text.trim();
     // Only look the key up when a store already exists: inspecting never creates one.
-    let store = if ctx.store_path.exists() { ctx.open_read_store()? } else { None };
+    let store = if ctx.store.may_exist() { ctx.open_read_store()? } else { None };
     let stored_formats = match &store {
         Some(s) => s.formats()?,
         None => Vec::new(),
@@ -29,7 +28,7 @@ pub fn inspect(ctx: &Ctx, key: &str) -> CliResult {
     let set = ctx.format_set(&stored_formats)?;
     let (parsed, format) = parse(&set, key)?;
     let record = match &store {
-        Some(s) => Store::find_by_hashes(s.conn(), &ctx.hasher()?.lookup_hashes(&format, &parsed))?,
+        Some(s) => s.find_by_hashes(&ctx.hasher()?.lookup_hashes(&format, &parsed))?,
         None => None,
     };
     let checksum = if parsed.has_checksum() { "valid" } else { "none" };

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::context::{random32, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
-use crate::store::{Listing, Store};
+use crate::store::{Listing, Store, Tx};
 use crate::{IdStyleArg, ListArgs, MintArgs};
 
 /// Builds the core's mint options from the command line.
@@ -48,7 +48,7 @@ pub fn mint_and_store<T>(
     store: &mut Store,
     format_id: &str,
     options: &MintOptions,
-    also: impl Fn(&rusqlite::Transaction<'_>, &KeyRecord) -> CliResult<T>,
+    also: impl Fn(&Tx<'_>, &KeyRecord) -> CliResult<T>,
     show: impl Fn(&MintedKey, &T) -> CliResult<()>,
 ) -> CliResult<MintedKey> {
     let set = ctx.format_set(&store.formats()?)?;
@@ -60,21 +60,21 @@ pub fn mint_and_store<T>(
     for _ in 0..3 {
         let minted = keyproof::mint(format, &hasher, options, &random32()?, ctx.now)?;
         let tx = store.write()?;
-        if Store::exists(&tx, &minted.record.id)? {
+        if tx.exists(&minted.record.id)? {
             last_error = Some(CliError::store(format!("record id {} collided; try again", minted.record.id)));
             continue;
         }
         if presets::get(&format.id).is_err() {
-            Store::save_format(&tx, format)?;
+            tx.save_format(format)?;
         }
-        Store::insert(&tx, &minted.record)?;
+        tx.insert(&minted.record)?;
         let extra = also(&tx, &minted.record)?;
         // Dropping the transaction on an error rolls everything back.
         show(&minted, &extra)?;
         tx.commit().map_err(|e| {
             CliError::store(format!(
-                "the new key {} was printed but could not be stored ({e}); it does not work, discard it",
-                minted.record.preview
+                "the new key {} was printed but could not be stored ({}); it does not work, discard it",
+                minted.record.preview, e.message
             ))
         })?;
         return Ok(minted);

@@ -27,14 +27,14 @@ pub fn change(ctx: &Ctx, id: &str, change: Change) -> CliResult {
     keyproof::ids::validate_id(id)?;
     let mut store = ctx.open_store()?;
     let tx = store.write()?;
-    let mut record = Store::get_in(&tx, id)?;
+    let mut record = tx.get(id)?;
     let changed = match change {
         Change::Revoke => record.revoke(ctx.now)?,
         Change::Disable => record.disable(ctx.now)?,
         Change::Enable => record.enable(ctx.now)?,
     };
     if changed {
-        Store::update(&tx, &record)?;
+        tx.update(&record)?;
     }
     tx.commit()?;
     if ctx.json {
@@ -122,12 +122,12 @@ pub fn rotate(ctx: &Ctx, args: &RotateArgs) -> CliResult {
         &options,
         |tx, new| {
             // Re-read inside the write transaction so a concurrent change is not lost.
-            let mut current = Store::get_in(tx, &old_id)?;
+            let mut current = tx.get(&old_id)?;
             if current.updated_at != updated_at {
                 return Err(CliError::store(format!("key {old_id} changed while rotating; try again")));
             }
             current.rotate(&new.id, ctx.now, grace)?;
-            Store::update(tx, &current)?;
+            tx.update(&current)?;
             Ok(current)
         },
         |minted, old| {

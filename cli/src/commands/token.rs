@@ -32,7 +32,7 @@ fn tokens_engine(ctx: &Ctx, policy: &std::path::Path) -> CliResult<Engine> {
 /// `keyproof token issue`: a token for a stored key, narrowed by the options.
 pub fn issue(ctx: &Ctx, args: &TokenIssueArgs) -> CliResult {
     let store =
-        ctx.open_read_store()?.ok_or_else(|| CliError::store(format!("no store at {}", ctx.store_path.display())))?;
+        ctx.open_read_store()?.ok_or_else(|| CliError::store(format!("no store at {}", ctx.store.display())))?;
     let engine = engine(ctx, &store, &args.policy)?;
     let record = store.get(&args.id)?;
     let options =

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use crate::context::{parse_time, read_input, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
-use crate::store::Store;
 use crate::UpdateArgs;
 
 /// A comma-separated list; the empty string is the empty list.
@@ -113,14 +112,14 @@ pub fn update(ctx: &Ctx, args: &UpdateArgs) -> CliResult {
     }
     let mut store = ctx.open_store()?;
     let tx = store.write()?;
-    let mut record = Store::get_in(&tx, &args.id)?;
+    let mut record = tx.get(&args.id)?;
     let mut update = base;
     if touches_metadata(args) {
         update.metadata = Some(metadata(args, &record)?);
     }
     let changed = record.update(&update, ctx.now)?;
     if changed {
-        Store::update(&tx, &record)?;
+        tx.update(&record)?;
     }
     tx.commit()?;
     if ctx.json {

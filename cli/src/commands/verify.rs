@@ -51,15 +51,16 @@ pub fn evaluate(
         match step.next_step() {
             // An access token under confirm_record is looked up by key id (no ':').
             Step::LookupRecord(id) if !id.contains(':') => {
-                found = if Store::exists(&tx, id)? { Some(Store::get_in(&tx, id)?) } else { None };
+                found = if tx.exists(id)? { Some(tx.get(id)?) } else { None };
                 step.record(found.clone());
             }
             Step::LookupRecord(hash) => {
-                found = Store::find_by_hashes(&tx, &[hash.to_string()])?;
+                found = tx.find_by_hashes(&[hash.to_string()])?;
                 step.record(found.clone());
             }
             Step::LoadRateState(key) => {
-                let state = Store::kv_get(&tx, &format!("{RATE_PREFIX}{key}"))?
+                let state = tx
+                    .kv_get(&format!("{RATE_PREFIX}{key}"))?
                     .map(|json| RateLimitState::from_json(&json))
                     .transpose()
                     .map_err(|e| CliError::store(format!("corrupt rate-limit state for {key}: {}", e.message())))?;
@@ -70,10 +71,10 @@ pub fn evaluate(
     }
     let outcome = step.finish();
     if let Some(write) = &outcome.rate_write {
-        Store::kv_set(&tx, &format!("{RATE_PREFIX}{}", write.key), &write.new.to_json())?;
+        tx.kv_set(&format!("{RATE_PREFIX}{}", write.key), &write.new.to_json())?;
     }
     if let Some(upgraded) = &outcome.upgraded_record {
-        Store::update(&tx, upgraded)?;
+        tx.update(upgraded)?;
     }
     tx.commit()?;
     Ok((outcome.decision, found))
@@ -104,10 +105,10 @@ pub fn decision_json(decision: &Decision) -> Value {
 
 /// `keyproof verify`.
 pub fn verify(ctx: &Ctx, args: &VerifyArgs) -> CliResult {
-    if !ctx.store_path.exists() {
+    if !ctx.store.may_exist() {
         return Err(CliError::store(format!(
             "no store at {} (mint a key first, or pass --store)",
-            ctx.store_path.display()
+            ctx.store.display()
         )));
     }
     let mut headers = args.headers.iter().map(|h| parse_header(h)).collect::<CliResult<Vec<_>>>()?;
