@@ -51,7 +51,7 @@ impl Engine {
         if tokens.config().confirm_record {
             return Some(Gate::Lookup);
         }
-        Some(Gate::Offline(Box::new(offline_record(token))))
+        Some(Gate::Offline(Box::new(offline_record(token, now))))
     }
 
     /// The record a token acts with: under `confirm_record`, the stored record
@@ -123,8 +123,9 @@ impl Engine {
 
 /// The record a token stands in for when nothing is looked up: identity,
 /// grants and restrictions from the claims; name, owner, format and metadata
-/// are unknown (empty) without a lookup.
-fn offline_record(token: &AccessToken) -> KeyRecord {
+/// are unknown (empty) without a lookup. `last_used_at` is `now`, so a
+/// zero-lookup decision asks the host for no last-used write either.
+fn offline_record(token: &AccessToken, now: DateTime<Utc>) -> KeyRecord {
     let c = &token.claims;
     let issued = DateTime::from_timestamp(c.iat, 0).unwrap_or_default();
     KeyRecord {
@@ -150,6 +151,6 @@ fn offline_record(token: &AccessToken) -> KeyRecord {
         plan: c.plan.clone(),
         features: c.features.clone(),
         metadata: Default::default(),
-        last_used_at: None,
+        last_used_at: Some(now),
     }
 }
