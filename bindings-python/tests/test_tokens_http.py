@@ -7,6 +7,7 @@ Seed 004 (Authmatech): the backend mints a short-lived SDK token with its API ke
 the browser's token opens ``/v1/api/sdk/session`` and gets 403 on ``/v1/api/verify``.
 """
 
+import asyncio
 from typing import Annotated, Any
 
 import httpx
@@ -137,3 +138,19 @@ def test_seed004_backend_mints_sdk_token_over_http() -> None:
         assert client.post("/v1/api/verify", headers={"X-API-KEY": api_key, **client_id}).status_code == 200
         other = client.post("/v1/api/sdk/session", headers={**sdk, "X-CLIENT-ID": "amc_Other0000001"})
         assert other.status_code == 401
+
+
+def test_token_endpoint_with_an_async_lookup() -> None:
+    e, store = engine(MATATIKA), Store()
+    secret = mint(e, store, "matatika_client_secret", client_id=MATATIKA_CLIENT)
+
+    async def alookup(value: str) -> keyproof.KeyRecord | None:
+        return store.lookup(value)
+
+    endpoint = keyproof.TokenEndpoint(e, alookup)
+    form = f"grant_type=client_credentials&client_id={MATATIKA_CLIENT}&client_secret={secret}"
+    headers = [("Content-Type", "application/x-www-form-urlencoded")]
+    answer = asyncio.run(endpoint.aexchange("POST", headers, form.encode()))
+    assert (answer.status, answer.code) == (200, "ok")
+    with pytest.raises(TypeError, match="aexchange"):
+        endpoint.exchange("POST", headers, form)

@@ -52,14 +52,16 @@ class TokenEndpoint:
         steps = self._steps(self.engine.begin_token(method, headers, _text(body), client_ip, now, random))
         answer: Any = None
         try:
-            while True:
-                answer = steps.send(answer)
-                if hasattr(type(answer), "__await__"):
-                    steps.close()
-                    raise TypeError("keyproof: the lookup is asynchronous: use aexchange()")
+            while not hasattr(type(answer := steps.send(answer)), "__await__"):
+                pass
         except StopIteration as done:
             response: TokenResponse = done.value
             return response
+        close = getattr(answer, "close", None)
+        if callable(close):
+            close()  # a coroutine never awaited: no RuntimeWarning
+        steps.close()
+        raise TypeError("keyproof: the lookup is asynchronous: use aexchange()")
 
     async def aexchange(
         self,
@@ -76,9 +78,7 @@ class TokenEndpoint:
         answer: Any = None
         try:
             while True:
-                answer = steps.send(answer)
-                if hasattr(type(answer), "__await__"):
-                    answer = await answer
+                answer = steps.send(await answer if hasattr(type(answer), "__await__") else answer)
         except StopIteration as done:
             response: TokenResponse = done.value
             return response
