@@ -3,8 +3,9 @@
 # starts a throwaway cluster (initdb + pg_ctl in a temporary directory, as the
 # unprivileged `postgres` user when run as root) on a free 127.0.0.1 port,
 # exports KEYPROOF_TEST_POSTGRES_DSN and runs the tests that need it: the Django
-# app, the SQLAlchemy store (sync and asyncio, FastAPI over real HTTP) and the
-# README's database quickstarts. The cluster is stopped and deleted on exit.
+# app, the SQLAlchemy store (sync and asyncio, FastAPI over real HTTP), the
+# README's database quickstarts and the CLI's PostgreSQL store. The cluster is
+# stopped and deleted on exit.
 #
 #   scripts/test-postgres.sh              run those tests
 #   scripts/test-postgres.sh CMD ARGS…    run CMD with the cluster up (e.g. a single pytest)
@@ -120,5 +121,10 @@ fi
 step "Python: the Django app and the SQLAlchemy store on PostgreSQL (pytest)"
 # The tests test-python.sh runs on SQLite, parametrized: here their PostgreSQL half.
 (cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider -k postgresql tests/test_dbapp_*.py tests/test_readme_databases.py)
+
+step "CLI: every subcommand test and the concurrent writers on PostgreSQL (cargo test)"
+# Each store test is NAME::sqlite (run by cargo test everywhere) and NAME::postgresql,
+# which runs when the DSN is exported, in a schema of its own: here only those.
+cargo test -q -p keyproof-cli --locked -- ::postgresql
 
 step "postgres: all checks passed"

@@ -18,7 +18,7 @@ fn run_to_dev_full(env: &Env, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_keyproof"))
         .current_dir(env.dir.path())
         .env_remove("KEYPROOF_PEPPER")
-        .env("KEYPROOF_STORE", env.store())
+        .env("KEYPROOF_STORE", env.store_arg())
         .args(args)
         .stdout(Stdio::from(full))
         .output()
@@ -33,45 +33,39 @@ fn count_keys(env: &Env) -> usize {
 
 // ---------------------------------------------------------------- finding 4
 
-#[test]
-fn mint_to_a_full_stdout_fails_and_stores_nothing() {
-    let env = Env::new();
+fn mint_to_a_full_stdout_fails_and_stores_nothing(env: &Env) {
     env.mint(&["--format", "keyproof_live", "--name", "first"]);
     for json in [false, true] {
         let mut args = vec!["mint", "--format", "keyproof_live", "--name", "lost"];
         if json {
             args.insert(0, "--json");
         }
-        let out = run_to_dev_full(&env, &args);
+        let out = run_to_dev_full(env, &args);
         assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.starts_with("error: io_error: cannot write the new key to stdout"), "{stderr}");
         assert!(stderr.contains("nothing was stored"), "{stderr}");
-        assert_eq!(count_keys(&env), 1, "a key that was never shown was stored");
+        assert_eq!(count_keys(env), 1, "a key that was never shown was stored");
     }
 }
 
-#[test]
-fn rotate_to_a_full_stdout_fails_and_changes_nothing() {
-    let env = Env::new();
+fn rotate_to_a_full_stdout_fails_and_changes_nothing(env: &Env) {
     let (_, old) = env.mint(&["--format", "keyproof_live", "--name", "rotate me", "--scope", "a:b"]);
     let id = old["id"].as_str().unwrap();
-    let out = run_to_dev_full(&env, &["rotate", id]);
+    let out = run_to_dev_full(env, &["rotate", id]);
     assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: io_error:"));
     // Rolled back: no successor, the old key is untouched and can be rotated normally.
-    assert_eq!(count_keys(&env), 1);
+    assert_eq!(count_keys(env), 1);
     let (_, now) = env.json(&["show", id]);
     assert!(now["rotation"].is_null(), "{now}");
     assert_eq!(now["updated_at"], old["updated_at"]);
     let (code, v) = env.json(&["rotate", id]);
     assert_eq!(code, 0, "{v}");
-    assert_eq!(count_keys(&env), 2);
+    assert_eq!(count_keys(env), 2);
 }
 
-#[test]
-fn rotate_resume_replaces_an_unseen_successor() {
-    let env = Env::new();
+fn rotate_resume_replaces_an_unseen_successor(env: &Env) {
     let (old_key, old) =
         env.mint(&["--format", "keyproof_live", "--name", "resume me", "--scope", "briefs:read", "--plan", "pro"]);
     let id = old["id"].as_str().unwrap();
@@ -114,9 +108,7 @@ fn rotate_resume_replaces_an_unseen_successor() {
     assert!(out.contains("unseen key") && out.contains("keeps working until"), "{out}");
 }
 
-#[test]
-fn rotate_grace_default_comes_from_core() {
-    let env = Env::new();
+fn rotate_grace_default_comes_from_core(env: &Env) {
     let (_, old) = env.mint(&["--format", "keyproof_live", "--name", "default grace"]);
     let id = old["id"].as_str().unwrap();
     let (code, v) = env.json(&["--now", "2030-01-01T00:00:00Z", "rotate", id]);
@@ -145,22 +137,18 @@ fn insert_raw(env: &Env, record: &Value, id: &str, created_at: &str) {
     obj.insert("created_at".into(), json!(created_at));
     let hash = format!("sha256:{:0>64}", id.len() * 7 + id.bytes().map(usize::from).sum::<usize>());
     obj.insert("hash".into(), json!(hash));
-    let conn = rusqlite::Connection::open(env.store()).unwrap();
-    conn.execute(
+    env.raw_sql(
         "INSERT INTO keys (id, hash, fingerprint, format, name, status, client_id, created_at, record)
          VALUES (?1, ?2, 'fp_0', ?3, 'poison', 'active', NULL, 0, ?4)",
-        rusqlite::params![id, hash, record["format"].as_str().unwrap(), raw.to_string()],
-    )
-    .unwrap();
+        &[id, &hash, record["format"].as_str().unwrap(), &raw.to_string()],
+    );
 }
 
-#[test]
-fn one_corrupt_row_does_not_take_the_store_down() {
-    let env = Env::new();
+fn one_corrupt_row_does_not_take_the_store_down(env: &Env) {
     env.write("policy.json", r#"{"routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}]}"#);
     let (key, good) = env.mint(&["--format", "keyproof_live", "--name", "healthy", "--scope", "briefs:read"]);
     let good_id = good["id"].as_str().unwrap();
-    insert_raw(&env, &good, "key_poison01", "+10000-01-01T00:00:00Z");
+    insert_raw(env, &good, "key_poison01", "+10000-01-01T00:00:00Z");
 
     // list: the good record is served, the corrupt one reported.
     let out = env.cmd().args(["--json", "list"]).output().unwrap();
@@ -193,15 +181,13 @@ fn one_corrupt_row_does_not_take_the_store_down() {
     assert_eq!((code, v["status"].as_u64()), (0, Some(200)), "{v}");
 
     // Year 0 is refused the same way.
-    insert_raw(&env, &good, "key_poison02", "0000-01-01T00:00:00Z");
+    insert_raw(env, &good, "key_poison02", "0000-01-01T00:00:00Z");
     let (code, v) = env.json(&["list"]);
     assert_eq!(code, 0);
     assert_eq!(v["corrupt"].as_array().unwrap().len(), 2);
 }
 
-#[test]
-fn times_beyond_year_9999_are_typed_errors() {
-    let env = Env::new();
+fn times_beyond_year_9999_are_typed_errors(env: &Env) {
     let (_, rec) = env.mint(&["--format", "keyproof_live", "--name", "far future", "--expires", "90d"]);
     let id = rec["id"].as_str().unwrap();
     for args in [
@@ -222,14 +208,12 @@ fn times_beyond_year_9999_are_typed_errors() {
     // Nothing was changed by the refusals.
     let (_, v) = env.json(&["show", id]);
     assert!(v["rotation"].is_null());
-    assert_eq!(count_keys(&env), 1);
+    assert_eq!(count_keys(env), 1);
 }
 
 // ---------------------------------------------------------------- finding 8
 
-#[test]
-fn keys_in_arguments_show_only_as_previews_in_errors() {
-    let env = Env::new();
+fn keys_in_arguments_show_only_as_previews_in_errors(env: &Env) {
     let (key, rec) = env.mint(&["--format", "keyproof_live", "--name", "leaky"]);
     let id = rec["id"].as_str().unwrap();
     let preview = rec["preview"].as_str().unwrap();
@@ -267,9 +251,7 @@ fn keys_in_arguments_show_only_as_previews_in_errors() {
     }
 }
 
-#[test]
-fn keys_of_custom_formats_are_redacted_too() {
-    let env = Env::new();
+fn keys_of_custom_formats_are_redacted_too(env: &Env) {
     let formats = env.write(
         "formats.json",
         r#"[{"id": "acme_live", "prefix": "acme_live_", "environment": "live", "kind": "secret",
@@ -376,11 +358,21 @@ fn reading_a_read_only_file_in_a_writable_directory() {
     assert_eq!(v["keys"][0]["id"], rec["id"]);
 }
 
-#[test]
-fn reading_a_missing_store_creates_nothing() {
-    let env = Env::new();
+fn reading_a_missing_store_creates_nothing(env: &Env) {
     let (code, v) = env.json(&["list"]);
     assert_eq!((code, v["keys"].as_array().map(Vec::len)), (0, Some(0)));
     env.cmd().args(["show", "key_00000000"]).assert().code(4);
-    assert!(!env.store().exists(), "list/show created a store");
+    assert!(!env.store_exists(), "list/show created a store");
 }
+
+common::on_every_store!(
+    mint_to_a_full_stdout_fails_and_stores_nothing,
+    rotate_to_a_full_stdout_fails_and_changes_nothing,
+    rotate_resume_replaces_an_unseen_successor,
+    rotate_grace_default_comes_from_core,
+    one_corrupt_row_does_not_take_the_store_down,
+    times_beyond_year_9999_are_typed_errors,
+    keys_in_arguments_show_only_as_previews_in_errors,
+    keys_of_custom_formats_are_redacted_too,
+    reading_a_missing_store_creates_nothing,
+);

@@ -6,9 +6,7 @@ mod common;
 use common::{stdout_of, Env};
 use predicates::prelude::*;
 
-#[test]
-fn mint_prints_key_once_and_stores_record() {
-    let env = Env::new();
+fn mint_prints_key_once_and_stores_record(env: &Env) {
     let out = env
         .cmd()
         .args(["mint", "--format", "keyproof_live", "--name", "CI deploy", "--scope", "briefs:read"])
@@ -24,7 +22,7 @@ fn mint_prints_key_once_and_stores_record() {
     let text = String::from_utf8(out).unwrap();
     let key = text.split_whitespace().find(|w| w.starts_with("kp_live_") && !w.contains('…')).unwrap();
     assert_eq!(key.len(), 44);
-    assert!(env.store().exists());
+    assert!(env.store_exists());
 
     let (code, list) = env.json(&["list"]);
     assert_eq!(code, 0);
@@ -40,9 +38,7 @@ fn mint_prints_key_once_and_stores_record() {
     assert!(rec["expires_at"].is_string());
 }
 
-#[test]
-fn json_mint_has_key_and_record() {
-    let env = Env::new();
+fn json_mint_has_key_and_record(env: &Env) {
     let (key, record) = env.mint(&["--format", "github_pat", "--name", "bot token", "--generate-client-id"]);
     assert!(key.starts_with("ghp_"));
     assert_eq!(record["format"], "github_pat");
@@ -53,9 +49,7 @@ fn json_mint_has_key_and_record() {
     assert_eq!(record2["client_id"], "client_123");
 }
 
-#[test]
-fn no_secret_in_list_show_or_inspect() {
-    let env = Env::new();
+fn no_secret_in_list_show_or_inspect(env: &Env) {
     let (key, record) = env.mint(&["--format", "keyproof_live", "--name", "secret check", "--scope", "a:b"]);
     let id = record["id"].as_str().unwrap();
     let secret_body = &key["kp_live_".len()..];
@@ -78,9 +72,7 @@ fn no_secret_in_list_show_or_inspect() {
     assert!(show.contains("secret check"));
 }
 
-#[test]
-fn bad_input_exits_2_with_core_codes() {
-    let env = Env::new();
+fn bad_input_exits_2_with_core_codes(env: &Env) {
     let cases: &[(&[&str], &str)] = &[
         (&["mint", "--format", "nope", "--name", "abc"], "error: unknown_format:"),
         (&["mint", "--format", "keyproof_live", "--name", "abc", "--expires", "5x"], "error: invalid_expiry:"),
@@ -114,9 +106,7 @@ fn bad_input_exits_2_with_core_codes() {
     assert_eq!(list["keys"].as_array().unwrap().len(), 0);
 }
 
-#[test]
-fn json_errors_are_json() {
-    let env = Env::new();
+fn json_errors_are_json(env: &Env) {
     let (code, v) = env.json(&["mint", "--format", "nope", "--name", "abc"]);
     assert_eq!(code, 2);
     assert_eq!(v["error"]["code"], "unknown_format");
@@ -126,9 +116,7 @@ fn json_errors_are_json() {
     assert_eq!(v["error"]["code"], "unknown_id");
 }
 
-#[test]
-fn unknown_id_exits_4() {
-    let env = Env::new();
+fn unknown_id_exits_4(env: &Env) {
     for cmd in ["show", "revoke", "disable", "enable", "rotate"] {
         env.cmd()
             .args([cmd, "key_00000000"])
@@ -155,8 +143,43 @@ fn store_errors_exit_3() {
 }
 
 #[test]
-fn revoke_disable_enable_lifecycle() {
+fn postgres_store_errors_exit_3_and_never_show_the_password() {
     let env = Env::new();
+    let secret = "hunter2-never-shown";
+    let cases = [
+        (format!("postgresql://ops:{secret}@127.0.0.1:1/keys"), "cannot connect to the store postgresql://ops:***@"),
+        (
+            format!("postgres://ops@127.0.0.1:1/keys?password={secret}&sslmode=require"),
+            "sslmode=require is not supported",
+        ),
+        (format!("postgresql://ops:{secret}@127.0.0.1:1/keys?connect_timeout=soon"), "is not a usable PostgreSQL URL"),
+    ];
+    for (url, says) in &cases {
+        for args in [&["list"][..], &["mint", "--format", "keyproof_live", "--name", "x"], &["--json", "show", "key_0"]]
+        {
+            for on_command_line in [false, true] {
+                let mut cmd = env.cmd();
+                if on_command_line {
+                    cmd.args(["--store", url]);
+                } else {
+                    cmd.env("KEYPROOF_STORE", url);
+                }
+                let out = cmd.args(args).output().unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let all = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+                assert_eq!(out.status.code(), Some(3), "{args:?}: {all}");
+                assert!(stderr.starts_with("error: store_error:") && all.contains(says), "{args:?}: {all}");
+                assert!(!all.contains(secret), "{args:?} printed the password: {all}");
+            }
+        }
+    }
+    // --help shows where KEYPROOF_STORE comes in, never its value.
+    let url = format!("postgresql://ops:{secret}@127.0.0.1:1/keys");
+    let help = stdout_of(env.cmd().env("KEYPROOF_STORE", &url).arg("--help"));
+    assert!(help.contains("KEYPROOF_STORE") && !help.contains(secret), "{help}");
+}
+
+fn revoke_disable_enable_lifecycle(env: &Env) {
     let (_, record) = env.mint(&["--format", "matchii_live", "--name", "lifecycle"]);
     let id = record["id"].as_str().unwrap();
 
@@ -179,9 +202,7 @@ fn revoke_disable_enable_lifecycle() {
     env.cmd().args(["list", "--status", "weird"]).assert().code(2);
 }
 
-#[test]
-fn rotate_copies_settings_and_keeps_old_key_in_grace() {
-    let env = Env::new();
+fn rotate_copies_settings_and_keeps_old_key_in_grace(env: &Env) {
     let (old_key, old) = env.mint(&[
         "--format",
         "keyproof_live",
@@ -238,9 +259,7 @@ fn formats_lists_presets() {
     assert!(v["formats"].as_array().unwrap().iter().any(|f| f["id"] == "github_pat"));
 }
 
-#[test]
-fn custom_formats_are_saved_for_rotation() {
-    let env = Env::new();
+fn custom_formats_are_saved_for_rotation(env: &Env) {
     let formats = env.write(
         "formats.json",
         r#"[{"id": "acme_live", "prefix": "acme_live_", "environment": "live", "kind": "secret",
@@ -278,3 +297,15 @@ fn help_and_version_exit_0() {
     env.cmd().arg("--version").assert().success();
     env.cmd().assert().code(2);
 }
+
+common::on_every_store!(
+    mint_prints_key_once_and_stores_record,
+    json_mint_has_key_and_record,
+    no_secret_in_list_show_or_inspect,
+    bad_input_exits_2_with_core_codes,
+    json_errors_are_json,
+    unknown_id_exits_4,
+    revoke_disable_enable_lifecycle,
+    rotate_copies_settings_and_keeps_old_key_in_grace,
+    custom_formats_are_saved_for_rotation,
+);

@@ -6,9 +6,7 @@ mod common;
 use common::{stdout_of, Env};
 use predicates::prelude::*;
 
-#[test]
-fn inspect_valid_key_from_arg_and_stdin() {
-    let env = Env::new();
+fn inspect_valid_key_from_arg_and_stdin(env: &Env) {
     let (key, record) = env.mint(&["--format", "github_pat", "--name", "inspect me"]);
     let out = stdout_of(env.cmd().args(["inspect", &key]));
     for want in ["github_pat", "live", "secret", "checksum:     valid", record["preview"].as_str().unwrap()] {
@@ -28,20 +26,16 @@ fn inspect_valid_key_from_arg_and_stdin() {
     assert_eq!(v["checksum"], "none");
 }
 
-#[test]
-fn inspect_without_store_does_not_create_one() {
-    let env = Env::new();
+fn inspect_without_store_does_not_create_one(env: &Env) {
     env.cmd()
         .args(["inspect", "kp_live_000000000000000000000000000000000000"])
         .assert()
         .code(2)
         .stderr(predicate::str::starts_with("error: bad_checksum:"));
-    assert!(!env.store().exists());
+    assert!(!env.store_exists());
 }
 
-#[test]
-fn malformed_keys_fail_with_core_codes() {
-    let env = Env::new();
+fn malformed_keys_fail_with_core_codes(env: &Env) {
     let (key, _) = env.mint(&["--format", "keyproof_live", "--name", "base key"]);
     let last = key.chars().last().unwrap();
     let flipped = format!("{}{}", &key[..key.len() - 1], if last == 'a' { 'b' } else { 'a' });
@@ -62,9 +56,7 @@ fn malformed_keys_fail_with_core_codes() {
     }
 }
 
-#[test]
-fn scan_finds_planted_key_and_skips_git_and_binaries() {
-    let env = Env::new();
+fn scan_finds_planted_key_and_skips_git_and_binaries(env: &Env) {
     let (key, record) = env.mint(&["--format", "keyproof_live", "--name", "planted"]);
     let (pat, _) = env.mint(&["--format", "github_pat", "--name", "planted pat"]);
     env.write("repo/README.md", "nothing to see here\n");
@@ -98,9 +90,7 @@ fn scan_finds_planted_key_and_skips_git_and_binaries() {
     assert!(!v.to_string().contains(&key));
 }
 
-#[test]
-fn scan_clean_exits_0_and_stdin_works() {
-    let env = Env::new();
+fn scan_clean_exits_0_and_stdin_works(env: &Env) {
     env.write("clean/a.txt", "no keys, only kp_live_ words and ghp_ prefixes\n");
     env.cmd().args(["scan", "clean"]).assert().code(0).stdout(predicate::str::is_empty());
     env.cmd().args(["scan", "-"]).write_stdin("hello world").assert().code(0);
@@ -132,9 +122,7 @@ fn scan_with_custom_formats() {
         .stdout(predicate::str::contains("f.txt:1:5 acme acme_abcd…uvwx"));
 }
 
-#[test]
-fn redact_stdout_stdin_and_in_place() {
-    let env = Env::new();
+fn redact_stdout_stdin_and_in_place(env: &Env) {
     let (key, record) = env.mint(&["--format", "github_pat", "--name", "redact me"]);
     let preview = record["preview"].as_str().unwrap();
     let text = format!("before {key} after\nsecond line\n");
@@ -164,3 +152,12 @@ fn redact_stdout_stdin_and_in_place() {
     env.cmd().args(["redact", "--in-place", "-"]).assert().code(2);
     env.cmd().args(["redact", "missing.txt"]).assert().code(5).stderr(predicate::str::starts_with("error: io_error:"));
 }
+
+common::on_every_store!(
+    inspect_valid_key_from_arg_and_stdin,
+    inspect_without_store_does_not_create_one,
+    malformed_keys_fail_with_core_codes,
+    scan_finds_planted_key_and_skips_git_and_binaries,
+    scan_clean_exits_0_and_stdin_works,
+    redact_stdout_stdin_and_in_place,
+);

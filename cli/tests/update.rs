@@ -7,8 +7,7 @@ use common::{p, stdout_of, Env};
 use predicates::prelude::*;
 use serde_json::{json, Value};
 
-fn setup() -> (Env, String, Value) {
-    let env = Env::new();
+fn setup(env: &Env) -> (String, Value) {
     let (_, rec) = env.mint(&[
         "--format",
         "keyproof_live",
@@ -28,7 +27,7 @@ fn setup() -> (Env, String, Value) {
         "90d",
     ]);
     let id = rec["id"].as_str().unwrap().to_string();
-    (env, id, rec)
+    (id, rec)
 }
 
 fn update(env: &Env, id: &str, args: &[&str]) -> Value {
@@ -39,9 +38,8 @@ fn update(env: &Env, id: &str, args: &[&str]) -> Value {
     v
 }
 
-#[test]
-fn each_field_is_set_and_cleared() {
-    let (env, id, rec) = setup();
+fn each_field_is_set_and_cleared(env: &Env) {
+    let (id, rec) = setup(env);
     let cases: Vec<(Vec<&str>, &str, Value)> = vec![
         (vec!["--name", "renamed key"], "name", json!("renamed key")),
         (vec!["--scopes", "briefs:read,matches:read"], "scopes", json!(["briefs:read", "matches:read"])),
@@ -75,7 +73,7 @@ fn each_field_is_set_and_cleared() {
         let now = format!("2030-01-01T00:00:{i:02}Z");
         let mut all = vec!["--now", now.as_str()];
         all.extend_from_slice(args);
-        let v = update(&env, &id, &all);
+        let v = update(env, &id, &all);
         assert_eq!(v["changed"], true, "{args:?}");
         assert_eq!(v["record"][field], *expected, "{args:?}: {v}");
         assert_ne!(v["record"]["updated_at"], last_updated, "{args:?} must bump updated_at");
@@ -91,14 +89,13 @@ fn each_field_is_set_and_cleared() {
     }
 }
 
-#[test]
-fn several_fields_in_one_transaction_and_no_change() {
-    let (env, id, _) = setup();
-    let v = update(&env, &id, &["--name", "both", "--allowed-ips", "10.0.0.0/8", "--plan", "pro"]);
+fn several_fields_in_one_transaction_and_no_change(env: &Env) {
+    let (id, _) = setup(env);
+    let v = update(env, &id, &["--name", "both", "--allowed-ips", "10.0.0.0/8", "--plan", "pro"]);
     assert_eq!((v["record"]["name"].as_str(), v["record"]["plan"].as_str()), (Some("both"), Some("pro")));
     assert_eq!(v["record"]["allowed_ips"], json!(["10.0.0.0/8"]));
     // Same values again: reported as no change, nothing written.
-    let v = update(&env, &id, &["--name", "both", "--plan", "pro"]);
+    let v = update(env, &id, &["--name", "both", "--plan", "pro"]);
     assert_eq!(v["changed"], false);
     env.cmd().args(["update", &id, "--name", "both"]).assert().success().stdout(predicate::str::contains("no change"));
     // Human output on a change shows the record.
@@ -106,14 +103,13 @@ fn several_fields_in_one_transaction_and_no_change() {
     assert!(out.contains("updated.") && out.contains("role:") && out.contains("owner"), "{out}");
 }
 
-#[test]
-fn json_update_document() {
-    let (env, id, _) = setup();
+fn json_update_document(env: &Env) {
+    let (id, _) = setup(env);
     let doc = env.write(
         "patch.json",
         r#"{"allowed_ips": ["203.0.113.0/24", "198.51.100.4/32"], "role": null, "metadata": {"k": [1, 2]}}"#,
     );
-    let v = update(&env, &id, &["--json-update", p(&doc)]);
+    let v = update(env, &id, &["--json-update", p(&doc)]);
     assert_eq!(v["record"]["allowed_ips"], json!(["203.0.113.0/24", "198.51.100.4/32"]));
     assert!(v["record"]["role"].is_null());
     assert_eq!(v["record"]["metadata"], json!({"k": [1, 2]}));
@@ -141,9 +137,8 @@ fn json_update_document() {
         .stderr(predicate::str::starts_with("error: usage:"));
 }
 
-#[test]
-fn refusals_keep_the_record_unchanged() {
-    let (env, id, _) = setup();
+fn refusals_keep_the_record_unchanged(env: &Env) {
+    let (id, _) = setup(env);
     let (_, before) = env.json(&["show", &id]);
     let cases: &[(&[&str], i32, &str)] = &[
         (&["--allowed-ips", "10.0.0.0/33"], 2, "error: invalid_cidr:"),
@@ -180,3 +175,10 @@ fn refusals_keep_the_record_unchanged() {
     let (code, v) = env.json(&["update", &id, "--plan", "pro"]);
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("invalid_transition")));
 }
+
+common::on_every_store!(
+    each_field_is_set_and_cleared,
+    several_fields_in_one_transaction_and_no_change,
+    json_update_document,
+    refusals_keep_the_record_unchanged,
+);

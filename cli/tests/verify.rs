@@ -19,16 +19,14 @@ const CONFIG: &str = r#"{
   }
 }"#;
 
-fn setup() -> (Env, String, String) {
-    let env = Env::new();
+fn setup(env: &Env) -> (String, String) {
     env.write("policy.json", CONFIG);
     let (key, record) = env.mint(&["--format", "keyproof_live", "--name", "reader", "--scope", "briefs:read"]);
-    (env, key, record["id"].as_str().unwrap().to_string())
+    (key, record["id"].as_str().unwrap().to_string())
 }
 
-#[test]
-fn allowed_denied_and_rate_limited() {
-    let (env, key, id) = setup();
+fn allowed_denied_and_rate_limited(env: &Env) {
+    let (key, id) = setup(env);
     let auth = format!("Authorization: Bearer {key}");
     let out = env
         .cmd()
@@ -56,9 +54,8 @@ fn allowed_denied_and_rate_limited() {
     assert!(!v.to_string().contains(&key));
 }
 
-#[test]
-fn authentication_failures_are_401() {
-    let (env, key, id) = setup();
+fn authentication_failures_are_401(env: &Env) {
+    let (key, id) = setup(env);
     let auth = format!("Authorization: Bearer {key}");
     let verify = |extra: &[&str]| {
         let mut args = vec!["verify", "--policy", "policy.json", "--path", "/v1/briefs"];
@@ -85,9 +82,8 @@ fn authentication_failures_are_401() {
     assert_eq!((v["status"].as_u64(), v["code"].as_str()), (Some(400), Some("invalid_path")));
 }
 
-#[test]
-fn ip_allowlist_and_rotation_headers() {
-    let (env, _, _) = setup();
+fn ip_allowlist_and_rotation_headers(env: &Env) {
+    setup(env);
     let (key, rec) = env.mint(&[
         "--format",
         "keyproof_live",
@@ -110,9 +106,8 @@ fn ip_allowlist_and_rotation_headers() {
     assert!(out.contains("rotation_grace") && out.contains("Sunset:") && out.contains("Deprecation:"), "{out}");
 }
 
-#[test]
-fn headers_from_stdin_and_bare_policy() {
-    let (env, key, _) = setup();
+fn headers_from_stdin_and_bare_policy(env: &Env) {
+    let (key, _) = setup(env);
     env.write("bare.json", r#"{"routes": [{"method": "GET", "path": "/v1/briefs"}]}"#);
     env.cmd()
         .args(["verify", "--policy", "bare.json", "--headers-from", "-", "--path", "/v1/briefs"])
@@ -122,9 +117,8 @@ fn headers_from_stdin_and_bare_policy() {
         .stdout(predicate::str::starts_with("ALLOWED 200"));
 }
 
-#[test]
-fn verify_bad_input() {
-    let (env, key, _) = setup();
+fn verify_bad_input(env: &Env) {
+    let (key, _) = setup(env);
     env.write("broken.json", "{");
     env.write("invalid.json", r#"{"policy": {}, "formats": ["no_such_preset"]}"#);
     let auth = format!("Authorization: Bearer {key}");
@@ -171,9 +165,8 @@ fn demo_covers_every_status() {
     assert!(out.contains("SAMPLE") && out.contains("429") && out.contains("rate_limited"), "{out}");
 }
 
-#[test]
-fn verify_upgrades_a_legacy_hash_once_the_key_proves_itself() {
-    let (env, key, id) = setup();
+fn verify_upgrades_a_legacy_hash_once_the_key_proves_itself(env: &Env) {
+    let (key, id) = setup(env);
     // A bare policy: the hasher follows KEYPROOF_PEPPER (hmac-sha256 when set).
     let config: serde_json::Value = serde_json::from_str(CONFIG).unwrap();
     env.write("bare.json", &config["policy"].to_string());
@@ -202,3 +195,12 @@ fn verify_upgrades_a_legacy_hash_once_the_key_proves_itself() {
     let (code, _) = env.json(&["verify", "--policy", "bare.json", "-H", &auth, "--path", "/v1/briefs"]);
     assert_eq!(code, 1);
 }
+
+common::on_every_store!(
+    allowed_denied_and_rate_limited,
+    authentication_failures_are_401,
+    ip_allowlist_and_rotation_headers,
+    headers_from_stdin_and_bare_policy,
+    verify_bad_input,
+    verify_upgrades_a_legacy_hash_once_the_key_proves_itself,
+);
