@@ -10,8 +10,7 @@ use serde_json::{json, Value};
 const NOW: &str = "2026-03-18T10:30:00Z";
 
 /// A store with one key and a config whose token key `jwks --generate` made.
-fn setup() -> (Env, String, String) {
-    let env = Env::new();
+fn setup(env: &Env) -> (String, String) {
     let (code, jwk) = env.json(&["jwks", "--generate", "ed-1"]);
     assert_eq!(code, 0);
     assert_eq!((jwk["kty"].as_str(), jwk["kid"].as_str()), (Some("OKP"), Some("ed-1")));
@@ -34,7 +33,7 @@ fn setup() -> (Env, String, String) {
         "--scope",
         "briefs:write",
     ]);
-    (env, key, record["id"].as_str().unwrap().to_string())
+    (key, record["id"].as_str().unwrap().to_string())
 }
 
 fn issue(env: &Env, id: &str, extra: &[&str]) -> (i32, Value) {
@@ -43,10 +42,9 @@ fn issue(env: &Env, id: &str, extra: &[&str]) -> (i32, Value) {
     env.json(&args)
 }
 
-#[test]
-fn issue_verify_inspect_and_jwks() {
-    let (env, key, id) = setup();
-    let (code, v) = issue(&env, &id, &["--scope", "briefs:read", "--lifetime", "300"]);
+fn issue_verify_inspect_and_jwks(env: &Env) {
+    let (key, id) = setup(env);
+    let (code, v) = issue(env, &id, &["--scope", "briefs:read", "--lifetime", "300"]);
     assert_eq!(code, 0, "{v}");
     let token = v["access_token"].as_str().unwrap().to_string();
     assert_eq!((v["expires_in"].as_i64(), v["kid"].as_str()), (Some(300), Some("ed-1")));
@@ -58,8 +56,11 @@ fn issue_verify_inspect_and_jwks() {
     let later = "2026-03-18T10:36:00Z";
     let (code, v) = env.json(&["--now", later, "token", "verify", &token, "--policy", "config.json"]);
     assert_eq!((code, v["code"].as_str()), (1, Some("token_expired")));
-    let tampered = format!("{}A", &token[..token.len() - 1]);
-    let tampered = if tampered == token { format!("{}B", &token[..token.len() - 1]) } else { tampered };
+    // The signature's first character carries 6 whole bits (changing the last one
+    // could leave non-zero padding bits: malformed rather than a bad signature).
+    let signature = token.rfind('.').unwrap() + 1;
+    let swapped = if &token[signature..=signature] == "A" { "B" } else { "A" };
+    let tampered = format!("{}{swapped}{}", &token[..signature], &token[signature + 1..]);
     env.cmd()
         .args(["--now", NOW, "token", "verify", "-", "--policy", "config.json"])
         .write_stdin(tampered)
@@ -76,10 +77,9 @@ fn issue_verify_inspect_and_jwks() {
     assert!(v["keys"][0].get("d").is_none(), "the private key is never published");
 }
 
-#[test]
-fn tokens_pass_the_engine_and_revocation_stops_them() {
-    let (env, _, id) = setup();
-    let (_, v) = issue(&env, &id, &["--scope", "briefs:read"]);
+fn tokens_pass_the_engine_and_revocation_stops_them(env: &Env) {
+    let (_, id) = setup(env);
+    let (_, v) = issue(env, &id, &["--scope", "briefs:read"]);
     let auth = format!("Authorization: Bearer {}", v["access_token"].as_str().unwrap());
     let verify = |method: &str| -> (i32, Value) {
         env.json(&[
@@ -106,16 +106,21 @@ fn tokens_pass_the_engine_and_revocation_stops_them() {
     assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(401), Some("key_revoked")));
 }
 
-#[test]
-fn tokens_never_gain_what_the_key_lacks() {
-    let (env, _, id) = setup();
-    let (code, v) = issue(&env, &id, &["--scope", "admin"]);
+fn tokens_never_gain_what_the_key_lacks(env: &Env) {
+    let (_, id) = setup(env);
+    let (code, v) = issue(env, &id, &["--scope", "admin"]);
     assert_eq!((code, v["error"]["code"].as_str()), (1, Some("scope_not_granted")));
-    let (code, v) = issue(&env, &id, &["--route", "/v1/admin"]);
+    let (code, v) = issue(env, &id, &["--route", "/v1/admin"]);
     assert_eq!((code, v["error"]["code"].as_str()), (1, Some("scope_not_granted")));
-    let (code, v) = issue(&env, &id, &["--lifetime", "601"]);
+    let (code, v) = issue(env, &id, &["--lifetime", "601"]);
     assert_eq!((code, v["error"]["code"].as_str()), (1, Some("scope_not_granted")));
     env.write("plain.json", r#"{"formats": ["keyproof_live"]}"#);
     let (code, v) = env.json(&["jwks", "--policy", "plain.json"]);
     assert_eq!((code, v["error"]["code"].as_str()), (2, Some("usage")));
 }
+
+common::on_every_store!(
+    issue_verify_inspect_and_jwks,
+    tokens_pass_the_engine_and_revocation_stops_them,
+    tokens_never_gain_what_the_key_lacks,
+);
