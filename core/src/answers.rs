@@ -30,6 +30,71 @@ pub fn default_rate_limit_headers() -> Vec<RateLimitHeaders> {
     vec![RateLimitHeaders::Draft]
 }
 
+/// What a verification answers when the host's rate-limit store failed
+/// (unreachable, timed out, or its compare-and-set kept losing): the host calls
+/// [`crate::Verification::rate_state_unavailable`] with this, and core renders the
+/// answer, so every runtime's store fails the same way.
+///
+/// JSON: `{"on_error": "fail_closed", "retry_after_seconds": 1}` or `{"on_error": "fail_open"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "on_error", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub enum RateStoreFailure {
+    /// Deny with 503 `rate_limit_unavailable` and `Retry-After` (the safe default:
+    /// a quota that cannot be checked is not granted).
+    FailClosed {
+        /// Seconds the client should wait (`Retry-After`, the body's `retry_after`); at least 1.
+        #[serde(default = "one_second")]
+        retry_after_seconds: u32,
+    },
+    /// Allow without rate-limit headers, with the warning `rate_limit_unavailable`
+    /// (the request was not counted: the host should log it).
+    FailOpen,
+}
+
+fn one_second() -> u32 {
+    1
+}
+
+impl Default for RateStoreFailure {
+    fn default() -> Self {
+        Self::FailClosed { retry_after_seconds: one_second() }
+    }
+}
+
+impl crate::load::Load for RateStoreFailure {
+    const KIND: ErrorKind = ErrorKind::InvalidPolicy;
+
+    fn check(&self) -> Result<()> {
+        match self {
+            Self::FailClosed { retry_after_seconds: 0 } => {
+                Err(Error::new(ErrorKind::InvalidPolicy, "retry_after_seconds must be at least 1"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl RateStoreFailure {
+    /// From a host's two options: `on_error` (`"fail_closed"` or `"fail_open"`) and
+    /// the seconds a fail-closed answer asks the client to wait (at least 1).
+    pub fn new(on_error: &str, retry_after_seconds: u32) -> Result<Self> {
+        let failure = match on_error {
+            "fail_closed" => Self::FailClosed { retry_after_seconds },
+            "fail_open" => Self::FailOpen,
+            _ => return Err(Error::new(ErrorKind::InvalidPolicy, "on_error must be \"fail_closed\" or \"fail_open\"")),
+        };
+        crate::load::Load::check(&failure)?;
+        Ok(failure)
+    }
+
+    /// Loads and validates one from JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        crate::load::Load::load_json(json)
+    }
+}
+
 /// Statuses a deployment may give a denial code.
 const ALLOWED_OVERRIDES: &[u16] = &[400, 401, 403, 404, 405, 409, 410, 422, 429, 451, 500, 503];
 

@@ -61,6 +61,9 @@ pub enum Warning {
     },
     /// The record's hash uses an older algorithm: store a new hash.
     ShouldRehash,
+    /// The rate-limit store failed and the deployment fails open: the request was
+    /// allowed without being counted.
+    RateLimitUnavailable,
 }
 
 impl Warning {
@@ -70,6 +73,7 @@ impl Warning {
             Self::RotationGrace { .. } => "rotation_grace",
             Self::ExpiresSoon { .. } => "expires_soon",
             Self::ShouldRehash => "should_rehash",
+            Self::RateLimitUnavailable => "rate_limit_unavailable",
         }
     }
 }

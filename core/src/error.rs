@@ -170,6 +170,8 @@ error_kinds! {
 
     /// The key exceeded its rate limit.
     RateLimited => "rate_limited", RateLimit;
+    /// The rate-limit store failed, so the key's quota could not be checked.
+    RateLimitUnavailable => "rate_limit_unavailable", RateLimit;
 
     /// A key format definition is invalid.
     InvalidFormat => "invalid_format", Config;

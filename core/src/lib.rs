@@ -51,7 +51,7 @@ pub mod timestamp;
 pub mod token;
 
 pub use alphabet::Alphabet;
-pub use answers::RateLimitHeaders;
+pub use answers::{RateLimitHeaders, RateStoreFailure};
 pub use checksum::Checksum;
 pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};
 pub use decision::{Decision, Principal, RateLimitDecision, Warning};

@@ -50,6 +50,7 @@ pub fn public_view(kind: ErrorKind) -> PublicView {
         K::TokenRouteNotAllowed => view(403, "route_not_allowed", None, "Route not allowed", false),
         K::ScopeNotGranted => view(400, "invalid_scope", Some("invalid_scope"), "Invalid scope", false),
         K::RateLimited => view(429, "rate_limited", None, "Too many requests", false),
+        K::RateLimitUnavailable => view(503, "rate_limit_unavailable", None, "Service unavailable", false),
         k => match k.family() {
             ErrorFamily::KeyFormat | ErrorFamily::Authentication => {
                 view(401, "invalid_key", Some("invalid_token"), "Invalid API key", true)
@@ -91,6 +92,7 @@ pub fn public_detail(public_code: &str) -> &'static str {
         "insufficient_role" => "The API key's role may not call this route.",
         "feature_not_enabled" => "This feature is not enabled for the account.",
         "rate_limited" => "The API key exceeded its rate limit.",
+        "rate_limit_unavailable" => "The rate limit could not be checked.",
         "server_error" => "The key could not be checked.",
         _ => "The request is malformed.",
     }
@@ -218,7 +220,7 @@ mod tests {
     fn every_kind_has_a_status_and_safe_description() {
         for kind in ErrorKind::ALL {
             let v = public_view(*kind);
-            assert!([400, 401, 403, 429, 500].contains(&v.status), "{kind}");
+            assert!([400, 401, 403, 429, 500, 503].contains(&v.status), "{kind}");
             let d = public_detail(v.public_code);
             assert!(d
                 .bytes()

@@ -8,7 +8,7 @@ mod golden;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use keyproof::{Engine, EngineConfig, ErrorKind, KeyRecord, RateLimitState, Request, Step};
+use keyproof::{Engine, EngineConfig, ErrorKind, KeyRecord, RateLimitState, RateStoreFailure, Request, Step};
 use serde_json::Value;
 
 fn vector_dir() -> PathBuf {
@@ -72,6 +72,8 @@ fn run_decisions(file: &Value) -> Vec<String> {
         let request: Request = serde_json::from_value(v["request"].clone()).unwrap();
         let state: Option<RateLimitState> = serde_json::from_value(v["rate_limit_state"].clone()).unwrap();
         let now = keyproof::timestamp::parse_timestamp(v["now"].as_str().unwrap()).unwrap();
+        // `rate_store_failure`: the host's rate-limit store failed (rate_store.json).
+        let failure = v.get("rate_store_failure").map(|f| RateStoreFailure::from_json(&f.to_string()).unwrap());
         // The host loop over the verification step, as every binding runs it.
         let mut step = engine.begin_request(&request, now);
         loop {
@@ -83,11 +85,15 @@ fn run_decisions(file: &Value) -> Vec<String> {
                     };
                     step.record(found.cloned());
                 }
-                Step::LoadRateState(_) => step.rate_state(state),
+                Step::LoadRateState(_) => match failure {
+                    Some(failure) => step.rate_state_unavailable(failure),
+                    None => step.rate_state(state),
+                },
                 Step::Done => break,
             }
         }
         let outcome = step.finish();
+        assert!(failure.is_none() || outcome.rate_write.is_none(), "{}: a failed store gets no write", v["name"]);
         let decision = outcome.decision;
         let got: Value = serde_json::from_str(&decision.to_json()).unwrap();
         assert_eq!(got, v["expected"], "{}", v["name"]);

@@ -89,10 +89,20 @@ pub(crate) struct Deny {
     pub(crate) detail: String,
     missing_scope: Option<String>,
     rate_limit: Option<Box<RateLimitDecision>>,
+    /// `Retry-After` of a denial without a rate-limit outcome (the rate-limit store failed).
+    retry_after: Option<u64>,
 }
 
 pub(crate) fn deny(kind: ErrorKind, detail: impl Into<String>) -> Deny {
-    Deny { kind, detail: detail.into(), missing_scope: None, rate_limit: None }
+    Deny { kind, detail: detail.into(), missing_scope: None, rate_limit: None, retry_after: None }
+}
+
+/// The fail-closed answer when the rate-limit store failed: 503 `rate_limit_unavailable`.
+pub(crate) fn store_unavailable(retry_after_seconds: u32) -> Deny {
+    Deny {
+        retry_after: Some(u64::from(retry_after_seconds)),
+        ..deny(ErrorKind::RateLimitUnavailable, "the rate-limit store is unavailable")
+    }
 }
 
 impl From<&Error> for Deny {
@@ -227,7 +237,7 @@ impl Engine {
     pub(crate) fn render_denial(&self, d: Deny) -> Decision {
         // Most denials carry nothing request-specific: their status, headers and
         // body were rendered once when the engine was built.
-        if d.rate_limit.is_none() {
+        if d.rate_limit.is_none() && d.retry_after.is_none() {
             if let Some(cached) = self.rendered_denial(d.kind, d.missing_scope.as_deref()) {
                 return Decision {
                     allowed: false,
@@ -378,10 +388,12 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         let scope = d.missing_scope.as_deref().filter(|_| d.kind == ErrorKind::InsufficientScope);
         headers.push(("WWW-Authenticate".to_string(), www_authenticate(policy, &view, scope)));
     }
-    let retry = d.rate_limit.as_ref().and_then(|r| r.outcome.retry_after_seconds);
+    let retry = d.rate_limit.as_ref().and_then(|r| r.outcome.retry_after_seconds).or(d.retry_after);
     if let Some(rl) = &d.rate_limit {
         let quota = policy.quota(&rl.plan, &rl.class);
         rate_limit_headers(policy, (&rl.plan, &rl.class), &rl.outcome, quota, &mut headers);
+    } else if let Some(seconds) = d.retry_after {
+        headers.push(("Retry-After".to_string(), seconds.to_string()));
     }
     headers.push(("Cache-Control".to_string(), "no-store".to_string()));
     headers.push(("Content-Type".to_string(), "application/problem+json".to_string()));

@@ -42,10 +42,11 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decide::{Deny, Passed, RateBucket};
+use super::decide::{store_unavailable, Deny, Passed, RateBucket};
 use super::request::Prepared;
 use super::Engine;
-use crate::decision::Decision;
+use crate::answers::RateStoreFailure;
+use crate::decision::{Decision, Warning};
 use crate::ratelimit::{RateLimitOutcome, RateLimitState};
 use crate::record::KeyRecord;
 use crate::token::Gate;
@@ -100,10 +101,27 @@ pub struct Outcome {
 
 #[derive(Debug)]
 enum Stage {
-    Lookup { next: usize },
+    Lookup {
+        next: usize,
+    },
     Denied(Deny),
-    Checked { record: Box<KeyRecord>, passed: Passed, bucket: Option<RateBucket> },
-    Rated { record: Box<KeyRecord>, passed: Passed, rate: (RateBucket, RateLimitOutcome), read: Option<RateLimitState> },
+    Checked {
+        record: Box<KeyRecord>,
+        passed: Passed,
+        bucket: Option<RateBucket>,
+    },
+    Rated {
+        record: Box<KeyRecord>,
+        passed: Passed,
+        rate: (RateBucket, RateLimitOutcome),
+        read: Option<RateLimitState>,
+    },
+    /// The rate-limit store failed: the request is answered per `on_error`, uncounted.
+    StoreFailed {
+        record: Box<KeyRecord>,
+        passed: Passed,
+        on_error: RateStoreFailure,
+    },
     Finished,
 }
 
@@ -189,6 +207,23 @@ impl Verification {
         };
     }
 
+    /// Answers [`Step::LoadRateState`] with "the store failed" (unreachable, timed
+    /// out), or gives up after a lost compare-and-set whose retries failed too: the
+    /// request that passed every other check is then answered per `on_error` —
+    /// fail-closed, 503 `rate_limit_unavailable` with `Retry-After`; fail-open,
+    /// allowed without rate-limit headers plus the warning `rate_limit_unavailable`.
+    /// Either way nothing is written to the store. Ignored at any other step (a
+    /// denial for another reason stays that denial).
+    pub fn rate_state_unavailable(&mut self, on_error: RateStoreFailure) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Finished);
+        self.stage = match stage {
+            Stage::Checked { record, passed, bucket: Some(_) } | Stage::Rated { record, passed, .. } => {
+                Stage::StoreFailed { record, passed, on_error }
+            }
+            other => other,
+        };
+    }
+
     /// The rate-limit write the decision so far needs (before [`Verification::finish`]).
     pub fn rate_write(&self) -> Option<RateWrite> {
         match &self.stage {
@@ -229,6 +264,18 @@ impl Verification {
             Stage::Rated { record, passed, rate, .. } => {
                 let mut outcome = allowed(engine, &self.prepared, *record, passed, Some(&rate), self.now);
                 outcome.rate_write = rate_write;
+                outcome
+            }
+            Stage::StoreFailed { on_error: RateStoreFailure::FailClosed { retry_after_seconds }, .. } => Outcome {
+                decision: engine.render_denial(store_unavailable(retry_after_seconds)),
+                rate_write: None,
+                upgraded_record: None,
+                touch_last_used: None,
+            },
+            Stage::StoreFailed { record, mut passed, on_error: RateStoreFailure::FailOpen } => {
+                passed.warnings.push(Warning::RateLimitUnavailable);
+                let mut outcome = allowed(engine, &self.prepared, *record, passed, None, self.now);
+                outcome.decision.detail = "the rate-limit store is unavailable: allowed uncounted".to_string();
                 outcome
             }
         }

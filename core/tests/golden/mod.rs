@@ -7,6 +7,7 @@ pub mod hardening;
 pub mod hostile;
 pub mod last_used;
 pub mod lifecycle;
+pub mod rate_store;
 pub mod seeds;
 pub mod seeds_more;
 pub mod token_requests;
@@ -14,7 +15,7 @@ pub mod tokens;
 pub mod vendor;
 
 use chrono::{DateTime, Duration, Utc};
-use keyproof::{Engine, EngineConfig, KeyRecord, MintOptions, RateLimitState, Request};
+use keyproof::{Engine, EngineConfig, KeyRecord, MintOptions, RateLimitState, RateStoreFailure, Request};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -48,6 +49,9 @@ pub struct Suite {
     vectors: Vec<Value>,
     /// Each vector also pins the outcome's `touch_last_used` (the last-used suite).
     pub pin_touch: bool,
+    /// The host's rate-limit store fails: `LoadRateState` is answered with
+    /// `rate_state_unavailable(this)` (pinned as the vector's `rate_store_failure`).
+    pub store_failure: Option<RateStoreFailure>,
 }
 
 pub fn bearer(key: &str) -> Vec<(String, String)> {
@@ -74,6 +78,7 @@ impl Suite {
             records: Vec::new(),
             vectors: Vec::new(),
             pin_touch: false,
+            store_failure: None,
         }
     }
 
@@ -134,19 +139,24 @@ impl Suite {
                     };
                     v.record(found.cloned());
                 }
-                keyproof::Step::LoadRateState(_) => v.rate_state(state),
+                keyproof::Step::LoadRateState(_) => match self.store_failure {
+                    Some(failure) => v.rate_state_unavailable(failure),
+                    None => v.rate_state(state),
+                },
                 keyproof::Step::Done => break,
             }
         }
         let outcome = v.finish();
         let decision = outcome.decision;
-        // The one-call form must agree with the step.
+        // The one-call form must agree with the step (it has no store to fail).
         let prepared = self.engine.prepare_request(&request);
         let record = match record_id {
             Some(id) => self.records.iter().find(|r| r.id == id),
             None => self.records.iter().find(|r| prepared.lookup_hashes().contains(&r.hash)),
         };
-        assert_eq!(self.engine.decide(&prepared, record, now, state), decision, "{name}");
+        if self.store_failure.is_none() {
+            assert_eq!(self.engine.decide(&prepared, record, now, state), decision, "{name}");
+        }
         if let Some(rl) = decision.rate_limit.as_ref().filter(|_| decision.allowed) {
             let write = outcome.rate_write.as_ref().expect("an allowed rate-limited request writes state");
             assert_eq!((write.key.as_str(), write.new, write.expected), (rl.key.as_str(), rl.outcome.state, state));
@@ -165,6 +175,9 @@ impl Suite {
         });
         if let Some(id) = record_id {
             vector["record_id"] = json!(id);
+        }
+        if let Some(failure) = self.store_failure {
+            vector["rate_store_failure"] = json!(failure);
         }
         if self.pin_touch {
             vector["touch_last_used"] =
@@ -209,5 +222,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.extend(tokens::all());
     files.push(token_requests::suite());
     files.push(last_used::suite());
+    files.push(rate_store::suite());
     files
 }
