@@ -8,12 +8,12 @@ use chrono::{DateTime, Utc};
 use keyproof::{EngineConfig, Step};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::convert::{headers_from_py, load, now_or, to_py, Text};
+use crate::convert::{headers_from_py, load, now_or, random_or_urandom, to_py, Text};
 use crate::errors::to_py_err;
 use crate::format::{FormatSet, Hasher, ParsedKey};
-use crate::record::{record_arg, KeyRecord, Owner};
+use crate::record::{grace_arg, mint_options, record_arg, KeyRecord, MintedKey, Owner};
 use crate::values::{state_arg, Policy, RateLimitState};
 
 wrap! {
@@ -126,6 +126,45 @@ impl Engine {
         Ok(record_arg(Some(record))?.and_then(|r| self.inner.rate_limit_key(&prepared.inner, &r)))
     }
 
+    /// Mints a key of the engine's format `format` (default: its first) with the
+    /// engine's hasher and the policy's name rules; options as for `keyproof.mint`.
+    #[pyo3(signature = (format=None, options=None, *, random_bytes=None, now=None, **fields))]
+    fn mint(
+        &self,
+        py: Python<'_>,
+        format: Option<Text>,
+        options: Option<&Bound<'_, PyAny>>,
+        random_bytes: Option<Vec<u8>>,
+        now: Option<&Bound<'_, PyAny>>,
+        fields: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<MintedKey> {
+        let options = mint_options(py, options, fields)?;
+        let (now, random) = (now_or(now)?, random_or_urandom(py, random_bytes)?);
+        let first = self.inner.formats().formats().first().map(|f| f.id.as_str()).unwrap_or_default();
+        let format = format.as_deref().unwrap_or(first);
+        let minted = py.detach(|| self.inner.mint(format, &options, &random, now)).map_err(to_py_err)?;
+        Ok(MintedKey { inner: minted })
+    }
+
+    /// Replaces `record` with a new key: returns `(minted, rotated)`, the successor
+    /// (same format, grants and lifetime; show `minted.key` once) and `record` rotated
+    /// to it for `grace` (default: the policy's `rotation_grace_hours`). Store both
+    /// together. Revoked, disabled and rotated keys refuse (`invalid_transition`).
+    #[pyo3(signature = (record, *, grace=None, random_bytes=None, now=None))]
+    fn rotate(
+        &self,
+        py: Python<'_>,
+        record: &KeyRecord,
+        grace: Option<&Bound<'_, PyAny>>,
+        random_bytes: Option<Vec<u8>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(MintedKey, KeyRecord)> {
+        let (grace, now, random) = (grace_arg(grace)?, now_or(now)?, random_or_urandom(py, random_bytes)?);
+        let mut inner = record.inner.clone();
+        let minted = self.inner.rotate_with_successor(&mut inner, grace, &random, now).map_err(to_py_err)?;
+        Ok((MintedKey { inner: minted }, KeyRecord { inner }))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let ids = self.inner.formats().formats().iter().map(|f| f.id.as_str());
         let (ids, realm) = (PyList::new(py, ids)?.repr()?, PyString::new(py, &self.inner.policy().realm).repr()?);
@@ -194,6 +233,17 @@ impl Verification {
     fn rate_state(&mut self, state: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let state = state_arg(state)?;
         self.live()?.rate_state(state);
+        Ok(())
+    }
+
+    /// Answers the rate-state step with "the store failed" (or gives up after a lost
+    /// compare-and-set): core answers per `on_error` — `"fail_closed"`: 503
+    /// `rate_limit_unavailable` with `Retry-After: retry_after_seconds`;
+    /// `"fail_open"`: allowed, no rate-limit headers, warning `rate_limit_unavailable`.
+    #[pyo3(signature = (on_error="fail_closed", retry_after_seconds=1))]
+    fn rate_state_unavailable(&mut self, on_error: &str, retry_after_seconds: u32) -> PyResult<()> {
+        let failure = keyproof::RateStoreFailure::new(on_error, retry_after_seconds).map_err(to_py_err)?;
+        self.live()?.rate_state_unavailable(failure);
         Ok(())
     }
 

@@ -135,14 +135,21 @@ impl KeyRecord {
         grace: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let grace = match grace.filter(|g| !g.is_none()) {
-            Some(g) => g.extract::<TimeDelta>().map_err(|_| {
-                refuse(ErrorKind::InvalidTransition, "the rotation grace must be a datetime.timedelta within range")
-            })?,
-            None => keyproof::lifecycle::default_rotation_grace(),
-        };
+        let grace = grace_arg(grace)?.unwrap_or_else(keyproof::lifecycle::default_rotation_grace);
         self.changed(now, |r, now| r.rotate(&replaced_by, now, grace))
     }
+}
+
+/// A rotation grace period from Python: a `timedelta`, or None for the default.
+pub(crate) fn grace_arg(grace: Option<&Bound<'_, PyAny>>) -> PyResult<Option<TimeDelta>> {
+    grace
+        .filter(|g| !g.is_none())
+        .map(|g| {
+            g.extract::<TimeDelta>().map_err(|_| {
+                refuse(ErrorKind::InvalidTransition, "the rotation grace must be a datetime.timedelta within range")
+            })
+        })
+        .transpose()
 }
 
 wrap! {
@@ -170,6 +177,21 @@ pub(crate) fn mint(
     fields: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<MintedKey> {
     let format = format_arg(format)?;
+    let options = mint_options(py, options, fields)?;
+    let (now, random) = (now_or(now)?, random_or_urandom(py, random_bytes)?);
+    let default_hasher = keyproof::Hasher::default();
+    let hasher = hasher.map_or(&default_hasher, |h| &h.inner);
+    let inner = py.detach(|| keyproof::mint(&format, hasher, &options, &random, now)).map_err(to_py_err)?;
+    Ok(MintedKey { inner })
+}
+
+/// Mint options from a dict plus keyword fields (`None` leaves a field alone;
+/// `id_style` may be a style name).
+pub(crate) fn mint_options(
+    py: Python<'_>,
+    options: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyDict>>,
+) -> PyResult<MintOptions> {
     let data = match options.filter(|o| !o.is_none()) {
         None => PyDict::new(py),
         Some(o) => {
@@ -182,12 +204,7 @@ pub(crate) fn mint(
             _ => data.set_item(name, value)?,
         }
     }
-    let options: MintOptions = load(&data)?;
-    let (now, random) = (now_or(now)?, random_or_urandom(py, random_bytes)?);
-    let default_hasher = keyproof::Hasher::default();
-    let hasher = hasher.map_or(&default_hasher, |h| &h.inner);
-    let inner = py.detach(|| keyproof::mint(&format, hasher, &options, &random, now)).map_err(to_py_err)?;
-    Ok(MintedKey { inner })
+    load(&data)
 }
 
 /// The instant `preset` (`15d`, `6m`, `1y` …) after `now` (default: the current

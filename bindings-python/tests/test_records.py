@@ -98,3 +98,34 @@ def test_naive_timestamp_strings_read_as_utc() -> None:
 def test_from_dict_needs_a_mapping() -> None:
     with pytest.raises(keyproof.ConfigError):
         KeyRecord.from_dict([1, 2])  # type: ignore[arg-type]
+
+
+def test_engine_mint_applies_the_policy_name_rules() -> None:
+    engine = keyproof.Engine(
+        {"formats": ["tmmate_prod"], "policy": {"names": {"min_length": 3, "max_length": 50}}}
+    )
+    minted = engine.mint(name="Production key", scopes=["briefs:read"], random_bytes=SEED, now=NOW)
+    assert minted.record.format == "tmmate_prod" and engine.parse(minted.key).format_id == "tmmate_prod"
+    with pytest.raises(keyproof.KeyproofError) as too_long:
+        engine.mint(name="x" * 51, random_bytes=SEED, now=NOW)
+    assert too_long.value.code == "invalid_name"
+    # The module-level mint knows no policy: 51 characters pass its default rules.
+    assert keyproof.mint("tmmate_prod", name="x" * 51, random_bytes=SEED, now=NOW).record.name == "x" * 51
+
+
+def test_engine_rotate_mints_the_successor_and_rotates_with_the_policy_grace() -> None:
+    engine = keyproof.Engine({"formats": ["matchii_live"], "policy": {"rotation_grace_hours": 6}})
+    old = engine.mint(
+        name="production key", scopes=["briefs:read"], expires_in="90d", random_bytes=SEED, now=NOW
+    ).record
+    later = NOW + timedelta(days=10)
+    minted, rotated = engine.rotate(old, now=later)
+    assert rotated.rotation is not None and rotated.rotation.replaced_by == minted.record.id
+    assert rotated.rotation.grace_until == later + timedelta(hours=6)
+    assert minted.record.scopes == ["briefs:read"] and minted.record.expires_at == later + timedelta(days=90)
+    _, short = engine.rotate(old, grace=timedelta(hours=1), now=later)
+    assert short.rotation is not None and short.rotation.grace_until == later + timedelta(hours=1)
+    for refused in (rotated, old.revoked(now=later)):
+        with pytest.raises(keyproof.KeyproofError) as again:
+            engine.rotate(refused, now=later)
+        assert again.value.code == "invalid_transition"

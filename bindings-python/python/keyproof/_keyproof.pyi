@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final, Union, final
+from typing import Any, Final, Literal, Union, final
 
 from typing_extensions import TypeAlias
 
@@ -605,6 +605,9 @@ class Verification:
     def next_step(self) -> tuple[str, str | None]: ...
     def record(self, record: _RecordLike | None) -> None: ...
     def rate_state(self, state: _StateLike | None) -> None: ...
+    def rate_state_unavailable(
+        self, on_error: Literal["fail_closed", "fail_open"] = "fail_closed", retry_after_seconds: int = 1
+    ) -> None: ...
     def drive(self, lookup: Callable[[str], Any], load_state: Callable[[str], Any]) -> Any: ...
     @property
     def rate_write(self) -> RateWrite | None: ...
@@ -645,6 +648,23 @@ class Engine:
         rate_state: _StateLike | None = None,
     ) -> Decision: ...
     def rate_limit_key(self, prepared: Prepared, record: _RecordLike) -> str | None: ...
+    def mint(
+        self,
+        format: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        *,
+        random_bytes: bytes | None = None,
+        now: datetime | None = None,
+        **fields: Any,
+    ) -> MintedKey: ...
+    def rotate(
+        self,
+        record: KeyRecord,
+        *,
+        grace: timedelta | None = None,
+        random_bytes: bytes | None = None,
+        now: datetime | None = None,
+    ) -> tuple[MintedKey, KeyRecord]: ...
     def begin_token(
         self,
         method: str,

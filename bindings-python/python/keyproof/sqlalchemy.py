@@ -24,10 +24,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-import keyproof
 from keyproof._keyproof import Engine, KeyRecord, MintedKey
 from keyproof.columns import from_columns, to_columns, utc
-from keyproof.successor import rotation_grace, successor_options
 from keyproof.verifier import Verifier
 
 Op = Callable[[KeyRecord], KeyRecord]
@@ -175,9 +173,9 @@ class KeyStore:
             conn.execute(self.sql.insert(record))
 
     def mint(self, engine: Engine, format: str | None = None, **options: Any) -> MintedKey:
-        """Mints with ``engine``'s hasher (format: the engine's first by default) and stores
+        """Mints with ``engine`` (its hasher and name rules; format: its first by default) and stores
         the record; show ``.key`` once."""
-        minted = keyproof.mint(format or engine.formats.ids[0], hasher=engine.hasher, **options)
+        minted = engine.mint(format, **options)
         self.insert(minted.record)
         return minted
 
@@ -204,8 +202,7 @@ class KeyStore:
         """Mints the replacement and marks the old key rotated, in one transaction."""
         with self.engine.begin() as conn:
             old = _found(conn.execute(self.sql.locked(key_id)).first(), key_id)
-            minted = keyproof.mint(old.format, hasher=engine.hasher, **successor_options(old))
-            rotated = old.rotated(minted.record.id, rotation_grace(engine, grace))
+            minted, rotated = engine.rotate(old, grace=grace)
             conn.execute(self.sql.insert(minted.record))
             conn.execute(self.sql.update(rotated))
         return minted
@@ -252,7 +249,7 @@ class AsyncKeyStore:
             await conn.execute(self.sql.insert(record))
 
     async def mint(self, engine: Engine, format: str | None = None, **options: Any) -> MintedKey:
-        minted = keyproof.mint(format or engine.formats.ids[0], hasher=engine.hasher, **options)
+        minted = engine.mint(format, **options)
         await self.insert(minted.record)
         return minted
 
@@ -280,8 +277,7 @@ class AsyncKeyStore:
     async def rotate(self, engine: Engine, key_id: str, grace: timedelta | None = None) -> MintedKey:
         async with self.engine.begin() as conn:
             old = await self._locked(conn, key_id)
-            minted = keyproof.mint(old.format, hasher=engine.hasher, **successor_options(old))
-            rotated = old.rotated(minted.record.id, rotation_grace(engine, grace))
+            minted, rotated = engine.rotate(old, grace=grace)
             await conn.execute(self.sql.insert(minted.record))
             await conn.execute(self.sql.update(rotated))
         return minted

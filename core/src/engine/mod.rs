@@ -267,6 +267,25 @@ impl Engine {
         record.rotate(successor_id, now, self.policy().rotation_grace())
     }
 
+    /// Replaces `record` with a new key in one step: mints the successor (same
+    /// format, grants and lifetime, see [`KeyRecord::successor_options`]) and marks
+    /// `record` rotated to it for `grace` (default: the policy's
+    /// `rotation_grace_hours`). Refused transitions change nothing; the caller stores
+    /// both records together.
+    pub fn rotate_with_successor(
+        &self,
+        record: &mut KeyRecord,
+        grace: Option<chrono::Duration>,
+        random: &[u8],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::mint::MintedKey> {
+        let minted = self.mint(&record.format, &record.successor_options(now)?, random, now)?;
+        let mut rotated = record.clone();
+        rotated.rotate(&minted.record.id, now, grace.unwrap_or_else(|| self.policy().rotation_grace()))?;
+        *record = rotated;
+        Ok(minted)
+    }
+
     /// The format a parsed key belongs to.
     pub fn format_of<'k>(&self, key: &'k ParsedKey) -> &'k KeyFormat {
         key.format()

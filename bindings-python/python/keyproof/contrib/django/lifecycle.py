@@ -15,11 +15,9 @@ from typing import Any, Callable
 from django.conf import settings
 from django.db import transaction
 
-import keyproof
 from keyproof import KeyRecord, MintedKey
 from keyproof.contrib.django.models import APIKey
 from keyproof.django import get_engine
-from keyproof.successor import rotation_grace, successor_options
 
 
 def mint_format() -> str:
@@ -29,11 +27,10 @@ def mint_format() -> str:
 
 
 def mint_key(*, owned_by: Any = None, format: str | None = None, **options: Any) -> tuple[MintedKey, APIKey]:
-    """Mints a key (``keyproof.mint`` options: name, scopes, role, expires_in, …) and
-    stores its record; ``owned_by``: the ``KEYPROOF_OWNER_MODEL`` instance (the row's
-    ``owner``), if any."""
-    engine = get_engine()
-    minted = keyproof.mint(format or mint_format(), hasher=engine.hasher, **options)
+    """Mints a key (``Engine.mint`` options: name, scopes, role, expires_in, …; the
+    policy's name rules apply) and stores its record; ``owned_by``: the
+    ``KEYPROOF_OWNER_MODEL`` instance (the row's ``owner``), if any."""
+    minted = get_engine().mint(format or mint_format(), **options)
     row = APIKey.from_record(minted.record, owner=owned_by)
     row.save(force_insert=True)
     return minted, row
@@ -74,11 +71,11 @@ def rotate_key(key_id: str, grace: timedelta | None = None) -> tuple[MintedKey, 
     the policy's ``rotation_grace_hours``), in one transaction. Returns the new key
     (shown once), its row and the old row. A refused rotation (revoked, disabled or
     already rotated: ``invalid_transition``) rolls the new row back."""
-    grace = rotation_grace(get_engine(), grace)
     with transaction.atomic():
         old = APIKey.objects.select_for_update().get(pk=key_id)
-        record = old.to_record()
-        minted, new = mint_key(owned_by=old.owner, format=record.format, **successor_options(record))
-        old.set_record(record.rotated(minted.record.id, grace))
+        minted, rotated = get_engine().rotate(old.to_record(), grace=grace)
+        new = APIKey.from_record(minted.record, owner=old.owner)
+        new.save(force_insert=True)
+        old.set_record(rotated)
         old.save()
         return minted, new, old
