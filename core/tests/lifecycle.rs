@@ -255,3 +255,25 @@ fn records_holding_instants_past_9999_do_not_validate() {
     r.expires_at = Some(DateTime::<Utc>::MAX_UTC);
     assert_eq!(code(r.validate()), "invalid_timestamp");
 }
+
+#[test]
+fn rotate_with_successor_mints_the_replacement_and_rotates_with_the_policy_grace() {
+    let e = engine();
+    let mut old = record();
+    let minted = e.rotate_with_successor(&mut old, None, &[7; 32], now()).unwrap();
+    let rotation = old.rotation.clone().unwrap();
+    assert_eq!(rotation.replaced_by.as_deref(), Some(minted.record.id.as_str()));
+    assert_eq!(rotation.grace_until, now() + e.policy().rotation_grace());
+    assert_eq!((&minted.record.scopes, &minted.record.format), (&old.scopes, &old.format));
+    assert_eq!(minted.record.expires_at.map(|t| t - now()), old.expires_at.map(|t| t - old.created_at));
+    // A second rotation is refused and changes nothing.
+    let before = old.clone();
+    assert_eq!(
+        code(e.rotate_with_successor(&mut old, Some(Duration::hours(1)), &[8; 32], now())),
+        "invalid_transition"
+    );
+    assert_eq!(old, before);
+    let mut revoked = record();
+    revoked.revoke(now()).unwrap();
+    assert_eq!(code(e.rotate_with_successor(&mut revoked, None, &[7; 32], now())), "invalid_transition");
+}
