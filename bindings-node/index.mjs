@@ -50,4 +50,11 @@ export const {
   principalOf,
   decisionOf,
   targetOf,
+  TokenEndpoint,
+  TokenExchange,
+  TokenResponse,
+  IssuedToken,
+  ed25519Jwk,
+  hs256Jwk,
+  inspectToken,
 } = keyproof;

@@ -18,27 +18,10 @@ import { MintedKey, fromStorage, instantsOf, madeRecords, recordFromStorage, toS
 import { MemoryRateLimitStore } from './store.js';
 import { middleware } from './middleware.js';
 import { redisStores } from './redis.js';
+import { isThenable, nowMs, randomBytes } from './args.js';
+import { tokenTools } from './tokens.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
-
-function isThenable(value) {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof value.then === 'function';
-}
-
-function nowMs(now) {
-  if (now === undefined || now === null) return Date.now();
-  if (now instanceof Date) return now.getTime();
-  if (typeof now === 'number') return now;
-  if (typeof now === 'string') return Date.parse(now);
-  throw new TypeError('now must be a Date, a number of milliseconds or an ISO 8601 string');
-}
-
-function randomBytes(bytes) {
-  if (bytes === undefined || bytes === null) return globalThis.crypto.getRandomValues(new Uint8Array(32));
-  if (bytes instanceof Uint8Array) return bytes;
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-  throw new TypeError('randomBytes must be a Uint8Array');
-}
 
 /** Headers of any common shape as a flat `[name, value …]` list (duplicates kept). */
 export function flatHeaders(headers) {
@@ -80,6 +63,7 @@ export function targetOf(url) {
 export function createKeyproof(native) {
   const errors = errorTools(native);
   const call = errors.call;
+  const tokens = tokenTools({ native, call, recordInput, flatHeaders });
 
   /** The decision for one request. */
   class Decision {
@@ -158,6 +142,17 @@ export function createKeyproof(native) {
     get upgradedRecord() {
       const r = this._restObject().upgraded_record;
       return r === null ? null : recordFromStorage(r);
+    }
+
+    /** The access token an allowed request presented: `{jti, kid, expiresAt, recordConfirmed}`, or `null`. */
+    get token() {
+      return tokens.tokenUse(this._restObject().token);
+    }
+
+    /** When core asks to write the key's last use (allowed requests, coarse), the instant; else `null`. */
+    get touchLastUsed() {
+      const at = this._flags.includes('t') ? this._restObject().touch_last_used : null;
+      return at === null || at === undefined ? null : new Date(at);
     }
 
     /** The core's decision object (the golden-vector shape), when the step API made it. */
@@ -359,6 +354,26 @@ export function createKeyproof(native) {
       return new Verification(call(() => this.native.begin(r.method, r.path, r.headers, r.clientIp, nowMs(now ?? request.now))));
     }
 
+    /** Starts answering a token request `{method, headers, body, clientIp}` (see TokenEndpoint). */
+    beginToken(request, opts) {
+      return tokens.engineMethods.beginToken(this, request, opts);
+    }
+
+    /** Issues an access token for `record`, narrowed by `options` ({scopes, routes, cidrs, kind, lifetimeSeconds}). */
+    issueToken(record, options, opts) {
+      return tokens.engineMethods.issueToken(this, record, options, opts);
+    }
+
+    /** Verifies an access token offline: `{kid, keyId, scopes, claims}`. */
+    verifyToken(token, opts) {
+      return tokens.engineMethods.verifyToken(this, token, opts);
+    }
+
+    /** The public JWKS to publish for verifiers elsewhere (Ed25519 public keys only). */
+    publicJwks() {
+      return call(() => this.native.publicJwks());
+    }
+
     [INSPECT]() {
       return 'Engine {}';
     }
@@ -398,14 +413,16 @@ export function createKeyproof(native) {
   class Verifier {
     /**
      * @param {Engine} engine
-     * @param {{lookup: Function, save?: Function, rateLimits?: object, now?: () => (Date | number)}} options
+     * @param {{lookup: Function, save?: Function, touch?: Function, rateLimits?: object, now?: () => (Date | number)}} options
+     *   `touch(keyId, at)` writes `at` as the key's last use when core asks (write it only if newer)
      */
-    constructor(engine, { lookup, save, rateLimits, now } = {}) {
+    constructor(engine, { lookup, save, touch, rateLimits, now } = {}) {
       if (!(engine instanceof Engine)) throw new TypeError('new Verifier(engine, …) takes a keyproof Engine');
       if (typeof lookup !== 'function') throw new TypeError('new Verifier(engine, {lookup}) needs a lookup function');
       this.engine = engine;
       this.lookup = lookup;
       this.save = save;
+      this.touch = touch;
       this.rateLimits = rateLimits ?? new MemoryRateLimitStore();
       this.now = now;
       // Per-call scratch for the synchronous callbacks (verify never re-enters itself).
@@ -510,12 +527,21 @@ export function createKeyproof(native) {
       return this.verify(request);
     }
 
+    /** Saves an upgraded record, then writes the last use, as the decision asks. */
     _saved(decision) {
-      if (this.save === undefined || !decision._flags.includes('u')) return decision;
+      if (this.save === undefined || !decision._flags.includes('u')) return this._touched(decision);
       const record = decision.upgradedRecord;
-      if (record === null) return decision;
+      if (record === null) return this._touched(decision);
       const saved = this.save(record);
-      return isThenable(saved) ? Promise.resolve(saved).then(() => decision) : decision;
+      return isThenable(saved) ? Promise.resolve(saved).then(() => this._touched(decision)) : this._touched(decision);
+    }
+
+    _touched(decision) {
+      if (this.touch === undefined || !decision._flags.includes('t')) return decision;
+      const principal = decision.principal;
+      if (principal === null) return decision;
+      const touched = this.touch(principal.keyId, decision.touchLastUsed);
+      return isThenable(touched) ? Promise.resolve(touched).then(() => decision) : decision;
     }
 
     async _continue(native_v, pending) {
@@ -634,6 +660,7 @@ export function createKeyproof(native) {
     toStorage,
     fromStorage,
     flatHeaders,
+    ...tokens.api,
   };
   Object.assign(api, middleware(api));
   Object.assign(api, redisStores(api));

@@ -4,7 +4,7 @@
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 // Fields whose values are timestamps in the storage schema.
-const TIMESTAMPS = new Set(['created_at', 'updated_at', 'expires_at', 'revoked_at', 'rotated_at', 'grace_until', 'until']);
+const TIMESTAMPS = new Set(['created_at', 'updated_at', 'expires_at', 'revoked_at', 'rotated_at', 'grace_until', 'until', 'last_used_at']);
 // Fields holding application data, copied as they are (keys never renamed).
 const OPAQUE = new Set(['metadata', 'state', 'expected', 'new']);
 
@@ -97,7 +97,7 @@ function deepFreeze(value) {
 /** The instants a record holds, to notice a Date changed in place (Dates cannot be frozen). */
 export function instantsOf(record) {
   const r = record.rotation;
-  return `${+record.createdAt}|${+record.updatedAt}|${+record.expiresAt}|${+record.revokedAt}|${r ? `${+r.rotatedAt}|${+r.graceUntil}` : ''}`;
+  return `${+record.createdAt}|${+record.updatedAt}|${+record.expiresAt}|${+record.revokedAt}|${+record.lastUsedAt}|${r ? `${+r.rotatedAt}|${+r.graceUntil}` : ''}`;
 }
 
 /**

@@ -13,12 +13,12 @@ use crate::{bytes, core_error, error_of, instant, load, napi_error, record_from,
 /// shared (it is immutable).
 #[napi]
 pub struct Engine {
-    inner: keyproof::Engine,
+    pub(crate) inner: keyproof::Engine,
     scanner: Scanner,
 }
 
 /// Header pairs from a flat `[name, value, name, value …]` list.
-fn pairs(headers: &[String]) -> Result<Vec<(&str, &str)>> {
+pub(crate) fn pairs(headers: &[String]) -> Result<Vec<(&str, &str)>> {
     if headers.len() % 2 != 0 {
         return Err(error_of(ErrorKind::InvalidJson, "headers are a flat list of name, value pairs"));
     }
@@ -278,8 +278,9 @@ impl Verification {
 
 /// A finished verification as one string (one JS value to create, parsed by
 /// the JS layer only as far as it is read): `"<allowed 0|1> <status> <code> <flags> <json>"`
-/// where `<flags>` is `-`, or `w` (a rate-limit write to make) and/or `u` (an
-/// upgraded record to save), and `<json>` is the JSON text of [`Rest`].
+/// where `<flags>` is `-`, or any of `w` (a rate-limit write to make), `u` (an
+/// upgraded record to save) and `t` (a last-used time to write), and `<json>`
+/// is the JSON text of [`Rest`].
 pub type Decided = String;
 
 fn json_text<T: serde::Serialize>(value: &T) -> Option<String> {
@@ -299,12 +300,14 @@ struct Rest<'a> {
     warnings: &'a [keyproof::Warning],
     rate_limit: Option<&'a keyproof::RateLimitDecision>,
     upgraded_record: Option<&'a KeyRecord>,
+    token: Option<&'a keyproof::TokenUse>,
+    touch_last_used: Option<String>,
     decision: Option<&'a keyproof::Decision>,
 }
 
 /// The string the JS layer reads (see [`Decided`]).
 fn decided(outcome: keyproof::Outcome, full: bool) -> Decided {
-    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used: _ } = outcome;
+    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used } = outcome;
     let rest = Rest {
         headers: &d.headers,
         body: d.body.as_deref(),
@@ -316,6 +319,8 @@ fn decided(outcome: keyproof::Outcome, full: bool) -> Decided {
         warnings: &d.warnings,
         rate_limit: d.rate_limit.as_ref(),
         upgraded_record: upgraded_record.as_ref(),
+        token: d.token.as_ref(),
+        touch_last_used: touch_last_used.map(|t| keyproof::timestamp::format_timestamp(&t)),
         decision: full.then_some(&d),
     };
     let mut out = String::with_capacity(512);
@@ -324,17 +329,9 @@ fn decided(outcome: keyproof::Outcome, full: bool) -> Decided {
     out.push(' ');
     out.push_str(d.code);
     out.push(' ');
-    match (rest.rate_write.is_some(), rest.upgraded_record.is_some()) {
-        (false, false) => out.push('-'),
-        (w, u) => {
-            if w {
-                out.push('w');
-            }
-            if u {
-                out.push('u');
-            }
-        }
-    }
+    let (w, u, t) = (rest.rate_write.is_some(), rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
+    let flags: String = [(w, 'w'), (u, 'u'), (t, 't')].iter().filter_map(|(set, flag)| set.then_some(*flag)).collect();
+    out.push_str(if flags.is_empty() { "-" } else { &flags });
     out.push(' ');
     out.push_str(&json_text(&rest).unwrap_or_default());
     out

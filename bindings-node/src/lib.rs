@@ -19,8 +19,10 @@ use keyproof::{ErrorKind, Load};
 
 pub mod engine;
 pub mod functions;
+pub mod token;
 
 pub use engine::{Decided, Engine, NativeRecord, StepInfo, Verification};
+pub use token::TokenExchange;
 
 /// The `code` of a thrown error: a core code, or napi's status for a wrong argument.
 #[derive(Debug)]

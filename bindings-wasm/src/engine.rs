@@ -18,12 +18,12 @@ use crate::{
 /// shared (it is immutable).
 #[wasm_bindgen]
 pub struct Engine {
-    inner: keyproof::Engine,
+    pub(crate) inner: keyproof::Engine,
     scanner: Scanner,
 }
 
 /// Header pairs from a flat `[name, value, name, value …]` list.
-fn pairs(headers: &[String]) -> Result<Vec<(&str, &str)>> {
+pub(crate) fn pairs(headers: &[String]) -> Result<Vec<(&str, &str)>> {
     if headers.len() % 2 != 0 {
         return Err(error_of(ErrorKind::InvalidJson, "headers are a flat list of name, value pairs"));
     }
@@ -32,12 +32,12 @@ fn pairs(headers: &[String]) -> Result<Vec<(&str, &str)>> {
 
 /// What the host must do next, as a plain object `{kind, value?}`.
 #[derive(Serialize)]
-struct StepInfo<'a> {
+pub(crate) struct StepInfo<'a> {
     /// `lookup_record`, `load_rate_state` or `done`.
-    kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The storage hash (`lookup_record`) or rate-limit key (`load_rate_state`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<&'a str>,
+    pub(crate) value: Option<&'a str>,
 }
 
 #[wasm_bindgen]
@@ -365,6 +365,8 @@ struct Rest<'a> {
     warnings: &'a [Warning],
     rate_limit: Option<&'a RateLimitDecision>,
     upgraded_record: Option<&'a KeyRecord>,
+    token: Option<&'a keyproof::TokenUse>,
+    touch_last_used: Option<String>,
     decision: Option<&'a Decision>,
 }
 
@@ -415,10 +417,10 @@ impl Verification {
 /// A finished verification as one string (one JS value to create, parsed by
 /// the JS layer only as far as it is read), as the Node binding makes it:
 /// `"<allowed 0|1> <status> <code> <flags> <json>"` where `<flags>` is `-`, or
-/// `w` (a rate-limit write to make) and/or `u` (an upgraded record to save),
-/// and `<json>` is the JSON text of [`Rest`].
+/// any of `w` (a rate-limit write to make), `u` (an upgraded record to save)
+/// and `t` (a last-used time to write), and `<json>` is the JSON text of [`Rest`].
 fn decided(outcome: keyproof::Outcome, full: bool) -> String {
-    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used: _ } = outcome;
+    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used } = outcome;
     let rest = Rest {
         headers: &d.headers,
         body: d.body.as_deref(),
@@ -430,6 +432,8 @@ fn decided(outcome: keyproof::Outcome, full: bool) -> String {
         warnings: &d.warnings,
         rate_limit: d.rate_limit.as_ref(),
         upgraded_record: upgraded_record.as_ref(),
+        token: d.token.as_ref(),
+        touch_last_used: touch_last_used.map(|t| keyproof::timestamp::format_timestamp(&t)),
         decision: full.then_some(&d),
     };
     let mut out = String::with_capacity(512);
@@ -438,17 +442,9 @@ fn decided(outcome: keyproof::Outcome, full: bool) -> String {
     out.push(' ');
     out.push_str(d.code);
     out.push(' ');
-    match (rest.rate_write.is_some(), rest.upgraded_record.is_some()) {
-        (false, false) => out.push('-'),
-        (w, u) => {
-            if w {
-                out.push('w');
-            }
-            if u {
-                out.push('u');
-            }
-        }
-    }
+    let (w, u, t) = (rest.rate_write.is_some(), rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
+    let flags: String = [(w, 'w'), (u, 'u'), (t, 't')].iter().filter_map(|(set, flag)| set.then_some(*flag)).collect();
+    out.push_str(if flags.is_empty() { "-" } else { &flags });
     out.push(' ');
     // Serializing these plain structs cannot fail (string keys, finite numbers).
     out.push_str(&serde_json::to_string(&rest).unwrap_or_default());

@@ -24,8 +24,10 @@ use keyproof::{ErrorKind, KeyRecord, Load};
 mod de;
 mod engine;
 mod functions;
+mod token;
 
 pub use engine::{Engine, NativeRecord, Verification};
+pub use token::TokenExchange;
 
 /// Result alias: the error is the JS `Error` thrown.
 pub type Result<T> = std::result::Result<T, JsValue>;

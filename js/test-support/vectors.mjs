@@ -1,33 +1,21 @@
 // The golden-vector runner, engine-agnostic: `runVectorFile(kp, file)` runs one
 // file of tests/vectors/ against any keyproof API object (the shared layer over
-// the wasm engine here), driving the verification step exactly as
+// the napi-rs or the wasm engine), driving the verification step exactly as
 // core/tests/golden_vectors.rs does, then the same request again through the
-// one-call `Verifier.verify` fast path. Throws (node:assert) on any difference.
+// one-call `Verifier.verify` fast path; `vectorTests(kp, label)` registers one
+// node:test per file. Throws (node:assert) on any difference. Test support
+// only: not part of either package.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { expectError, hex, supplied } from './vector-helpers.mjs';
+import { runTokens } from './vectors-tokens.mjs';
 
-export const hex = (h) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
+export { hex } from './vector-helpers.mjs';
 
-function expectError(kp, expected, fn, name) {
-  assert.throws(
-    fn,
-    (e) => {
-      assert.ok(e instanceof kp.KeyproofError, `${name}: not a KeyproofError: ${e}`);
-      assert.ok(e instanceof Error, name);
-      assert.equal(e.code, expected.code, name);
-      const family = kp.errorCodes().find((c) => c.code === e.code).family;
-      assert.equal(e.family, family, name);
-      return true;
-    },
-    name,
-  );
-}
-
-/** The record a vector's host supplies for a lookup of `hash`. */
-function supplied(records, v, hash) {
-  const found = v.record_id != null ? records.find((r) => r.id === v.record_id) : records.find((r) => r.hash === hash);
-  return found ?? null;
-}
 
 function runDecisions(kp, file) {
   const engine = new kp.Engine(file.config);
@@ -55,6 +43,10 @@ function runDecisions(kp, file) {
     assert.equal(d.publicCode, e.public_code, v.name);
     assert.equal(d.missingScope, e.missing_scope, v.name);
     assert.deepEqual(kp.toStorage(d.principal), e.principal === null ? null : kp.toStorage(kp.fromStorage(e.principal)), v.name);
+    assert.deepEqual(d.token, e.token === undefined ? null : kp.fromStorage(e.token), v.name);
+    if ('touch_last_used' in v) {
+      assert.equal(d.touchLastUsed?.getTime() ?? null, v.touch_last_used === null ? null : Date.parse(v.touch_last_used), v.name);
+    }
 
     // 2. The one-call fast path (native verify with synchronous callbacks),
     //    records handed over natively (PreparedRecord) this time.
@@ -62,12 +54,14 @@ function runDecisions(kp, file) {
       get: () => v.rate_limit_state ?? null,
       compareAndSet: () => true,
     };
+    const touched = [];
     const verifier = new kp.Verifier(engine, {
       lookup: (hash) => {
         const r = supplied(records, v, hash);
         return r === null ? null : prepared[records.indexOf(r)];
       },
       rateLimits: store,
+      touch: (keyId, at) => touched.push([keyId, at.getTime()]),
       now: () => new Date(v.now),
     });
     const fast = verifier.verifySync(request);
@@ -76,6 +70,10 @@ function runDecisions(kp, file) {
     assert.deepEqual(fast.headers, e.headers, `${v.name} (verify)`);
     assert.equal(fast.body, e.body, `${v.name} (verify)`);
     assert.deepEqual(kp.toStorage(fast.principal), kp.toStorage(d.principal), `${v.name} (verify)`);
+    assert.deepEqual(fast.token, d.token, `${v.name} (verify)`);
+    // The last-use hint reaches the touch callback: once, for the caller's key, at the hinted instant.
+    const hint = d.touchLastUsed;
+    assert.deepEqual(touched, hint === null ? [] : [[d.principal.keyId, hint.getTime()]], `${v.name} (touch)`);
   }
 }
 
@@ -217,12 +215,44 @@ export const RUNNERS = {
   rate_limit: runRateLimit,
   scan: runScan,
   lifecycle: runLifecycle,
+  tokens: runTokens,
 };
 
-/** Runs one vector file (parsed JSON) against `kp`. */
-export function runVectorFile(kp, file) {
+/** Runs one vector file (parsed JSON) against `kp`; resolves to the number of vectors. */
+export async function runVectorFile(kp, file) {
   const run = RUNNERS[file.kind];
   assert.ok(run, `unknown vector kind ${file.kind}`);
-  run(kp, file);
+  await run(kp, file);
   return file.vectors.length;
+}
+
+const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tests/vectors');
+
+/** Registers one test per vector file of tests/vectors/ (read in place), run with the package `kp`. */
+export function vectorTests(kp, label) {
+  const files = readdirSync(VECTORS).filter((f) => f.endsWith('.json')).sort();
+  const load = (name) => JSON.parse(readFileSync(path.join(VECTORS, name), 'utf8'));
+
+  test(`${label}: the vector directory holds known kinds and at least 300 vectors`, () => {
+    let total = 0;
+    for (const f of files) {
+      const file = load(f);
+      assert.ok(RUNNERS[file.kind], `${f}: unknown kind ${file.kind}`);
+      total += file.vectors.length;
+    }
+    assert.ok(total >= 300, `only ${total} vectors`);
+  });
+
+  for (const f of files) {
+    test(`${label}: golden vectors ${f}`, async () => {
+      const count = await runVectorFile(kp, load(f));
+      assert.ok(count > 0);
+    });
+  }
+
+  test(`${label}: every core code is covered by some vector`, () => {
+    const seen = new Set();
+    for (const f of files) for (const v of load(f).vectors) if (typeof v.expected?.code === 'string') seen.add(v.expected.code);
+    assert.deepEqual(kp.errorCodes().map((c) => c.code).filter((c) => !seen.has(c)), []);
+  });
 }

@@ -1,0 +1,126 @@
+//! Access tokens (issue 15): the token endpoint step (`Engine#beginToken` →
+//! `TokenExchange` → the RFC 6749 answer), derived tokens, offline
+//! verification, the public JWKS and JWK helpers. Every rule is core's; a token
+//! presented to `Engine#begin` / `verify` needs nothing here (core treats a
+//! JWS-shaped credential as a token).
+
+use napi::bindgen_prelude::{Uint8Array, Unknown};
+use napi::{Env, ValueType};
+use napi_derive::napi;
+
+use keyproof::{ErrorKind, Step, TokenOptions};
+use serde_json::json;
+
+use crate::engine::{pairs, Engine, StepInfo};
+use crate::{bytes, core_error, error_of, instant, load, napi_error, record_from, to_js, Result};
+
+/// One token request being answered (see `keyproof::TokenExchange`).
+#[napi]
+pub struct TokenExchange {
+    inner: Option<keyproof::TokenExchange>,
+}
+
+fn finished() -> crate::Error {
+    napi::Error::new(crate::Code::Napi(napi::Status::InvalidArg), "this token exchange is already finished")
+}
+
+#[napi]
+impl Engine {
+    /// Starts answering a client-credentials token request (`body`: the raw form
+    /// or JSON text; `random`: ≥ 16 bytes for the token's `jti`).
+    #[napi]
+    pub fn begin_token(
+        &self,
+        method: String,
+        headers: Vec<String>,
+        body: String,
+        client_ip: Option<String>,
+        now_ms: f64,
+        random: Uint8Array,
+    ) -> Result<TokenExchange> {
+        let now = instant(now_ms)?;
+        let inner =
+            self.inner.begin_token(&method, &pairs(&headers)?, &body, client_ip.as_deref(), now, bytes(&random));
+        Ok(TokenExchange { inner: Some(inner) })
+    }
+
+    /// Issues a token for `record`, narrowed by `options` (`TokenOptions` or `null`).
+    #[napi]
+    pub fn issue_token<'env>(
+        &self,
+        env: &'env Env,
+        record: Unknown<'_>,
+        options: Unknown<'_>,
+        random: Uint8Array,
+        now_ms: f64,
+    ) -> Result<Unknown<'env>> {
+        let record = record_from(record)?.ok_or_else(|| error_of(ErrorKind::InvalidRecord, "a record is required"))?;
+        let options: TokenOptions = match options.get_type().map_err(napi_error)? {
+            ValueType::Null | ValueType::Undefined => TokenOptions::default(),
+            _ => load(options)?,
+        };
+        let t = self.inner.issue_token(&record, &options, bytes(&random), instant(now_ms)?).map_err(core_error)?;
+        // The token crosses exactly once, here.
+        let (token, expires_in) = (t.access_token.expose(), t.expires_in);
+        to_js(env, &json!({"access_token": token, "expires_in": expires_in, "claims": t.claims, "kid": t.kid}))
+    }
+
+    /// Verifies a token offline at `now_ms`: signature, claims, time window.
+    #[napi]
+    pub fn verify_token<'env>(&self, env: &'env Env, token: String, now_ms: f64) -> Result<Unknown<'env>> {
+        let t = self.inner.verify_token(&token, instant(now_ms)?).map_err(core_error)?;
+        to_js(env, &json!({"kid": t.kid, "key_id": t.claims.key_id, "scopes": t.scopes, "claims": t.claims}))
+    }
+
+    /// The public JWKS (`{keys: [...]}`: Ed25519 public keys only).
+    #[napi]
+    pub fn public_jwks<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+        to_js(env, &self.inner.public_jwks())
+    }
+}
+
+#[napi]
+impl TokenExchange {
+    /// `{kind: 'lookup_record', value: hash}` or `{kind: 'done'}`.
+    #[napi]
+    pub fn next_step(&self) -> Result<StepInfo> {
+        Ok(match self.inner.as_ref().ok_or_else(finished)?.next_step() {
+            Step::LookupRecord(hash) => StepInfo { kind: "lookup_record".into(), value: Some(hash.to_string()) },
+            _ => StepInfo { kind: "done".into(), value: None },
+        })
+    }
+
+    /// Answers the lookup step: a `NativeRecord`, a record object, or `null`.
+    #[napi]
+    pub fn record(&mut self, record: Unknown<'_>) -> Result<()> {
+        let record = record_from(record)?;
+        self.inner.as_mut().ok_or_else(finished)?.record(record);
+        Ok(())
+    }
+
+    /// The answer `{status, headers, body, code, error, detail, key_id, jti}`; ends the exchange.
+    #[napi]
+    pub fn finish<'env>(&mut self, env: &'env Env) -> Result<Unknown<'env>> {
+        let x = self.inner.take().ok_or_else(finished)?;
+        to_js(env, &x.finish())
+    }
+}
+
+/// A private signing JWK: `alg` `EdDSA` from a 32-byte seed, or `HS256` from a
+/// secret of at least 32 bytes.
+#[napi]
+pub fn token_jwk<'env>(env: &'env Env, alg: String, bytes: Uint8Array, kid: String) -> Result<Unknown<'env>> {
+    let jwk = match alg.as_str() {
+        "EdDSA" => keyproof::Jwk::ed25519(crate::bytes(&bytes), &kid),
+        "HS256" => keyproof::Jwk::hs256(crate::bytes(&bytes), &kid),
+        _ => return Err(error_of(ErrorKind::InvalidTokenKey, "alg is EdDSA or HS256")),
+    };
+    to_js(env, &jwk.map_err(core_error)?)
+}
+
+/// `{header, claims}` of a token, **not verified**: for debugging only.
+#[napi]
+pub fn inspect_token<'env>(env: &'env Env, token: String) -> Result<Unknown<'env>> {
+    let (header, claims) = keyproof::token::inspect(&token).map_err(core_error)?;
+    to_js(env, &json!({"header": header, "claims": claims}))
+}
