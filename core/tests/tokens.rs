@@ -131,6 +131,19 @@ fn token_request_corners() {
         (ok.client_id.as_str(), ok.secret.expose(), ok.scopes),
         ("a", "b", Some(vec!["x:y".into(), "z".into()]))
     );
+    // RFC 6749 §2.3.1: the client id and secret are form-encoded inside Basic.
+    let encoded = [("Authorization", "Basic YSUyRGI6cyUyNStx"), ("Content-Type", "application/x-www-form-urlencoded")];
+    let ok = parse_token_request("POST", &encoded, "grant_type=client_credentials").unwrap();
+    assert_eq!((ok.client_id.as_str(), ok.secret.expose()), ("a-b", "s% q"));
+    // A JSON member given twice is refused like a repeated form field (not "last wins").
+    assert_eq!(
+        code(parse_token_request(
+            "POST",
+            &json_type,
+            r#"{"grant_type": "client_credentials", "client_id": "a", "client_secret": "x", "client_secret": "y"}"#
+        )),
+        Some("invalid_token_request")
+    );
     let twice = [("Content-Type", "application/json"), ("content-type", "application/json")];
     assert_eq!(code(parse_token_request("POST", &twice, "{}")), Some("duplicate_header"));
     let big = "a".repeat(keyproof::token::MAX_TOKEN_BODY_BYTES + 1);

@@ -42,9 +42,11 @@ fn params(content_type: &str, body: &str) -> Result<Vec<(String, String)>> {
             Ok(form_urlencoded::parse(body.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
         }
         "application/json" => {
-            let map: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(body).map_err(|_| invalid("the JSON body is not an object"))?;
-            map.into_iter()
+            // Every member, duplicates kept (a map would keep only the last), so a
+            // repeated parameter is refused like a repeated form field.
+            let JsonPairs(pairs) = serde_json::from_str(body).map_err(|_| invalid("the JSON body is not an object"))?;
+            pairs
+                .into_iter()
                 .map(|(k, v)| match v {
                     serde_json::Value::String(s) => Ok((k, s)),
                     _ => Err(invalid("token request parameters are strings")),
@@ -53,6 +55,43 @@ fn params(content_type: &str, body: &str) -> Result<Vec<(String, String)>> {
         }
         _ => Err(invalid("token requests are application/x-www-form-urlencoded or application/json")),
     }
+}
+
+/// A JSON object's members in order, duplicates included.
+struct JsonPairs(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for JsonPairs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = JsonPairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<JsonPairs, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(JsonPairs(pairs))
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
+
+/// Undoes the form encoding RFC 6749 §2.3.1 applies to a client id and secret
+/// before they go into a Basic header (`%XX`, `+` for space). Key and id
+/// alphabets hold neither `%` nor `+`, so unencoded credentials pass unchanged.
+fn form_decoded(text: &str) -> Result<String> {
+    if !text.contains(['%', '+']) {
+        return Ok(text.to_string());
+    }
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| Error::fixed(ErrorKind::MalformedAuthorization, "the Basic credentials are not UTF-8 once decoded"))
 }
 
 /// Parses a token request. Errors: `invalid_token_request`,
@@ -104,11 +143,12 @@ pub fn parse_token_request<N: AsRef<str>, V: AsRef<str>>(
     let (method, client_id, secret) = match (basic, body_secret) {
         (Some(_), Some(_)) => return Err(invalid("use one client authentication method, not Basic and the body")),
         (Some(c), None) => {
-            let id = c.client_id.unwrap_or_default();
+            let id = form_decoded(&c.client_id.unwrap_or_default())?;
+            let secret = Secret::new(form_decoded(c.secret.expose())?);
             if body_id.as_ref().is_some_and(|b| *b != id) {
                 return Err(invalid("client_id in the body differs from the Basic client id"));
             }
-            (Some(CredentialMethod::Basic), id, c.secret)
+            (Some(CredentialMethod::Basic), id, secret)
         }
         (None, Some(secret)) => match body_id {
             Some(id) if !id.is_empty() && !secret.is_empty() => (None, id, Secret::new(secret)),
