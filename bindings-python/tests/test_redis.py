@@ -25,7 +25,7 @@ import redis
 import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
-from keyproof import Decision, Engine, KeyRecord, RateLimitState, Verifier
+from keyproof import Decision, Engine, KeyproofError, KeyRecord, RateLimitState, Verifier
 from keyproof.redis import (
     CAS_SCRIPT,
     DEFAULT_PREFIX,
@@ -37,7 +37,6 @@ from keyproof.redis import (
     parse_state,
     redis_key,
     state_text,
-    unavailable_body,
 )
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
@@ -174,30 +173,46 @@ def test_state_text_is_the_cores_json_and_anything_else_counts_as_no_state() -> 
     assert parse_state('{"tat_us":9007199254740993}') is None
 
 
-def test_the_503_body_is_the_same_bytes_as_nodes() -> None:
-    assert unavailable_body("https://keyproof.dev/problems/", 1) == UNAVAILABLE_BODY
-    d = FallbackDecision.unavailable("https://keyproof.dev/problems/", 1, "detail")
-    assert (d.status, d.code, d.public_code, d.allowed, bool(d)) == (
+def test_the_503_is_cores_answer_with_the_bytes_node_sends() -> None:
+    d = Deployment(RedisRateLimitStore(redis.Redis(port=1)))
+    v = d.engine.begin("GET", "/v1/items", bearer(d.minted.key), None, wall_now())
+    v.record(d.minted.record)
+    v.rate_state_unavailable()
+    core = v.finish().decision
+    answer = FallbackDecision(core, RateLimitStoreError("down"))
+    assert (answer.status, answer.code, answer.public_code, answer.allowed, bool(answer)) == (
         503,
         "rate_limit_unavailable",
-        d.code,
+        "rate_limit_unavailable",
         False,
         False,
     )
-    assert d.headers == UNAVAILABLE_HEADERS
-    assert d.header("retry-after") == "1"
-    assert d.body == UNAVAILABLE_BODY
-    assert json.loads(d.to_json())["body"] == UNAVAILABLE_BODY
-    # A policy's own problem base and non-ASCII text are escaped as the core escapes them.
-    assert (
-        json.loads(unavailable_body('https://ex.test/"p"/é/', 7))["type"]
-        == 'https://ex.test/"p"/é/rate_limit_unavailable'
-    )
+    assert answer.headers == UNAVAILABLE_HEADERS
+    assert answer.header("retry-after") == "1"
+    assert answer.body == UNAVAILABLE_BODY
+    assert json.loads(answer.to_json())["body"] == UNAVAILABLE_BODY
+    assert answer == core and answer.decision is core and str(answer.cause) == "down"
+    # Another retry time; an unknown policy name is core's typed error.
+    v = d.engine.begin("GET", "/v1/items", bearer(d.minted.key), None, wall_now())
+    v.record(d.minted.record)
+    v.rate_state_unavailable("fail_closed", 7)
+    assert json.loads(v.finish().decision.body or "")["retry_after"] == 7
+    with pytest.raises(KeyproofError, match="on_error") as bad:
+        d.engine.begin("GET", "/v1/items", bearer(d.minted.key)).rate_state_unavailable("ignore")  # type: ignore[arg-type]
+    assert bad.value.code == "invalid_policy"
 
 
 def test_fallback_decisions_have_every_attribute_of_a_decision() -> None:
+    d = Deployment(RedisRateLimitStore(redis.Redis(port=1), on_error="fail_open"))
+    v = d.engine.begin("GET", "/v1/items", bearer(d.minted.key), None, wall_now())
+    v.record(d.minted.record)
+    v.rate_state_unavailable("fail_open")
+    core = v.finish().decision
+    answer = FallbackDecision(core)
     public = {n for n in dir(Decision) if not n.startswith("_")}
-    assert public <= set(dir(FallbackDecision)), public - set(dir(FallbackDecision))
+    for name in public:
+        assert getattr(answer, name) == getattr(core, name) or callable(getattr(core, name)), name
+    assert answer.to_dict() == core.to_dict() and bool(answer) is True
 
 
 def test_options_are_checked() -> None:
@@ -371,7 +386,7 @@ def test_retries_are_bounded_and_then_the_failure_policy_answers(client: Any) ->
         else:
             answer = as_fallback(asyncio.run(d.averify(now=wall_now())))
         assert (answer.status, answer.code, answer.body) == (503, "rate_limit_unavailable", UNAVAILABLE_BODY)
-        assert "kept conflicting" in answer.detail
+        assert "kept conflicting" in str(answer.cause)
         assert store.conflicts == store.races >= 3
         assert store.failures == 1
 
@@ -434,7 +449,7 @@ def test_redis_stopped_mid_test_fails_closed_then_recovers(private_server: Redis
         UNAVAILABLE_BODY,
     )
     assert answer.principal is None and answer.rate_limit is None
-    assert "rate-limit store unavailable" in answer.detail
+    assert "rate-limit store is unavailable" in answer.detail
     assert isinstance(answer.cause, RateLimitStoreError)
     # A denial for another reason stays that denial (no 503 for a revoked key).
     revoked = sync.verify(key=sync.revoked.key, now=now)
@@ -493,7 +508,7 @@ def test_a_redis_that_never_answers_times_out_into_the_policy() -> None:
             began = time.monotonic()
             x = await ad.averify(now=wall_now())
             assert (x.status, x.warnings) == (200, [{"code": "rate_limit_unavailable"}])
-            assert "within 0.3 s" in x.detail
+            assert "within 0.3 s" in str(as_fallback(x).cause)
             assert time.monotonic() - began < 3
 
         asyncio.run(run())

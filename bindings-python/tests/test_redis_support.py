@@ -48,7 +48,7 @@ CONFIG: dict[str, Any] = {
     },
 }
 
-#: The fail-closed body both runtimes render for the default problem base (tests/redis.test.mjs has it too).
+#: Core's fail-closed body for the default problem base (tests/redis.test.mjs has it too).
 UNAVAILABLE_BODY = (
     '{"code":"rate_limit_unavailable","detail":"The rate limit could not be checked.","retry_after":1,'
     '"status":503,"title":"Service unavailable","type":"https://keyproof.dev/problems/rate_limit_unavailable"}'

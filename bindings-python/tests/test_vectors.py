@@ -12,6 +12,7 @@ from typing import Any, Callable
 import keyproof
 import pytest
 from keyproof import Engine, KeyRecord
+from keyproof.redis import RateLimitStoreError, RedisVerifier
 
 from .conftest import VECTORS
 
@@ -57,6 +58,20 @@ def expect_error(expected: dict[str, Any], call: Callable[[], object]) -> None:
     assert info.value.code in keyproof.all_codes()
 
 
+class FailingStore:
+    """The rate-limit store of a ``rate_store_failure`` vector: Redis is down."""
+
+    def __init__(self, failure: dict[str, Any]) -> None:
+        self.on_error = failure["on_error"]
+        self.retry_after_seconds = failure.get("retry_after_seconds", 1)
+
+    def get(self, key: str) -> None:
+        raise RateLimitStoreError("the store is down")
+
+    def compare_and_set(self, key: str, expected: object, new: object, ttl: int) -> bool:
+        raise AssertionError("a failed store gets no write")
+
+
 class VectorStore:
     """The rate-limit store of one vector: every bucket holds the vector's state."""
 
@@ -79,6 +94,7 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     engine = engine_for(name)
     records = records_for(name)
     req, now, state = v["request"], when(v["now"]), v.get("rate_limit_state")
+    failure = v.get("rate_store_failure")
     headers = [(h[0], h[1]) for h in req.get("headers", [])]
     by_id = next((r for r in records if r.id == v["record_id"]), None) if v.get("record_id") else None
 
@@ -93,6 +109,8 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
         if kind[0] == "lookup":
             assert kind[1] is not None
             step.record(lookup(kind[1]))
+        elif failure is not None:  # rate_store.json: the host's store failed
+            step.rate_state_unavailable(failure["on_error"], failure.get("retry_after_seconds", 1))
         else:
             step.rate_state(state)
     outcome = step.finish()
@@ -108,8 +126,11 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     assert decision.to_dict() == expected
     # The Verifier (sync: lookups answered in Rust; async: through the same generator) agrees …
     touched: list[tuple[str, datetime]] = []
-    verifier = keyproof.Verifier(
-        engine, lookup, rate_limits=VectorStore(state), touch=lambda key_id, at: touched.append((key_id, at))
+    verifier_class, store = (
+        (keyproof.Verifier, VectorStore(state)) if failure is None else (RedisVerifier, FailingStore(failure))
+    )
+    verifier = verifier_class(
+        engine, lookup, rate_limits=store, touch=lambda key_id, at: touched.append((key_id, at))
     )
     assert verifier.verify(req["method"], req["path"], headers, req.get("client_ip"), now=now) == decision
     if "touch_last_used" in v:
@@ -119,9 +140,11 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     async def alookup(h: str) -> KeyRecord | None:
         return lookup(h)
 
-    averifier = keyproof.Verifier(engine, alookup, rate_limits=VectorStore(state))
+    averifier = verifier_class(engine, alookup, rate_limits=store)
     again = asyncio.run(averifier.averify(req["method"], req["path"], headers, req.get("client_ip"), now=now))
     assert again == decision
+    if failure is not None:
+        return  # the one-call decide has no store to fail
     # … and so do the lower-level prepare/decide and the request-dict entry point.
     prepared = engine.prepare_request(req)
     record = (

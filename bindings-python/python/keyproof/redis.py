@@ -20,12 +20,14 @@ Stores:
 Both offer the store interface of ``keyproof.stores`` (``get`` and
 ``compare_and_set``) and the earlier ``transact(key, step)``; when Redis fails
 they raise ``RateLimitStoreError``. Verify with ``RedisVerifier``, a ``Verifier``
-that turns that failure into the store's ``on_error`` policy, so no exception
-escapes: ``"fail_closed"`` (default) answers 503 with a problem+json body and
-``Retry-After``; ``"fail_open"`` allows the request with the warning
-``rate_limit_unavailable`` and no rate-limit headers. Either way a denial for
-another reason (unknown key, missing scope …) stays that denial. Those answers
-are ``FallbackDecision`` objects, with every attribute of ``Decision``.
+that answers core's rate-limit step with ``Verification.rate_state_unavailable``
+and the store's ``on_error`` policy, so no exception escapes and core renders
+the answer: ``"fail_closed"`` (default) is a 503 ``rate_limit_unavailable``
+problem with ``Retry-After``; ``"fail_open"`` allows the request with the
+warning ``rate_limit_unavailable`` and no rate-limit headers. Either way a
+denial for another reason (unknown key, missing scope …) stays that denial.
+Those answers are ``FallbackDecision`` objects: core's ``Decision`` plus the
+store's error as ``cause``.
 
 Time is the host's, as for every keyproof decision: instances whose clocks differ
 by Δ can let a key through up to Δ * limit / period requests more (or fewer) than
@@ -35,16 +37,14 @@ its burst. Keep clocks synchronised (NTP).
 from __future__ import annotations
 
 import asyncio
-import copy
 import inspect
-import json
 import re
 import time
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, Callable, Literal, Optional, TypeVar, cast
 
-from keyproof._keyproof import Decision, Engine, Principal, RateLimitState
+from keyproof._keyproof import Decision, Engine, RateLimitState, Verification
 from keyproof.verifier import Headers, Lookup, Verifier
 
 __all__ = [
@@ -59,7 +59,6 @@ __all__ = [
     "parse_state",
     "redis_key",
     "state_text",
-    "unavailable_body",
 ]
 
 T = TypeVar("T")
@@ -68,10 +67,8 @@ _Step = Callable[[Optional[RateLimitState]], tuple[T, Optional[RateLimitState]]]
 
 #: Key prefix of every bucket.
 DEFAULT_PREFIX = "keyproof:rl:"
-#: Internal and public code of a request the store could not rate-limit (503, or the fail-open warning).
+#: Code of ``RateLimitStoreError`` and of core's answer when the store failed (503, or the fail-open warning).
 UNAVAILABLE_CODE = "rate_limit_unavailable"
-#: The core's default ``problem_base`` (used when a policy's cannot be learnt).
-DEFAULT_PROBLEM_BASE = "https://keyproof.dev/problems/"
 DEFAULT_MAX_RETRIES = 32
 
 #: The compare-and-set (identical in the Node package's js/redis.js). KEYS[1]: the
@@ -95,19 +92,6 @@ return {1}
 
 _STATE_TEXT = re.compile(r'\{"tat_us":(0|-?[1-9][0-9]*)\}\Z')
 _MAX_SAFE = 2**53 - 1  # the states JavaScript reads exactly
-_RATE_HEADERS = frozenset(
-    {
-        "ratelimit",
-        "ratelimit-policy",
-        "ratelimit-limit",
-        "ratelimit-remaining",
-        "ratelimit-reset",
-        "x-ratelimit-limit",
-        "x-ratelimit-remaining",
-        "x-ratelimit-reset",
-        "retry-after",
-    }
-)
 
 
 class RateLimitStoreError(Exception):
@@ -144,153 +128,32 @@ def parse_state(raw: str | bytes | None) -> RateLimitState | None:
     return RateLimitState(tat_us) if abs(tat_us) <= _MAX_SAFE else None
 
 
-def unavailable_body(problem_base: str, retry_after: int) -> str:
-    """The RFC 9457 body of the 503 (the core's field order and escaping, as the Node store renders it)."""
-    body = {
-        "code": UNAVAILABLE_CODE,
-        "detail": "The rate limit could not be checked.",
-        "retry_after": retry_after,
-        "status": 503,
-        "title": "Service unavailable",
-        "type": f"{problem_base}{UNAVAILABLE_CODE}",
-    }
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-
-
 class FallbackDecision:
-    """A decision made without the rate-limit store: the fail-closed 503 or a fail-open allow.
+    """Core's ``Decision`` for a request the store could not rate-limit (core's
+    fail-closed 503 or fail-open allow), with the store's error as ``cause``.
 
-    Has the attributes of ``keyproof.Decision``; ``cause`` is the store's error.
+    Every attribute of ``Decision`` (``decision``: the core object itself).
     """
 
-    __slots__ = (
-        "_principal",
-        "allowed",
-        "body",
-        "cause",
-        "code",
-        "detail",
-        "headers",
-        "missing_scope",
-        "public_code",
-        "status",
-        "token",
-        "warnings",
-    )
+    __slots__ = ("cause", "decision")
 
-    def __init__(
-        self,
-        *,
-        allowed: bool,
-        status: int,
-        code: str,
-        public_code: str,
-        headers: list[tuple[str, str]],
-        body: str | None,
-        principal: Principal | None,
-        warnings: list[dict[str, Any]],
-        missing_scope: str | None,
-        detail: str,
-        cause: BaseException | None,
-        token: dict[str, Any] | None = None,
-    ) -> None:
-        self.allowed = allowed
-        self.status = status
-        self.code = code
-        self.public_code = public_code
-        self.headers = headers
-        self.body = body
-        self._principal = principal
-        self.warnings = warnings
-        self.missing_scope = missing_scope
-        self.detail = detail
+    def __init__(self, decision: Decision, cause: BaseException | None = None) -> None:
+        self.decision = decision
         self.cause = cause
-        self.token = token
 
-    @classmethod
-    def unavailable(
-        cls, problem_base: str, retry_after: int, detail: str, cause: BaseException | None = None
-    ) -> FallbackDecision:
-        """The fail-closed answer: 503, ``Retry-After``, problem+json."""
-        return cls(
-            allowed=False,
-            status=503,
-            code=UNAVAILABLE_CODE,
-            public_code=UNAVAILABLE_CODE,
-            headers=[
-                ("Retry-After", str(retry_after)),
-                ("Cache-Control", "no-store"),
-                ("Content-Type", "application/problem+json"),
-            ],
-            body=unavailable_body(problem_base, retry_after),
-            principal=None,
-            warnings=[],
-            missing_scope=None,
-            detail=detail,
-            cause=cause,
-        )
-
-    @classmethod
-    def open(cls, decision: Decision, detail: str, cause: BaseException | None = None) -> FallbackDecision:
-        """The fail-open answer: the core's decision without rate-limit headers, plus the warning."""
-        return cls(
-            allowed=decision.allowed,
-            status=decision.status,
-            code=decision.code,
-            public_code=decision.public_code,
-            headers=[(n, v) for n, v in decision.headers if n.lower() not in _RATE_HEADERS],
-            body=decision.body,
-            principal=decision.principal,
-            warnings=[*decision.warnings, {"code": UNAVAILABLE_CODE}],
-            missing_scope=decision.missing_scope,
-            detail=detail,
-            cause=cause,
-            token=decision.token,
-        )
-
-    @property
-    def principal(self) -> Principal | None:
-        return self._principal
-
-    @property
-    def rate_limit(self) -> None:
-        """No rate limit was applied."""
-        return None
-
-    def header(self, name: str) -> str | None:
-        lower = name.lower()
-        return next((v for n, v in self.headers if n.lower() == lower), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        token = {} if self.token is None else {"token": self.token}
-        return {
-            **token,
-            "allowed": self.allowed,
-            "code": self.code,
-            "public_code": self.public_code,
-            "status": self.status,
-            "headers": [list(h) for h in self.headers],
-            "body": self.body,
-            "principal": self._principal.to_dict() if self._principal is not None else None,
-            "warnings": self.warnings,
-            "missing_scope": self.missing_scope,
-            "rate_limit": None,
-            "detail": self.detail,
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.decision, name)
 
     def __bool__(self) -> bool:
-        return self.allowed
+        return bool(self.decision)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, FallbackDecision) and self.to_dict() == other.to_dict()
+        return self.decision == (other.decision if isinstance(other, FallbackDecision) else other)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"FallbackDecision(allowed={self.allowed}, status={self.status}, code={self.code!r})"
+        return f"FallbackDecision({self.decision!r})"
 
 
 def _ttl_ms(result: object, new: RateLimitState) -> int:
@@ -333,7 +196,6 @@ class _Config:
         on_error: Literal["fail_closed", "fail_open"],
         max_retries: int,
         retry_after_seconds: int,
-        problem_base: str | None,
     ) -> None:
         if on_error not in ("fail_closed", "fail_open"):
             raise ValueError('on_error must be "fail_closed" or "fail_open"')
@@ -345,7 +207,6 @@ class _Config:
         self.on_error: Literal["fail_closed", "fail_open"] = on_error
         self.max_retries = max_retries
         self.retry_after_seconds = retry_after_seconds
-        self.problem_base = problem_base
         #: Lost compare-and-sets (each one retried), for monitoring.
         self.conflicts = 0
         #: Requests the failure policy answered (503 or fail-open allow; counted by ``RedisVerifier``).
@@ -379,9 +240,8 @@ class RedisRateLimitStore(_Config):
         on_error: Literal["fail_closed", "fail_open"] = "fail_closed",
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_after_seconds: int = 1,
-        problem_base: str | None = None,
     ) -> None:
-        super().__init__(prefix, on_error, max_retries, retry_after_seconds, problem_base)
+        super().__init__(prefix, on_error, max_retries, retry_after_seconds)
         self.client = client
         self._cas = client.register_script(CAS_SCRIPT)
 
@@ -450,10 +310,9 @@ class AsyncRedisRateLimitStore(_Config):
         on_error: Literal["fail_closed", "fail_open"] = "fail_closed",
         max_retries: int = DEFAULT_MAX_RETRIES,
         retry_after_seconds: int = 1,
-        problem_base: str | None = None,
         timeout: float | None = 1.0,
     ) -> None:
-        super().__init__(prefix, on_error, max_retries, retry_after_seconds, problem_base)
+        super().__init__(prefix, on_error, max_retries, retry_after_seconds)
         self.client = client
         self.timeout = timeout
         self._cas = client.register_script(CAS_SCRIPT)
@@ -524,25 +383,12 @@ class AsyncRedisRateLimitStore(_Config):
         return f"AsyncRedisRateLimitStore(prefix={self.prefix!r}, on_error={self.on_error!r})"
 
 
-class _NoState:
-    """The store of a fallback verification: no state read, nothing written (either protocol)."""
-
-    def get(self, key: str) -> None:
-        return None
-
-    def compare_and_set(self, key: str, expected: object, new: object, ttl_seconds: int) -> bool:
-        return True
-
-    def transact(self, key: str, step: _Step[T]) -> T:
-        return step(None)[0]
-
-
 def _is_async(store: object) -> bool:
     return any(inspect.iscoroutinefunction(getattr(store, name, None)) for name in ("get", "transact"))
 
 
 def _store_failure(error: Exception) -> RateLimitStoreError | None:
-    """The store failure an exception out of the ``Verifier`` stands for, if any."""
+    """The store failure an exception out of the rate-limit step stands for, if any."""
     if isinstance(error, RateLimitStoreError):
         return error
     if isinstance(error, RuntimeError) and "compare-and-set" in str(error):
@@ -557,12 +403,14 @@ class RedisVerifier(Verifier):
     """A ``Verifier`` that applies the Redis store's failure policy, and whose ``averify``
     awaits an ``AsyncRedisRateLimitStore``.
 
-    When the store raises ``RateLimitStoreError``, the request is decided again
-    without rate-limit state (so a denial for another reason stays that denial)
-    and then, per the store's ``on_error``: ``"fail_closed"`` answers 503
-    (problem+json, ``Retry-After``), ``"fail_open"`` allows it with the warning
-    ``rate_limit_unavailable`` and without rate-limit headers. Those answers are
-    ``FallbackDecision`` objects (every attribute of ``Decision``).
+    When the store raises ``RateLimitStoreError`` at the rate-limit step (or the
+    compare-and-set keeps losing), core is told so
+    (``Verification.rate_state_unavailable`` with the store's ``on_error`` and
+    ``retry_after_seconds``) and renders the answer: ``"fail_closed"`` a 503
+    problem with ``Retry-After``, ``"fail_open"`` an allow with the warning
+    ``rate_limit_unavailable`` and no rate-limit headers. A denial for another
+    reason never reaches the store. Those answers are ``FallbackDecision``
+    objects (core's ``Decision`` plus ``cause``).
     """
 
     def __init__(
@@ -581,52 +429,19 @@ class RedisVerifier(Verifier):
     ) -> Decision:
         if _is_async(self.rate_limits):
             raise TypeError("the rate-limit store is asynchronous: use averify()")
-        try:
-            return super().verify(method, path, headers, client_ip, now=now)
-        except (RateLimitStoreError, RuntimeError) as e:
-            failure = _store_failure(e)
-            if failure is None:
-                raise
-        decision = Verifier.verify(self._without_state(), method, path, headers, client_ip, now=now)
-        return self._fallback(decision, failure)
+        return super().verify(method, path, headers, client_ip, now=now)
 
-    async def averify(
-        self,
-        method: str,
-        path: str,
-        headers: Headers,
-        client_ip: str | None = None,
-        *,
-        now: datetime | None = None,
-    ) -> Decision:
-        try:
-            result: Any = await super().averify(method, path, headers, client_ip, now=now)
-            if inspect.isawaitable(result):  # a Verifier that hands back the store's coroutine
-                result = await result
-            return cast(Decision, result)
-        except (RateLimitStoreError, RuntimeError) as e:
-            failure = _store_failure(e)
-            if failure is None:
-                raise
-        decision = await Verifier.averify(self._without_state(), method, path, headers, client_ip, now=now)
-        return self._fallback(decision, failure)
-
-    def _without_state(self) -> Verifier:
-        twin = copy.copy(self)
-        twin.rate_limits = _NoState()
-        return twin
-
-    def _fallback(self, decision: Decision, error: RateLimitStoreError) -> Decision:
-        if not decision.allowed:
-            return decision  # denied for another reason: that answer stands
+    def _rate_store_failed(self, v: Verification, error: Exception) -> Exception | None:
+        failure = _store_failure(error)
+        if failure is None or v.next_step()[0] == "lookup":
+            return None  # not the store's failure, or not at the rate-limit step: it escapes
         store = self.rate_limits
+        v.rate_state_unavailable(
+            getattr(store, "on_error", "fail_closed"), getattr(store, "retry_after_seconds", 1)
+        )
         if isinstance(store, _Config):
             store.failures += 1
-        detail = f"rate-limit store unavailable ({error})"
-        if getattr(store, "on_error", "fail_closed") == "fail_open":
-            return cast(Decision, FallbackDecision.open(decision, detail, error))
-        base = getattr(store, "problem_base", None)
-        if not isinstance(base, str):
-            base = str(self.engine.policy.to_dict().get("problem_base", DEFAULT_PROBLEM_BASE))
-        retry = getattr(store, "retry_after_seconds", 1)
-        return cast(Decision, FallbackDecision.unavailable(base, retry, detail, error))
+        return failure
+
+    def _without_store(self, decision: Decision, failure: Exception) -> Decision:
+        return cast(Decision, FallbackDecision(decision, failure))

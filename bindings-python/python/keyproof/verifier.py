@@ -120,11 +120,16 @@ class Verifier:
         """Verifies a request; ``lookup``, ``save``, ``touch`` and the store may be sync or async."""
         steps = self._steps(self.engine.begin(method, path, headers, client_ip, now))
         answer: Any = None
+        failed: Exception | None = None
         try:
             while True:
-                answer = steps.send(answer)
+                answer = steps.send(answer) if failed is None else steps.throw(failed)
+                failed = None
                 if _awaitable(answer):
-                    answer = await answer
+                    try:
+                        answer = await answer
+                    except Exception as e:  # the step decides (a store failure may have an answer)
+                        answer, failed = None, e
         except StopIteration as done:
             decision: Decision = done.value
             return decision
@@ -132,25 +137,43 @@ class Verifier:
     def _steps(self, v: Verification) -> Generator[Any, Any, Decision]:
         """The host's side of core's step: yields each I/O call's result, receives its answer."""
         store = self._store
-        while (pending := v.drive(self.lookup, store.get)) is not None:
-            answer = yield pending
-            if v.next_step()[0] == "lookup":
-                v.record(answer)
+        failure: Exception | None = None
+        try:
+            while (pending := v.drive(self.lookup, store.get)) is not None:
+                answer = yield pending
+                if v.next_step()[0] == "lookup":
+                    v.record(answer)
+                else:
+                    v.rate_state(answer)
+            for _ in range(MAX_CAS_TRIES):
+                write = v.rate_write
+                if write is None or (
+                    yield store.compare_and_set(write.key, write.expected, write.new, write.ttl_seconds)
+                ):
+                    break
+                v.rate_state(
+                    (yield store.get(write.key))
+                )  # lost a race: core recomputes from the fresh state
             else:
-                v.rate_state(answer)
-        for _ in range(MAX_CAS_TRIES):
-            write = v.rate_write
-            if write is None or (
-                yield store.compare_and_set(write.key, write.expected, write.new, write.ttl_seconds)
-            ):
-                break
-            v.rate_state((yield store.get(write.key)))  # lost a race: core recomputes from the fresh state
-        else:
-            raise RuntimeError("keyproof: the rate-limit store kept refusing the compare-and-set")
+                raise RuntimeError("keyproof: the rate-limit store kept refusing the compare-and-set")
+        except Exception as error:
+            failure = self._rate_store_failed(v, error)
+            if failure is None:
+                raise
         outcome = v.finish()
         if self.save is not None and (record := outcome.upgraded_record) is not None:
             yield self.save(record)
         principal = outcome.decision.principal
         if self.touch is not None and (at := outcome.touch_last_used) is not None and principal is not None:
             yield self.touch(principal.key_id, at)
-        return outcome.decision
+        return outcome.decision if failure is None else self._without_store(outcome.decision, failure)
+
+    def _rate_store_failed(self, v: Verification, error: Exception) -> Exception | None:
+        """Called when the rate-limit store raised ``error`` while ``v`` waited on it:
+        answer ``v`` (``v.rate_state_unavailable(...)``) and return the failure to
+        handle it, or return ``None`` to let ``error`` escape (the default)."""
+        return None
+
+    def _without_store(self, decision: Decision, failure: Exception) -> Decision:
+        """The decision core made after ``_rate_store_failed`` answered the step."""
+        return decision
