@@ -20,6 +20,7 @@ export interface KeyRecord {
   clientId?: string; scopes: string[]; role?: string; status: KeyStatus;
   createdAt: Date; updatedAt: Date; expiresAt?: Date; revokedAt?: Date; rotation?: Rotation;
   allowedIps?: string[]; plan?: string; features?: string[]; metadata?: Record<string, unknown>;
+  lastUsedAt?: Date;
 }
 
 export interface Principal {
@@ -79,6 +80,10 @@ export class Decision {
   readonly publicCode: string; readonly detail: string; readonly missingScope: string | null;
   readonly rateLimit: Record<string, unknown> | null; readonly upgradedRecord: KeyRecord | null;
   readonly core: Record<string, unknown> | null;
+  /** The access token an allowed request presented, or null. */
+  readonly token: TokenUse | null;
+  /** When core asks to write the key's last use (allowed requests, coarse), else null. */
+  readonly touchLastUsed: Date | null;
   header(name: string): string | undefined;
   toError(): KeyproofError | null;
   toJSON(): Record<string, unknown>;
@@ -91,7 +96,44 @@ export class Verification {
   finish(): Decision;
 }
 
-export interface EngineConfig { formats: FormatRef[]; hashing?: { algorithm?: 'sha256' | 'hmac-sha256'; pepperHex?: string }; policy?: Record<string, unknown> }
+// Access tokens (RFC 9068 JWTs; see the `tokens` section of an engine config).
+/** A JWK as core takes it: Ed25519 (`OKP`) or HS256 (`oct`); `d` and `k` are secret. */
+export interface Jwk { kty: 'OKP' | 'oct'; kid: string; crv?: string; x?: string; d?: string; k?: string; alg?: string; use?: string }
+export interface TokenConfig {
+  issuer: string; audience: string; lifetimeSeconds?: number; leewaySeconds?: number; confirmRecord?: boolean;
+  algorithms?: ('EdDSA' | 'HS256')[]; grantKinds?: CredentialKind[]; signingKid?: string; keys: Jwk[];
+}
+/** Restrictions of a derived token; what is not given is the key's own. */
+export interface TokenOptions { scopes?: string[]; routes?: string[]; cidrs?: string[]; kind?: CredentialKind; lifetimeSeconds?: number }
+/** The JWT claims of an access token, as on the wire. */
+export interface AccessClaims {
+  iss: string; sub: string; aud: string | string[]; exp: number; iat: number; nbf?: number; jti: string; client_id: string;
+  scope?: string; gty?: string; azp?: string; key_id: string; environment: string; kind: CredentialKind; role?: string;
+  plan?: string; features?: string[]; routes?: string[]; cidrs?: string[];
+}
+/** What an allowed decision says about the token it accepted. */
+export interface TokenUse { jti: string; kid: string; expiresAt: Date; recordConfirmed: boolean }
+export interface VerifiedToken { readonly kid: string; readonly keyId: string; readonly scopes: string[]; readonly claims: AccessClaims }
+export interface TokenRequest { method?: string; headers?: Headers; body: string; clientIp?: string | null; now?: TimeLike; randomBytes?: Uint8Array }
+/** A signed token: `accessToken` is a bearer credential, never in JSON or inspect output. */
+export class IssuedToken { readonly accessToken: string; readonly expiresIn: number; readonly kid: string; readonly claims: AccessClaims; toJSON(): Record<string, unknown> }
+/** The token endpoint's answer (RFC 6749 §5.1 / §5.2): send status, headers and body as they are. */
+export class TokenResponse {
+  readonly status: number; readonly headers: [string, string][]; readonly body: string; readonly code: string;
+  readonly error: string | null; readonly detail: string; readonly keyId: string | null; readonly jti: string | null;
+  header(name: string): string | undefined;
+  toJSON(): Record<string, unknown>;
+}
+export class TokenExchange { nextStep(): { kind: 'lookup_record' | 'done'; value?: string | null }; record(record: RecordLike): void; finish(): TokenResponse }
+/** The token endpoint (client credentials): `lookup(hash)` as a Verifier's. */
+export class TokenEndpoint {
+  constructor(engine: Engine, options: { lookup: Lookup; now?: () => Date | number });
+  readonly engine: Engine;
+  exchange(request: TokenRequest): TokenResponse | Promise<TokenResponse>;
+  fetch(request: Request, options?: { clientIp?: (request: Request) => string | null }): Promise<Response>;
+}
+
+export interface EngineConfig { formats: FormatRef[]; hashing?: { algorithm?: 'sha256' | 'hmac-sha256'; pepperHex?: string }; policy?: Record<string, unknown>; tokens?: TokenConfig }
 export class Engine {
   constructor(config: EngineConfig | string, options?: { pepper?: Uint8Array });
   /** The native engine (napi-rs addon or wasm-bindgen module). */
@@ -107,6 +149,10 @@ export class Engine {
   scan(text: string): Finding[];
   redact(text: string): string;
   begin(request: RequestLike, opts?: { now?: TimeLike }): Verification;
+  beginToken(request: TokenRequest, opts?: { now?: TimeLike; randomBytes?: Uint8Array }): TokenExchange;
+  issueToken(record: RecordLike, options?: TokenOptions | null, opts?: { now?: TimeLike; randomBytes?: Uint8Array }): IssuedToken;
+  verifyToken(token: string, opts?: { now?: TimeLike }): VerifiedToken;
+  publicJwks(): { keys: Jwk[] };
 }
 
 export class MemoryRateLimitStore implements RateLimitStore {
@@ -116,7 +162,14 @@ export class MemoryRateLimitStore implements RateLimitStore {
   delete(key: string): void; clear(): void; readonly size: number;
 }
 
-export interface VerifierOptions { lookup: Lookup; save?: (record: KeyRecord) => void | Promise<void>; rateLimits?: RateLimitStore; now?: () => Date | number }
+export interface VerifierOptions {
+  /** By storage hash; for an access token under `tokens.confirmRecord`, by key id (no `:`). */
+  lookup: Lookup;
+  save?: (record: KeyRecord) => void | Promise<void>;
+  /** Writes `at` as the key's last use when core asks (write it only if newer than the stored value). */
+  touch?: (keyId: string, at: Date) => void | Promise<void>;
+  rateLimits?: RateLimitStore; now?: () => Date | number;
+}
 export class Verifier {
   constructor(engine: Engine, options: VerifierOptions);
   readonly engine: Engine;
@@ -151,6 +204,12 @@ export function toStorage(value: unknown): unknown;
 export function fromStorage(value: unknown): unknown;
 export function flatHeaders(headers: Headers | undefined): string[];
 export function targetOf(url: string): string;
+/** A private Ed25519 JWK from a 32-byte seed (null: random). */
+export function ed25519Jwk(seed: Uint8Array | null, kid: string): Jwk;
+/** An HS256 JWK from a secret of at least 32 bytes (null: 32 random bytes). */
+export function hs256Jwk(secret: Uint8Array | null, kid: string): Jwk;
+/** Header and claims of a token, NOT verified: for debugging only. */
+export function inspectToken(token: string): { header: { alg: string; typ?: string; kid?: string }; claims: Record<string, unknown> };
 
 /** Express 4 and 5 middleware; the principal is `req.keyproof`. */
 export function express(verifier: Verifier, options?: { clientIp?: (req: any) => string | null }): (req: any, res: any, next: (err?: unknown) => void) => void;

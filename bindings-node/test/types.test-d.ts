@@ -1,5 +1,5 @@
 // Type test (tsc --noEmit): the API used as documented compiles; misuse does not.
-import keyproof, { Engine, Verifier, Decision, KeyproofError, type KeyRecord, type Principal } from '../index.js';
+import keyproof, { Engine, Verifier, Decision, KeyproofError, TokenEndpoint, type KeyRecord, type Principal, type TokenUse } from '../index.js';
 import type * as Native from '../native.js';
 import Fastify from 'fastify';
 
@@ -46,8 +46,35 @@ const handler = keyproof.fetch(verifier, (request: Request) => new Response(keyp
 const res: Promise<Response> = handler(new Request('http://localhost/v1/briefs'));
 void res;
 
+// Access tokens: endpoint, derived tokens, offline verification, last-use writes.
+const tokenEngine = new Engine({
+  formats: ['matatika_client_secret'],
+  tokens: { issuer: 'https://id.example/', audience: 'https://api.example/', keys: [keyproof.ed25519Jwk(null, 'ed-1')], confirmRecord: false },
+});
+const endpoint = new TokenEndpoint(tokenEngine, { lookup: async (hash) => db.get(hash) ?? null });
+async function tokens(): Promise<void> {
+  const answer = await endpoint.exchange({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+  const sent: [number, [string, string][], string] = [answer.status, answer.headers, answer.body];
+  const issued = tokenEngine.issueToken(record, { scopes: ['briefs:read'], routes: ['/v1/briefs'], lifetimeSeconds: 300 });
+  const bearer: string = issued.accessToken;
+  const keyId: string = tokenEngine.verifyToken(bearer).keyId;
+  const jwks: string[] = tokenEngine.publicJwks().keys.map((k) => k.kid);
+  const toucher = new Verifier(tokenEngine, { lookup: () => null, touch: async (id: string, at: Date) => void [id, at] });
+  const d = await toucher.verify({ path: '/v1/briefs', headers: { authorization: `Bearer ${bearer}` } });
+  const used: TokenUse | null = d.token;
+  const last: Date | null = d.touchLastUsed;
+  void [sent, keyId, jwks, used, last];
+  // @ts-expect-error a token request needs its raw body
+  endpoint.exchange({ method: 'POST' });
+  // @ts-expect-error lifetimes are numbers
+  tokenEngine.issueToken(record, { lifetimeSeconds: '5m' });
+}
+void tokens;
+
 // The generated native types provide the surface js/NATIVE.md names.
-type Surface = Pick<typeof Native, 'Engine' | 'NativeRecord' | 'Verification' | 'errorCodes' | 'parseKey' | 'mint' | 'scan' | 'redact' | 'gcra' | 'loadValue' | 'rotate' | 'revoke' | 'disable' | 'enable' | 'update' | 'successorOptions' | 'presets' | 'seamFormat' | 'version'>;
+type Surface = Pick<typeof Native, 'Engine' | 'NativeRecord' | 'Verification' | 'TokenExchange' | 'errorCodes' | 'parseKey' | 'mint' | 'scan' | 'redact' | 'gcra' | 'loadValue' | 'rotate' | 'revoke' | 'disable' | 'enable' | 'update' | 'successorOptions' | 'presets' | 'seamFormat' | 'version' | 'tokenJwk' | 'inspectToken'>;
 declare const native: Surface;
 const verified: Native.Decided | Native.Verification = new native.Engine({}).verify('GET', '/', [], null, 0, () => null, () => null);
 void verified;
+const exchange: Native.TokenExchange = new native.Engine({}).beginToken('POST', [], '', null, 0, new Uint8Array(16));
+void exchange;

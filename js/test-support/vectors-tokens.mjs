@@ -52,9 +52,20 @@ function runDerive(kp, engine, records, v) {
   assert.deepEqual([verified.kid, verified.keyId, verified.claims], [issued.kid, record.id, issued.claims], v.name);
 }
 
+/** The JWK helpers rebuild the config's keys from their secret bytes; the JWKS publishes the public halves only. */
+function checkKeys(kp, engine, keys) {
+  for (const k of keys) {
+    const bytes = Uint8Array.from(Buffer.from(k.d ?? k.k, 'base64url'));
+    assert.deepEqual(k.kty === 'OKP' ? kp.ed25519Jwk(bytes, k.kid) : kp.hs256Jwk(bytes, k.kid), k, k.kid);
+  }
+  const published = keys.filter((k) => k.kty === 'OKP').map(({ d, ...pub }) => pub);
+  assert.deepEqual(engine.publicJwks(), { keys: published });
+}
+
 /** Runs a `tokens` file in place. */
 export async function runTokens(kp, file) {
   const engine = new kp.Engine(file.config);
+  checkKeys(kp, engine, file.config.tokens.keys);
   const records = file.records.map((r) => kp.recordFromJSON(r));
   for (const v of file.vectors) {
     if (v.op === 'request') await runRequest(kp, engine, records, v);
