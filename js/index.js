@@ -251,6 +251,16 @@ export function createKeyproof(native) {
       call(() => this._v.rateState(state ?? null));
     }
 
+    /**
+     * Answers the rate-limit step with "the store failed" (or gives up after a lost
+     * compare-and-set): core answers `onError: 'fail_closed'` with a 503
+     * `rate_limit_unavailable` (`Retry-After: retryAfterSeconds`), `'fail_open'` with
+     * an allow without rate-limit headers plus the warning `rate_limit_unavailable`.
+     */
+    rateStateUnavailable({ onError = 'fail_closed', retryAfterSeconds = 1 } = {}) {
+      call(() => this._v.rateStateUnavailable(onError, retryAfterSeconds));
+    }
+
     /** The compare-and-set write so far: `{key, expected, new, ttlSeconds}` or null. */
     rateWrite() {
       const w = call(() => this._v.rateWrite());

@@ -92,6 +92,8 @@ export class Decision {
 export type Step = { kind: 'lookup_record' | 'load_rate_state' | 'done'; value?: string | null };
 export class Verification {
   nextStep(): Step; record(record: RecordLike): void; rateState(state: RateLimitState | null): void;
+  /** The rate-limit store failed: core answers per `onError` (default `'fail_closed'`: 503, `Retry-After: retryAfterSeconds`). */
+  rateStateUnavailable(options?: { onError?: 'fail_closed' | 'fail_open'; retryAfterSeconds?: number }): void;
   rateWrite(): { key: string; expected: RateLimitState | null; new: RateLimitState; ttlSeconds: number } | null;
   finish(): Decision;
 }

@@ -8,9 +8,8 @@
 
 /** Key prefix of every bucket. */
 export const DEFAULT_PREFIX = 'keyproof:rl:';
-/** Internal and public code of a request the store could not rate-limit (503, or the fail-open warning). */
+/** Code of `RateLimitStoreError` and of core's answer when the store failed (503, or the fail-open warning). */
 export const UNAVAILABLE_CODE = 'rate_limit_unavailable';
-const DEFAULT_PROBLEM_BASE = 'https://keyproof.dev/problems/';
 const DEFAULT_MAX_RETRIES = 32;
 
 /**
@@ -34,17 +33,6 @@ return {1}
 `;
 
 const STATE_TEXT = /^\{"tat_us":(0|-?[1-9][0-9]*)\}$/;
-const RATE_HEADERS = new Set([
-  'ratelimit',
-  'ratelimit-policy',
-  'ratelimit-limit',
-  'ratelimit-remaining',
-  'ratelimit-reset',
-  'x-ratelimit-limit',
-  'x-ratelimit-remaining',
-  'x-ratelimit-reset',
-  'retry-after',
-]);
 const decoder = new TextDecoder();
 
 /** The rate-limit store failed: unreachable, timed out, or the compare-and-set kept conflicting. */
@@ -86,18 +74,6 @@ export function parseState(raw) {
   return Number.isSafeInteger(tat) ? { tat_us: tat } : null;
 }
 
-/** The RFC 9457 body of the 503 (the core's field order and escaping; keyproof.redis renders the same bytes). */
-export function unavailableBody(problemBase, retryAfter) {
-  return JSON.stringify({
-    code: UNAVAILABLE_CODE,
-    detail: 'The rate limit could not be checked.',
-    retry_after: retryAfter,
-    status: 503,
-    title: 'Service unavailable',
-    type: `${problemBase}${UNAVAILABLE_CODE}`,
-  });
-}
-
 /** The two calls the store makes, for ioredis and node-redis. */
 function clientCalls(client) {
   if (client === null || typeof client !== 'object' || typeof client.get !== 'function') {
@@ -132,7 +108,7 @@ function clientCalls(client) {
 export class RedisRateLimitStore {
   /**
    * @param {object} client an ioredis `Redis` / `Cluster` or a node-redis client
-   * @param {{prefix?: string, onError?: 'fail_closed' | 'fail_open', timeoutMs?: number, maxRetries?: number, retryAfterSeconds?: number, problemBase?: string}} [options]
+   * @param {{prefix?: string, onError?: 'fail_closed' | 'fail_open', timeoutMs?: number, maxRetries?: number, retryAfterSeconds?: number}} [options]
    */
   constructor(
     client,
@@ -142,7 +118,6 @@ export class RedisRateLimitStore {
       timeoutMs = 1000,
       maxRetries = DEFAULT_MAX_RETRIES,
       retryAfterSeconds = 1,
-      problemBase,
     } = {},
   ) {
     if (onError !== 'fail_closed' && onError !== 'fail_open') throw new TypeError('onError must be "fail_closed" or "fail_open"');
@@ -158,7 +133,6 @@ export class RedisRateLimitStore {
     this.timeoutMs = timeoutMs;
     this.maxRetries = maxRetries;
     this.retryAfterSeconds = retryAfterSeconds;
-    this.problemBase = problemBase ?? null;
     /** Lost compare-and-sets (each one retried), for monitoring. */
     this.conflicts = 0;
     /** Requests the failure policy answered (503 or fail-open allow; counted by RedisVerifier). */
@@ -235,14 +209,16 @@ function isStoreFailure(e) {
  * `RedisVerifier`, a Verifier that applies the store's failure policy.
  */
 export function redisStores(kp) {
-  const { Verifier, Decision } = kp;
+  const { Verifier } = kp;
 
   /**
    * A Verifier for asynchronous stores (always answers a Promise) that never
-   * rejects because the store failed: `onError: 'fail_closed'` (the store's
-   * option, default) answers 503 with problem+json and `Retry-After`,
-   * `'fail_open'` allows the request with the warning `rate_limit_unavailable`
-   * and no rate-limit headers. A denial for another reason stays that denial.
+   * rejects because the store failed: it tells core so (`rateStateUnavailable`
+   * with the store's `onError` and `retryAfterSeconds`) and core answers —
+   * `'fail_closed'` (default) a 503 `rate_limit_unavailable` problem with
+   * `Retry-After`, `'fail_open'` an allow with the warning
+   * `rate_limit_unavailable` and no rate-limit headers. A denial for another
+   * reason never reaches the store. The decision's `cause` is the store's error.
    */
   class RedisVerifier extends Verifier {
     verify(request) {
@@ -265,6 +241,7 @@ export function redisStores(kp) {
           } catch (e) {
             if (!isStoreFailure(e)) throw e;
             failure = e;
+            break;
           }
           v.rateState(state);
         } else {
@@ -294,59 +271,13 @@ export function redisStores(kp) {
         }
         v.rateState(outcome.current);
       }
-      const decision = v.finish();
-      return failure === null ? this._saved(decision) : this._fallback(decision, failure);
-    }
-
-    _problemBase() {
-      const fromStore = this.rateLimits.problemBase;
-      if (typeof fromStore === 'string') return fromStore;
-      this._base ??= this.engine.policy.problemBase ?? DEFAULT_PROBLEM_BASE;
-      return this._base;
-    }
-
-    _fallback(decision, error) {
-      if (!decision.allowed) return decision; // denied for another reason: that answer stands
-      const store = this.rateLimits;
-      if (typeof store.failures === 'number') store.failures++;
-      const detail = `rate-limit store unavailable (${error.name}: ${error.message})`;
-      const rest = decision._restObject();
-      let out;
-      if (store.onError === 'fail_open') {
-        const flags = decision._flags.replace('w', '') || '-';
-        const json = {
-          ...rest,
-          headers: rest.headers.filter(([name]) => !RATE_HEADERS.has(name.toLowerCase())),
-          warnings: [...rest.warnings, { code: UNAVAILABLE_CODE }],
-          rate_write: null,
-          rate_limit: null,
-          detail,
-          decision: null,
-        };
-        out = new Decision(`1 ${decision.status} ${decision.code} ${flags} ${JSON.stringify(json)}`);
-      } else {
-        const retry = Number.isInteger(store.retryAfterSeconds) ? store.retryAfterSeconds : 1;
-        const json = {
-          headers: [
-            ['Retry-After', String(retry)],
-            ['Cache-Control', 'no-store'],
-            ['Content-Type', 'application/problem+json'],
-          ],
-          body: unavailableBody(this._problemBase(), retry),
-          principal: null,
-          rate_write: null,
-          public_code: UNAVAILABLE_CODE,
-          detail,
-          missing_scope: null,
-          warnings: [],
-          rate_limit: null,
-          upgraded_record: null,
-          decision: null,
-        };
-        out = new Decision(`0 503 ${UNAVAILABLE_CODE} - ${JSON.stringify(json)}`);
+      if (failure !== null) {
+        v.rateStateUnavailable({ onError: store.onError ?? 'fail_closed', retryAfterSeconds: store.retryAfterSeconds ?? 1 });
+        if (typeof store.failures === 'number') store.failures++;
       }
-      out.cause = error;
-      return out.allowed ? this._saved(out) : out;
+      const decision = v.finish();
+      if (failure !== null) decision.cause = failure;
+      return this._saved(decision);
     }
   }
 

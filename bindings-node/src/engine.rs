@@ -260,6 +260,17 @@ impl Verification {
         Ok(())
     }
 
+    /// Answers the rate-limit step with "the store failed" (also after a lost
+    /// compare-and-set whose retry failed): `onError` `"fail_closed"` (503 with
+    /// `Retry-After: retryAfterSeconds`) or `"fail_open"`; core renders the answer.
+    #[napi]
+    pub fn rate_state_unavailable(&mut self, on_error: String, retry_after_seconds: Option<u32>) -> Result<()> {
+        let failure =
+            keyproof::RateStoreFailure::new(&on_error, retry_after_seconds.unwrap_or(1)).map_err(core_error)?;
+        self.get_mut()?.rate_state_unavailable(failure);
+        Ok(())
+    }
+
     /// The compare-and-set write the decision so far needs, or `null`.
     #[napi]
     pub fn rate_write<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {

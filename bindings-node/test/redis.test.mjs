@@ -14,7 +14,7 @@ import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Redis from 'ioredis';
 import kp from '../index.cjs';
-import { CAS_SCRIPT, parseState, redisKey, stateText, unavailableBody } from '../../js/redis.js';
+import { CAS_SCRIPT, RateLimitStoreError, parseState, redisKey, stateText } from '../../js/redis.js';
 
 const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(PKG, '..');
@@ -215,9 +215,25 @@ if (KEYPROOF_REDIS_WORKER) {
     assert.equal(CAS_SCRIPT, m[1]);
   });
 
-  test('the 503 body is the Python package’s bytes', () => {
-    assert.equal(unavailableBody('https://keyproof.dev/problems/', 1), UNAVAILABLE_BODY);
-    assert.equal(JSON.parse(unavailableBody('https://ex.test/"p"/é/', 7)).type, 'https://ex.test/"p"/é/rate_limit_unavailable');
+  test('the 503 is core’s answer, the Python package’s bytes', async () => {
+    const down = { get: async () => { throw new RateLimitStoreError('down'); }, compareAndSet: async () => true };
+    const d = deployment(down);
+    const a = await d.verify({ now: wallNow() });
+    assert.deepEqual([a.status, a.code, a.publicCode, a.allowed], [503, 'rate_limit_unavailable', 'rate_limit_unavailable', false]);
+    assert.deepEqual(a.headers, UNAVAILABLE_HEADERS);
+    assert.equal(a.body, UNAVAILABLE_BODY);
+    assert.equal(a.cause.message, 'down');
+    // The step directly: another retry time, the fail-open answer, a bad policy name.
+    const step = (on) => {
+      const v = d.engine.begin({ method: 'GET', path: '/v1/items', headers: { authorization: `Bearer ${d.minted.key}` } });
+      v.record(d.minted.record);
+      v.rateStateUnavailable(on);
+      return v.finish();
+    };
+    assert.equal(JSON.parse(step({ retryAfterSeconds: 7 }).body).retry_after, 7);
+    const open = step({ onError: 'fail_open' });
+    assert.deepEqual([open.status, open.headers, open.warnings], [200, [], [{ code: 'rate_limit_unavailable' }]]);
+    assert.throws(() => step({ onError: 'ignore' }), (e) => e instanceof kp.KeyproofError && e.code === 'invalid_policy');
   });
 
   test('js/redis.js imports nothing, so every package of the shared layer loads it', () => {
@@ -350,7 +366,7 @@ if (KEYPROOF_REDIS_WORKER) {
       const answer = await d.verify({ now: wallNow() });
       assert.equal(answer.status, 503);
       assert.equal(answer.body, UNAVAILABLE_BODY);
-      assert.match(answer.detail, /kept conflicting/);
+      assert.match(answer.cause.message, /kept conflicting/);
       assert.equal(d.store.conflicts, 3);
       assert.equal(d.store.failures, 1);
     } finally {
@@ -422,7 +438,7 @@ if (KEYPROOF_REDIS_WORKER) {
         assert.equal(a.body, UNAVAILABLE_BODY);
         assert.equal(a.principal, null);
         assert.equal(a.rateLimit, null);
-        assert.match(a.detail, /rate-limit store unavailable/);
+        assert.match(a.detail, /rate-limit store is unavailable/);
         assert.equal(a.cause.code, 'rate_limit_unavailable');
       }
       const revoked = await d.verify({ now, key: d.revoked.key });
@@ -495,7 +511,7 @@ if (KEYPROOF_REDIS_WORKER) {
       const started = Date.now();
       const a = await d.verify({ now: wallNow() });
       assert.equal(a.status, 503);
-      assert.match(a.detail, /within 300 ms/);
+      assert.match(a.cause.message, /within 300 ms/);
       assert.ok(Date.now() - started < 2000);
     } finally {
       redis.disconnect();

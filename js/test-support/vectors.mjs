@@ -29,8 +29,11 @@ function runDecisions(kp, file) {
     for (;;) {
       const s = step.nextStep();
       if (s.kind === 'lookup_record') step.record(supplied(records, v, s.value));
-      else if (s.kind === 'load_rate_state') step.rateState(v.rate_limit_state);
-      else break;
+      else if (s.kind === 'load_rate_state') {
+        const failed = v.rate_store_failure; // rate_store.json: the host's store failed
+        if (failed) step.rateStateUnavailable({ onError: failed.on_error, retryAfterSeconds: failed.retry_after_seconds });
+        else step.rateState(v.rate_limit_state);
+      } else break;
     }
     const d = step.finish();
     const e = v.expected;
@@ -47,6 +50,8 @@ function runDecisions(kp, file) {
     if ('touch_last_used' in v) {
       assert.equal(d.touchLastUsed?.getTime() ?? null, v.touch_last_used === null ? null : Date.parse(v.touch_last_used), v.name);
     }
+
+    if (v.rate_store_failure) continue; // the fast path has no store to fail (redis.test.mjs: RedisVerifier)
 
     // 2. The one-call fast path (native verify with synchronous callbacks),
     //    records handed over natively (PreparedRecord) this time.
