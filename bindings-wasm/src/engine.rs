@@ -400,6 +400,22 @@ impl Verification {
         Ok(())
     }
 
+    /// Answers the rate-limit step with "the store failed" (also after a lost
+    /// compare-and-set whose retry failed): `onError` `"fail_closed"` (503 with
+    /// `Retry-After: retryAfterSeconds`) or `"fail_open"`; core renders the answer.
+    #[wasm_bindgen(js_name = rateStateUnavailable)]
+    pub fn rate_state_unavailable(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] on_error: JsValue,
+        retry_after_seconds: Option<u32>,
+    ) -> Result<()> {
+        let on_error = text(&on_error, "onError")?;
+        let failure =
+            keyproof::RateStoreFailure::new(&on_error, retry_after_seconds.unwrap_or(1)).map_err(core_error)?;
+        self.get_mut()?.rate_state_unavailable(failure);
+        Ok(())
+    }
+
     /// The compare-and-set write the decision so far needs, or `null`.
     #[wasm_bindgen(js_name = rateWrite)]
     pub fn rate_write(&self) -> Result<JsValue> {
