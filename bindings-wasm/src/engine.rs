@@ -19,7 +19,9 @@ use crate::{
 #[wasm_bindgen]
 pub struct Engine {
     pub(crate) inner: keyproof::Engine,
-    scanner: Scanner,
+    /// Built on the first `scan`/`redact` (most engines only verify; building
+    /// it would cost every isolate's start).
+    scanner: std::cell::OnceCell<Scanner>,
 }
 
 /// Header pairs from a flat `[name, value, name, value …]` list.
@@ -51,8 +53,7 @@ impl Engine {
         let config: EngineConfig = load(&config)?;
         let pepper = optional_bytes(&pepper, "pepper")?;
         let inner = keyproof::Engine::from_config(config, pepper.as_deref()).map_err(core_error)?;
-        let scanner = Scanner::new(inner.formats());
-        Ok(Self { inner, scanner })
+        Ok(Self { inner, scanner: std::cell::OnceCell::new() })
     }
 
     /// The policy, as loaded (defaults filled in).
@@ -209,12 +210,14 @@ impl Engine {
 
     /// Every key of the engine's formats in `text`.
     pub fn scan(&self, #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<JsValue> {
-        to_js(&self.scanner.scan(&crate::text(&text, "text")?))
+        let text = crate::text(&text, "text")?;
+        to_js(&self.scanner().scan(&text))
     }
 
     /// `text` with every key replaced by its preview.
     pub fn redact(&self, #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String> {
-        Ok(self.scanner.redact(&crate::text(&text, "text")?))
+        let text = crate::text(&text, "text")?;
+        Ok(self.scanner().redact(&text))
     }
 }
 
@@ -309,6 +312,12 @@ fn drive(mut v: keyproof::Verification, lookup: &Function, load_state: Option<&F
             }
             Step::Done => return Ok(JsValue::from_str(&decided(v.finish(), false))),
         }
+    }
+}
+
+impl Engine {
+    fn scanner(&self) -> &Scanner {
+        self.scanner.get_or_init(|| Scanner::new(self.inner.formats()))
     }
 }
 
