@@ -88,10 +88,9 @@ fn form_decoded(text: &str) -> Result<String> {
         return Ok(text.to_string());
     }
     let spaced = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(std::borrow::Cow::into_owned)
-        .map_err(|_| Error::fixed(ErrorKind::MalformedAuthorization, "the Basic credentials are not UTF-8 once decoded"))
+    percent_encoding::percent_decode_str(&spaced).decode_utf8().map(std::borrow::Cow::into_owned).map_err(|_| {
+        Error::fixed(ErrorKind::MalformedAuthorization, "the Basic credentials are not UTF-8 once decoded")
+    })
 }
 
 /// Parses a token request. Errors: `invalid_token_request`,
