@@ -64,9 +64,36 @@ from keyproof._keyproof import (
     redact,
     scan,
 )
-from keyproof.stores import MemoryRateLimitStore, RateLimitStore
-from keyproof.tokens import TokenEndpoint
-from keyproof.verifier import Verifier
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads the name)
+if TYPE_CHECKING:  # imported on first use (see __getattr__): `import keyproof` stays cheap
+    from keyproof.stores import MemoryRateLimitStore, RateLimitStore
+    from keyproof.tokens import TokenEndpoint
+    from keyproof.verifier import Verifier
+
+#: The pure-Python parts, each imported from its module on first use (PEP 562).
+_LAZY = {
+    "MemoryRateLimitStore": "keyproof.stores",
+    "RateLimitStore": "keyproof.stores",
+    "TokenEndpoint": "keyproof.tokens",
+    "Verifier": "keyproof.verifier",
+}
+
+
+#: Submodules `import keyproof` used to import eagerly: `keyproof.stores` still works.
+_SUBMODULES = ("stores", "tokens", "verifier")
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        return __import__(f"keyproof.{name}", fromlist=("_",))
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keyproof' has no attribute {name!r}")
+    value = getattr(__import__(module, fromlist=(name,)), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EXPIRY_PRESETS",
