@@ -121,13 +121,46 @@ impl std::ops::Deref for Text {
 /// credential header with a non-ASCII character is refused by core
 /// (`invalid_header_value`), any other header is ignored.
 pub(crate) fn headers_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+    headers_read_by(obj, |_| true)
+}
+
+/// [`headers_from_py`] keeping only the headers `config` reads (core's
+/// `ExtractionConfig::reads_header`): the others are type-checked, never copied.
+pub(crate) fn credential_headers(
+    obj: &Bound<'_, PyAny>,
+    config: &keyproof::ExtractionConfig,
+) -> PyResult<Vec<(String, String)>> {
+    headers_read_by(obj, |name| config.reads_header(name))
+}
+
+fn headers_read_by(obj: &Bound<'_, PyAny>, reads: impl Fn(&str) -> bool) -> PyResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut keep = |name: Bound<'_, PyAny>, value: Bound<'_, PyAny>| -> PyResult<()> {
+        let wrong = || PyTypeError::new_err("headers must be (name, value) pairs of str or bytes");
+        let name = match name.cast::<PyString>() {
+            Ok(s) => s.to_cow().or_else(|_| s.as_any().extract::<Text>().map(|t| t.0.into()))?,
+            Err(_) => name.extract::<Text>().map_err(|_| wrong())?.0.into(),
+        };
+        if reads(&name) {
+            let Text(value) = value.extract().map_err(|_| wrong())?;
+            out.push((name.into_owned(), value));
+        } else if !value.is_instance_of::<PyString>() && !value.is_instance_of::<PyBytes>() {
+            return Err(wrong());
+        }
+        Ok(())
+    };
+    if obj.is_exact_instance_of::<PyDict>() {
+        for (name, value) in obj.cast::<PyDict>()?.iter() {
+            keep(name, value)?;
+        }
+        return Ok(out);
+    }
     let plain = obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() || !obj.hasattr("items")?;
     let pairs = if plain { obj.clone() } else { obj.call_method0("items")? };
-    let mut out = Vec::new();
     for pair in pairs.try_iter()? {
-        let (Text(name), Text(value)) =
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
             pair?.extract().map_err(|_| PyTypeError::new_err("headers must be (name, value) pairs of str or bytes"))?;
-        out.push((name, value));
+        keep(name, value)?;
     }
     Ok(out)
 }

@@ -10,7 +10,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::convert::{headers_from_py, load, now_or, random_or_urandom, to_py, Text};
+use crate::convert::{credential_headers, load, now_or, random_or_urandom, to_py, Text};
 use crate::errors::to_py_err;
 use crate::format::{FormatSet, Hasher, ParsedKey};
 use crate::record::{grace_arg, mint_options, record_arg, KeyRecord, MintedKey, Owner};
@@ -18,7 +18,9 @@ use crate::values::{state_arg, Policy, RateLimitState};
 
 wrap! {
     /// The verification engine: formats, hasher and compiled policy. Immutable, so
-    /// one engine serves every thread; hashing releases the GIL.
+    /// one engine serves every thread. Its calls take a few microseconds and keep
+    /// the GIL: releasing and taking it back costs more than it frees (threads
+    /// thrash); only long calls (`scan`/`redact` of large texts) release it.
     Engine(keyproof::Engine) [] |e| {
         formats: FormatSet = FormatSet { inner: e.formats().clone() };
         hasher: Hasher = Hasher { inner: e.hasher().clone() };
@@ -59,9 +61,8 @@ impl Engine {
     }
 
     /// The storage hash a new record of `key` stores.
-    fn hash_key(&self, py: Python<'_>, key: Text) -> PyResult<String> {
-        let engine = &self.inner;
-        py.detach(|| engine.hash_key(&key)).map_err(to_py_err)
+    fn hash_key(&self, key: Text) -> PyResult<String> {
+        self.inner.hash_key(&key).map_err(to_py_err)
     }
 
     /// Starts verifying a request at `now` (default: the current time). `path` is
@@ -71,15 +72,15 @@ impl Engine {
     #[pyo3(signature = (method, path, headers, client_ip=None, now=None))]
     fn begin(
         &self,
-        py: Python<'_>,
         method: Text,
         path: Text,
         headers: &Bound<'_, PyAny>,
         client_ip: Option<Text>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Verification> {
-        let (headers, now, engine) = (headers_from_py(headers)?, now_or(now)?, &self.inner);
-        let inner = py.detach(|| engine.begin(&method, &path, &headers, client_ip.as_deref(), now));
+        let engine = &self.inner;
+        let (headers, now) = (credential_headers(headers, &engine.policy().credentials)?, now_or(now)?);
+        let inner = engine.begin(&method, &path, &headers, client_ip.as_deref(), now);
         Ok(Verification { inner: Some(inner) })
     }
 
@@ -87,21 +88,21 @@ impl Engine {
     #[pyo3(signature = (method, path, headers, client_ip=None))]
     fn prepare(
         &self,
-        py: Python<'_>,
         method: Text,
         path: Text,
         headers: &Bound<'_, PyAny>,
         client_ip: Option<Text>,
     ) -> PyResult<Prepared> {
-        let (headers, engine) = (headers_from_py(headers)?, &self.inner);
-        let inner = py.detach(|| engine.prepare(&method, &path, &headers, client_ip.as_deref()));
+        let engine = &self.inner;
+        let headers = credential_headers(headers, &engine.policy().credentials)?;
+        let inner = engine.prepare(&method, &path, &headers, client_ip.as_deref());
         Ok(Prepared { inner })
     }
 
     /// `prepare` for a request dict or JSON text (`method`, `path`, `headers`, `client_ip`).
-    fn prepare_request(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<Prepared> {
-        let (request, engine) = (load::<keyproof::Request>(request)?, &self.inner);
-        Ok(Prepared { inner: py.detach(|| engine.prepare_request(&request)) })
+    fn prepare_request(&self, request: &Bound<'_, PyAny>) -> PyResult<Prepared> {
+        let request = load::<keyproof::Request>(request)?;
+        Ok(Prepared { inner: self.inner.prepare_request(&request) })
     }
 
     /// Decides a prepared request with the record found under one of its lookup
@@ -110,7 +111,6 @@ impl Engine {
     #[pyo3(signature = (prepared, record=None, now=None, rate_state=None))]
     fn decide(
         &self,
-        py: Python<'_>,
         prepared: &Prepared,
         record: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
@@ -118,7 +118,7 @@ impl Engine {
     ) -> PyResult<Decision> {
         let (record, now, state) = (record_arg(record)?, now_or(now)?, state_arg(rate_state)?);
         let (engine, prepared) = (&self.inner, &prepared.inner);
-        Ok(Decision { inner: py.detach(|| engine.decide(prepared, record.as_ref(), now, state)) })
+        Ok(Decision { inner: engine.decide(prepared, record.as_ref(), now, state) })
     }
 
     /// The key of the rate-limit state for this request and record, or None when no quota applies.

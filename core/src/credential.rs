@@ -101,6 +101,18 @@ impl ExtractionConfig {
         names
     }
 
+    /// Whether extraction reads the header `name` (any case): the test behind
+    /// [`ExtractionConfig::header_names`], without allocating, so a binding can
+    /// skip converting every other header of a request.
+    pub fn reads_header(&self, name: &str) -> bool {
+        let accepts = |m| self.methods.contains(&m);
+        ((accepts(CredentialMethod::Bearer) || accepts(CredentialMethod::Basic))
+            && name.eq_ignore_ascii_case("authorization"))
+            || (accepts(CredentialMethod::ApiKeyHeader) && name.eq_ignore_ascii_case(&self.api_key_header))
+            || name.eq_ignore_ascii_case(&self.client_id_header)
+            || (accepts(CredentialMethod::SdkToken) && name.eq_ignore_ascii_case(&self.sdk_token_header))
+    }
+
     /// Checks header names and the size limit.
     pub fn validate(&self) -> Result<()> {
         if self.methods.is_empty() {

@@ -393,6 +393,14 @@ fn header_names_list_what_extraction_reads() {
     assert_eq!(config.header_names(), ["authorization", "x-key", "x-client-id"]);
     let sdk = keyproof::ExtractionConfig::from_json(r#"{"methods": ["sdk_token"]}"#).unwrap();
     assert_eq!(sdk.header_names(), ["x-client-id", "x-sdk-token"]);
+    // reads_header answers the same question for one name, in any case.
+    for name in ["authorization", "X-KEY", "x-Client-Id"] {
+        assert!(config.reads_header(name), "{name}");
+    }
+    for name in ["x-sdk-token", "x-api-key", "host", "authorizations"] {
+        assert!(!config.reads_header(name), "{name}");
+    }
+    assert!(sdk.reads_header("X-SDK-Token") && !sdk.reads_header("Authorization"));
     // Headers outside the list change nothing.
     let key = "kp_live_hL07WIAUqDgXwre6jJgREro4mszkS12RDewB";
     let with_junk = [("Authorization", format!("Bearer {key}")), ("X-Other", "x".into())];
