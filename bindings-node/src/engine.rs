@@ -1,13 +1,16 @@
 //! The engine, the verification step, its outcome and preloaded records.
 
+use std::ops::ControlFlow;
+
 use napi::bindgen_prelude::{Either, Function, Uint8Array, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
-use serde_json::json;
 
-use keyproof::{EngineConfig, ErrorKind, KeyRecord, MintOptions, RateLimitState, RecordUpdate, Scanner, Step};
+use keyproof::drive::answered;
+use keyproof::wire::{decided, ChangedView, ParsedView, RateWriteView, StepView};
+use keyproof::{EngineConfig, KeyRecord, MintOptions, RateLimitState, RecordUpdate, Scanner};
 
-use crate::{bytes, core_error, error_of, instant, load, napi_error, record_from, to_js, Result};
+use crate::{bytes, core_error, instant, load, load_optional, napi_error, record_from, to_js, Result};
 
 /// A verification engine: formats, hasher and compiled policy, built once and
 /// shared (it is immutable).
@@ -17,12 +20,9 @@ pub struct Engine {
     scanner: Scanner,
 }
 
-/// Header pairs from a flat `[name, value, name, value …]` list.
+/// Header pairs from a flat `[name, value …]` list.
 pub(crate) fn pairs(headers: &[String]) -> Result<Vec<(&str, &str)>> {
-    if headers.len() % 2 != 0 {
-        return Err(error_of(ErrorKind::InvalidJson, "headers are a flat list of name, value pairs"));
-    }
-    Ok(headers.chunks_exact(2).filter_map(|c| Some((c.first()?.as_str(), c.get(1)?.as_str()))).collect())
+    keyproof::wire::header_pairs(headers).map_err(core_error)
 }
 
 /// What the host must do next, as a plain object.
@@ -32,6 +32,12 @@ pub struct StepInfo {
     pub kind: String,
     /// The storage hash (`lookup_record`) or rate-limit key (`load_rate_state`).
     pub value: Option<String>,
+}
+
+impl From<StepView<'_>> for StepInfo {
+    fn from(step: StepView<'_>) -> Self {
+        Self { kind: step.kind.to_string(), value: step.value.map(str::to_string) }
+    }
 }
 
 #[napi]
@@ -93,28 +99,12 @@ impl Engine {
     ) -> Result<Either<Decided, Verification>> {
         let now = instant(now_ms)?;
         let mut v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
-        loop {
-            match v.next_step() {
-                Step::LookupRecord(hash) => {
-                    let found = lookup.call(hash.to_string()).map_err(napi_error)?;
-                    if found.get_type().map_err(napi_error)? == ValueType::Boolean {
-                        return Ok(Either::B(Verification { inner: Some(v) }));
-                    }
-                    v.record(record_from(found)?);
-                }
-                Step::LoadRateState(key) => {
-                    let Some(load_state) = &load_state else {
-                        return Ok(Either::B(Verification { inner: Some(v) }));
-                    };
-                    let state = load_state.call(key.to_string()).map_err(napi_error)?;
-                    match state.get_type().map_err(napi_error)? {
-                        ValueType::Boolean => return Ok(Either::B(Verification { inner: Some(v) })),
-                        ValueType::Null | ValueType::Undefined => v.rate_state(None),
-                        _ => v.rate_state(Some(load(state)?)),
-                    }
-                }
-                Step::Done => return Ok(Either::A(decided(v.finish(), false))),
-            }
+        let flow =
+            v.drive(|hash| answered(ask_record(&lookup, hash)), |key| answered(ask_state(load_state.as_ref(), key)));
+        match flow {
+            ControlFlow::Continue(()) => Ok(Either::A(decided(v.finish(), false))),
+            ControlFlow::Break(None) => Ok(Either::B(Verification { inner: Some(v) })),
+            ControlFlow::Break(Some(e)) => Err(e),
         }
     }
 
@@ -122,7 +112,7 @@ impl Engine {
     #[napi]
     pub fn parse<'env>(&self, env: &'env Env, key: String) -> Result<Unknown<'env>> {
         let parsed = self.inner.parse(&key).map_err(core_error)?;
-        to_js(env, &crate::functions::parsed_json(&parsed))
+        to_js(env, &ParsedView::from(&parsed))
     }
 
     /// The storage hash of a key (what a new record stores).
@@ -150,7 +140,7 @@ impl Engine {
     ) -> Result<Unknown<'env>> {
         let options: MintOptions = load(options)?;
         let minted = self.inner.mint(&format_id, &options, bytes(&random), instant(now_ms)?).map_err(core_error)?;
-        crate::functions::minted_js(env, minted)
+        to_js(env, &keyproof::wire::MintedView::from(&minted))
     }
 
     /// Rotates `record` to `successor_id` with the policy's grace period.
@@ -164,7 +154,7 @@ impl Engine {
     ) -> Result<Unknown<'env>> {
         let mut record: KeyRecord = load(record)?;
         self.inner.rotate(&mut record, &successor_id, instant(now_ms)?).map_err(core_error)?;
-        to_js(env, &json!({"changed": true, "record": record}))
+        to_js(env, &ChangedView { changed: true, record: &record })
     }
 
     /// Applies an update under the policy's name rules.
@@ -179,7 +169,7 @@ impl Engine {
         let mut record: KeyRecord = load(record)?;
         let update: RecordUpdate = load(update)?;
         let changed = self.inner.update(&mut record, &update, instant(now_ms)?).map_err(core_error)?;
-        to_js(env, &json!({"changed": changed, "record": record}))
+        to_js(env, &ChangedView { changed, record: &record })
     }
 
     /// Every key of the engine's formats in `text`.
@@ -211,19 +201,6 @@ impl Verification {
     }
 }
 
-/// A rate-limit write in the storage schema (typed, so `tat_us` stays a JS number).
-#[derive(serde::Serialize)]
-struct WriteOut<'a> {
-    key: &'a str,
-    expected: Option<RateLimitState>,
-    new: RateLimitState,
-    ttl_seconds: u64,
-}
-
-fn write_json(w: &keyproof::RateWrite) -> WriteOut<'_> {
-    WriteOut { key: &w.key, expected: w.expected, new: w.new, ttl_seconds: w.ttl_seconds }
-}
-
 fn finished() -> crate::Error {
     napi::Error::new(crate::Code::Napi(napi::Status::InvalidArg), "this verification is already finished")
 }
@@ -233,11 +210,7 @@ impl Verification {
     /// What the host must do next.
     #[napi]
     pub fn next_step(&self) -> Result<StepInfo> {
-        Ok(match self.get()?.next_step() {
-            Step::LookupRecord(hash) => StepInfo { kind: "lookup_record".into(), value: Some(hash.to_string()) },
-            Step::LoadRateState(key) => StepInfo { kind: "load_rate_state".into(), value: Some(key.to_string()) },
-            Step::Done => StepInfo { kind: "done".into(), value: None },
-        })
+        Ok(StepView::from(self.get()?.next_step()).into())
     }
 
     /// Answers a lookup step: a [`NativeRecord`], a record object, or `null`.
@@ -252,10 +225,7 @@ impl Verification {
     /// may be called again after a lost compare-and-set (the step recomputes).
     #[napi]
     pub fn rate_state(&mut self, state: Unknown<'_>) -> Result<()> {
-        let state: Option<RateLimitState> = match state.get_type().map_err(napi_error)? {
-            ValueType::Null | ValueType::Undefined => None,
-            _ => Some(load(state)?),
-        };
+        let state: Option<RateLimitState> = load_optional(state)?;
         self.get_mut()?.rate_state(state);
         Ok(())
     }
@@ -275,7 +245,7 @@ impl Verification {
     #[napi]
     pub fn rate_write<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
         let write = self.get()?.rate_write();
-        to_js(env, &write.as_ref().map(write_json))
+        to_js(env, &write.as_ref().map(RateWriteView::from))
     }
 
     /// Finishes: the decision and what to write.
@@ -287,65 +257,31 @@ impl Verification {
     }
 }
 
-/// A finished verification as one string (one JS value to create, parsed by
-/// the JS layer only as far as it is read): `"<allowed 0|1> <status> <code> <flags> <json>"`
-/// where `<flags>` is `-`, or any of `w` (a rate-limit write to make), `u` (an
-/// upgraded record to save) and `t` (a last-used time to write), and `<json>`
-/// is the JSON text of [`Rest`].
+/// A finished verification as one string: `"<allowed 0|1> <status> <code> <flags> <json>"`
+/// (`keyproof::wire::decided`, see `js/NATIVE.md`).
 pub type Decided = String;
 
-fn json_text<T: serde::Serialize>(value: &T) -> Option<String> {
-    serde_json::to_string(value).ok()
+/// What `lookup(hash)` answered: a record or `null` (`Some`), or `false` to stop (`None`).
+fn ask_record(lookup: &Function<'_, String, Unknown<'_>>, hash: &str) -> Result<Option<Option<KeyRecord>>> {
+    let found = lookup.call(hash.to_string()).map_err(napi_error)?;
+    if found.get_type().map_err(napi_error)? == ValueType::Boolean {
+        return Ok(None);
+    }
+    record_from(found).map(Some)
 }
 
-/// Everything but allowed, status and code, in the storage schema.
-#[derive(serde::Serialize)]
-struct Rest<'a> {
-    headers: &'a [(String, String)],
-    body: Option<&'a str>,
-    principal: Option<&'a keyproof::Principal>,
-    rate_write: Option<WriteOut<'a>>,
-    public_code: &'static str,
-    detail: &'a str,
-    missing_scope: Option<&'a str>,
-    warnings: &'a [keyproof::Warning],
-    rate_limit: Option<&'a keyproof::RateLimitDecision>,
-    upgraded_record: Option<&'a KeyRecord>,
-    token: Option<&'a keyproof::TokenUse>,
-    touch_last_used: Option<String>,
-    decision: Option<&'a keyproof::Decision>,
-}
-
-/// The string the JS layer reads (see [`Decided`]).
-fn decided(outcome: keyproof::Outcome, full: bool) -> Decided {
-    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used } = outcome;
-    let rest = Rest {
-        headers: &d.headers,
-        body: d.body.as_deref(),
-        principal: d.principal.as_ref(),
-        rate_write: rate_write.as_ref().map(write_json),
-        public_code: d.public_code,
-        detail: &d.detail,
-        missing_scope: d.missing_scope.as_deref(),
-        warnings: &d.warnings,
-        rate_limit: d.rate_limit.as_ref(),
-        upgraded_record: upgraded_record.as_ref(),
-        token: d.token.as_ref(),
-        touch_last_used: touch_last_used.map(|t| keyproof::timestamp::format_timestamp(&t)),
-        decision: full.then_some(&d),
-    };
-    let mut out = String::with_capacity(512);
-    out.push_str(if d.allowed { "1 " } else { "0 " });
-    out.push_str(&d.status.to_string());
-    out.push(' ');
-    out.push_str(d.code);
-    out.push(' ');
-    let (w, u, t) = (rest.rate_write.is_some(), rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
-    let flags: String = [(w, 'w'), (u, 'u'), (t, 't')].iter().filter_map(|(set, flag)| set.then_some(*flag)).collect();
-    out.push_str(if flags.is_empty() { "-" } else { &flags });
-    out.push(' ');
-    out.push_str(&json_text(&rest).unwrap_or_default());
-    out
+/// What `load_state(key)` answered: a state or `null` (`Some`), or `false` or
+/// no callback to stop (`None`).
+fn ask_state(
+    load_state: Option<&Function<'_, String, Unknown<'_>>>,
+    key: &str,
+) -> Result<Option<Option<RateLimitState>>> {
+    let Some(load_state) = load_state else { return Ok(None) };
+    let state = load_state.call(key.to_string()).map_err(napi_error)?;
+    match state.get_type().map_err(napi_error)? {
+        ValueType::Boolean => Ok(None),
+        _ => load_optional(state).map(Some),
+    }
 }
 
 /// A record loaded and validated once, held natively: a lookup returning it

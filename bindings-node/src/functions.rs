@@ -1,28 +1,18 @@
 //! Free functions: presets, parsing, minting, scanning, rate limiting, loading
 //! and the record lifecycle.
 
-use chrono::Duration;
 use napi::bindgen_prelude::{FromNapiValue, Uint8Array, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use keyproof::wire::{format_set as resolve_formats, ChangedView, FormatList, MintedView, ParsedView, SuccessorView};
 use keyproof::{
-    EngineConfig, ErrorKind, FormatRef, FormatSet, KeyFormat, KeyRecord, Load, MintOptions, MintedKey, ParsedKey,
-    Policy, Quota, RateLimitState, RecordUpdate, Scanner,
+    EngineConfig, ErrorKind, FormatSet, KeyFormat, KeyRecord, MintOptions, Policy, Quota, RateLimitState, RecordUpdate,
+    Scanner,
 };
 
-use crate::{bytes, core_error, error_of, instant, load, napi_error, to_js, Result};
-
-/// A list of formats: preset ids or full definitions.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct FormatList(Vec<FormatRef>);
-
-impl Load for FormatList {
-    const KIND: ErrorKind = ErrorKind::InvalidFormat;
-}
+use crate::{bytes, core_error, error_of, instant, load, load_optional, napi_error, to_js, Result};
 
 /// A format given by preset id (a string) or in full (an object).
 fn format_of(value: Unknown<'_>) -> Result<KeyFormat> {
@@ -37,38 +27,11 @@ fn format_of(value: Unknown<'_>) -> Result<KeyFormat> {
 
 /// The format set of `formats` (every preset when absent).
 fn format_set(formats: Option<Unknown<'_>>) -> Result<FormatSet> {
-    let Some(formats) =
-        formats.filter(|f| f.get_type().is_ok_and(|t| t != ValueType::Undefined && t != ValueType::Null))
-    else {
-        return keyproof::presets::all_set().map_err(core_error);
+    let list = match formats {
+        Some(formats) => load_optional::<FormatList>(formats)?,
+        None => None,
     };
-    let FormatList(list) = load(formats)?;
-    let resolved = list
-        .into_iter()
-        .map(|f| match f {
-            FormatRef::Preset(id) => keyproof::presets::get(&id),
-            FormatRef::Custom(format) => Ok(format),
-        })
-        .collect::<keyproof::Result<Vec<_>>>()
-        .map_err(core_error)?;
-    FormatSet::new(resolved).map_err(core_error)
-}
-
-/// What a parsed key shows (no secret: the preview only).
-pub(crate) fn parsed_json(parsed: &ParsedKey) -> Value {
-    json!({
-        "format_id": parsed.format_id(),
-        "environment": parsed.environment(),
-        "kind": parsed.kind(),
-        "public_part": parsed.public_part(),
-        "preview": parsed.preview(),
-        "has_checksum": parsed.has_checksum(),
-    })
-}
-
-/// A minted key as `{key, record}`: the plaintext crosses exactly once, here.
-pub(crate) fn minted_js<'env>(env: &'env Env, minted: MintedKey) -> Result<Unknown<'env>> {
-    to_js(env, &json!({"key": minted.key.expose(), "record": minted.record}))
+    resolve_formats(list).map_err(core_error)
 }
 
 /// Every preset format, in catalogue order.
@@ -88,7 +51,7 @@ pub fn seam_format<'env>(env: &'env Env, id: String, key_prefix: String, environ
 pub fn parse_key<'env>(env: &'env Env, key: String, formats: Option<Unknown<'_>>) -> Result<Unknown<'env>> {
     let set = format_set(formats)?;
     let parsed = keyproof::parse_key(&set, &key).map_err(core_error)?;
-    to_js(env, &parsed_json(&parsed))
+    to_js(env, &ParsedView::from(&parsed))
 }
 
 /// Mints a key of `format` (preset id or definition), hashed with SHA-256 or,
@@ -105,7 +68,7 @@ pub fn mint<'env>(
     let options: MintOptions = load(options)?;
     let hasher = keyproof::Hasher::default();
     let minted = keyproof::mint(&format, &hasher, &options, bytes(&random), instant(now_ms)?).map_err(core_error)?;
-    minted_js(env, minted)
+    to_js(env, &MintedView::from(&minted))
 }
 
 /// Every key of `formats` in `text` (offsets in bytes, characters and UTF-16 units).
@@ -129,10 +92,7 @@ pub fn gcra<'env>(
     quota: Unknown<'_>,
     cost: u32,
 ) -> Result<Unknown<'env>> {
-    let state: Option<RateLimitState> = match state.get_type().map_err(napi_error)? {
-        ValueType::Null | ValueType::Undefined => None,
-        _ => Some(load(state)?),
-    };
+    let state: Option<RateLimitState> = load_optional(state)?;
     let quota: Quota = load(quota)?;
     to_js(env, &keyproof::gcra(state, now_us, &quota, cost))
 }
@@ -164,7 +124,7 @@ pub fn load_value<'env>(env: &'env Env, kind: String, value: Unknown<'_>) -> Res
 }
 
 fn changed_js<'env>(env: &'env Env, changed: bool, record: &KeyRecord) -> Result<Unknown<'env>> {
-    to_js(env, &json!({"changed": changed, "record": record}))
+    to_js(env, &ChangedView { changed, record })
 }
 
 /// Rotates `record` to `successor_id`, valid for `grace_hours` more.
@@ -177,17 +137,7 @@ pub fn rotate<'env>(
     grace_hours: Option<f64>,
 ) -> Result<Unknown<'env>> {
     let mut record: KeyRecord = load(record)?;
-    let grace = match grace_hours {
-        None => keyproof::lifecycle::default_rotation_grace(),
-        Some(h) if h.is_finite() => {
-            // Milliseconds, saturating; the core refuses negative or out-of-range graces.
-            #[allow(clippy::cast_possible_truncation)]
-            let ms = (h * 3_600_000.0).round() as i64;
-            Duration::try_milliseconds(ms)
-                .ok_or_else(|| error_of(ErrorKind::InvalidTimestamp, "the grace period is out of range"))?
-        }
-        Some(_) => return Err(error_of(ErrorKind::InvalidTransition, "the grace period is not a number")),
-    };
+    let grace = keyproof::wire::grace_from_hours(grace_hours).map_err(core_error)?;
     record.rotate(&successor_id, instant(now_ms)?, grace).map_err(core_error)?;
     changed_js(env, true, &record)
 }
@@ -231,31 +181,14 @@ pub fn update<'env>(env: &'env Env, record: Unknown<'_>, update: Unknown<'_>, no
 pub fn successor_options<'env>(env: &'env Env, record: Unknown<'_>, now_ms: f64) -> Result<Unknown<'env>> {
     let record: KeyRecord = load(record)?;
     let o = record.successor_options(instant(now_ms)?).map_err(core_error)?;
-    to_js(
-        env,
-        &json!({
-            "name": o.name,
-            "id_style": o.id_style,
-            "owner": o.owner,
-            "scopes": o.scopes,
-            "role": o.role,
-            "expires_at": o.expires_at.as_ref().map(keyproof::timestamp::format_timestamp),
-            "allowed_ips": o.allowed_ips,
-            "plan": o.plan,
-            "features": o.features,
-            "client_id": o.client_id,
-            "metadata": o.metadata,
-        }),
-    )
+    to_js(env, &SuccessorView::from(&o))
 }
 
 /// The instant an expiry preset (`90d`, `6m` …) names, counted from `now_ms`, as ms.
 #[napi]
 pub fn expiry_from_preset(preset: String, now_ms: f64) -> Result<f64> {
     let at = keyproof::expiry_from_preset(&preset, instant(now_ms)?).map_err(core_error)?;
-    // Milliseconds of years 0001-9999 fit a double exactly.
-    #[allow(clippy::cast_precision_loss)]
-    Ok(at.timestamp_millis() as f64)
+    Ok(keyproof::wire::instant_to_ms(at))
 }
 
 /// The fingerprint of a stored hash.
@@ -278,12 +211,8 @@ pub struct ErrorCode {
 /// Every error code with its family, in catalogue order.
 #[napi]
 pub fn error_codes() -> Vec<ErrorCode> {
-    ErrorKind::ALL
-        .iter()
-        .map(|k| ErrorCode {
-            code: k.code().to_string(),
-            family: k.family().as_str().to_string(),
-            description: k.description().to_string(),
-        })
+    keyproof::wire::error_codes()
+        .into_iter()
+        .map(|e| ErrorCode { code: e.code.into(), family: e.family.into(), description: e.description.into() })
         .collect()
 }

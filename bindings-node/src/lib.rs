@@ -83,6 +83,14 @@ pub(crate) fn load<T: Load>(value: Unknown<'_>) -> Result<T> {
     }
 }
 
+/// `None` for `null`/`undefined`, else the loaded value.
+pub(crate) fn load_optional<T: Load>(value: Unknown<'_>) -> Result<Option<T>> {
+    match value.get_type().map_err(napi_error)? {
+        ValueType::Null | ValueType::Undefined => Ok(None),
+        _ => load(value).map(Some),
+    }
+}
+
 /// A core value as a JS value (through serde). Integers beyond `u32` become
 /// JS numbers (as `JSON.parse` reads them), not the `BigInt`s napi would make.
 pub(crate) fn to_js<'env, T: Serialize>(env: &'env Env, value: &T) -> Result<Unknown<'env>> {
@@ -126,15 +134,7 @@ pub(crate) fn record_from(value: Unknown<'_>) -> Result<Option<keyproof::KeyReco
 
 /// Milliseconds since the Unix epoch as a UTC instant.
 pub(crate) fn instant(ms: f64) -> Result<chrono::DateTime<chrono::Utc>> {
-    if !ms.is_finite() {
-        return Err(error_of(ErrorKind::InvalidTimestamp, "the time is not a finite number of milliseconds"));
-    }
-    // `as` saturates; the range check below refuses anything out of the years 0001-9999.
-    #[allow(clippy::cast_possible_truncation)]
-    let whole = ms.floor() as i64;
-    chrono::DateTime::from_timestamp_millis(whole)
-        .ok_or_else(|| error_of(ErrorKind::InvalidTimestamp, "the time is out of range"))
-        .and_then(|t| keyproof::timestamp::in_range(t).map_err(core_error))
+    keyproof::wire::instant_from_ms(ms).map_err(core_error)
 }
 
 /// The package version.

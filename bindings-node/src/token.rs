@@ -5,14 +5,14 @@
 //! JWS-shaped credential as a token).
 
 use napi::bindgen_prelude::{Uint8Array, Unknown};
-use napi::{Env, ValueType};
+use napi::Env;
 use napi_derive::napi;
 
-use keyproof::{ErrorKind, Step, TokenOptions};
-use serde_json::json;
+use keyproof::wire::{InspectedTokenView, IssuedTokenView, StepView, VerifiedTokenView};
+use keyproof::{ErrorKind, TokenOptions};
 
 use crate::engine::{pairs, Engine, StepInfo};
-use crate::{bytes, core_error, error_of, instant, load, napi_error, record_from, to_js, Result};
+use crate::{bytes, core_error, error_of, instant, load_optional, record_from, to_js, Result};
 
 /// One token request being answered (see `keyproof::TokenExchange`).
 #[napi]
@@ -55,21 +55,16 @@ impl Engine {
         now_ms: f64,
     ) -> Result<Unknown<'env>> {
         let record = record_from(record)?.ok_or_else(|| error_of(ErrorKind::InvalidRecord, "a record is required"))?;
-        let options: TokenOptions = match options.get_type().map_err(napi_error)? {
-            ValueType::Null | ValueType::Undefined => TokenOptions::default(),
-            _ => load(options)?,
-        };
+        let options: TokenOptions = load_optional(options)?.unwrap_or_default();
         let t = self.inner.issue_token(&record, &options, bytes(&random), instant(now_ms)?).map_err(core_error)?;
-        // The token crosses exactly once, here.
-        let (token, expires_in) = (t.access_token.expose(), t.expires_in);
-        to_js(env, &json!({"access_token": token, "expires_in": expires_in, "claims": t.claims, "kid": t.kid}))
+        to_js(env, &IssuedTokenView::from(&t))
     }
 
     /// Verifies a token offline at `now_ms`: signature, claims, time window.
     #[napi]
     pub fn verify_token<'env>(&self, env: &'env Env, token: String, now_ms: f64) -> Result<Unknown<'env>> {
         let t = self.inner.verify_token(&token, instant(now_ms)?).map_err(core_error)?;
-        to_js(env, &json!({"kid": t.kid, "key_id": t.claims.key_id, "scopes": t.scopes, "claims": t.claims}))
+        to_js(env, &VerifiedTokenView::from(&t))
     }
 
     /// The public JWKS (`{keys: [...]}`: Ed25519 public keys only).
@@ -84,10 +79,7 @@ impl TokenExchange {
     /// `{kind: 'lookup_record', value: hash}` or `{kind: 'done'}`.
     #[napi]
     pub fn next_step(&self) -> Result<StepInfo> {
-        Ok(match self.inner.as_ref().ok_or_else(finished)?.next_step() {
-            Step::LookupRecord(hash) => StepInfo { kind: "lookup_record".into(), value: Some(hash.to_string()) },
-            _ => StepInfo { kind: "done".into(), value: None },
-        })
+        Ok(StepView::from(self.inner.as_ref().ok_or_else(finished)?.next_step()).into())
     }
 
     /// Answers the lookup step: a `NativeRecord`, a record object, or `null`.
@@ -121,6 +113,5 @@ pub fn token_jwk<'env>(env: &'env Env, alg: String, bytes: Uint8Array, kid: Stri
 /// `{header, claims}` of a token, **not verified**: for debugging only.
 #[napi]
 pub fn inspect_token<'env>(env: &'env Env, token: String) -> Result<Unknown<'env>> {
-    let (header, claims) = keyproof::token::inspect(&token).map_err(core_error)?;
-    to_js(env, &json!({"header": header, "claims": claims}))
+    to_js(env, &InspectedTokenView::of(&token).map_err(core_error)?)
 }

@@ -35,6 +35,17 @@ impl Verification {
     }
 }
 
+/// A host callback's answer as [`Verification::drive`] takes it: `Ok(Some(answer))`
+/// goes on, `Ok(None)` stops for the host to answer the step itself
+/// (`Break(None)`), `Err(e)` stops with the error (`Break(Some(e))`).
+pub fn answered<T, E>(answer: Result<Option<T>, E>) -> ControlFlow<Option<E>, T> {
+    match answer {
+        Ok(Some(answer)) => ControlFlow::Continue(answer),
+        Ok(None) => ControlFlow::Break(None),
+        Err(e) => ControlFlow::Break(Some(e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::ops::ControlFlow;
@@ -65,5 +76,12 @@ mod tests {
         let outcome = v.finish();
         assert!(outcome.decision.allowed);
         assert_eq!(outcome.rate_write.map(|w| w.expected), Some(None));
+    }
+
+    #[test]
+    fn host_answers_go_on_stop_or_fail() {
+        assert_eq!(super::answered::<_, ()>(Ok(Some(3))), ControlFlow::Continue(3));
+        assert_eq!(super::answered::<u8, ()>(Ok(None)), ControlFlow::Break(None));
+        assert_eq!(super::answered::<u8, _>(Err("e")), ControlFlow::Break(Some("e")));
     }
 }

@@ -49,6 +49,7 @@ pub mod scope;
 pub mod secret;
 pub mod timestamp;
 pub mod token;
+pub mod wire;
 
 pub use alphabet::Alphabet;
 pub use answers::{RateLimitHeaders, RateStoreFailure};

@@ -1,0 +1,140 @@
+//! A finished verification as one string, the shape both JS bindings return:
+//! one JS value to create per request, parsed by the JS layer only as far as
+//! it is read (see `js/NATIVE.md`).
+
+use serde::Serialize;
+
+use crate::decision::{Decision, Principal, RateLimitDecision, Warning};
+use crate::engine::{Outcome, RateWrite};
+use crate::ratelimit::RateLimitState;
+use crate::record::KeyRecord;
+use crate::token::TokenUse;
+
+/// A rate-limit write in the storage schema: `{key, expected, new, ttl_seconds}`.
+#[derive(Debug, Serialize)]
+pub struct RateWriteView<'a> {
+    key: &'a str,
+    expected: Option<RateLimitState>,
+    new: RateLimitState,
+    ttl_seconds: u64,
+}
+
+impl<'a> From<&'a RateWrite> for RateWriteView<'a> {
+    fn from(w: &'a RateWrite) -> Self {
+        Self { key: &w.key, expected: w.expected, new: w.new, ttl_seconds: w.ttl_seconds }
+    }
+}
+
+/// Everything of a decision but allowed, status and code, in the storage schema.
+#[derive(Serialize)]
+struct Rest<'a> {
+    headers: &'a [(String, String)],
+    body: Option<&'a str>,
+    principal: Option<&'a Principal>,
+    rate_write: Option<RateWriteView<'a>>,
+    public_code: &'static str,
+    detail: &'a str,
+    missing_scope: Option<&'a str>,
+    warnings: &'a [Warning],
+    rate_limit: Option<&'a RateLimitDecision>,
+    upgraded_record: Option<&'a KeyRecord>,
+    token: Option<&'a TokenUse>,
+    touch_last_used: Option<String>,
+    decision: Option<&'a Decision>,
+}
+
+/// `"<allowed 0|1> <status> <code> <flags> <json>"`: `<flags>` is `-`, or any
+/// of `w` (a rate-limit write to make), `u` (an upgraded record to save) and
+/// `t` (a last-used time to write); `<json>` is the JSON text of everything
+/// else (headers, body, principal, rate_write, public_code, detail,
+/// missing_scope, warnings, rate_limit, upgraded_record, token,
+/// touch_last_used, and with `full` the whole decision).
+pub fn decided(outcome: Outcome, full: bool) -> String {
+    let Outcome { decision: d, rate_write, upgraded_record, touch_last_used } = outcome;
+    let rest = Rest {
+        headers: &d.headers,
+        body: d.body.as_deref(),
+        principal: d.principal.as_ref(),
+        rate_write: rate_write.as_ref().map(RateWriteView::from),
+        public_code: d.public_code,
+        detail: &d.detail,
+        missing_scope: d.missing_scope.as_deref(),
+        warnings: &d.warnings,
+        rate_limit: d.rate_limit.as_ref(),
+        upgraded_record: upgraded_record.as_ref(),
+        token: d.token.as_ref(),
+        touch_last_used: touch_last_used.map(|t| crate::timestamp::format_timestamp(&t)),
+        decision: full.then_some(&d),
+    };
+    let mut out = String::with_capacity(512);
+    out.push_str(if d.allowed { "1 " } else { "0 " });
+    out.push_str(&d.status.to_string());
+    out.push(' ');
+    out.push_str(d.code);
+    out.push(' ');
+    let (w, u, t) = (rest.rate_write.is_some(), rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
+    let flags: String = [(w, 'w'), (u, 'u'), (t, 't')].iter().filter_map(|(set, flag)| set.then_some(*flag)).collect();
+    out.push_str(if flags.is_empty() { "-" } else { &flags });
+    out.push(' ');
+    // Serializing these plain structs cannot fail (string keys, finite numbers).
+    out.push_str(&serde_json::to_string(&rest).unwrap_or_default());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{mint, Engine, MintOptions};
+
+    fn engine() -> Engine {
+        Engine::from_json(
+            r#"{"formats": ["matchii_live"], "policy": {
+            "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
+            "plans": {"starter": {"limit": 60, "burst": 10}}, "default_plan": "starter"}}"#,
+        )
+        .unwrap()
+    }
+
+    fn parts(decided: &str) -> (Vec<&str>, serde_json::Value) {
+        let fields: Vec<&str> = decided.splitn(5, ' ').collect();
+        let rest = serde_json::from_str(fields[4]).unwrap();
+        (fields[..4].to_vec(), rest)
+    }
+
+    #[test]
+    fn allowed_requests_carry_the_write_and_the_principal() {
+        let engine = engine();
+        let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
+        let options = MintOptions::from_json(r#"{"name": "Wired", "scopes": ["briefs:read"]}"#).unwrap();
+        let format = engine.formats().get("matchii_live").unwrap();
+        let minted = mint(format, engine.hasher(), &options, &[7; 32], now).unwrap();
+        let headers = [("Authorization", format!("Bearer {}", minted.key.expose()))];
+        let mut v = engine.begin("GET", "/v1/briefs", &headers, None, now);
+        let _ = v.drive::<()>(
+            |_| std::ops::ControlFlow::Continue(Some(minted.record.clone())),
+            |_| std::ops::ControlFlow::Continue(None),
+        );
+        let text = decided(v.finish(), false);
+        let (head, rest) = parts(&text);
+        assert_eq!(head[..3], ["1", "200", "ok"]);
+        assert!(head[3].contains('w') && !head[3].contains('u'), "{}", head[3]);
+        assert_eq!(rest["principal"]["key_id"], minted.record.id.as_str());
+        assert_eq!(rest["rate_write"]["expected"], serde_json::Value::Null);
+        assert!(rest["decision"].is_null());
+        assert!(!rest.to_string().contains(minted.key.expose()));
+    }
+
+    #[test]
+    fn denials_carry_the_body_and_the_full_decision_when_asked() {
+        let engine = engine();
+        let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
+        let v = engine.begin("GET", "/v1/briefs", &[("Authorization", "Bearer nope")], None, now);
+        let text = decided(v.finish(), true);
+        let (head, rest) = parts(&text);
+        assert_eq!(head[0], "0");
+        assert_eq!(head[1], "401");
+        assert_eq!(head[3], "-");
+        assert!(rest["body"].as_str().is_some_and(|b| b.contains(head[2]) || b.contains("invalid")));
+        assert_eq!(rest["decision"]["allowed"], false);
+    }
+}
