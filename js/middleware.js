@@ -3,9 +3,8 @@
 // status, headers and body, the principal exposed to the handler.
 // Web-standard APIs only (Request, Response, Headers): runs at the edge too.
 
-function isThenable(value) {
-  return value !== null && typeof value === 'object' && typeof value.then === 'function';
-}
+import { isThenable } from './args.js';
+import { targetOf } from './request.js';
 
 /** Header pairs grouped by name (a name may repeat). */
 function grouped(pairs) {
@@ -30,15 +29,6 @@ const encoder = new TextEncoder();
 
 export function middleware(kp) {
   const Verifier = kp.Verifier;
-
-  function targetFromUrl(url) {
-    const scheme = url.indexOf('://');
-    if (scheme < 0) return url;
-    const slash = url.indexOf('/', scheme + 3);
-    if (slash < 0) return '/';
-    const hash = url.indexOf('#', slash);
-    return hash < 0 ? url.slice(slash) : url.slice(slash, hash);
-  }
 
   function check(verifier) {
     if (!(verifier instanceof Verifier)) throw new TypeError('keyproof middleware takes a keyproof Verifier');
@@ -141,7 +131,7 @@ export function middleware(kp) {
       const incoming = c.env && typeof c.env === 'object' ? c.env.incoming : undefined;
       const d = await verifier.verify({
         method: raw.method,
-        path: rawTarget(c.env) ?? targetFromUrl(raw.url),
+        path: rawTarget(c.env) ?? targetOf(raw.url),
         headers: incoming?.rawHeaders ?? raw.headers,
         clientIp: clientIp ? clientIp(c) : (incoming?.socket?.remoteAddress ?? null),
       });
@@ -167,7 +157,7 @@ export function middleware(kp) {
     return async function keyproofFetch(request, ...rest) {
       const d = await verifier.verify({
         method: request.method,
-        path: targetFromUrl(request.url),
+        path: targetOf(request.url),
         headers: request.headers,
         clientIp: clientIp ? clientIp(request, ...rest) : null,
       });
@@ -196,6 +186,6 @@ export function middleware(kp) {
     principalOf: (request) => principals.get(request)?.principal ?? null,
     /** The decision of a request the fetch wrapper allowed, or `null`. */
     decisionOf: (request) => principals.get(request) ?? null,
-    targetOf: targetFromUrl,
+    targetOf,
   };
 }

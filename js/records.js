@@ -129,6 +129,23 @@ function inspectRecord(depth, options, inspect) {
   return inspect ? inspect(shown, options) : shown;
 }
 
+/** A leak-scan finding (storage schema) as JS: UTF-16 offsets as `start`/`end` (string indices). */
+export function finding(f) {
+  return {
+    formatId: f.format_id,
+    start: f.utf16_start,
+    end: f.utf16_end,
+    byteStart: f.start,
+    byteEnd: f.end,
+    charStart: f.char_start,
+    charEnd: f.char_end,
+    line: f.line,
+    column: f.column,
+    preview: f.preview,
+    checksumVerified: f.checksum_verified,
+  };
+}
+
 /** A freshly minted key: the plaintext is shown once, never in JSON or inspect output. */
 export class MintedKey {
   #key;
