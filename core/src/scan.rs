@@ -46,6 +46,7 @@ pub struct Scanner {
     formats: Vec<std::sync::Arc<KeyFormat>>,
     prefixes: Option<AhoCorasick>,
     /// Teddy (SIMD) over the same prefixes, where the CPU and pattern count allow.
+    #[cfg(feature = "fast-scan")]
     teddy: Option<aho_corasick::packed::Searcher>,
 }
 
@@ -58,12 +59,18 @@ impl Scanner {
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(formats.iter().map(|f| f.prefix.as_bytes()))
             .ok();
+        #[cfg(feature = "fast-scan")]
         let teddy = aho_corasick::packed::Config::new()
             .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
             .builder()
             .extend(formats.iter().map(|f| f.prefix.as_bytes()))
             .build();
-        Self { formats, prefixes, teddy }
+        Self {
+            formats,
+            prefixes,
+            #[cfg(feature = "fast-scan")]
+            teddy,
+        }
     }
 
     /// Every well-formed key at every position, overlapping ones included:
@@ -76,9 +83,12 @@ impl Scanner {
         // search resumes one byte later, so overlapping prefixes (`amk_live_`
         // holds `mk_live_`) are all considered.
         let mut pos = 0usize;
-        let next = |pos: usize| match &self.teddy {
-            Some(teddy) => teddy.find_in(text, aho_corasick::Span::from(pos..text.len())).map(|m| m.start()),
-            None => ac.find(aho_corasick::Input::new(text).span(pos..text.len())).map(|m| m.start()),
+        let next = |pos: usize| {
+            #[cfg(feature = "fast-scan")]
+            if let Some(teddy) = &self.teddy {
+                return teddy.find_in(text, aho_corasick::Span::from(pos..text.len())).map(|m| m.start());
+            }
+            ac.find(aho_corasick::Input::new(text).span(pos..text.len())).map(|m| m.start())
         };
         while let Some(start) = next(pos) {
             let rest = text.as_bytes().get(start..).unwrap_or_default();

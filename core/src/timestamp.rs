@@ -1,7 +1,8 @@
 //! ISO 8601 timestamps for records: RFC 3339 with an offset, or a naive
 //! `YYYY-MM-DDTHH:MM:SS[.f]` read as UTC (seed 002 stores those). Written back as RFC 3339 UTC.
 
-use chrono::{DateTime, Datelike, NaiveDateTime, SecondsFormat, Utc};
+use chrono::format::{Fixed, Item, Numeric, Pad, Parsed};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde::{de, Deserialize, Deserializer, Serializer};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -11,11 +12,40 @@ use crate::error::{Error, ErrorKind, Result};
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>> {
     let parsed = match DateTime::parse_from_rfc3339(text) {
         Ok(t) => t.with_timezone(&Utc),
-        Err(_) => NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|n| n.and_utc()).map_err(|_| {
+        Err(_) => parse_naive(text).ok_or_else(|| {
             Error::new(ErrorKind::InvalidTimestamp, "timestamps must be ISO 8601, e.g. 2026-03-18T10:30:00Z")
         })?,
     };
     in_range(parsed)
+}
+
+/// `%H:%M:%S` as chrono's items (shared with the HTTP-date of `Sunset`).
+pub(crate) const CLOCK: [Item<'static>; 5] = [
+    Item::Numeric(Numeric::Hour, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Minute, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Second, Pad::Zero),
+];
+
+/// `%Y-%m-%dT`, then [`CLOCK`] and `%.f`: the same parse as
+/// `NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")`, without the
+/// strftime parser in the binary (a WASM size cut).
+const DATE_T: [Item<'static>; 6] = [
+    Item::Numeric(Numeric::Year, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Month, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Day, Pad::Zero),
+    Item::Literal("T"),
+];
+
+/// A naive `YYYY-MM-DDTHH:MM:SS[.f]`, read as UTC.
+fn parse_naive(text: &str) -> Option<DateTime<Utc>> {
+    let mut parsed = Parsed::new();
+    let items = DATE_T.iter().chain(&CLOCK).chain([&Item::Fixed(Fixed::Nanosecond)]);
+    chrono::format::parse(&mut parsed, text, items).ok()?;
+    parsed.to_naive_datetime_with_offset(0).ok().map(|n| n.and_utc())
 }
 
 /// `t` if its year is 0001–9999, else `invalid_timestamp`.
