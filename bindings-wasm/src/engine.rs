@@ -1,17 +1,14 @@
 //! The engine, the verification step, its outcome and preloaded records.
 
 use js_sys::Function;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use keyproof::{
-    Decision, EngineConfig, ErrorKind, KeyRecord, MintOptions, RateLimitDecision, RateLimitState, RecordUpdate,
-    Scanner, Step, Warning,
-};
+use keyproof::wire::{decided, ChangedView, ParsedView, RateWriteView, StepView};
+use keyproof::{EngineConfig, KeyRecord, MintOptions, RateLimitState, RecordUpdate, Scanner};
 
 use crate::{
-    core_error, error_of, instant, invalid_arg, load, load_optional, optional_bytes, optional_text, record_from, text,
-    to_js, Result,
+    core_error, instant, invalid_arg, load, load_optional, optional_bytes, optional_text, record_from, text, to_js,
+    Result,
 };
 
 /// A verification engine: formats, hasher and compiled policy, built once and
@@ -24,22 +21,9 @@ pub struct Engine {
     scanner: std::cell::OnceCell<Scanner>,
 }
 
-/// Header pairs from a flat `[name, value, name, value …]` list.
+/// Header pairs from a flat `[name, value …]` list.
 pub(crate) fn pairs(headers: &[String]) -> Result<Vec<(&str, &str)>> {
-    if headers.len() % 2 != 0 {
-        return Err(error_of(ErrorKind::InvalidJson, "headers are a flat list of name, value pairs"));
-    }
-    Ok(headers.chunks_exact(2).filter_map(|c| Some((c.first()?.as_str(), c.get(1)?.as_str()))).collect())
-}
-
-/// What the host must do next, as a plain object `{kind, value?}`.
-#[derive(Serialize)]
-pub(crate) struct StepInfo<'a> {
-    /// `lookup_record`, `load_rate_state` or `done`.
-    pub(crate) kind: &'static str,
-    /// The storage hash (`lookup_record`) or rate-limit key (`load_rate_state`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) value: Option<&'a str>,
+    keyproof::wire::header_pairs(headers).map_err(core_error)
 }
 
 #[wasm_bindgen]
@@ -104,7 +88,7 @@ impl Engine {
         let (method, path) = (text(&method, "method")?, text(&path, "path")?);
         let client_ip = optional_text(&client_ip, "clientIp")?;
         let v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
-        drive(v, lookup, load_state.as_ref())
+        crate::drive::drive(v, lookup, load_state.as_ref())
     }
 
     /// [`Engine::verify`] with the request's strings packed into one (fewer
@@ -126,27 +110,22 @@ impl Engine {
         let packed = text(&packed, "packed")?;
         let cuts =
             cuts.dyn_ref::<js_sys::Uint32Array>().ok_or_else(|| invalid_arg("cuts must be a Uint32Array"))?.to_vec();
-        let parts = split_utf16(&packed, &cuts)?;
+        let parts = crate::drive::split_utf16(&packed, &cuts)?;
         let (Some(Some(method)), Some(Some(path)), Some(client_ip)) = (parts.first(), parts.get(1), parts.get(2))
         else {
             return Err(invalid_arg("a packed request needs a method, a path and a client IP"));
         };
-        let mut headers = Vec::with_capacity(parts.len().saturating_sub(3) / 2);
-        let mut rest = parts.iter().skip(3);
-        while let Some(name) = rest.next() {
-            let (Some(name), Some(Some(value))) = (name, rest.next()) else {
-                return Err(error_of(ErrorKind::InvalidJson, "headers are a flat list of name, value pairs"));
-            };
-            headers.push((*name, *value));
-        }
-        let v = self.inner.begin(method, path, &headers, *client_ip, now);
-        drive(v, lookup, load_state.as_ref())
+        // Only the client IP may be a null cut.
+        let flat = parts.iter().skip(3).map(|p| p.ok_or_else(crate::drive::not_pairs)).collect::<Result<Vec<_>>>()?;
+        let v =
+            self.inner.begin(method, path, &keyproof::wire::header_pairs(&flat).map_err(core_error)?, *client_ip, now);
+        crate::drive::drive(v, lookup, load_state.as_ref())
     }
 
     /// Parses a key with the engine's formats.
     pub fn parse(&self, #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue) -> Result<JsValue> {
         let parsed = self.inner.parse(&text(&key, "key")?).map_err(core_error)?;
-        to_js(&crate::functions::parsed_json(&parsed))
+        to_js(&ParsedView::from(&parsed))
     }
 
     /// The storage hash of a key (what a new record stores).
@@ -179,7 +158,7 @@ impl Engine {
             None => crate::os_random(32)?,
         };
         let minted = self.inner.mint(&format_id, &options, &random, instant(now_ms)?).map_err(core_error)?;
-        crate::functions::minted_js(minted)
+        to_js(&keyproof::wire::MintedView::from(&minted))
     }
 
     /// Rotates `record` to `successorId` with the policy's grace period.
@@ -192,7 +171,7 @@ impl Engine {
         let mut record: KeyRecord = load(&record)?;
         let successor_id = text(&successor_id, "successorId")?;
         self.inner.rotate(&mut record, &successor_id, instant(now_ms)?).map_err(core_error)?;
-        to_js(&Changed { changed: true, record: &record })
+        to_js(&ChangedView { changed: true, record: &record })
     }
 
     /// Applies an update under the policy's name rules.
@@ -205,7 +184,7 @@ impl Engine {
         let mut record: KeyRecord = load(&record)?;
         let update: RecordUpdate = load(&update)?;
         let changed = self.inner.update(&mut record, &update, instant(now_ms)?).map_err(core_error)?;
-        to_js(&Changed { changed, record: &record })
+        to_js(&ChangedView { changed, record: &record })
     }
 
     /// Every key of the engine's formats in `text`.
@@ -221,100 +200,6 @@ impl Engine {
     }
 }
 
-/// `packed` cut into pieces of `cuts` UTF-16 units each (`None` for a cut of
-/// `u32::MAX`). A cut inside a character or past the end is an argument error.
-fn split_utf16<'a>(packed: &'a str, cuts: &[u32]) -> Result<Vec<Option<&'a str>>> {
-    let mut out = Vec::with_capacity(cuts.len());
-    let mut chars = packed.char_indices().peekable();
-    let mut start = 0;
-    for &cut in cuts {
-        if cut == u32::MAX {
-            out.push(None);
-            continue;
-        }
-        let mut units = 0usize;
-        let want = cut as usize;
-        while units < want {
-            let Some((_, c)) = chars.next() else { return Err(invalid_arg("cuts run past the packed string")) };
-            units = units.saturating_add(c.len_utf16());
-        }
-        if units != want {
-            return Err(invalid_arg("a cut falls inside a character"));
-        }
-        let end = chars.peek().map_or(packed.len(), |(i, _)| *i);
-        out.push(Some(packed.get(start..end).ok_or_else(|| invalid_arg("bad cut"))?));
-        start = end;
-    }
-    if chars.next().is_some() {
-        return Err(invalid_arg("the packed string is longer than its cuts"));
-    }
-    Ok(out)
-}
-
-/// The lookup answer the package's JS adapter gives for a `NativeRecord` after
-/// calling its `__handOver()`.
-const HANDED_OVER: f64 = 1.0;
-
-thread_local! {
-    /// The last hashes and rate-limit keys handed to callbacks, as JS strings:
-    /// the same key verified again gets its string without decoding it anew.
-    static JS_STRINGS: std::cell::RefCell<Vec<(String, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// `text` as a JS string, from the small cache of recent ones.
-fn js_string(text: &str) -> JsValue {
-    const KEEP: usize = 32;
-    JS_STRINGS.with(|cache| {
-        let Ok(mut cache) = cache.try_borrow_mut() else { return JsValue::from_str(text) };
-        if let Some(i) = cache.iter().position(|(t, _)| t == text) {
-            let hit = cache.remove(i);
-            let value = hit.1.clone();
-            cache.push(hit);
-            return value;
-        }
-        let value = JsValue::from_str(text);
-        if cache.len() >= KEEP {
-            cache.remove(0);
-        }
-        cache.push((text.to_string(), value.clone()));
-        value
-    })
-}
-
-/// Drives a verification synchronously through the host's callbacks (see [`Engine::verify`]).
-fn drive(mut v: keyproof::Verification, lookup: &Function, load_state: Option<&Function>) -> Result<JsValue> {
-    loop {
-        match v.next_step() {
-            Step::LookupRecord(hash) => {
-                let found = lookup.call1(&JsValue::NULL, &js_string(hash))?;
-                if found.as_bool().is_some() {
-                    return Ok(Verification { inner: Some(v) }.into());
-                }
-                let record = match found.as_f64() {
-                    Some(HANDED_OVER) => crate::take_handoff(),
-                    _ => None,
-                };
-                let record = match record {
-                    Some(record) => Some(record),
-                    None => record_from(&found)?,
-                };
-                v.record(record);
-            }
-            Step::LoadRateState(key) => {
-                let Some(load_state) = load_state else {
-                    return Ok(Verification { inner: Some(v) }.into());
-                };
-                let state = load_state.call1(&JsValue::NULL, &js_string(key))?;
-                if state.as_bool().is_some() {
-                    return Ok(Verification { inner: Some(v) }.into());
-                }
-                v.rate_state(load_optional::<RateLimitState>(&state)?);
-            }
-            Step::Done => return Ok(JsValue::from_str(&decided(v.finish(), false))),
-        }
-    }
-}
-
 impl Engine {
     fn scanner(&self) -> &Scanner {
         self.scanner.get_or_init(|| Scanner::new(self.inner.formats()))
@@ -324,7 +209,7 @@ impl Engine {
 /// One request being verified (see `keyproof::Verification`).
 #[wasm_bindgen]
 pub struct Verification {
-    inner: Option<keyproof::Verification>,
+    pub(crate) inner: Option<keyproof::Verification>,
 }
 
 fn finished() -> JsValue {
@@ -341,56 +226,13 @@ impl Verification {
     }
 }
 
-/// A lifecycle result: `{changed, record}`.
-#[derive(Serialize)]
-pub(crate) struct Changed<'a> {
-    pub(crate) changed: bool,
-    pub(crate) record: &'a KeyRecord,
-}
-
-/// A rate-limit write in the storage schema: `{key, expected, new, ttl_seconds}`.
-#[derive(Serialize)]
-struct WriteOut<'a> {
-    key: &'a str,
-    expected: Option<RateLimitState>,
-    new: RateLimitState,
-    ttl_seconds: u64,
-}
-
-fn write_out(w: &keyproof::RateWrite) -> WriteOut<'_> {
-    WriteOut { key: &w.key, expected: w.expected, new: w.new, ttl_seconds: w.ttl_seconds }
-}
-
-/// Everything of a decision but allowed, status and code, in the storage schema.
-#[derive(Serialize)]
-struct Rest<'a> {
-    headers: &'a [(String, String)],
-    body: Option<&'a str>,
-    principal: Option<&'a keyproof::Principal>,
-    rate_write: Option<WriteOut<'a>>,
-    public_code: &'static str,
-    detail: &'a str,
-    missing_scope: Option<&'a str>,
-    warnings: &'a [Warning],
-    rate_limit: Option<&'a RateLimitDecision>,
-    upgraded_record: Option<&'a KeyRecord>,
-    token: Option<&'a keyproof::TokenUse>,
-    touch_last_used: Option<String>,
-    decision: Option<&'a Decision>,
-}
-
 #[wasm_bindgen]
 impl Verification {
     /// What the host must do next: `{kind, value?}` with `kind` one of
     /// `lookup_record`, `load_rate_state`, `done`.
     #[wasm_bindgen(js_name = nextStep)]
     pub fn next_step(&self) -> Result<JsValue> {
-        let info = match self.get()?.next_step() {
-            Step::LookupRecord(hash) => StepInfo { kind: "lookup_record", value: Some(hash) },
-            Step::LoadRateState(key) => StepInfo { kind: "load_rate_state", value: Some(key) },
-            Step::Done => StepInfo { kind: "done", value: None },
-        };
-        to_js(&info)
+        to_js(&StepView::from(self.get()?.next_step()))
     }
 
     /// Answers a lookup step: a `NativeRecord`, a record object, or `null`.
@@ -428,52 +270,15 @@ impl Verification {
     /// The compare-and-set write the decision so far needs, or `null`.
     #[wasm_bindgen(js_name = rateWrite)]
     pub fn rate_write(&self) -> Result<JsValue> {
-        to_js(&self.get()?.rate_write().as_ref().map(write_out))
+        to_js(&self.get()?.rate_write().as_ref().map(RateWriteView::from))
     }
 
-    /// Finishes: the decision and what to write (see `decided`).
+    /// Finishes: the decision and what to write (`keyproof::wire::decided`).
     /// With `full`, the result also carries the whole decision as JSON text.
     pub fn finish(&mut self, full: Option<bool>) -> Result<String> {
         let v = self.inner.take().ok_or_else(finished)?;
         Ok(decided(v.finish(), full.unwrap_or(false)))
     }
-}
-
-/// A finished verification as one string (one JS value to create, parsed by
-/// the JS layer only as far as it is read), as the Node binding makes it:
-/// `"<allowed 0|1> <status> <code> <flags> <json>"` where `<flags>` is `-`, or
-/// any of `w` (a rate-limit write to make), `u` (an upgraded record to save)
-/// and `t` (a last-used time to write), and `<json>` is the JSON text of [`Rest`].
-fn decided(outcome: keyproof::Outcome, full: bool) -> String {
-    let keyproof::Outcome { decision: d, rate_write, upgraded_record, touch_last_used } = outcome;
-    let rest = Rest {
-        headers: &d.headers,
-        body: d.body.as_deref(),
-        principal: d.principal.as_ref(),
-        rate_write: rate_write.as_ref().map(write_out),
-        public_code: d.public_code,
-        detail: &d.detail,
-        missing_scope: d.missing_scope.as_deref(),
-        warnings: &d.warnings,
-        rate_limit: d.rate_limit.as_ref(),
-        upgraded_record: upgraded_record.as_ref(),
-        token: d.token.as_ref(),
-        touch_last_used: touch_last_used.map(|t| keyproof::timestamp::format_timestamp(&t)),
-        decision: full.then_some(&d),
-    };
-    let mut out = String::with_capacity(512);
-    out.push_str(if d.allowed { "1 " } else { "0 " });
-    out.push_str(&d.status.to_string());
-    out.push(' ');
-    out.push_str(d.code);
-    out.push(' ');
-    let (w, u, t) = (rest.rate_write.is_some(), rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
-    let flags: String = [(w, 'w'), (u, 'u'), (t, 't')].iter().filter_map(|(set, flag)| set.then_some(*flag)).collect();
-    out.push_str(if flags.is_empty() { "-" } else { &flags });
-    out.push(' ');
-    // Serializing these plain structs cannot fail (string keys, finite numbers).
-    out.push_str(&serde_json::to_string(&rest).unwrap_or_default());
-    out
 }
 
 /// A record loaded and validated once, held natively: a lookup returning it

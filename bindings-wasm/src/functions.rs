@@ -1,25 +1,15 @@
 //! Free functions: presets, parsing, minting, scanning, rate limiting, loading
 //! and the record lifecycle.
 
-use chrono::Duration;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
+use keyproof::wire::{format_set as resolve_formats, ChangedView, FormatList, MintedView, ParsedView, SuccessorView};
 use keyproof::{
-    EngineConfig, ErrorKind, FormatRef, FormatSet, KeyFormat, KeyRecord, Load, MintOptions, MintedKey, ParsedKey,
-    Policy, Quota, RateLimitState, RecordUpdate, Scanner,
+    EngineConfig, ErrorKind, FormatSet, KeyFormat, KeyRecord, MintOptions, Policy, Quota, RateLimitState, RecordUpdate,
+    Scanner,
 };
 
 use crate::{core_error, error_of, instant, load, load_optional, optional_bytes, text, to_js, Result};
-
-/// A list of formats: preset ids or full definitions.
-#[derive(Deserialize)]
-#[serde(transparent)]
-struct FormatList(Vec<FormatRef>);
-
-impl Load for FormatList {
-    const KIND: ErrorKind = ErrorKind::InvalidFormat;
-}
 
 /// A format given by preset id (a string) or in full (an object).
 fn format_of(value: &JsValue) -> Result<KeyFormat> {
@@ -31,54 +21,7 @@ fn format_of(value: &JsValue) -> Result<KeyFormat> {
 
 /// The format set of `formats` (every preset when absent).
 fn format_set(formats: &JsValue) -> Result<FormatSet> {
-    if formats.is_null() || formats.is_undefined() {
-        return keyproof::presets::all_set().map_err(core_error);
-    }
-    let FormatList(list) = load(formats)?;
-    let resolved = list
-        .into_iter()
-        .map(|f| match f {
-            FormatRef::Preset(id) => keyproof::presets::get(&id),
-            FormatRef::Custom(format) => Ok(format),
-        })
-        .collect::<keyproof::Result<Vec<_>>>()
-        .map_err(core_error)?;
-    FormatSet::new(resolved).map_err(core_error)
-}
-
-/// What a parsed key shows (no secret: the preview only).
-#[derive(Serialize)]
-pub(crate) struct ParsedOut<'a> {
-    format_id: &'a str,
-    environment: &'a str,
-    kind: keyproof::CredentialKind,
-    public_part: &'a str,
-    preview: String,
-    has_checksum: bool,
-}
-
-/// What a parsed key shows (no secret: the preview only).
-pub(crate) fn parsed_json(parsed: &ParsedKey) -> ParsedOut<'_> {
-    ParsedOut {
-        format_id: parsed.format_id(),
-        environment: parsed.environment(),
-        kind: parsed.kind(),
-        public_part: parsed.public_part(),
-        preview: parsed.preview(),
-        has_checksum: parsed.has_checksum(),
-    }
-}
-
-/// A minted key: the plaintext crosses exactly once, here.
-#[derive(Serialize)]
-struct MintedOut<'a> {
-    key: &'a str,
-    record: &'a KeyRecord,
-}
-
-/// A minted key as `{key, record}`.
-pub(crate) fn minted_js(minted: MintedKey) -> Result<JsValue> {
-    to_js(&MintedOut { key: minted.key.expose(), record: &minted.record })
+    resolve_formats(load_optional::<FormatList>(formats)?).map_err(core_error)
 }
 
 /// Every preset format, in catalogue order.
@@ -104,7 +47,7 @@ pub fn parse_key(#[wasm_bindgen(unchecked_param_type = "string")] key: JsValue, 
     let key = text(&key, "key")?;
     let set = format_set(&formats)?;
     let parsed = keyproof::parse_key(&set, &key).map_err(core_error)?;
-    to_js(&parsed_json(&parsed))
+    to_js(&ParsedView::from(&parsed))
 }
 
 /// Mints a key of `format` (preset id or definition), hashed with SHA-256.
@@ -125,7 +68,7 @@ pub fn mint(
     };
     let hasher = keyproof::Hasher::default();
     let minted = keyproof::mint(&format, &hasher, &options, &random, instant(now_ms)?).map_err(core_error)?;
-    minted_js(minted)
+    to_js(&MintedView::from(&minted))
 }
 
 /// Every key of `formats` in `text` (offsets in bytes, characters and UTF-16 units).
@@ -187,7 +130,7 @@ pub fn load_value(#[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue
 }
 
 fn changed_js(changed: bool, record: &KeyRecord) -> Result<JsValue> {
-    to_js(&crate::engine::Changed { changed, record })
+    to_js(&ChangedView { changed, record })
 }
 
 /// Rotates `record` to `successorId`, valid for `graceHours` more.
@@ -200,16 +143,7 @@ pub fn rotate(
 ) -> Result<JsValue> {
     let mut record: KeyRecord = load(&record)?;
     let successor_id = text(&successor_id, "successorId")?;
-    let grace = match grace_hours {
-        None => keyproof::lifecycle::default_rotation_grace(),
-        Some(h) if h.is_finite() => {
-            // Milliseconds, saturating; the core refuses negative or out-of-range graces.
-            let ms = (h * 3_600_000.0).round() as i64;
-            Duration::try_milliseconds(ms)
-                .ok_or_else(|| error_of(ErrorKind::InvalidTimestamp, "the grace period is out of range"))?
-        }
-        Some(_) => return Err(error_of(ErrorKind::InvalidTransition, "the grace period is not a number")),
-    };
+    let grace = keyproof::wire::grace_from_hours(grace_hours).map_err(core_error)?;
     record.rotate(&successor_id, instant(now_ms)?, grace).map_err(core_error)?;
     changed_js(true, &record)
 }
@@ -247,41 +181,13 @@ pub fn update(record: JsValue, update: JsValue, #[wasm_bindgen(js_name = nowMs)]
     changed_js(changed, &record)
 }
 
-/// Mint options in the shape `mint` reads.
-#[derive(Serialize)]
-struct SuccessorOut<'a> {
-    name: &'a str,
-    id_style: &'a keyproof::IdStyle,
-    owner: &'a keyproof::Owner,
-    scopes: &'a [String],
-    role: Option<&'a str>,
-    expires_at: Option<String>,
-    allowed_ips: &'a [String],
-    plan: Option<&'a str>,
-    features: &'a [String],
-    client_id: Option<&'a str>,
-    metadata: &'a std::collections::BTreeMap<String, serde_json::Value>,
-}
-
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,
 /// same lifetime counted from now).
 #[wasm_bindgen(js_name = successorOptions)]
 pub fn successor_options(record: JsValue, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<JsValue> {
     let record: KeyRecord = load(&record)?;
     let o = record.successor_options(instant(now_ms)?).map_err(core_error)?;
-    to_js(&SuccessorOut {
-        name: &o.name,
-        id_style: &o.id_style,
-        owner: &o.owner,
-        scopes: &o.scopes,
-        role: o.role.as_deref(),
-        expires_at: o.expires_at.as_ref().map(keyproof::timestamp::format_timestamp),
-        allowed_ips: &o.allowed_ips,
-        plan: o.plan.as_deref(),
-        features: &o.features,
-        client_id: o.client_id.as_deref(),
-        metadata: &o.metadata,
-    })
+    to_js(&SuccessorView::from(&o))
 }
 
 /// The instant an expiry preset (`90d`, `6m` …) names, counted from `nowMs`, as ms.
@@ -291,8 +197,7 @@ pub fn expiry_from_preset(
     #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
 ) -> Result<f64> {
     let at = keyproof::expiry_from_preset(&text(&preset, "preset")?, instant(now_ms)?).map_err(core_error)?;
-    // Milliseconds of years 0001-9999 fit a double exactly.
-    Ok(at.timestamp_millis() as f64)
+    Ok(keyproof::wire::instant_to_ms(at))
 }
 
 /// The fingerprint of a stored hash.
@@ -303,21 +208,9 @@ pub fn fingerprint(
     Ok(keyproof::fingerprint(&text(&stored_hash, "storedHash")?))
 }
 
-/// One error code of the catalogue.
-#[derive(serde::Serialize)]
-struct ErrorCode {
-    code: &'static str,
-    family: &'static str,
-    description: &'static str,
-}
-
 /// Every error code with its family, in catalogue order
 /// (`[{code, family, description}]`).
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Result<JsValue> {
-    let codes: Vec<ErrorCode> = ErrorKind::ALL
-        .iter()
-        .map(|k| ErrorCode { code: k.code(), family: k.family().as_str(), description: k.description() })
-        .collect();
-    to_js(&codes)
+    to_js(&keyproof::wire::error_codes())
 }

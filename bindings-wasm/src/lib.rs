@@ -22,6 +22,7 @@ use keyproof::host::HostDe;
 use keyproof::{ErrorKind, KeyRecord, Load};
 
 mod de;
+mod drive;
 mod engine;
 mod functions;
 mod token;
@@ -167,14 +168,7 @@ pub(crate) fn record_from(value: &JsValue) -> Result<Option<KeyRecord>> {
 
 /// Milliseconds since the Unix epoch as a UTC instant.
 pub(crate) fn instant(ms: f64) -> Result<chrono::DateTime<chrono::Utc>> {
-    if !ms.is_finite() {
-        return Err(error_of(ErrorKind::InvalidTimestamp, "the time is not a finite number of milliseconds"));
-    }
-    // `as` saturates; the range check below refuses anything out of the years 0001-9999.
-    let whole = ms.floor() as i64;
-    chrono::DateTime::from_timestamp_millis(whole)
-        .ok_or_else(|| error_of(ErrorKind::InvalidTimestamp, "the time is out of range"))
-        .and_then(|t| keyproof::timestamp::in_range(t).map_err(core_error))
+    keyproof::wire::instant_from_ms(ms).map_err(core_error)
 }
 
 /// `n` bytes of OS randomness (`crypto.getRandomValues` on the wasm target).

@@ -6,10 +6,10 @@
 
 use wasm_bindgen::prelude::*;
 
-use keyproof::{ErrorKind, Step, TokenOptions};
-use serde_json::json;
+use keyproof::wire::{InspectedTokenView, IssuedTokenView, StepView, VerifiedTokenView};
+use keyproof::{ErrorKind, TokenOptions};
 
-use crate::engine::{pairs, Engine, StepInfo};
+use crate::engine::{pairs, Engine};
 use crate::{
     core_error, error_of, instant, invalid_arg, load_optional, optional_bytes, optional_text, record_from, text,
 };
@@ -65,9 +65,7 @@ impl Engine {
         let options: TokenOptions = load_optional(&options)?.unwrap_or_default();
         let random = bytes_arg(&random, "random")?;
         let t = self.inner.issue_token(&record, &options, &random, instant(now_ms)?).map_err(core_error)?;
-        // The token crosses exactly once, here.
-        let (token, expires_in) = (t.access_token.expose(), t.expires_in);
-        to_js(&json!({"access_token": token, "expires_in": expires_in, "claims": t.claims, "kid": t.kid}))
+        to_js(&IssuedTokenView::from(&t))
     }
 
     /// Verifies a token offline at `nowMs`: signature, claims, time window.
@@ -79,7 +77,7 @@ impl Engine {
     ) -> Result<JsValue> {
         let token = text(&token, "token")?;
         let t = self.inner.verify_token(&token, instant(now_ms)?).map_err(core_error)?;
-        to_js(&json!({"kid": t.kid, "key_id": t.claims.key_id, "scopes": t.scopes, "claims": t.claims}))
+        to_js(&VerifiedTokenView::from(&t))
     }
 
     /// The public JWKS (`{keys: [...]}`: Ed25519 public keys only).
@@ -94,11 +92,7 @@ impl TokenExchange {
     /// `{kind: 'lookup_record', value: hash}` or `{kind: 'done'}`.
     #[wasm_bindgen(js_name = nextStep)]
     pub fn next_step(&self) -> Result<JsValue> {
-        let info = match self.inner.as_ref().ok_or_else(finished)?.next_step() {
-            Step::LookupRecord(hash) => StepInfo { kind: "lookup_record", value: Some(hash) },
-            _ => StepInfo { kind: "done", value: None },
-        };
-        to_js(&info)
+        to_js(&StepView::from(self.inner.as_ref().ok_or_else(finished)?.next_step()))
     }
 
     /// Answers the lookup step: a `NativeRecord`, a record object, or `null`.
@@ -135,6 +129,5 @@ pub fn token_jwk(
 /// `{header, claims}` of a token, **not verified**: for debugging only.
 #[wasm_bindgen(js_name = inspectToken)]
 pub fn inspect_token(#[wasm_bindgen(unchecked_param_type = "string")] token: JsValue) -> Result<JsValue> {
-    let (header, claims) = keyproof::token::inspect(&text(&token, "token")?).map_err(core_error)?;
-    to_js(&json!({"header": header, "claims": claims}))
+    to_js(&InspectedTokenView::of(&text(&token, "token")?).map_err(core_error)?)
 }
