@@ -11,10 +11,16 @@ root="$(dirname "$here")"
 cd "$root"
 
 # The wasm profile, defined here so the workspace's release profile stays as it
-# is. Speed over size by default: opt-level 3 + wasm-opt -O3 verifies ~2.3x
-# faster than opt-level "z" + wasm-opt -Oz for ~19% more bytes (measured with
-# bench/wasm/verify.mjs); KEYPROOF_WASM_OPT_LEVEL='"z"' KEYPROOF_WASM_OPT=-Oz
-# builds the small one. No `strip = true`: wasm-bindgen reads custom sections.
+# is. Speed over size by default. Measured 2026-12-06 (41ccab5's source, wasm-opt
+# output; verify per call in Node / workerd from bench/wasm/verify.mjs on a
+# loaded 2-core VM, so compare the ratios only):
+#   opt-level 3   + -O3: 1,199 KB raw, 469 KB gzip, 18-32 µs / 31-37 µs
+#   opt-level 3   + -Oz: 1,186 KB raw, 469 KB gzip (wasm-opt's level barely matters)
+#   opt-level "s" + -O3: 1,116 KB raw, 418 KB gzip (-7 %), 32-41 µs / 30 µs
+#   opt-level "z" + -O3:   978 KB raw, 388 KB gzip (-18 %), 84 µs / 60 µs (2-4x slower)
+# No size setting reaches the 150 KB goal; "z" buys 18 % for 2-4x the CPU per
+# verify, so 3 stays. KEYPROOF_WASM_OPT_LEVEL='"z"' KEYPROOF_WASM_OPT=-Oz builds
+# the small one. No `strip = true`: wasm-bindgen reads custom sections.
 profile=(
   --profile wasm-release
   --config 'profile.wasm-release.inherits="release"'

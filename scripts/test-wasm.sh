@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the keyproof WASM package (@keyproof/wasm: wasm-bindgen, wasm-opt -Oz,
+# Builds the keyproof WASM package (@keyproof/wasm: wasm-bindgen, wasm-opt,
 # the shared JS layer from js/) and checks it: clippy for wasm32, every golden
 # vector in place, the API / no-trap tests, Workers served by miniflare (real
 # workerd) on 127.0.0.1 (Web-standard wrapper and Hono: 200/400/401/403/429),
@@ -46,7 +46,7 @@ fi
 step "cargo clippy -p keyproof-wasm --target wasm32-unknown-unknown -D warnings"
 cargo clippy -p keyproof-wasm --target wasm32-unknown-unknown --locked -- -D warnings
 
-step "build pkg/ (cargo size profile → wasm-bindgen --target web → wasm-opt -Oz → npm package)"
+step "build pkg/ (cargo wasm-release profile → wasm-bindgen --target web → wasm-opt → npm package)"
 bash build.sh
 [ "${1:-}" = "--build-only" ] && exit 0
 
