@@ -3,15 +3,19 @@
 //   keyproof (the Verifier over the native engine)
 //   a hand-rolled node:crypto verify (createHash + timingSafeEqual + expiry + scope + IP)
 //   Seam prefixed-api-key's checkAPIKey (+ the same expiry, scope and IP checks)
-// Not run by the tests: `bash scripts/test-node.sh --build-only && node bench/node/verify.mjs`.
+// Not run by the tests: `bash scripts/test-node.sh --build-only && node bench/node/verify.mjs [--json]`
+// (--json: one JSON line for bench/run instead of the table).
 import { createRequire } from 'node:module';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIPv4 } from 'node:net';
+import os from 'node:os';
 
 const require = createRequire(new URL('../../bindings-node/package.json', import.meta.url));
 const kp = require('./index.cjs');
 const { checkAPIKey } = require('prefixed-api-key');
 
+const JSON_OUT = process.argv.includes('--json');
+const log = JSON_OUT ? () => {} : (...a) => console.log(...a);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const N = Number(process.env.N ?? 200_000);
 const now = Date.now();
@@ -116,9 +120,14 @@ const rows = [
     return [name, ns.toFixed(0), Math.round(1e9 / ns).toLocaleString('en-US'), `${(ns / ref).toFixed(2)}×`];
   }),
 ];
-console.log(`node ${process.version}, ${N} calls × ${ROUNDS} rounds, best round per row`);
-console.log(`| ${rows[0].join(' | ')} |\n|${rows[0].map(() => '---').join('|')}|`);
-for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`);
+log(`node ${process.version}, ${N} calls × ${ROUNDS} rounds, best round per row`);
+log(`| ${rows[0].join(' | ')} |\n|${rows[0].map(() => '---').join('|')}|`);
+for (const r of rows.slice(1)) log(`| ${r.join(' | ')} |`);
 const handRatio = best.get(cases[4][0]) / kpLive;
 const seamRatio = best.get(cases[6][0]) / kpSeam;
-console.log(`\nkeyproof is ${handRatio.toFixed(2)}× the speed of the hand-rolled verify and ${seamRatio.toFixed(2)}× the speed of checkAPIKey (goal ≥ 3×: ${handRatio >= 3 && seamRatio >= 3 ? 'met' : 'not met'}).`);
+log(`\nkeyproof is ${handRatio.toFixed(2)}× the speed of the hand-rolled verify and ${seamRatio.toFixed(2)}× the speed of checkAPIKey (goal ≥ 3×: ${handRatio >= 3 && seamRatio >= 3 ? 'met' : 'not met'}).`);
+if (JSON_OUT) {
+  const ns = Object.fromEntries(cases.map(([name]) => [name, best.get(name)]));
+  console.log(JSON.stringify({ node: process.version, calls: N, rounds: ROUNDS, load: os.loadavg()[0], ns,
+    ratios: { hand_rolled_vs_keyproof: handRatio, seam_vs_keyproof: seamRatio } }));
+}

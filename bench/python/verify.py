@@ -247,6 +247,7 @@ def main() -> None:
         "python": sys.version.split()[0],
         "calls": N,
         "rounds": ROUNDS,
+        "load": os.getloadavg()[0],
         "ns": ns,
         "ratios": ratios,
         "threads_2_vs_1": threads,
