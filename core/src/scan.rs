@@ -7,7 +7,8 @@
 //! anything before it (`api_key%3Dkp_live_…`) and is ended by the first
 //! character outside its alphabet (`kp_live_…_old`, `kp_live_…-v2`).
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
 use serde::Serialize;
 
 use crate::format::{FormatSet, KeyFormat};
@@ -44,7 +45,9 @@ pub struct Finding {
 #[derive(Clone, Debug)]
 pub struct Scanner {
     formats: Vec<std::sync::Arc<KeyFormat>>,
-    prefixes: Option<AhoCorasick>,
+    /// A DFA used directly (not through `AhoCorasick`, whose `dyn` automaton
+    /// keeps every automaton kind and search mode in a WASM module).
+    prefixes: Option<DFA>,
     /// Teddy (SIMD) over the same prefixes, where the CPU and pattern count allow.
     #[cfg(feature = "fast-scan")]
     teddy: Option<aho_corasick::packed::Searcher>,
@@ -55,7 +58,7 @@ impl Scanner {
     /// they would match any long word).
     pub fn new(set: &FormatSet) -> Self {
         let formats: Vec<_> = set.formats().iter().filter(|f| !f.prefix.is_empty()).cloned().collect();
-        let prefixes = AhoCorasick::builder()
+        let prefixes = DFA::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostFirst)
             .build(formats.iter().map(|f| f.prefix.as_bytes()))
             .ok();
@@ -88,7 +91,7 @@ impl Scanner {
             if let Some(teddy) = &self.teddy {
                 return teddy.find_in(text, aho_corasick::Span::from(pos..text.len())).map(|m| m.start());
             }
-            ac.find(aho_corasick::Input::new(text).span(pos..text.len())).map(|m| m.start())
+            ac.try_find(&aho_corasick::Input::new(text).span(pos..text.len())).ok().flatten().map(|m| m.start())
         };
         while let Some(start) = next(pos) {
             let rest = text.as_bytes().get(start..).unwrap_or_default();
