@@ -47,6 +47,6 @@ step "CLI demo (the README's main-job command)"
 cargo run -q -p keyproof-cli --locked -- demo --dir "$(mktemp -d)" > /dev/null
 
 step "fuzz targets build + smoke run"
-bash scripts/fuzz.sh 3
+FUZZ_RUNS=20000 bash scripts/fuzz.sh
 
 printf '\nAll keyproof tests passed.\n'

@@ -203,7 +203,8 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
     for (name, value) in headers {
         let name = name.as_ref();
         let uses_authorization = accepts(CredentialMethod::Bearer) || accepts(CredentialMethod::Basic);
-        let slot = if uses_authorization && name.eq_ignore_ascii_case("authorization") {
+        let is_authorization = uses_authorization && name.eq_ignore_ascii_case("authorization");
+        let slot = if is_authorization {
             &mut seen.authorization
         } else if accepts(CredentialMethod::ApiKeyHeader) && name.eq_ignore_ascii_case(&config.api_key_header) {
             &mut seen.api_key
@@ -215,6 +216,11 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
             continue;
         };
         let value = check_value(config, value.as_ref())?;
+        // A tab may separate the Authorization scheme from its token, but a
+        // key, client id or SDK token is one word: a tab inside is not part of it.
+        if !is_authorization && value.contains('\t') {
+            return Err(Error::fixed(ErrorKind::InvalidHeaderValue, "a credential header has a tab inside its value"));
+        }
         store(slot, value, name)?;
     }
 

@@ -165,6 +165,13 @@ fn headers() -> VectorFile {
     add("X-Api-Key mixed-case name", "ok", h(&[("X-Api-Key", key.clone())]));
     add("X-API-KEY with surrounding spaces", "ok", h(&[("X-API-KEY", format!("  {key}  "))]));
     add("X-API-KEY with a Bearer prefix", "unknown_prefix", h(&[("X-API-KEY", format!("Bearer {key}"))]));
+    add("X-API-KEY with surrounding tabs", "ok", h(&[("X-API-KEY", format!("\t{key}\t"))]));
+    add("X-API-KEY with a tab inside", "invalid_header_value", h(&[("X-API-KEY", format!("{head}\t{tail}"))]));
+    add(
+        "X-CLIENT-ID with a tab inside (found by fuzzing)",
+        "invalid_header_value",
+        h(&[("X-API-KEY", key.clone()), ("X-CLIENT-ID", "amc_4Jr8TqZ\txVb9".to_string())]),
+    );
     for (name, expect, headers) in cases {
         s.case(&name, expect, get(headers));
     }
