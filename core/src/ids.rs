@@ -46,10 +46,12 @@ impl IdStyle {
         match self {
             Self::Uuid => uuid_v4(bytes),
             Self::Prefixed { prefix, hex_length } => {
-                if !(8..=32).contains(hex_length) || !valid_id_chars(prefix) {
+                // The id must pass `validate_id` (at most 128 characters) or no store loads the record.
+                let too_long = prefix.len().saturating_add(*hex_length) > MAX_ID_LENGTH;
+                if !(8..=32).contains(hex_length) || !valid_id_chars(prefix) || too_long {
                     return Err(Error::new(
                         ErrorKind::InvalidId,
-                        "prefixed ids need a [A-Za-z0-9_-] prefix and 8-32 hex characters",
+                        "prefixed ids need a [A-Za-z0-9_-] prefix, 8-32 hex characters and 128 characters at most",
                     ));
                 }
                 let hex = hex::encode(
@@ -86,9 +88,12 @@ fn valid_id_chars(s: &str) -> bool {
     s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
 }
 
+/// The longest record id any store must hold.
+const MAX_ID_LENGTH: usize = 128;
+
 /// Checks a record id: 1–128 characters of `[A-Za-z0-9_-]`, or any UUID.
 pub fn validate_id(id: &str) -> Result<()> {
-    if id.is_empty() || id.len() > 128 || !valid_id_chars(id) {
+    if id.is_empty() || id.len() > MAX_ID_LENGTH || !valid_id_chars(id) {
         return Err(Error::new(ErrorKind::InvalidId, "record ids are 1-128 characters of [A-Za-z0-9_-]"));
     }
     Ok(())
@@ -104,6 +109,15 @@ pub fn client_id(stream: &mut impl Iterator<Item = u8>) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixed_ids_never_exceed_what_records_hold() {
+        let style = |prefix: usize| IdStyle::Prefixed { prefix: "k".repeat(prefix), hex_length: 8 };
+        let id = style(120).make(&[1; 16]).unwrap_or_default();
+        assert_eq!(id.len(), 128);
+        assert!(validate_id(&id).is_ok());
+        assert_eq!(style(121).make(&[1; 16]).map_err(|e| e.code()), Err("invalid_id"));
+    }
 
     #[test]
     fn uuid_v4_sets_version_and_variant() {

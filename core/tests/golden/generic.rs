@@ -308,6 +308,12 @@ fn mint() -> VectorFile {
         ("bad expiry", json!({"name": "abc", "expires_in": "0d"}), vec![7u8; 32], "invalid_expiry"),
         ("bad CIDR", json!({"name": "abc", "allowed_ips": ["10.0.0.0/33"]}), vec![7u8; 32], "invalid_cidr"),
         ("bad scope", json!({"name": "abc", "scopes": ["has space"]}), vec![7u8; 32], "invalid_scope"),
+        (
+            "prefixed id longer than 128 characters (found by fuzzing)",
+            json!({"name": "abc", "id_style": {"style": "prefixed", "prefix": "k".repeat(121), "hex_length": 8}}),
+            vec![7u8; 32],
+            "invalid_id",
+        ),
     ] {
         let parsed = keyproof::MintOptions::from_json(&opts.to_string()).unwrap();
         let err = keyproof::mint(&presets::get("keyproof_live").unwrap(), &hasher, &parsed, &random, t0()).unwrap_err();
