@@ -1,12 +1,7 @@
-//! The engine and the verification step: `Engine`, `Verification` (what the
-//! host must do next, its answers), `Outcome`, `RateWrite`, the lower-level
+//! The engine: `Engine` (its step is in `verification`), the lower-level
 //! `Prepared` / `decide`, and decisions: `Decision`, `Principal`, `RateLimitDecision`.
 
-use std::ops::ControlFlow;
-
-use chrono::{DateTime, Utc};
-use keyproof::{EngineConfig, Step};
-use pyo3::exceptions::PyRuntimeError;
+use keyproof::EngineConfig;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
@@ -15,6 +10,7 @@ use crate::errors::to_py_err;
 use crate::format::{FormatSet, Hasher, ParsedKey};
 use crate::record::{grace_arg, mint_options, record_arg, KeyRecord, MintedKey, Owner};
 use crate::values::{state_arg, Policy, RateLimitState};
+use crate::verification::Verification;
 
 wrap! {
     /// The verification engine: formats, hasher and compiled policy. Immutable, so
@@ -81,7 +77,7 @@ impl Engine {
         let engine = &self.inner;
         let (headers, now) = (credential_headers(headers, &engine.policy().credentials)?, now_or(now)?);
         let inner = engine.begin(&method, &path, &headers, client_ip.as_deref(), now);
-        Ok(Verification { inner: Some(inner) })
+        Ok(Verification::new(inner))
     }
 
     /// Reads a request up to the record lookup (lower level than `begin`).
@@ -182,144 +178,6 @@ wrap! {
         error_code: Option<&'static str> = p.error().map(keyproof::Error::code);
         parsed_key: Option<ParsedKey> = p.parsed_key().cloned().map(|inner| ParsedKey { inner });
         client_id: Option<&str> = p.client_id();
-    }
-}
-
-/// One request being verified, without I/O: ask `next_step()` what the host must
-/// do, answer with `record()` / `rate_state()`, then `finish()`. `drive()` answers
-/// the steps by calling the host's functions.
-#[pyclass(module = "keyproof")]
-pub struct Verification {
-    inner: Option<keyproof::Verification>,
-}
-
-impl Verification {
-    fn live(&mut self) -> PyResult<&mut keyproof::Verification> {
-        self.inner.as_mut().ok_or_else(finished)
-    }
-}
-
-fn finished() -> PyErr {
-    PyRuntimeError::new_err("this verification is finished")
-}
-
-/// The step as Python sees it: its name and the hash or key it is about.
-fn step_of(v: &keyproof::Verification) -> (&'static str, Option<String>) {
-    match v.next_step() {
-        Step::LookupRecord(hash) => ("lookup", Some(hash.to_string())),
-        Step::LoadRateState(key) => ("rate_state", Some(key.to_string())),
-        Step::Done => ("done", None),
-    }
-}
-
-#[pymethods]
-impl Verification {
-    /// `("lookup", hash)`: look a record up under this storage hash; `("rate_state",
-    /// key)`: load the rate-limit state stored under this key; `("done", None)`.
-    fn next_step(&self) -> PyResult<(&'static str, Option<String>)> {
-        self.inner.as_ref().map(step_of).ok_or_else(finished)
-    }
-
-    /// Answers the lookup step: the record stored under the hash (`KeyRecord`, dict,
-    /// JSON text) or None (the next lookup hash is asked for, if any).
-    fn record(&mut self, record: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let record = record_arg(record)?;
-        self.live()?.record(record);
-        Ok(())
-    }
-
-    /// Answers the rate-state step with the stored state (or None). Again after a
-    /// lost compare-and-set, with the fresh state: the rate limit is recomputed.
-    fn rate_state(&mut self, state: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let state = state_arg(state)?;
-        self.live()?.rate_state(state);
-        Ok(())
-    }
-
-    /// Answers the rate-state step with "the store failed" (or gives up after a lost
-    /// compare-and-set): core answers per `on_error` — `"fail_closed"`: 503
-    /// `rate_limit_unavailable` with `Retry-After: retry_after_seconds`;
-    /// `"fail_open"`: allowed, no rate-limit headers, warning `rate_limit_unavailable`.
-    #[pyo3(signature = (on_error="fail_closed", retry_after_seconds=1))]
-    fn rate_state_unavailable(&mut self, on_error: &str, retry_after_seconds: u32) -> PyResult<()> {
-        let failure = keyproof::RateStoreFailure::new(on_error, retry_after_seconds).map_err(to_py_err)?;
-        self.live()?.rate_state_unavailable(failure);
-        Ok(())
-    }
-
-    /// Answers lookup and rate-state steps by calling `lookup(hash)` and
-    /// `load_state(key)`, in Rust, until the step is done (returns None) or a call
-    /// returns an awaitable: that is returned and its step stays open (await it,
-    /// then answer with `record()` / `rate_state()`).
-    fn drive<'py>(
-        &mut self,
-        lookup: &Bound<'py, PyAny>,
-        load_state: &Bound<'py, PyAny>,
-    ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let answered = self
-            .live()?
-            .drive(|hash| answer(lookup.call1((hash,)), record_arg), |key| answer(load_state.call1((key,)), state_arg));
-        match answered {
-            ControlFlow::Continue(()) => Ok(None),
-            ControlFlow::Break(stopped) => stopped.map(Some),
-        }
-    }
-
-    /// The rate-limit write the decision needs so far, or None.
-    #[getter]
-    fn rate_write(&self) -> Option<RateWrite> {
-        self.inner.as_ref().and_then(keyproof::Verification::rate_write).map(|inner| RateWrite { inner })
-    }
-
-    /// The decision and what to write. Ends the verification.
-    fn finish(&mut self) -> PyResult<Outcome> {
-        Ok(Outcome { inner: self.inner.take().ok_or_else(finished)?.finish() })
-    }
-
-    fn __repr__(&self) -> String {
-        let step = self.inner.as_ref().map(step_of);
-        format!("Verification(step={})", step.map_or("None".to_string(), |(name, _)| format!("'{name}'")))
-    }
-}
-
-/// A host function's answer as core takes it, or the loop stopped: at an
-/// awaitable (returned; its step stays open) or at an error.
-fn answer<'py, T>(
-    called: PyResult<Bound<'py, PyAny>>,
-    convert: impl FnOnce(Option<&Bound<'py, PyAny>>) -> PyResult<T>,
-) -> ControlFlow<PyResult<Bound<'py, PyAny>>, T> {
-    let answer = match called {
-        Ok(answer) => answer,
-        Err(e) => return ControlFlow::Break(Err(e)),
-    };
-    match convert(Some(&answer)) {
-        Ok(value) => ControlFlow::Continue(value),
-        Err(_) if answer.get_type().hasattr("__await__").unwrap_or(false) => ControlFlow::Break(Ok(answer)),
-        Err(e) => ControlFlow::Break(Err(e)),
-    }
-}
-
-wrap! {
-    /// Store `new` under `key` if the stored state is still `expected` (compare-and-set);
-    /// the bucket is full again after `ttl_seconds`.
-    #[derive(Clone, PartialEq)]
-    RateWrite(keyproof::RateWrite) [eq] repr(key, ttl_seconds) |w| {
-        key: &str = &w.key;
-        expected: Option<RateLimitState> = w.expected.map(|inner| RateLimitState { inner });
-        new: RateLimitState = RateLimitState { inner: w.new };
-        ttl_seconds: u64 = w.ttl_seconds;
-    }
-}
-
-wrap! {
-    /// A finished verification: the `decision`, the `rate_write` to make (or None) and
-    /// the `upgraded_record` to save to finish a hash migration (or None), and
-    /// `touch_last_used`: the instant to write as the record's `last_used_at` (or None).
-    Outcome(keyproof::Outcome) [] |o| {
-        decision: Decision = Decision { inner: o.decision.clone() };
-        rate_write: Option<RateWrite> = o.rate_write.clone().map(|inner| RateWrite { inner });
-        upgraded_record: Option<KeyRecord> = o.upgraded_record.clone().map(|inner| KeyRecord { inner });
-        touch_last_used: Option<DateTime<Utc>> = o.touch_last_used;
     }
 }
 

@@ -74,12 +74,13 @@ mod format;
 mod record;
 mod token;
 mod values;
+mod verification;
 
 /// The native module, re-exported by the `keyproof` Python package.
 #[pymodule]
 mod _keyproof {
     #[pymodule_export]
-    use crate::engine::{Decision, Engine, Outcome, Prepared, Principal, RateLimitDecision, RateWrite, Verification};
+    use crate::engine::{Decision, Engine, Prepared, Principal, RateLimitDecision};
     #[pymodule_export]
     use crate::errors::{
         all_codes, AuthenticationError, AuthorizationError, ConfigError, CredentialError, KeyFormatError,
@@ -95,6 +96,8 @@ mod _keyproof {
     use crate::token::{ed25519_jwk, hs256_jwk, inspect_token, AccessToken, IssuedToken, TokenExchange, TokenResponse};
     #[pymodule_export]
     use crate::values::{extract, gcra, Credential, ExtractionConfig, Policy, Quota, RateLimitOutcome, RateLimitState};
+    #[pymodule_export]
+    use crate::verification::{Outcome, RateWrite, Verification};
     use pyo3::prelude::*;
 
     #[pymodule_init]

@@ -5,7 +5,6 @@
 //! needs nothing here (core routes JWS-shaped credentials to token verification).
 
 use keyproof::token::{self, AccessToken as CoreAccessToken, TokenOptions};
-use keyproof::Step;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
@@ -13,6 +12,7 @@ use crate::convert::{headers_from_py, load, now_or, random_or_urandom, to_py, Te
 use crate::engine::{Decision, Engine};
 use crate::errors::to_py_err;
 use crate::record::record_arg;
+use crate::verification::step_of;
 
 /// A token request being answered without I/O: `next_step()` is `("lookup",
 /// hash)` until `record()` answers it, then `("done", None)`; `finish()` renders
@@ -27,10 +27,7 @@ impl TokenExchange {
     /// `("lookup", hash)` or `("done", None)`.
     fn next_step(&self) -> PyResult<(&'static str, Option<String>)> {
         let x = self.inner.as_ref().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
-        Ok(match x.next_step() {
-            Step::LookupRecord(hash) => ("lookup", Some(hash.to_string())),
-            _ => ("done", None),
-        })
+        Ok(step_of(x.next_step()))
     }
 
     /// Answers the lookup step with the record stored under the hash, or None.
@@ -48,123 +45,46 @@ impl TokenExchange {
     }
 
     fn __repr__(&self) -> String {
-        let step = match self.inner.as_ref().map(keyproof::TokenExchange::next_step) {
-            Some(Step::LookupRecord(_)) => "'lookup'",
-            Some(_) => "'done'",
-            None => "None",
-        };
-        format!("TokenExchange(step={step})")
+        let step = self.inner.as_ref().map(|x| step_of(x.next_step()).0);
+        format!("TokenExchange(step={})", step.map_or("None".to_string(), |name| format!("'{name}'")))
     }
 }
 
-/// The token endpoint's answer (RFC 6749 §5.1 / §5.2). `repr` hides the body.
-#[pyclass(name = "TokenResponse", module = "keyproof", frozen, eq)]
-#[derive(PartialEq)]
-pub struct TokenResponse {
-    inner: keyproof::TokenResponse,
-}
-
-#[pymethods]
-impl TokenResponse {
-    #[getter]
-    fn status(&self) -> u16 {
-        self.inner.status
-    }
-    #[getter]
-    fn headers(&self) -> Vec<(String, String)> {
-        self.inner.headers.clone()
-    }
-    #[getter]
-    fn body(&self) -> &str {
-        &self.inner.body
-    }
-    #[getter]
-    fn code(&self) -> &'static str {
-        self.inner.code
-    }
-    #[getter]
-    fn error(&self) -> Option<&'static str> {
-        self.inner.error
-    }
-    #[getter]
-    fn detail(&self) -> &str {
-        &self.inner.detail
-    }
-    #[getter]
-    fn key_id(&self) -> Option<&str> {
-        self.inner.key_id.as_deref()
-    }
-    #[getter]
-    fn jti(&self) -> Option<&str> {
-        self.inner.jti.as_deref()
-    }
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        to_py(py, &self.inner)
-    }
-    fn __repr__(&self) -> String {
-        format!("TokenResponse(status={}, code={:?})", self.inner.status, self.inner.code)
+wrap! {
+    /// The token endpoint's answer (RFC 6749 §5.1 / §5.2). `repr` hides the body.
+    #[derive(PartialEq)]
+    TokenResponse(keyproof::TokenResponse) [eq] repr(status, code) |r| {
+        status: u16 = r.status;
+        headers: Vec<(String, String)> = r.headers.clone();
+        body: &str = &r.body;
+        code: &'static str = r.code;
+        error: Option<&'static str> = r.error;
+        detail: &str = &r.detail;
+        key_id: Option<&str> = r.key_id.as_deref();
+        jti: Option<&str> = r.jti.as_deref();
     }
 }
 
-/// An issued access token. `repr` never shows the token.
-#[pyclass(name = "IssuedToken", module = "keyproof", frozen)]
-pub struct IssuedToken {
-    inner: keyproof::IssuedToken,
-}
+dumps!(TokenResponse);
 
-#[pymethods]
-impl IssuedToken {
-    /// The compact JWS: hand it to its holder only.
-    #[getter]
-    fn access_token(&self) -> &str {
-        self.inner.access_token.expose()
-    }
-    #[getter]
-    fn expires_in(&self) -> i64 {
-        self.inner.expires_in
-    }
-    #[getter]
-    fn kid(&self) -> &str {
-        &self.inner.kid
-    }
-    #[getter]
-    fn claims(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        to_py(py, &self.inner.claims)
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "IssuedToken(kid={:?}, key_id={:?}, expires_in={})",
-            self.inner.kid, self.inner.claims.key_id, self.inner.expires_in
-        )
+wrap! {
+    /// An issued access token. `repr` never shows the token.
+    IssuedToken(keyproof::IssuedToken) [] repr(kid, expires_in) |t| {
+        /// The compact JWS: hand it to its holder only.
+        access_token: &str = t.access_token.expose();
+        expires_in: i64 = t.expires_in;
+        kid: &str = &t.kid;
+        claims: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &t.claims));
     }
 }
 
-/// A token whose signature, claims and time window verified offline.
-#[pyclass(name = "AccessToken", module = "keyproof", frozen)]
-pub struct AccessToken {
-    inner: CoreAccessToken,
-}
-
-#[pymethods]
-impl AccessToken {
-    #[getter]
-    fn kid(&self) -> &str {
-        &self.inner.kid
-    }
-    #[getter]
-    fn key_id(&self) -> &str {
-        &self.inner.claims.key_id
-    }
-    #[getter]
-    fn scopes(&self) -> Vec<String> {
-        self.inner.scopes.clone()
-    }
-    #[getter]
-    fn claims(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        to_py(py, &self.inner.claims)
-    }
-    fn __repr__(&self) -> String {
-        format!("AccessToken(kid={:?}, key_id={:?})", self.inner.kid, self.inner.claims.key_id)
+wrap! {
+    /// A token whose signature, claims and time window verified offline.
+    AccessToken(CoreAccessToken) [] repr(kid, key_id) |t| {
+        kid: &str = &t.kid;
+        key_id: &str = &t.claims.key_id;
+        scopes: Vec<String> = t.scopes.clone();
+        claims: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &t.claims));
     }
 }
 

@@ -270,6 +270,54 @@ def test_async_save_finishes_the_migration_in_averify() -> None:
         )
 
 
+def test_complete_hands_back_every_awaitable_and_resumes_where_it_stopped() -> None:
+    class RivalledAsyncStore(AsyncStore):
+        """Another writer wins the first compare-and-set; every call is counted."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[str] = []
+
+        async def get(self, key: str) -> RateLimitState | None:
+            self.calls.append("get")
+            return await super().get(key)
+
+        async def compare_and_set(
+            self, key: str, expected: RateLimitState | None, new: RateLimitState, ttl_seconds: int
+        ) -> bool:
+            self.calls.append("cas")
+            if self.calls.count("cas") == 1:
+                rival = engine().begin("GET", "/v1/limited", bearer(READER.key), now=NOW)
+                rival.drive(lookup, self.inner.get)
+                w = rival.rate_write
+                assert w is not None and self.inner.compare_and_set(w.key, w.expected, w.new, w.ttl_seconds)
+                return False
+            return await super().compare_and_set(key, expected, new, ttl_seconds)
+
+    store = RivalledAsyncStore()
+    touched: list[str] = []
+
+    async def touch(key_id: str, at: Any) -> None:
+        touched.append(key_id)
+
+    v = engine().begin("GET", "/v1/limited", bearer(READER.key), now=NOW)
+    calls = (alookup, store.get, store.compare_and_set, None, touch)
+    result = v.complete(*calls)
+    awaited = 0
+    while not isinstance(result, keyproof.Decision):
+        awaited += 1
+        with pytest.raises(RuntimeError, match="answer"):
+            v.complete(*calls)  # the awaited call is still open
+        v.answer(asyncio.run(result))
+        result = v.complete(*calls)
+    # lookup, get, lost cas, re-read, cas, touch (the record was never used): six awaits.
+    assert store.calls == ["get", "cas", "get", "cas"] and awaited == 6 and v.finished
+    assert result.allowed and result.rate_limit is not None and result.rate_limit.remaining == 1
+    assert touched == [READER.record.id]
+    with pytest.raises(RuntimeError, match="finished"):
+        v.finish()
+
+
 def test_verification_object() -> None:
     e = engine()
     v = e.begin("GET", "/v1/limited", bearer(READER.key), now=NOW)

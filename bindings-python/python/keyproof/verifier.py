@@ -15,15 +15,16 @@ awaitables):
 - ``rate_limits``: a store with ``get(key)`` and ``compare_and_set(key, expected,
   new, ttl_seconds)`` (``keyproof.stores``); default: a ``MemoryRateLimitStore``.
 
-``verify`` and ``averify`` share one implementation, ``Verifier._steps``: a
-generator that yields what each I/O call returned and receives its answer, so
-the two differ only in whether they await. While answers are not awaitables,
-core's lookup and rate-state steps are answered in Rust (``Verification.drive``).
+``verify`` and ``averify`` share one implementation, ``Verification.complete``:
+the whole loop (lookups, state loads, the compare-and-set with re-reads on a
+lost race, ``save`` and ``touch``) runs natively in one call and hands back the
+decision, or the first awaitable a callable returns; ``averify`` awaits it,
+answers with ``Verification.answer`` and calls again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Generator, Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Callable, Union
 
@@ -44,10 +45,6 @@ Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, 
 #: Compare-and-set attempts before a verification gives up (each lost race
 #: means another request's write won, so the store keeps making progress).
 MAX_CAS_TRIES = 32
-
-
-def _awaitable(value: object) -> bool:
-    return hasattr(type(value), "__await__")
 
 
 class Verifier:
@@ -91,22 +88,14 @@ class Verifier:
 
         ``path`` is the raw request target as sent (percent-encoded; a query is ignored).
         """
-        steps = self._steps(self.engine.begin(method, path, headers, client_ip, now))
-        answer: Any = None
-        try:
-            while True:
-                answer = steps.send(answer)
-                if _awaitable(answer):
-                    close = getattr(answer, "close", None)
-                    if callable(close):
-                        close()  # a coroutine never awaited: no RuntimeWarning
-                    steps.close()
-                    raise TypeError(
-                        "keyproof: the lookup, save or rate-limit store is asynchronous: use averify()"
-                    )
-        except StopIteration as done:
-            decision: Decision = done.value
-            return decision
+        v = self.engine.begin(method, path, headers, client_ip, now)
+        result, failure = self._complete(v)
+        if not isinstance(result, Decision):
+            close = getattr(result, "close", None)
+            if callable(close):
+                close()  # a coroutine never awaited: no RuntimeWarning
+            raise TypeError("keyproof: the lookup, save or rate-limit store is asynchronous: use averify()")
+        return result if failure is None else self._without_store(result, failure)
 
     async def averify(
         self,
@@ -118,55 +107,36 @@ class Verifier:
         now: datetime | None = None,
     ) -> Decision:
         """Verifies a request; ``lookup``, ``save``, ``touch`` and the store may be sync or async."""
-        steps = self._steps(self.engine.begin(method, path, headers, client_ip, now))
-        answer: Any = None
-        failed: Exception | None = None
-        try:
-            while True:
-                answer = steps.send(answer) if failed is None else steps.throw(failed)
-                failed = None
-                if _awaitable(answer):
-                    try:
-                        answer = await answer
-                    except Exception as e:  # the step decides (a store failure may have an answer)
-                        answer, failed = None, e
-        except StopIteration as done:
-            decision: Decision = done.value
-            return decision
+        v = self.engine.begin(method, path, headers, client_ip, now)
+        result, failure = self._complete(v)
+        while not isinstance(result, Decision):
+            try:
+                v.answer(await result)
+            except Exception as error:  # the step decides (a store failure may have an answer)
+                failure = self._failed(v, error)
+            result, again = self._complete(v)
+            failure = failure or again
+        return result if failure is None else self._without_store(result, failure)
 
-    def _steps(self, v: Verification) -> Generator[Any, Any, Decision]:
-        """The host's side of core's step: yields each I/O call's result, receives its answer."""
-        store = self._store
-        failure: Exception | None = None
-        try:
-            while (pending := v.drive(self.lookup, store.get)) is not None:
-                answer = yield pending
-                if v.next_step()[0] == "lookup":
-                    v.record(answer)
-                else:
-                    v.rate_state(answer)
-            for _ in range(MAX_CAS_TRIES):
-                write = v.rate_write
-                if write is None or (
-                    yield store.compare_and_set(write.key, write.expected, write.new, write.ttl_seconds)
-                ):
-                    break
-                v.rate_state(
-                    (yield store.get(write.key))
-                )  # lost a race: core recomputes from the fresh state
-            else:
-                raise RuntimeError("keyproof: the rate-limit store kept refusing the compare-and-set")
-        except Exception as error:
-            failure = self._rate_store_failed(v, error)
-            if failure is None:
-                raise
-        outcome = v.finish()
-        if self.save is not None and (record := outcome.upgraded_record) is not None:
-            yield self.save(record)
-        principal = outcome.decision.principal
-        if self.touch is not None and (at := outcome.touch_last_used) is not None and principal is not None:
-            yield self.touch(principal.key_id, at)
-        return outcome.decision if failure is None else self._without_store(outcome.decision, failure)
+    def _complete(self, v: Verification) -> tuple[Any, Exception | None]:
+        """Runs the host loop natively (``Verification.complete``) until the decision
+        or an awaitable, and the store failure answered on the way, if any."""
+        store, failure = self._store, None
+        for _ in range(2):  # again once after a store failure core was told about
+            try:
+                return v.complete(
+                    self.lookup, store.get, store.compare_and_set, self.save, self.touch, MAX_CAS_TRIES
+                ), failure
+            except Exception as error:
+                failure = self._failed(v, error)
+        raise RuntimeError("keyproof: the rate-limit step failed twice")
+
+    def _failed(self, v: Verification, error: Exception) -> Exception:
+        """``error``'s failure, answered through ``_rate_store_failed``, or ``error`` raised."""
+        failure = None if v.finished else self._rate_store_failed(v, error)
+        if failure is None:
+            raise error
+        return failure
 
     def _rate_store_failed(self, v: Verification, error: Exception) -> Exception | None:
         """Called when the rate-limit store raised ``error`` while ``v`` waited on it:
