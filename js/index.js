@@ -65,6 +65,6 @@ export function createKeyproof(native) {
     ...tokens.api,
   };
   Object.assign(api, middleware(api));
-  Object.assign(api, redisStores(api));
+  Object.assign(api, redisStores(api, { native, call }));
   return api;
 }

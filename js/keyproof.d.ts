@@ -213,6 +213,38 @@ export function hs256Jwk(secret: Uint8Array | null, kid: string): Jwk;
 /** Header and claims of a token, NOT verified: for debugging only. */
 export function inspectToken(token: string): { header: { alg: string; typ?: string; kid?: string }; claims: Record<string, unknown> };
 
+/** The rate-limit store failed: unreachable, timed out, or the compare-and-set kept conflicting. */
+export class RateLimitStoreError extends Error {
+  readonly code: 'rate_limit_unavailable';
+}
+export interface RedisStoreOptions {
+  prefix?: string; onError?: 'fail_closed' | 'fail_open'; timeoutMs?: number | null; maxRetries?: number; retryAfterSeconds?: number;
+}
+/** Rate-limit buckets in Redis / Valkey (ioredis `Redis` / `Cluster`, node-redis), shared with Python processes. */
+export class RedisRateLimitStore implements RateLimitStore {
+  constructor(client: object, options?: RedisStoreOptions);
+  readonly prefix: string; readonly onError: 'fail_closed' | 'fail_open'; conflicts: number; failures: number;
+  redisKey(bucket: string): string;
+  get(key: string): Promise<RateLimitState | null>;
+  compareAndSwap(key: string, expected: RateLimitState | null, next: RateLimitState, ttlSeconds: number): Promise<{ stored: boolean; current: RateLimitState | null }>;
+  compareAndSet(key: string, expected: RateLimitState | null, next: RateLimitState, ttlSeconds: number): Promise<boolean>;
+  delete(key: string): Promise<void>;
+}
+/** A Verifier that answers the store's failure with core's fail-closed 503 or fail-open allow (always a Promise). */
+export class RedisVerifier extends Verifier {
+  verify(request: RequestLike): Promise<Decision>;
+}
+/** Core's compare-and-set script of shared stores (Lua, for EVAL). */
+export const CAS_SCRIPT: string;
+/** Key prefix of every bucket (`keyproof:rl:`). */
+export const DEFAULT_PREFIX: string;
+/** The store key of core's bucket `<key id>:<class>`: `<prefix>{<key id>}:<class>`. */
+export function redisKey(bucket: string, prefix?: string): string;
+/** The stored text of a state (core's JSON), `''` for none. */
+export function stateText(state: RateLimitState | string | null | undefined): string;
+/** A stored value as a state; `null` when absent or not a state in canonical form. */
+export function parseState(raw: string | Uint8Array | null | undefined): RateLimitState | null;
+
 /** Express 4 and 5 middleware; the principal is `req.keyproof`. */
 export function express(verifier: Verifier, options?: { clientIp?: (req: any) => string | null }): (req: any, res: any, next: (err?: unknown) => void) => void;
 /** Fastify 5 plugin: `fastify.register(keyproof.fastify, { verifier })`; the principal is `request.keyproof`. */

@@ -59,7 +59,7 @@ rm -rf "$SMOKE" && mkdir -p "$SMOKE"
 TARBALL="$(cd pkg && npm pack --silent --pack-destination "$SMOKE" | tail -n 1)"
 echo "tarball: $TARBALL ($(du -h "$SMOKE/$TARBALL" | cut -f1))"
 HONO_VERSION="$(node -p "require('./package-lock.json').packages['node_modules/hono'].version")"
-(cd "$SMOKE" && npm init -y >/dev/null && npm install --no-audit --no-fund --offline "./$TARBALL" "hono@$HONO_VERSION" >/dev/null)
+(cd "$SMOKE" && npm init -y >/dev/null && npm install --no-audit --no-fund --prefer-offline "./$TARBALL" "hono@$HONO_VERSION" >/dev/null)
 cp test/smoke/smoke.mjs test/smoke/smoke.cjs "$SMOKE/"
 (cd "$SMOKE" && node smoke.mjs && node smoke.cjs)
 (cd "$SMOKE" && "$PKG/node_modules/.bin/deno" run --quiet --allow-read --allow-env smoke.mjs)

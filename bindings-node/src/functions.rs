@@ -6,6 +6,7 @@ use napi::{Env, ValueType};
 use napi_derive::napi;
 use serde_json::Value;
 
+use keyproof::ratelimit::shared_store;
 use keyproof::wire::{format_set as resolve_formats, ChangedView, FormatList, MintedView, ParsedView, SuccessorView};
 use keyproof::{
     EngineConfig, ErrorKind, FormatSet, KeyFormat, KeyRecord, MintOptions, Policy, Quota, RateLimitState, RecordUpdate,
@@ -215,4 +216,34 @@ pub fn error_codes() -> Vec<ErrorCode> {
         .into_iter()
         .map(|e| ErrorCode { code: e.code.into(), family: e.family.into(), description: e.description.into() })
         .collect()
+}
+
+/// The Redis / Valkey compare-and-set script of shared rate-limit stores (core's).
+#[napi]
+pub fn rate_store_script() -> String {
+    shared_store::COMPARE_AND_SET_SCRIPT.to_string()
+}
+
+/// The key prefix of every bucket unless the host picks another (core's).
+#[napi]
+pub fn rate_store_prefix() -> String {
+    shared_store::DEFAULT_KEY_PREFIX.to_string()
+}
+
+/// The store key of core's bucket `<key id>:<class>` under `prefix` (default `keyproof:rl:`).
+#[napi]
+pub fn rate_store_key(bucket: String, prefix: Option<String>) -> String {
+    shared_store::store_key(&bucket, prefix.as_deref().unwrap_or(shared_store::DEFAULT_KEY_PREFIX))
+}
+
+/// The stored text of a state (`{tat_us}` or `null`), `''` for none.
+#[napi]
+pub fn rate_state_text(state: Unknown<'_>) -> Result<String> {
+    Ok(shared_store::state_text(load_optional(state)?))
+}
+
+/// A stored text as a state `{tat_us}`, or `null` when it is not one in canonical form.
+#[napi]
+pub fn parse_rate_state_text<'env>(env: &'env Env, raw: String) -> Result<Unknown<'env>> {
+    to_js(env, &shared_store::parse_state_text(&raw))
 }

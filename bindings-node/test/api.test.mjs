@@ -17,6 +17,8 @@ test('ESM and CommonJS entries are one instance', () => {
   assert.equal(esm.Engine, kp.Engine);
   assert.equal(esm.default, kp);
   assert.equal(esm.KeyproofError, kp.KeyproofError);
+  // Every member of the API is a named ESM export too (index.mjs lists them).
+  for (const name of Object.keys(kp)) assert.equal(esm[name], kp[name], `import { ${name} } from 'keyproof'`);
 });
 
 test('engine from an object or JSON text; camelCase in, plan names kept', () => {

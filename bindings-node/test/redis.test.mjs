@@ -14,7 +14,9 @@ import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Redis from 'ioredis';
 import kp from '../index.cjs';
-import { CAS_SCRIPT, RateLimitStoreError, parseState, redisKey, stateText } from '../../js/redis.js';
+import { RateLimitStoreError } from '../../js/redis.js';
+
+const { CAS_SCRIPT, DEFAULT_PREFIX, parseState, redisKey, stateText } = kp;
 
 const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.resolve(PKG, '..');
@@ -208,11 +210,13 @@ if (KEYPROOF_REDIS_WORKER) {
     assert.deepEqual(kp.loadRateLimitState(stateText(out.state)), out.state);
   });
 
-  test('the compare-and-set script is byte for byte the Python package’s', () => {
-    const source = readFileSync(path.join(ROOT, 'bindings-python/python/keyproof/redis.py'), 'utf8');
-    const m = /CAS_SCRIPT = """\\\n([\s\S]*?)"""/.exec(source);
-    assert.ok(m, 'keyproof/redis.py defines CAS_SCRIPT');
+  test('the compare-and-set script and layout are core’s, as in the Python package', () => {
+    const source = readFileSync(path.join(ROOT, 'core/src/ratelimit/shared_store.rs'), 'utf8');
+    const m = /COMPARE_AND_SET_SCRIPT: &str = r#"([\s\S]*?)"#;/.exec(source);
+    assert.ok(m, 'core defines COMPARE_AND_SET_SCRIPT');
     assert.equal(CAS_SCRIPT, m[1]);
+    assert.equal(DEFAULT_PREFIX, 'keyproof:rl:');
+    assert.throws(() => redisKey(7), TypeError);
   });
 
   test('the 503 is core’s answer, the Python package’s bytes', async () => {

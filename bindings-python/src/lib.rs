@@ -95,7 +95,10 @@ mod _keyproof {
     #[pymodule_export]
     use crate::token::{ed25519_jwk, hs256_jwk, inspect_token, AccessToken, IssuedToken, TokenExchange, TokenResponse};
     #[pymodule_export]
-    use crate::values::{extract, gcra, Credential, ExtractionConfig, Policy, Quota, RateLimitOutcome, RateLimitState};
+    use crate::values::{
+        extract, gcra, parse_state_text, state_text, store_key, Credential, ExtractionConfig, Policy, Quota,
+        RateLimitOutcome, RateLimitState,
+    };
     #[pymodule_export]
     use crate::verification::{Outcome, RateWrite, Verification};
     use pyo3::prelude::*;
@@ -103,6 +106,8 @@ mod _keyproof {
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        m.add("COMPARE_AND_SET_SCRIPT", keyproof::ratelimit::shared_store::COMPARE_AND_SET_SCRIPT)?;
+        m.add("DEFAULT_KEY_PREFIX", keyproof::ratelimit::shared_store::DEFAULT_KEY_PREFIX)?;
         m.add("EXPIRY_PRESETS", keyproof::EXPIRY_PRESETS.to_vec())
     }
 }

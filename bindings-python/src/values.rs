@@ -1,11 +1,14 @@
 //! Smaller loadable values: `Policy`, `ExtractionConfig` (+ `Credential`,
-//! `extract`), and rate limiting (`RateLimitState`, `Quota`, `RateLimitOutcome`, `gcra`).
+//! `extract`), and rate limiting (`RateLimitState`, `Quota`, `RateLimitOutcome`,
+//! `gcra`, and the shared-store layout `keyproof.redis` uses).
 
 use keyproof::ErrorKind;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::{fields, headers_from_py, load};
+use keyproof::ratelimit::shared_store;
+
+use crate::convert::{fields, headers_from_py, load, Text};
 use crate::errors::{refuse, to_py_err};
 
 wrap! {
@@ -149,4 +152,23 @@ pub(crate) fn gcra(
 ) -> PyResult<RateLimitOutcome> {
     let quota: keyproof::Quota = load(quota)?;
     Ok(RateLimitOutcome { inner: keyproof::gcra(state_arg(state)?, now_us, &quota, cost) })
+}
+
+/// The store key of core's bucket `<key id>:<class>` (core's `shared_store::store_key`).
+#[pyfunction]
+#[pyo3(signature = (bucket, prefix=Text(shared_store::DEFAULT_KEY_PREFIX.into())), text_signature = "(bucket, prefix='keyproof:rl:')")]
+pub(crate) fn store_key(bucket: Text, prefix: Text) -> String {
+    shared_store::store_key(&bucket, &prefix)
+}
+
+/// The stored text of a state, `""` for None.
+#[pyfunction]
+pub(crate) fn state_text(state: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+    Ok(shared_store::state_text(state_arg(state)?))
+}
+
+/// A stored value (str or bytes) as a state; None when absent or not a state in canonical form.
+#[pyfunction]
+pub(crate) fn parse_state_text(raw: Option<Text>) -> Option<RateLimitState> {
+    raw.and_then(|raw| shared_store::parse_state_text(&raw)).map(|inner| RateLimitState { inner })
 }

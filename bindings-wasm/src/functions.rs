@@ -3,6 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
+use keyproof::ratelimit::shared_store;
 use keyproof::wire::{format_set as resolve_formats, ChangedView, FormatList, MintedView, ParsedView, SuccessorView};
 use keyproof::{
     EngineConfig, ErrorKind, FormatSet, KeyFormat, KeyRecord, MintOptions, Policy, Quota, RateLimitState, RecordUpdate,
@@ -213,4 +214,39 @@ pub fn fingerprint(
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Result<JsValue> {
     to_js(&keyproof::wire::error_codes())
+}
+
+/// The Redis / Valkey compare-and-set script of shared rate-limit stores (core's).
+#[wasm_bindgen(js_name = rateStoreScript)]
+pub fn rate_store_script() -> String {
+    shared_store::COMPARE_AND_SET_SCRIPT.to_string()
+}
+
+/// The key prefix of every bucket unless the host picks another (core's).
+#[wasm_bindgen(js_name = rateStorePrefix)]
+pub fn rate_store_prefix() -> String {
+    shared_store::DEFAULT_KEY_PREFIX.to_string()
+}
+
+/// The store key of core's bucket `<key id>:<class>` under `prefix` (default `keyproof:rl:`).
+#[wasm_bindgen(js_name = rateStoreKey)]
+pub fn rate_store_key(
+    #[wasm_bindgen(unchecked_param_type = "string")] bucket: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | undefined")] prefix: JsValue,
+) -> Result<String> {
+    let prefix =
+        if prefix.is_undefined() { shared_store::DEFAULT_KEY_PREFIX.to_string() } else { text(&prefix, "prefix")? };
+    Ok(shared_store::store_key(&text(&bucket, "bucket")?, &prefix))
+}
+
+/// The stored text of a state (`{tat_us}` or `null`), `''` for none.
+#[wasm_bindgen(js_name = rateStateText)]
+pub fn rate_state_text(state: JsValue) -> Result<String> {
+    Ok(shared_store::state_text(load_optional(&state)?))
+}
+
+/// A stored text as a state `{tat_us}`, or `null` when it is not one in canonical form.
+#[wasm_bindgen(js_name = parseRateStateText)]
+pub fn parse_rate_state_text(#[wasm_bindgen(unchecked_param_type = "string")] raw: JsValue) -> Result<JsValue> {
+    to_js(&shared_store::parse_state_text(&text(&raw, "raw")?))
 }

@@ -13,6 +13,8 @@ _RecordLike: TypeAlias = Union["KeyRecord", Mapping[str, Any], str]
 _StateLike: TypeAlias = Union["RateLimitState", Mapping[str, Any], str]
 
 __all__ = [
+    "COMPARE_AND_SET_SCRIPT",
+    "DEFAULT_KEY_PREFIX",
     "EXPIRY_PRESETS",
     "AccessToken",
     "AuthenticationError",
@@ -61,9 +63,12 @@ __all__ = [
     "inspect_token",
     "mint",
     "parse_key",
+    "parse_state_text",
     "presets",
     "redact",
     "scan",
+    "state_text",
+    "store_key",
 ]
 __version__: Final[str]
 EXPIRY_PRESETS: Final[list[str]]
@@ -471,6 +476,12 @@ class RateLimitOutcome:
 def gcra(
     state: _StateLike | None, now_us: int, quota: Quota | Mapping[str, Any], cost: int = 1
 ) -> RateLimitOutcome: ...
+def store_key(bucket: str, prefix: str = "keyproof:rl:") -> str: ...
+def state_text(state: _StateLike | None) -> str: ...
+def parse_state_text(raw: str | bytes | None) -> RateLimitState | None: ...
+
+COMPARE_AND_SET_SCRIPT: Final[str]
+DEFAULT_KEY_PREFIX: Final[str]
 
 @final
 class Principal:

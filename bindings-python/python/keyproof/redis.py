@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 import time
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any, Callable, Literal, Optional, TypeVar, cast
 
+from keyproof import _keyproof as _native
 from keyproof._keyproof import Decision, Engine, RateLimitState, Verification
 from keyproof.verifier import Headers, Lookup, Verifier
 
@@ -66,32 +66,17 @@ T = TypeVar("T")
 _Step = Callable[[Optional[RateLimitState]], tuple[T, Optional[RateLimitState]]]
 
 #: Key prefix of every bucket.
-DEFAULT_PREFIX = "keyproof:rl:"
+DEFAULT_PREFIX: str = _native.DEFAULT_KEY_PREFIX
 #: Code of ``RateLimitStoreError`` and of core's answer when the store failed (503, or the fail-open warning).
 UNAVAILABLE_CODE = "rate_limit_unavailable"
 DEFAULT_MAX_RETRIES = 32
 
-#: The compare-and-set (identical in the Node package's js/redis.js). KEYS[1]: the
-#: bucket; ARGV[1]: the state the decision was computed from ('' = none), ARGV[2]:
-#: the new state, ARGV[3]: time to live in ms. A stored value that is not a state
-#: in canonical form (``parse_state``: no leading zeros, |tat_us| < 2^53) counts as
+#: The compare-and-set, core's (``keyproof::ratelimit::shared_store``, also used by
+#: the Node package). KEYS[1]: the bucket; ARGV[1]: the state the decision was
+#: computed from ('' = none), ARGV[2]: the new state, ARGV[3]: time to live in ms.
+#: A stored value that is not a state in canonical form (``parse_state``) counts as
 #: none. Returns {1} when stored, else {0, the current value or ''}.
-CAS_SCRIPT = """\
-local cur = redis.call('GET', KEYS[1])
-local seen = ''
-if cur then
-  local n = string.match(cur, '^{"tat_us":(%-?%d+)}$')
-  if n and (n == '0' or string.match(n, '^%-?[1-9]')) and math.abs(tonumber(n)) <= 9007199254740991 then
-    seen = cur
-  end
-end
-if seen ~= ARGV[1] then return {0, cur or ''} end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return {1}
-"""
-
-_STATE_TEXT = re.compile(r'\{"tat_us":(0|-?[1-9][0-9]*)\}\Z')
-_MAX_SAFE = 2**53 - 1  # the states JavaScript reads exactly
+CAS_SCRIPT: str = _native.COMPARE_AND_SET_SCRIPT
 
 
 class RateLimitStoreError(Exception):
@@ -106,26 +91,17 @@ class RateLimitStoreError(Exception):
 
 def redis_key(bucket: str, prefix: str = DEFAULT_PREFIX) -> str:
     """The Redis key of the core's bucket ``<key id>:<class>``: ``<prefix>{<key id>}:<class>``."""
-    key_id, sep, rest = bucket.partition(":")
-    return f"{prefix}{{{key_id}}}{sep}{rest}"
+    return _native.store_key(bucket, prefix)
 
 
 def state_text(state: RateLimitState | None) -> str:
     """The stored text of a state (the core's JSON), ``''`` for none."""
-    return "" if state is None else f'{{"tat_us":{state.tat_us}}}'
+    return _native.state_text(state)
 
 
 def parse_state(raw: str | bytes | None) -> RateLimitState | None:
     """A stored value as a state; ``None`` when absent or not a state (it then counts as a full bucket)."""
-    if raw is None:
-        return None
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", "replace")
-    m = _STATE_TEXT.match(raw)
-    if m is None:
-        return None
-    tat_us = int(m.group(1))
-    return RateLimitState(tat_us) if abs(tat_us) <= _MAX_SAFE else None
+    return _native.parse_state_text(raw)
 
 
 class FallbackDecision:

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod shared_store;
+
 use crate::error::{Error, ErrorKind, Result};
 
 const MICROS: i64 = 1_000_000;
