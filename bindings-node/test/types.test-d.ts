@@ -1,5 +1,5 @@
 // Type test (tsc --noEmit): the API used as documented compiles; misuse does not.
-import keyproof, { Engine, Verifier, Decision, KeyproofError, TokenEndpoint, type KeyRecord, type Principal, type TokenUse } from '../index.js';
+import keyproof, { Engine, Verifier, Decision, KeyproofError, TokenEndpoint, RedisRateLimitStore, RedisVerifier, redisKey, parseState, type KeyRecord, type Principal, type TokenUse } from '../index.js';
 import type * as Native from '../native.js';
 import Fastify from 'fastify';
 
@@ -71,8 +71,20 @@ async function tokens(): Promise<void> {
 }
 void tokens;
 
+// Redis: a store and verifier over any client; the shared layout is typed.
+async function redisTypes(client: object): Promise<void> {
+  const store = new RedisRateLimitStore(client, { onError: 'fail_open', timeoutMs: 500 });
+  const decision: Decision = await new RedisVerifier(engine, { lookup: () => null, rateLimits: store }).verify({ method: 'GET', path: '/', headers: {} });
+  const state = parseState('{"tat_us":1}');
+  const bucket: string = redisKey('key_1:default', keyproof.DEFAULT_PREFIX);
+  void [decision, state?.tat_us, bucket, keyproof.CAS_SCRIPT.length];
+  // @ts-expect-error the failure policy is one of two names
+  new RedisRateLimitStore(client, { onError: 'ignore' });
+}
+void redisTypes;
+
 // The generated native types provide the surface js/NATIVE.md names.
-type Surface = Pick<typeof Native, 'Engine' | 'NativeRecord' | 'Verification' | 'TokenExchange' | 'errorCodes' | 'parseKey' | 'mint' | 'scan' | 'redact' | 'gcra' | 'loadValue' | 'rotate' | 'revoke' | 'disable' | 'enable' | 'update' | 'successorOptions' | 'presets' | 'seamFormat' | 'version' | 'tokenJwk' | 'inspectToken'>;
+type Surface = Pick<typeof Native, 'Engine' | 'NativeRecord' | 'Verification' | 'TokenExchange' | 'errorCodes' | 'parseKey' | 'mint' | 'scan' | 'redact' | 'gcra' | 'loadValue' | 'rotate' | 'revoke' | 'disable' | 'enable' | 'update' | 'successorOptions' | 'presets' | 'seamFormat' | 'version' | 'tokenJwk' | 'inspectToken' | 'rateStoreScript' | 'rateStorePrefix' | 'rateStoreKey' | 'rateStateText' | 'parseRateStateText'>;
 declare const native: Surface;
 const verified: Native.Decided | Native.Verification = new native.Engine({}).verify('GET', '/', [], null, 0, () => null, () => null);
 void verified;
