@@ -121,15 +121,13 @@ class Verifier:
     def _complete(self, v: Verification) -> tuple[Any, Exception | None]:
         """Runs the host loop natively (``Verification.complete``) until the decision
         or an awaitable, and the store failure answered on the way, if any."""
-        store, failure = self._store, None
-        for _ in range(2):  # again once after a store failure core was told about
-            try:
-                return v.complete(
-                    self.lookup, store.get, store.compare_and_set, self.save, self.touch, MAX_CAS_TRIES
-                ), failure
-            except Exception as error:
-                failure = self._failed(v, error)
-        raise RuntimeError("keyproof: the rate-limit step failed twice")
+        store = self._store
+        calls = (self.lookup, store.get, store.compare_and_set, self.save, self.touch, MAX_CAS_TRIES)
+        try:
+            return v.complete(*calls), None
+        except Exception as error:
+            failure = self._failed(v, error)
+        return v.complete(*calls), failure  # goes on past the step core was told failed
 
     def _failed(self, v: Verification, error: Exception) -> Exception:
         """``error``'s failure, answered through ``_rate_store_failed``, or ``error`` raised."""
