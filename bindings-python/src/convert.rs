@@ -49,6 +49,11 @@ pub(crate) fn to_json<T: Serialize + ?Sized>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
+/// A core field as plain Python data, straight through serde (pairs are tuples).
+pub(crate) fn field<T: Serialize + ?Sized>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    pythonize::pythonize(py, value).map(Bound::unbind).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
 /// A core value as plain Python data (dict, list, str, int, float, bool, None),
 /// in its JSON shape (pairs are lists, as `json.loads(to_json())` gives them).
 pub(crate) fn to_py<T: Serialize + ?Sized>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {

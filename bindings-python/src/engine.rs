@@ -5,7 +5,7 @@ use keyproof::EngineConfig;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::convert::{credential_headers, load, now_or, random_or_urandom, to_py, Text};
+use crate::convert::{credential_headers, load, now_or, random_or_urandom, Text};
 use crate::errors::to_py_err;
 use crate::format::{FormatSet, Hasher, ParsedKey};
 use crate::record::{grace_arg, mint_options, record_arg, KeyRecord, MintedKey, Owner};
@@ -186,19 +186,9 @@ dumps!(Principal, RateLimitDecision, Decision);
 wrap! {
     /// Who is calling, once a key is accepted.
     #[derive(Clone, PartialEq)]
-    Principal(keyproof::Principal) [eq] repr(key_id, name) |p| {
-        key_id: &str = &p.key_id;
-        name: &str = &p.name;
+    Principal(keyproof::Principal) [eq] repr(key_id, name)
+        fields(key_id, name, environment, kind, format, scopes, role, plan, client_id, features, metadata) |p| {
         owner: Owner = Owner { inner: p.owner.clone() };
-        environment: &str = &p.environment;
-        kind: &'static str = p.kind.as_str();
-        format: &str = &p.format;
-        scopes: Vec<String> = p.scopes.clone();
-        role: Option<&str> = p.role.as_deref();
-        plan: Option<&str> = p.plan.as_deref();
-        client_id: Option<&str> = p.client_id.as_deref();
-        features: Vec<String> = p.features.clone();
-        metadata: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &p.metadata));
     }
 }
 
@@ -222,18 +212,14 @@ wrap! {
     /// The decision for one request: allowed or denied with a stable code, and the
     /// exact HTTP status, headers and problem+json body to answer with.
     #[derive(Clone, PartialEq)]
-    Decision(keyproof::Decision) [eq] repr(allowed, code, status) |d| {
+    Decision(keyproof::Decision) [eq] repr(allowed, code, status) fields(public_code, warnings, missing_scope, detail) |d| {
         allowed: bool = d.allowed;
         code: &'static str = d.code;
-        public_code: &'static str = d.public_code;
         status: u16 = d.status;
         headers: Vec<(String, String)> = d.headers.clone();
         body: Option<&str> = d.body.as_deref();
         principal: Option<Principal> = d.principal.clone().map(|inner| Principal { inner });
-        warnings: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &d.warnings));
-        missing_scope: Option<&str> = d.missing_scope.as_deref();
         rate_limit: Option<RateLimitDecision> = d.rate_limit.clone().map(|inner| RateLimitDecision { inner });
-        detail: &str = &d.detail;
     }
 }
 

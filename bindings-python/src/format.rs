@@ -7,24 +7,15 @@ use keyproof::{HashAlgorithm, KeyFormat};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict};
 
-use crate::convert::{fields, load, to_json, to_py, Text};
+use crate::convert::{fields, load, to_json, Text};
 use crate::errors::to_py_err;
 
 wrap! {
     /// One key format: prefix, environment, kind, alphabet, length, checksum, layout.
     #[derive(Clone, PartialEq)]
-    Format(KeyFormat) [eq] repr(id, prefix, environment, kind) |f| {
-        id: &str = &f.id;
-        prefix: &str = &f.prefix;
-        environment: &str = &f.environment;
-        kind: &'static str = f.kind.as_str();
-        alphabet: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.alphabet));
-        length: usize = f.length;
-        checksum: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.checksum));
-        layout: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &f.layout));
-        short_length: Option<usize> = f.short_length;
+    Format(KeyFormat) [eq] repr(id, prefix, environment, kind)
+        fields(id, prefix, environment, kind, alphabet, length, checksum, layout, short_length, description) |f| {
         hash: Option<&'static str> = f.hash.map(|h| h.tag());
-        description: &str = &f.description;
         body_length: usize = f.body_length();
         key_length: usize = f.key_length();
         entropy_bits: f64 = f.entropy_bits();
@@ -207,16 +198,12 @@ wrap! {
     /// A key found in text: offsets and a preview, never the key. `start`/`end`
     /// index the Python string; `byte_start`/`byte_end` its UTF-8 bytes.
     #[derive(Clone, PartialEq)]
-    Finding(keyproof::Finding) [eq] repr(format_id, line, column, preview) |f| {
-        format_id: &str = &f.format_id;
+    Finding(keyproof::Finding) [eq] repr(format_id, line, column, preview)
+        fields(format_id, line, column, preview, checksum_verified) |f| {
         start: usize = f.char_start;
         end: usize = f.char_end;
         byte_start: usize = f.start;
         byte_end: usize = f.end;
-        line: usize = f.line;
-        column: usize = f.column;
-        preview: &str = &f.preview;
-        checksum_verified: bool = f.checksum_verified;
     }
 }
 
@@ -312,10 +299,7 @@ wrap! {
     /// Result of `Hasher.verify`. Truthy when the key matched; `should_rehash`: the
     /// record uses another algorithm than configured, store a fresh hash.
     #[derive(Clone, Copy, PartialEq)]
-    HashCheck(keyproof::HashCheck) [eq] repr(matched, should_rehash) |c| {
-        matched: bool = c.matched;
-        should_rehash: bool = c.should_rehash;
-    }
+    HashCheck(keyproof::HashCheck) [eq] repr(matched, should_rehash) fields(matched, should_rehash) |c| {}
 }
 
 #[pymethods]

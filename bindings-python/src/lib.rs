@@ -4,9 +4,10 @@
 
 use pyo3::prelude::*;
 
-/// A Python class over a core value `inner`:
-/// `wrap! { /// doc  Name(core::Type) [pyclass options] repr(property, …) |v| { name: Ret = expr; … } }`
-/// declares the class, a read-only property `name` per line (`v` is `&self.inner`)
+/// A Python class over a core value `inner`: `wrap! { /// doc  Name(core::Type)
+/// [pyclass options] repr(property, …) fields(field, …) |v| { name: Ret = expr; … } }`
+/// declares the class, a read-only property per named core `field` (converted
+/// by serde: plain Python data), one per `name` line (`v` is `&self.inner`)
 /// and, given `repr(…)`, a `__repr__` showing those properties (never a key, secret or hash).
 macro_rules! wrap {
     (@pyclass [] $class:item) => { #[pyclass(module = "keyproof", frozen)] $class };
@@ -14,7 +15,7 @@ macro_rules! wrap {
     (@pyclass [eq, hash] $class:item) => { #[pyclass(module = "keyproof", frozen, eq, hash)] $class };
     (
         $(#[$attr:meta])* $ty:ident($inner:ty) [$($opt:ident),*] $(repr($($field:ident),*))?
-        |$v:ident| { $($(#[$doc:meta])* $name:ident: $ret:ty = $body:expr;)* }
+        $(fields($($plain:ident),*))? |$v:ident| { $($(#[$doc:meta])* $name:ident: $ret:ty = $body:expr;)* }
     ) => {
         wrap!(@pyclass [$($opt),*] $(#[$attr])* pub struct $ty {
             pub(crate) inner: $inner,
@@ -23,6 +24,9 @@ macro_rules! wrap {
         #[pymethods]
         #[allow(clippy::new_ret_no_self, clippy::wrong_self_convention)] // properties may be named `new`
         impl $ty {
+            $($(#[getter] fn $plain(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                crate::convert::field(py, &self.inner.$plain)
+            })*)?
             $($(#[$doc])* #[getter] fn $name(&self) -> $ret { let $v = &self.inner; $body })*
 
             $(fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
@@ -108,6 +112,7 @@ mod _keyproof {
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("COMPARE_AND_SET_SCRIPT", keyproof::ratelimit::shared_store::COMPARE_AND_SET_SCRIPT)?;
         m.add("DEFAULT_KEY_PREFIX", keyproof::ratelimit::shared_store::DEFAULT_KEY_PREFIX)?;
+        m.add("MAX_WRITE_TRIES", keyproof::MAX_WRITE_TRIES)?;
         m.add("EXPIRY_PRESETS", keyproof::EXPIRY_PRESETS.to_vec())
     }
 }

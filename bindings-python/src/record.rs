@@ -7,18 +7,14 @@ use keyproof::{ErrorKind, KeyRecord as CoreRecord, MintOptions};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyString};
 
-use crate::convert::{load, now_or, random_or_urandom, to_py, Text};
+use crate::convert::{load, now_or, random_or_urandom, Text};
 use crate::errors::{refuse, to_py_err};
 use crate::format::{format_arg, Hasher};
 
 wrap! {
     /// Who owns a key.
     #[derive(Clone, PartialEq)]
-    Owner(keyproof::Owner) [eq] repr(organization, workspace, profile) |o| {
-        organization: Option<&str> = o.organization.as_deref();
-        workspace: Option<&str> = o.workspace.as_deref();
-        profile: Option<&str> = o.profile.as_deref();
-    }
+    Owner(keyproof::Owner) [eq] repr(organization, workspace, profile) fields(organization, workspace, profile) |o| {}
 }
 
 #[pymethods]
@@ -33,8 +29,7 @@ impl Owner {
 wrap! {
     /// A key's rotation: replaced by another key, valid until `grace_until`.
     #[derive(Clone, PartialEq)]
-    Rotation(keyproof::Rotation) [eq] repr(replaced_by, grace_until) |r| {
-        replaced_by: Option<&str> = r.replaced_by.as_deref();
+    Rotation(keyproof::Rotation) [eq] repr(replaced_by, grace_until) fields(replaced_by) |r| {
         rotated_at: Option<DateTime<Utc>> = r.rotated_at;
         grace_until: DateTime<Utc> = r.grace_until;
     }
@@ -44,29 +39,14 @@ wrap! {
     /// One stored API key: only its hash, never the key. Immutable: the lifecycle
     /// methods return an updated copy.
     #[derive(Clone, PartialEq)]
-    KeyRecord(CoreRecord) [eq] repr(id, name, preview, status) |r| {
-        id: &str = &r.id;
-        name: &str = &r.name;
-        hash: &str = &r.hash;
-        fingerprint: &str = &r.fingerprint;
-        preview: &str = &r.preview;
-        format: &str = &r.format;
-        environment: &str = &r.environment;
-        kind: &'static str = r.kind.as_str();
+    KeyRecord(CoreRecord) [eq] repr(id, name, preview, status) fields(id, name, hash, fingerprint, preview, format,
+        environment, kind, client_id, scopes, role, status, allowed_ips, plan, features, metadata) |r| {
         owner: Owner = Owner { inner: r.owner.clone() };
-        client_id: Option<&str> = r.client_id.as_deref();
-        scopes: Vec<String> = r.scopes.clone();
-        role: Option<&str> = r.role.as_deref();
-        status: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.status));
         created_at: DateTime<Utc> = r.created_at;
         updated_at: DateTime<Utc> = r.updated_at;
         expires_at: Option<DateTime<Utc>> = r.expires_at;
         revoked_at: Option<DateTime<Utc>> = r.revoked_at;
         rotation: Option<Rotation> = r.rotation.clone().map(|inner| Rotation { inner });
-        allowed_ips: Vec<String> = r.allowed_ips.iter().map(ToString::to_string).collect();
-        plan: Option<&str> = r.plan.as_deref();
-        features: Vec<String> = r.features.clone();
-        metadata: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &r.metadata));
         last_used_at: Option<DateTime<Utc>> = r.last_used_at;
     }
 }

@@ -53,15 +53,9 @@ impl TokenExchange {
 wrap! {
     /// The token endpoint's answer (RFC 6749 §5.1 / §5.2). `repr` hides the body.
     #[derive(PartialEq)]
-    TokenResponse(keyproof::TokenResponse) [eq] repr(status, code) |r| {
-        status: u16 = r.status;
+    TokenResponse(keyproof::TokenResponse) [eq] repr(status, code)
+        fields(status, body, code, error, detail, key_id, jti) |r| {
         headers: Vec<(String, String)> = r.headers.clone();
-        body: &str = &r.body;
-        code: &'static str = r.code;
-        error: Option<&'static str> = r.error;
-        detail: &str = &r.detail;
-        key_id: Option<&str> = r.key_id.as_deref();
-        jti: Option<&str> = r.jti.as_deref();
     }
 }
 
@@ -69,22 +63,16 @@ dumps!(TokenResponse);
 
 wrap! {
     /// An issued access token. `repr` never shows the token.
-    IssuedToken(keyproof::IssuedToken) [] repr(kid, expires_in) |t| {
+    IssuedToken(keyproof::IssuedToken) [] repr(kid, expires_in) fields(expires_in, kid, claims) |t| {
         /// The compact JWS: hand it to its holder only.
         access_token: &str = t.access_token.expose();
-        expires_in: i64 = t.expires_in;
-        kid: &str = &t.kid;
-        claims: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &t.claims));
     }
 }
 
 wrap! {
     /// A token whose signature, claims and time window verified offline.
-    AccessToken(CoreAccessToken) [] repr(kid, key_id) |t| {
-        kid: &str = &t.kid;
+    AccessToken(CoreAccessToken) [] repr(kid, key_id) fields(kid, scopes, claims) |t| {
         key_id: &str = &t.claims.key_id;
-        scopes: Vec<String> = t.scopes.clone();
-        claims: PyResult<Py<PyAny>> = Python::attach(|py| to_py(py, &t.claims));
     }
 }
 

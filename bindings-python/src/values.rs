@@ -14,11 +14,7 @@ use crate::errors::{refuse, to_py_err};
 wrap! {
     /// A deployment's policy: environments, credentials, routes, roles, plans.
     #[derive(Clone, PartialEq)]
-    Policy(keyproof::Policy) [eq] repr(realm, environments) |p| {
-        realm: &str = &p.realm;
-        environments: Vec<String> = p.environments.clone();
-        default_plan: Option<&str> = p.default_plan.as_deref();
-    }
+    Policy(keyproof::Policy) [eq] repr(realm, environments) fields(realm, environments, default_plan) |p| {}
 }
 
 /// A loaded policy, validated and compiled (the route table too: conflicting patterns …).
@@ -32,13 +28,8 @@ loads!(Policy => compiled, ExtractionConfig, RateLimitState, Quota);
 wrap! {
     /// Which credential methods a deployment accepts and under which header names.
     #[derive(Clone, PartialEq)]
-    ExtractionConfig(keyproof::ExtractionConfig) [eq] repr(methods) |c| {
-        methods: Vec<&'static str> = c.methods.iter().map(|m| m.as_str()).collect();
-        api_key_header: &str = &c.api_key_header;
-        client_id_header: &str = &c.client_id_header;
-        sdk_token_header: &str = &c.sdk_token_header;
-        max_header_bytes: usize = c.max_header_bytes;
-    }
+    ExtractionConfig(keyproof::ExtractionConfig) [eq] repr(methods)
+        fields(methods, api_key_header, client_id_header, sdk_token_header, max_header_bytes) |c| {}
 }
 
 #[pymethods]
@@ -55,10 +46,8 @@ impl ExtractionConfig {
 
 wrap! {
     /// The credential a request carries. `repr` never shows the secret.
-    Credential(keyproof::Credential) [] repr(method, client_id) |c| {
-        method: &'static str = c.method.as_str();
+    Credential(keyproof::Credential) [] repr(method, client_id) fields(method, client_id) |c| {
         secret: &str = c.secret.expose();
-        client_id: Option<&str> = c.client_id.as_deref();
     }
 }
 
@@ -106,11 +95,7 @@ impl RateLimitState {
 wrap! {
     /// `limit` requests per `period_seconds`, up to `burst` back to back.
     #[derive(Clone, PartialEq)]
-    Quota(keyproof::Quota) [eq] repr(limit, burst, period_seconds) |q| {
-        limit: u32 = q.limit;
-        burst: u32 = q.burst;
-        period_seconds: u32 = q.period_seconds;
-    }
+    Quota(keyproof::Quota) [eq] repr(limit, burst, period_seconds) fields(limit, burst, period_seconds) |q| {}
 }
 
 #[pymethods]
@@ -131,13 +116,9 @@ impl Quota {
 wrap! {
     /// The result of one GCRA step.
     #[derive(Clone, PartialEq)]
-    RateLimitOutcome(keyproof::RateLimitOutcome) [eq] repr(allowed, remaining) |o| {
-        allowed: bool = o.allowed;
+    RateLimitOutcome(keyproof::RateLimitOutcome) [eq] repr(allowed, remaining)
+        fields(allowed, limit, remaining, reset_seconds, retry_after_seconds) |o| {
         state: RateLimitState = RateLimitState { inner: o.state };
-        limit: u32 = o.limit;
-        remaining: u32 = o.remaining;
-        reset_seconds: u64 = o.reset_seconds;
-        retry_after_seconds: Option<u64> = o.retry_after_seconds;
     }
 }
 

@@ -318,6 +318,26 @@ def test_complete_hands_back_every_awaitable_and_resumes_where_it_stopped() -> N
         v.finish()
 
 
+def test_touch_is_asked_on_a_route_without_quota_sync_and_async() -> None:
+    touched: list[tuple[str, str]] = []
+
+    def touch(key_id: str, at: Any) -> None:
+        touched.append(("sync", key_id))
+
+    async def atouch(key_id: str, at: Any) -> None:
+        touched.append(("async", key_id))
+
+    unlimited = Engine(
+        {"formats": ["keyproof_live"], "policy": {"routes": [{"method": "GET", "path": "/v1/items"}]}}
+    )
+    ok = Verifier(unlimited, lookup, touch=touch).verify("GET", "/v1/items", bearer(READER.key), now=NOW)
+    verifier = Verifier(unlimited, alookup, touch=atouch)
+    d = asyncio.run(verifier.averify("GET", "/v1/items", bearer(READER.key), now=NOW))
+    assert ok.allowed and d.allowed and ok.rate_limit is None
+    assert ok.allowed and d.allowed and ok.rate_limit is None
+    assert touched == [("sync", READER.record.id), ("async", READER.record.id)]
+
+
 def test_verification_object() -> None:
     e = engine()
     v = e.begin("GET", "/v1/limited", bearer(READER.key), now=NOW)

@@ -21,6 +21,7 @@
 pub mod alphabet;
 pub mod answers;
 pub mod checksum;
+pub mod complete;
 pub mod credential;
 pub mod decision;
 pub mod drive;
@@ -54,6 +55,7 @@ pub mod wire;
 pub use alphabet::Alphabet;
 pub use answers::{RateLimitHeaders, RateStoreFailure};
 pub use checksum::Checksum;
+pub use complete::{Action, Completion, MAX_WRITE_TRIES};
 pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};
 pub use decision::{Decision, Principal, RateLimitDecision, Warning};
 pub use engine::{

@@ -16,6 +16,7 @@ __all__ = [
     "COMPARE_AND_SET_SCRIPT",
     "DEFAULT_KEY_PREFIX",
     "EXPIRY_PRESETS",
+    "MAX_WRITE_TRIES",
     "AccessToken",
     "AuthenticationError",
     "AuthorizationError",
@@ -482,6 +483,7 @@ def parse_state_text(raw: str | bytes | None) -> RateLimitState | None: ...
 
 COMPARE_AND_SET_SCRIPT: Final[str]
 DEFAULT_KEY_PREFIX: Final[str]
+MAX_WRITE_TRIES: Final[int]
 
 @final
 class Principal:
@@ -627,7 +629,6 @@ class Verification:
         compare_and_set: Callable[[str, RateLimitState | None, RateLimitState, int], Any],
         save: Callable[[KeyRecord], Any] | None = None,
         touch: Callable[[str, datetime], Any] | None = None,
-        max_tries: int = 32,
     ) -> Any: ...
     def answer(self, value: Any) -> None: ...
     @property

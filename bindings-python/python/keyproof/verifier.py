@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Callable, Union
 
-from keyproof._keyproof import Decision, Engine, KeyRecord, Verification
+from keyproof._keyproof import MAX_WRITE_TRIES, Decision, Engine, KeyRecord, Verification
 from keyproof.stores import MemoryRateLimitStore, RateLimitStore, TransactStore, cas_view
 
 #: What a lookup may return.
@@ -43,8 +43,8 @@ Touch = Callable[[str, datetime], Union[Awaitable[None], None]]
 Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, bytes]]]]
 
 #: Compare-and-set attempts before a verification gives up (each lost race
-#: means another request's write won, so the store keeps making progress).
-MAX_CAS_TRIES = 32
+#: means another request's write won, so the store keeps making progress): core's.
+MAX_CAS_TRIES = MAX_WRITE_TRIES
 
 
 class Verifier:
@@ -122,7 +122,7 @@ class Verifier:
         """Runs the host loop natively (``Verification.complete``) until the decision
         or an awaitable, and the store failure answered on the way, if any."""
         store = self._store
-        calls = (self.lookup, store.get, store.compare_and_set, self.save, self.touch, MAX_CAS_TRIES)
+        calls = (self.lookup, store.get, store.compare_and_set, self.save, self.touch)
         try:
             return v.complete(*calls), None
         except Exception as error:

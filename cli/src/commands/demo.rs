@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use keyproof::{IdStyle, KeyRecord, MintOptions, MintedKey};
 use serde_json::{json, Value};
 
+use crate::args::DemoArgs;
 use crate::commands::keys::mint_and_store;
 use crate::commands::verify::{engine, evaluate};
 use crate::context::{random32, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
 use crate::store::{Store, StoreLocation};
-use crate::DemoArgs;
 
 const POLICY: &str = r#"{
   "formats": ["matchii_live", "matchii_test"],

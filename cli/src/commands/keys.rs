@@ -3,11 +3,11 @@
 use keyproof::{presets, IdStyle, KeyRecord, MintOptions, MintedKey, Owner};
 use serde_json::json;
 
+use crate::args::{IdStyleArg, ListArgs, MintArgs};
 use crate::context::{random32, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
 use crate::store::{Listing, Store, Tx};
-use crate::{IdStyleArg, ListArgs, MintArgs};
 
 /// Builds the core's mint options from the command line.
 fn options(args: &MintArgs) -> CliResult<MintOptions> {

@@ -4,12 +4,12 @@
 use keyproof::{KeyRecord, MintOptions};
 use serde_json::json;
 
+use crate::args::RotateArgs;
 use crate::commands::keys::{mint_and_store, show_minted};
 use crate::context::{parse_duration, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
 use crate::store::Store;
-use crate::RotateArgs;
 
 /// A status change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use keyproof::{Finding, FormatSet};
 use serde_json::json;
 
+use crate::args::{RedactArgs, ScanArgs};
 use crate::context::{read_input, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
-use crate::{RedactArgs, ScanArgs};
 
 /// Files larger than this are skipped (with a warning).
 const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;

@@ -5,11 +5,11 @@
 use keyproof::{Engine, TokenOptions};
 use serde_json::{json, Value};
 
+use crate::args::{JwksArgs, TokenIssueArgs, TokenVerifyArgs};
 use crate::commands::verify::engine;
 use crate::context::{random32, read_input, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
-use crate::{JwksArgs, TokenIssueArgs, TokenVerifyArgs};
 
 /// A token given on the command line, or `-` for stdin (keeps it out of argv).
 fn token_text(arg: &str) -> CliResult<String> {

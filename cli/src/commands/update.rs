@@ -8,10 +8,10 @@ use keyproof::lifecycle::RecordUpdate;
 use keyproof::KeyRecord;
 use serde_json::{json, Value};
 
+use crate::args::UpdateArgs;
 use crate::context::{parse_time, read_input, Ctx};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
-use crate::UpdateArgs;
 
 /// A comma-separated list; the empty string is the empty list.
 fn list(flag: &str, text: &str) -> CliResult<Vec<String>> {

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitState, Step};
 use serde_json::Value;
 
+use crate::args::VerifyArgs;
 use crate::context::{read_file, read_input, Ctx, PEPPER_ENV};
 use crate::exit::{CliError, CliResult, Exit};
 use crate::output;
 use crate::store::Store;
-use crate::VerifyArgs;
 
 const RATE_PREFIX: &str = "ratelimit:";
 

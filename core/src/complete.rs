@@ -1,0 +1,254 @@
+//! The whole host loop as I/O-free actions: the verification step, then the
+//! compare-and-set of the rate-limit write (re-reading the state after a lost
+//! race), saving an upgraded record and writing the last use. A binding's
+//! verifier is a `match` over [`Completion::next_action`] doing each action's
+//! I/O, so every runtime retries, saves and touches in the same order.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use keyproof::{mint, Action, Completion, Engine, KeyRecord, MintOptions, RateLimitState};
+//!
+//! let engine = Engine::from_json(r#"{"formats": ["matchii_live"], "policy": {
+//!     "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
+//!     "plans": {"starter": {"limit": 60, "burst": 10}}, "default_plan": "starter"}}"#)?;
+//! let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap_or_default();
+//! let options = MintOptions::from_json(r#"{"name": "Docs key", "scopes": ["briefs:read"]}"#)?;
+//! let minted = mint(engine.formats().get("matchii_live")?, engine.hasher(), &options, &[7; 32], now)?;
+//! let mut db: HashMap<String, KeyRecord> = HashMap::from([(minted.record.hash.clone(), minted.record)]);
+//! let mut rates: HashMap<String, RateLimitState> = HashMap::new();
+//!
+//! let headers = [("Authorization", format!("Bearer {}", minted.key.expose()))];
+//! let mut c = Completion::new(engine.begin("GET", "/v1/briefs", &headers, None, now));
+//! let decision = loop {
+//!     match c.next_action() {
+//!         Action::LookupRecord(hash) => { let found = db.get(hash).cloned(); c.record(found); }
+//!         Action::LoadRateState(key) => { let state = rates.get(key).copied(); c.rate_state(state); }
+//!         Action::CompareAndSet(w) => {
+//!             let won = rates.get(&w.key).copied() == w.expected;
+//!             if won { rates.insert(w.key.clone(), w.new); }
+//!             c.written(won);
+//!         }
+//!         Action::SaveRecord(record) => { db.insert(record.hash.clone(), record.clone()); c.saved(); }
+//!         Action::TouchLastUsed { .. } => c.touched(),
+//!         Action::StoreContended => break None,
+//!         Action::Done(decision) => break Some(decision.clone()),
+//!     }
+//! };
+//! assert_eq!(decision.map(|d| d.status), Some(200));
+//! assert_eq!(rates.len(), 1);
+//! # Ok::<(), keyproof::Error>(())
+//! ```
+
+use chrono::{DateTime, Utc};
+
+use crate::answers::RateStoreFailure;
+use crate::decision::Decision;
+use crate::engine::{Outcome, RateWrite, Step, Verification};
+use crate::ratelimit::RateLimitState;
+use crate::record::KeyRecord;
+
+/// Compare-and-set writes a [`Completion`] tries before it reports
+/// [`Action::StoreContended`]: a store losing this many races in a row is broken.
+pub const MAX_WRITE_TRIES: u32 = 32;
+
+/// What the host must do next.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Action<'a> {
+    /// Look a record up under this storage hash (or, for an access token, by this
+    /// record id); answer with [`Completion::record`].
+    LookupRecord(&'a str),
+    /// Load the rate-limit state stored under this key (again after a lost
+    /// compare-and-set); answer with [`Completion::rate_state`], or
+    /// [`Completion::rate_state_unavailable`] when the store failed.
+    LoadRateState(&'a str),
+    /// Store `new` under `key` if the stored state is still `expected`; answer
+    /// with [`Completion::written`] (whether the store took it).
+    CompareAndSet(&'a RateWrite),
+    /// Save this record (its hash upgraded: a finished migration); then [`Completion::saved`].
+    SaveRecord(&'a KeyRecord),
+    /// Write `at` as the record's `last_used_at` if newer; then [`Completion::touched`].
+    TouchLastUsed {
+        /// The record's id.
+        key_id: &'a str,
+        /// The instant of this use.
+        at: DateTime<Utc>,
+    },
+    /// The store refused [`MAX_WRITE_TRIES`] compare-and-sets in a row: fail the
+    /// request as a server error (the decision is not made).
+    StoreContended,
+    /// Answer the request with this decision.
+    Done(&'a Decision),
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Answering the step's lookups and state loads.
+    Steps(Verification),
+    /// Writing the rate state: `tries` compare-and-sets asked so far.
+    Write {
+        v: Verification,
+        write: RateWrite,
+        tries: u32,
+    },
+    /// Re-reading the state after a lost compare-and-set.
+    Reread {
+        v: Verification,
+        key: String,
+        tries: u32,
+    },
+    Contended,
+    /// Decided: saving (`saved` false), touching (`touched` false), then done.
+    Decided {
+        outcome: Box<Outcome>,
+        saved: bool,
+        touched: bool,
+    },
+}
+
+/// One request carried through the whole host loop (see the module docs).
+#[derive(Debug)]
+pub struct Completion {
+    stage: Stage,
+}
+
+impl Completion {
+    /// Carries `v` through the loop. A host that keeps no records or no last
+    /// use answers [`Action::SaveRecord`] / [`Action::TouchLastUsed`] at once.
+    pub fn new(v: Verification) -> Self {
+        Self { stage: Stage::Steps(v) }
+    }
+
+    /// What the host must do next.
+    pub fn next_action(&mut self) -> Action<'_> {
+        self.advance();
+        match &self.stage {
+            Stage::Steps(v) => match v.next_step() {
+                Step::LookupRecord(hash) => Action::LookupRecord(hash),
+                Step::LoadRateState(key) => Action::LoadRateState(key),
+                Step::Done => Action::StoreContended, // `advance` leaves no finished step here
+            },
+            Stage::Write { write, .. } => Action::CompareAndSet(write),
+            Stage::Reread { key, .. } => Action::LoadRateState(key),
+            Stage::Contended => Action::StoreContended,
+            Stage::Decided { outcome, saved: false, .. } => match &outcome.upgraded_record {
+                Some(record) => Action::SaveRecord(record),
+                None => Action::Done(&outcome.decision),
+            },
+            Stage::Decided { outcome, touched: false, .. } => {
+                match (&outcome.decision.principal, outcome.touch_last_used) {
+                    (Some(p), Some(at)) => Action::TouchLastUsed { key_id: &p.key_id, at },
+                    _ => Action::Done(&outcome.decision),
+                }
+            }
+            Stage::Decided { outcome, .. } => Action::Done(&outcome.decision),
+        }
+    }
+
+    /// Moves past a finished step.
+    fn advance(&mut self) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        self.stage = match stage {
+            Stage::Steps(v) if v.next_step() == Step::Done => Self::writing(v, 0),
+            other => other,
+        };
+    }
+
+    /// The decided stage: nothing left to save or touch counts as done.
+    fn decided(v: Verification) -> Stage {
+        let outcome = v.finish();
+        let (saved, touched) = (outcome.upgraded_record.is_none(), outcome.touch_last_used.is_none());
+        Stage::Decided { outcome: Box::new(outcome), saved, touched }
+    }
+
+    /// The write a finished step needs, or its decision when it needs none.
+    fn writing(v: Verification, tries: u32) -> Stage {
+        match v.rate_write() {
+            Some(_) if tries >= MAX_WRITE_TRIES => Stage::Contended,
+            Some(write) => Stage::Write { v, write, tries: tries.saturating_add(1) },
+            None => Self::decided(v),
+        }
+    }
+
+    /// Answers [`Action::LookupRecord`].
+    pub fn record(&mut self, record: Option<KeyRecord>) {
+        if let Stage::Steps(v) = &mut self.stage {
+            v.record(record);
+        }
+    }
+
+    /// Answers [`Action::LoadRateState`]: the step recomputes from this state.
+    pub fn rate_state(&mut self, state: Option<RateLimitState>) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        self.stage = match stage {
+            Stage::Steps(mut v) => {
+                v.rate_state(state);
+                Stage::Steps(v)
+            }
+            Stage::Reread { mut v, tries, .. } => {
+                v.rate_state(state);
+                Self::writing(v, tries)
+            }
+            other => other,
+        };
+    }
+
+    /// Answers [`Action::LoadRateState`] or [`Action::CompareAndSet`] with "the
+    /// store failed": core answers per `on_error` and nothing is written.
+    pub fn rate_state_unavailable(&mut self, on_error: RateStoreFailure) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        self.stage = match stage {
+            Stage::Steps(mut v) | Stage::Write { mut v, .. } | Stage::Reread { mut v, .. } => {
+                v.rate_state_unavailable(on_error);
+                Stage::Steps(v)
+            }
+            other => other,
+        };
+    }
+
+    /// Answers [`Action::CompareAndSet`]: `true` when the store took the write;
+    /// `false` (another request wrote first) asks to re-read the state.
+    pub fn written(&mut self, won: bool) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        self.stage = match stage {
+            Stage::Write { v, .. } if won => Self::decided(v),
+            Stage::Write { v, write, tries } => Stage::Reread { v, key: write.key, tries },
+            other => other,
+        };
+    }
+
+    /// Answers [`Action::SaveRecord`].
+    pub fn saved(&mut self) {
+        if let Stage::Decided { saved, .. } = &mut self.stage {
+            *saved = true;
+        }
+    }
+
+    /// Answers [`Action::TouchLastUsed`].
+    pub fn touched(&mut self) {
+        if let Stage::Decided { saved: true, touched, .. } = &mut self.stage {
+            *touched = true;
+        }
+    }
+
+    /// The step, while the decision is not yet made (for hosts driving it by hand).
+    pub fn verification(&mut self) -> Option<&mut Verification> {
+        match &mut self.stage {
+            Stage::Steps(v) | Stage::Write { v, .. } | Stage::Reread { v, .. } => Some(v),
+            Stage::Contended | Stage::Decided { .. } => None,
+        }
+    }
+
+    /// The outcome: the decision made so far, or made now from what is known
+    /// (as [`Verification::finish`]); `None` after [`Action::StoreContended`].
+    pub fn into_outcome(self) -> Option<Outcome> {
+        match self.stage {
+            Stage::Steps(v) | Stage::Write { v, .. } | Stage::Reread { v, .. } => Some(v.finish()),
+            Stage::Decided { outcome, .. } => Some(*outcome),
+            Stage::Contended => None,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "complete_tests.rs"]
+mod tests;

@@ -1,0 +1,140 @@
+use chrono::{DateTime, Utc};
+
+use super::{Action, Completion, MAX_WRITE_TRIES};
+use crate::{mint, Engine, Hasher, KeyRecord, MintOptions, RateLimitState, RateStoreFailure};
+
+const PEPPER: &str = "6b657970726f6f662d746573742d7065707065722d33322d62797465732d2121";
+
+fn engine() -> Engine {
+    Engine::from_json(&format!(
+        r#"{{"formats": ["matchii_live"], "hashing": {{"algorithm": "hmac-sha256", "pepper_hex": "{PEPPER}"}},
+        "policy": {{"routes": [{{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}}],
+        "plans": {{"starter": {{"limit": 60, "burst": 10}}}}, "default_plan": "starter"}}}}"#
+    ))
+    .unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_773_829_800, 0).unwrap()
+}
+
+/// A key minted under plain SHA-256 (so the peppered engine upgrades it) and its request.
+fn request(engine: &Engine) -> (Completion, KeyRecord) {
+    let options = MintOptions::from_json(r#"{"name": "Completed", "scopes": ["briefs:read"]}"#).unwrap();
+    let format = engine.formats().get("matchii_live").unwrap();
+    let minted = mint(format, &Hasher::default(), &options, &[7; 32], now()).unwrap();
+    let headers = [("Authorization", format!("Bearer {}", minted.key.expose()))];
+    (Completion::new(engine.begin("GET", "/v1/briefs", &headers, None, now())), minted.record)
+}
+
+/// What the host was asked, in order, answering from `record`; compare-and-sets
+/// are lost while `losses` lasts.
+fn run(c: &mut Completion, record: &KeyRecord, mut losses: u32) -> Vec<String> {
+    let mut asked = Vec::new();
+    loop {
+        match c.next_action() {
+            Action::LookupRecord(hash) => {
+                asked.push("lookup".to_string());
+                let found = (record.hash == hash).then(|| record.clone());
+                c.record(found);
+            }
+            Action::LoadRateState(_) => {
+                asked.push("load".to_string());
+                c.rate_state(Some(RateLimitState { tat_us: 1 }));
+            }
+            Action::CompareAndSet(w) => {
+                asked.push(format!("cas expected={:?}", w.expected.map(|s| s.tat_us)));
+                let won = losses == 0;
+                losses = losses.saturating_sub(1);
+                c.written(won);
+            }
+            Action::SaveRecord(r) => {
+                asked.push(format!("save upgraded={}", r.hash.starts_with("hmac-sha256:")));
+                c.saved();
+            }
+            Action::TouchLastUsed { key_id, .. } => {
+                asked.push(format!("touch {}", key_id == record.id));
+                c.touched();
+            }
+            Action::StoreContended => return asked,
+            Action::Done(d) => {
+                asked.push(format!("done {}", d.status));
+                return asked;
+            }
+        }
+    }
+}
+
+#[test]
+fn writes_then_saves_the_upgrade_then_touches() {
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    let asked = run(&mut c, &record, 0);
+    let expected = ["lookup", "lookup", "load", "cas expected=Some(1)", "save upgraded=true", "touch true", "done 200"];
+    assert_eq!(asked, expected);
+    let outcome = c.into_outcome().unwrap();
+    assert!(outcome.decision.allowed && outcome.upgraded_record.is_some());
+}
+
+#[test]
+fn a_lost_race_re_reads_and_writes_again() {
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    let asked = run(&mut c, &record, 2);
+    let expected = ["lookup", "lookup", "load", "cas expected=Some(1)", "load", "cas expected=Some(1)", "load"];
+    assert_eq!(asked.get(..7), Some(&expected.map(String::from)[..]));
+    assert_eq!(
+        asked.get(7..),
+        Some(&["cas expected=Some(1)", "save upgraded=true", "touch true", "done 200"].map(String::from)[..])
+    );
+}
+
+#[test]
+fn a_store_that_always_refuses_is_reported_after_the_last_try() {
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    let asked = run(&mut c, &record, u32::MAX);
+    let writes = asked.iter().filter(|a| a.starts_with("cas")).count();
+    assert_eq!(writes, usize::try_from(MAX_WRITE_TRIES).unwrap());
+    assert_eq!(c.next_action(), Action::StoreContended);
+    assert!(c.verification().is_none() && c.into_outcome().is_none());
+}
+
+#[test]
+fn a_store_failure_during_the_write_is_answered_by_core() {
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    while !matches!(c.next_action(), Action::CompareAndSet(_)) {
+        match c.next_action() {
+            Action::LookupRecord(hash) => {
+                let found = (record.hash == hash).then(|| record.clone());
+                c.record(found);
+            }
+            _ => c.rate_state(None),
+        }
+    }
+    c.rate_state_unavailable(RateStoreFailure::default());
+    match c.next_action() {
+        Action::Done(d) => assert_eq!((d.status, d.code), (503, "rate_limit_unavailable")),
+        other => panic!("expected the decision, got {other:?}"),
+    }
+}
+
+#[test]
+fn without_a_quota_the_use_is_still_touched() {
+    let engine = Engine::from_json(
+        r#"{"formats": ["matchii_live"], "policy": {
+        "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}]}}"#,
+    )
+    .unwrap();
+    let (mut c, record) = request(&engine);
+    assert_eq!(run(&mut c, &record, 0), ["lookup", "touch true", "done 200"]);
+}
+
+#[test]
+fn an_unknown_key_is_decided_without_writes() {
+    let engine = engine();
+    let (mut c, mut record) = request(&engine);
+    record.hash = "sha256:unknown".to_string();
+    assert_eq!(run(&mut c, &record, 0), ["lookup", "lookup", "done 401"]);
+}
