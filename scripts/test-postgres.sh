@@ -4,8 +4,9 @@
 # unprivileged `postgres` user when run as root) on a free 127.0.0.1 port,
 # exports KEYPROOF_TEST_POSTGRES_DSN and runs the tests that need it: the Django
 # app, the SQLAlchemy store (sync and asyncio, FastAPI over real HTTP), the
-# README's database quickstarts and the CLI's PostgreSQL store. The cluster is
-# stopped and deleted on exit.
+# README's database quickstarts and the CLI's PostgreSQL store, in plain text
+# and over TLS (a throwaway CA made with openssl). The cluster is stopped and
+# deleted on exit.
 #
 #   scripts/test-postgres.sh              run those tests
 #   scripts/test-postgres.sh CMD ARGS…    run CMD with the cluster up (e.g. a single pytest)
@@ -83,19 +84,40 @@ sys.exit("no free port")
 PYEOF
 }
 
-step "start a throwaway cluster on loopback"
+step "TLS: a test CA and a server certificate for db.keyproof.test (and a CA that signed nothing)"
+TLS="$WORK/tls"
+mkdir -p "$TLS"
+ec_key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+ca_ext=(-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign")
+for ca in ca other-ca; do
+    openssl req -x509 "${ec_key[@]}" -days 2 -subj "/CN=keyproof test $ca" "${ca_ext[@]}" \
+        -keyout "$TLS/$ca.key" -out "$TLS/$ca.pem" 2>/dev/null
+done
+openssl req "${ec_key[@]}" -subj "/CN=db.keyproof.test" -keyout "$TLS/server.key" -out "$TLS/server.csr" 2>/dev/null
+printf '%s\n' "subjectAltName=DNS:db.keyproof.test" "basicConstraints=CA:FALSE" \
+    "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$TLS/server.ext"
+openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial -days 2 \
+    -extfile "$TLS/server.ext" -out "$TLS/server.pem" 2>/dev/null
+chmod 600 "$TLS/server.key"
+
+step "start a throwaway cluster on loopback (TLS on; the role tlsonly may not connect without it)"
 PORT="$(free_port)"
-[ "${#RUN_AS[@]}" -eq 0 ] || chown "$(id -u postgres):$(id -g postgres)" "$WORK"
+[ "${#RUN_AS[@]}" -eq 0 ] || chown -R "$(id -u postgres):$(id -g postgres)" "$WORK"
 "${RUN_AS[@]}" "$PG_BIN/initdb" -D "$WORK/data" -U keyproof --auth=trust --encoding=UTF8 --no-locale \
     >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; exit 1; }
+sed -i '1i hostnossl all tlsonly all reject' "$WORK/data/pg_hba.conf"
 # Throwaway data: no fsync. Enough connections for the concurrency tests.
 "${RUN_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 start -o \
-    "-c listen_addresses=127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    "-c listen_addresses=127.0.0.1 -p $PORT -k $WORK -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$TLS/server.pem -c ssl_key_file=$TLS/server.key" \
     >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
 STARTED=yes
 "${RUN_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U keyproof keyproof
+"${RUN_AS[@]}" "$PG_BIN/createuser" -h 127.0.0.1 -p "$PORT" -U keyproof --superuser tlsonly
+"${RUN_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U keyproof -O tlsonly keyproof_tls
 export KEYPROOF_TEST_POSTGRES_DSN="postgresql://keyproof@127.0.0.1:$PORT/keyproof"
-echo "PostgreSQL on 127.0.0.1:$PORT ($KEYPROOF_TEST_POSTGRES_DSN)"
+export KEYPROOF_TEST_POSTGRES_TLS_DSN="postgresql://tlsonly@127.0.0.1:$PORT/keyproof_tls"
+export KEYPROOF_TEST_POSTGRES_TLS_CA="$TLS/ca.pem" KEYPROOF_TEST_POSTGRES_TLS_OTHER_CA="$TLS/other-ca.pem"
+echo "PostgreSQL on 127.0.0.1:$PORT ($KEYPROOF_TEST_POSTGRES_DSN; over TLS only: $KEYPROOF_TEST_POSTGRES_TLS_DSN)"
 
 if [ "$#" -gt 0 ]; then
     step "$*"

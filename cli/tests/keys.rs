@@ -149,8 +149,12 @@ fn postgres_store_errors_exit_3_and_never_show_the_password() {
     let cases = [
         (format!("postgresql://ops:{secret}@127.0.0.1:1/keys"), "cannot connect to the store postgresql://ops:***@"),
         (
-            format!("postgres://ops@127.0.0.1:1/keys?password={secret}&sslmode=require"),
-            "sslmode=require is not supported",
+            format!("postgres://ops@127.0.0.1:1/keys?password={secret}&sslmode=verify"),
+            "sslmode=verify is not one of disable, allow, prefer, require, verify-ca, verify-full",
+        ),
+        (
+            format!("postgres://ops@127.0.0.1:1/keys?password={secret}&sslmode=verify-full&sslrootcert=/none/ca.pem"),
+            "root certificate file /none/ca.pem does not exist",
         ),
         (format!("postgresql://ops:{secret}@127.0.0.1:1/keys?connect_timeout=soon"), "is not a usable PostgreSQL URL"),
     ];

@@ -15,6 +15,7 @@ mod pg;
 mod records;
 mod sql;
 mod sqlite;
+mod tls;
 
 use keyproof::{KeyFormat, KeyRecord};
 

@@ -9,8 +9,7 @@
 //! unique id and hash; a commit never fails for serialization reasons, so a key
 //! printed before the commit is stored unless the connection dies.
 //!
-//! No TLS: `sslmode=disable|allow|prefer` connect in plain text, `require` and
-//! the `verify-*` modes are refused. Use loopback, a Unix socket or a tunnel.
+//! TLS as libpq's `sslmode` / `sslrootcert` say (see `tls`).
 
 use std::cell::RefCell;
 use std::time::Duration;
@@ -21,6 +20,7 @@ use postgres::{Client, Config, GenericClient, NoTls, Transaction};
 
 use super::location::Dsn;
 use super::sql::{Backend, DbError, Param, Sql, WriteTx};
+use super::tls::Tls;
 use super::SCHEMA_VERSION;
 use crate::exit::{CliError, CliResult};
 
@@ -95,34 +95,13 @@ fn too_new(version: i64) -> CliError {
     CliError::store(format!("the store has schema version {version}; this keyproof understands up to {SCHEMA_VERSION}"))
 }
 
-/// The URL without its `sslmode` parameter, which is checked here: TLS is not supported.
-fn without_sslmode(dsn: &Dsn) -> CliResult<String> {
-    let url = dsn.secret_url();
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok(url.to_string());
-    };
-    let mut kept = Vec::new();
-    for param in query.split('&') {
-        match param.strip_prefix("sslmode=") {
-            Some("disable" | "allow" | "prefer") => {}
-            Some(mode) => {
-                return Err(CliError::store(format!(
-                    "{}: sslmode={mode} is not supported: the keyproof CLI connects without TLS (use \
-                     sslmode=disable or prefer over loopback, a Unix socket or an SSH tunnel)",
-                    dsn.shown()
-                )))
-            }
-            None => kept.push(param),
-        }
-    }
-    Ok(if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) })
-}
-
 fn connect(dsn: &Dsn, session: &str) -> CliResult<Client> {
-    let mut config: Config = without_sslmode(dsn)?.parse().map_err(|e: postgres::Error| {
+    let unusable = |e: String| CliError::store(format!("{}: {}", dsn.shown(), dsn.scrub(&e)));
+    let tls = Tls::from_url(dsn.secret_url()).map_err(unusable)?;
+    let mut config: Config = tls.url.parse().map_err(|e: postgres::Error| {
         CliError::store(format!("{} is not a usable PostgreSQL URL: {}", dsn.shown(), dsn.scrub(&e.to_string())))
     })?;
-    config.ssl_mode(postgres::config::SslMode::Disable);
+    config.ssl_mode(tls.mode);
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
@@ -134,7 +113,11 @@ fn connect(dsn: &Dsn, session: &str) -> CliResult<Client> {
     if config.get_application_name().is_none() {
         config.application_name("keyproof");
     }
-    let mut client = config.connect(NoTls).map_err(|e| {
+    let connected = match tls.connector().map_err(unusable)? {
+        Some(connector) => config.connect(connector),
+        None => config.connect(NoTls),
+    };
+    let mut client = connected.map_err(|e| {
         CliError::store(format!("cannot connect to the store {}: {}", dsn.shown(), dsn.scrub(&with_causes(&e))))
     })?;
     client.batch_execute(session).map_err(db_error)?;

@@ -55,6 +55,24 @@ fn uri_of(path: &Path) -> String {
     uri
 }
 
+/// Switches to WAL. The switch needs an exclusive lock and SQLite answers "database
+/// is locked" at once, without the busy handler, when processes opening a new store
+/// together would deadlock; so it is retried for up to the busy timeout.
+fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;") {
+            Err(e)
+                if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 fn too_new(version: i64) -> CliError {
     CliError::store(format!("the store has schema version {version}; this keyproof understands up to {SCHEMA_VERSION}"))
 }
@@ -66,7 +84,7 @@ impl SqliteStore {
         let conn = Connection::open(path)
             .map_err(|e| CliError::store(format!("cannot open the store {}: {e}", path.display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+        wal_mode(&conn)
             .map_err(|e| CliError::store(format!("{} is not a usable SQLite store: {e}", path.display())))?;
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
