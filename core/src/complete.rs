@@ -73,8 +73,9 @@ pub enum Action<'a> {
         /// The instant of this use.
         at: DateTime<Utc>,
     },
-    /// The store refused [`MAX_WRITE_TRIES`] compare-and-sets in a row: fail the
-    /// request as a server error (the decision is not made).
+    /// The store refused [`MAX_WRITE_TRIES`] compare-and-sets in a row (or the
+    /// host's own limit): fail the request as a server error, or answer
+    /// [`Completion::rate_state_unavailable`] to have core decide it as a store failure.
     StoreContended,
     /// Answer the request with this decision.
     Done(&'a Decision),
@@ -85,37 +86,35 @@ enum Stage {
     /// Answering the step's lookups and state loads.
     Steps(Verification),
     /// Writing the rate state: `tries` compare-and-sets asked so far.
-    Write {
-        v: Verification,
-        write: RateWrite,
-        tries: u32,
-    },
+    Write { v: Verification, write: RateWrite, tries: u32 },
     /// Re-reading the state after a lost compare-and-set.
-    Reread {
-        v: Verification,
-        key: String,
-        tries: u32,
-    },
-    Contended,
+    Reread { v: Verification, key: String, tries: u32 },
+    /// Too many lost compare-and-sets; the step waits for a store-failure answer.
+    Contended(Verification),
     /// Decided: saving (`saved` false), touching (`touched` false), then done.
-    Decided {
-        outcome: Box<Outcome>,
-        saved: bool,
-        touched: bool,
-    },
+    Decided { outcome: Box<Outcome>, saved: bool, touched: bool },
+    /// Only between taking a stage apart and putting the next one in place.
+    Poisoned,
 }
 
 /// One request carried through the whole host loop (see the module docs).
 #[derive(Debug)]
 pub struct Completion {
     stage: Stage,
+    max_tries: u32,
 }
 
 impl Completion {
     /// Carries `v` through the loop. A host that keeps no records or no last
     /// use answers [`Action::SaveRecord`] / [`Action::TouchLastUsed`] at once.
     pub fn new(v: Verification) -> Self {
-        Self { stage: Stage::Steps(v) }
+        Self { stage: Stage::Steps(v), max_tries: MAX_WRITE_TRIES }
+    }
+
+    /// At most `max_tries` compare-and-sets (at least one) before [`Action::StoreContended`].
+    pub fn with_max_tries(mut self, max_tries: u32) -> Self {
+        self.max_tries = max_tries.max(1);
+        self
     }
 
     /// What the host must do next.
@@ -129,7 +128,7 @@ impl Completion {
             },
             Stage::Write { write, .. } => Action::CompareAndSet(write),
             Stage::Reread { key, .. } => Action::LoadRateState(key),
-            Stage::Contended => Action::StoreContended,
+            Stage::Contended(_) => Action::StoreContended,
             Stage::Decided { outcome, saved: false, .. } => match &outcome.upgraded_record {
                 Some(record) => Action::SaveRecord(record),
                 None => Action::Done(&outcome.decision),
@@ -141,14 +140,15 @@ impl Completion {
                 }
             }
             Stage::Decided { outcome, .. } => Action::Done(&outcome.decision),
+            Stage::Poisoned => Action::StoreContended,
         }
     }
 
     /// Moves past a finished step.
     fn advance(&mut self) {
-        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
         self.stage = match stage {
-            Stage::Steps(v) if v.next_step() == Step::Done => Self::writing(v, 0),
+            Stage::Steps(v) if v.next_step() == Step::Done => self.writing(v, 0),
             other => other,
         };
     }
@@ -161,9 +161,9 @@ impl Completion {
     }
 
     /// The write a finished step needs, or its decision when it needs none.
-    fn writing(v: Verification, tries: u32) -> Stage {
+    fn writing(&self, v: Verification, tries: u32) -> Stage {
         match v.rate_write() {
-            Some(_) if tries >= MAX_WRITE_TRIES => Stage::Contended,
+            Some(_) if tries >= self.max_tries => Stage::Contended(v),
             Some(write) => Stage::Write { v, write, tries: tries.saturating_add(1) },
             None => Self::decided(v),
         }
@@ -178,7 +178,7 @@ impl Completion {
 
     /// Answers [`Action::LoadRateState`]: the step recomputes from this state.
     pub fn rate_state(&mut self, state: Option<RateLimitState>) {
-        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
         self.stage = match stage {
             Stage::Steps(mut v) => {
                 v.rate_state(state);
@@ -186,7 +186,7 @@ impl Completion {
             }
             Stage::Reread { mut v, tries, .. } => {
                 v.rate_state(state);
-                Self::writing(v, tries)
+                self.writing(v, tries)
             }
             other => other,
         };
@@ -195,9 +195,12 @@ impl Completion {
     /// Answers [`Action::LoadRateState`] or [`Action::CompareAndSet`] with "the
     /// store failed": core answers per `on_error` and nothing is written.
     pub fn rate_state_unavailable(&mut self, on_error: RateStoreFailure) {
-        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
         self.stage = match stage {
-            Stage::Steps(mut v) | Stage::Write { mut v, .. } | Stage::Reread { mut v, .. } => {
+            Stage::Steps(mut v)
+            | Stage::Write { mut v, .. }
+            | Stage::Reread { mut v, .. }
+            | Stage::Contended(mut v) => {
                 v.rate_state_unavailable(on_error);
                 Stage::Steps(v)
             }
@@ -208,10 +211,24 @@ impl Completion {
     /// Answers [`Action::CompareAndSet`]: `true` when the store took the write;
     /// `false` (another request wrote first) asks to re-read the state.
     pub fn written(&mut self, won: bool) {
-        let stage = std::mem::replace(&mut self.stage, Stage::Contended);
+        let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
         self.stage = match stage {
             Stage::Write { v, .. } if won => Self::decided(v),
             Stage::Write { v, write, tries } => Stage::Reread { v, key: write.key, tries },
+            other => other,
+        };
+    }
+
+    /// Answers [`Action::CompareAndSet`] with "lost, and this is the state stored
+    /// now" (a compare-and-swap that returns it): the write is recomputed without
+    /// a re-read.
+    pub fn lost_to(&mut self, state: Option<RateLimitState>) {
+        let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
+        self.stage = match stage {
+            Stage::Write { mut v, tries, .. } => {
+                v.rate_state(state);
+                self.writing(v, tries)
+            }
             other => other,
         };
     }
@@ -233,8 +250,8 @@ impl Completion {
     /// The step, while the decision is not yet made (for hosts driving it by hand).
     pub fn verification(&mut self) -> Option<&mut Verification> {
         match &mut self.stage {
-            Stage::Steps(v) | Stage::Write { v, .. } | Stage::Reread { v, .. } => Some(v),
-            Stage::Contended | Stage::Decided { .. } => None,
+            Stage::Steps(v) | Stage::Write { v, .. } | Stage::Reread { v, .. } | Stage::Contended(v) => Some(v),
+            Stage::Poisoned | Stage::Decided { .. } => None,
         }
     }
 
@@ -244,7 +261,7 @@ impl Completion {
         match self.stage {
             Stage::Steps(v) | Stage::Write { v, .. } | Stage::Reread { v, .. } => Some(v.finish()),
             Stage::Decided { outcome, .. } => Some(*outcome),
-            Stage::Contended => None,
+            Stage::Contended(_) | Stage::Poisoned => None,
         }
     }
 }

@@ -97,7 +97,34 @@ fn a_store_that_always_refuses_is_reported_after_the_last_try() {
     let writes = asked.iter().filter(|a| a.starts_with("cas")).count();
     assert_eq!(writes, usize::try_from(MAX_WRITE_TRIES).unwrap());
     assert_eq!(c.next_action(), Action::StoreContended);
-    assert!(c.verification().is_none() && c.into_outcome().is_none());
+    assert!(c.verification().is_some(), "the step waits for the host's answer");
+    c.rate_state_unavailable(RateStoreFailure::default());
+    assert!(matches!(c.next_action(), Action::Done(d) if d.code == "rate_limit_unavailable"));
+}
+
+#[test]
+fn a_host_limit_on_tries_and_a_swap_that_returns_the_winner() {
+    let engine = engine();
+    let (c, record) = request(&engine);
+    let mut c = c.with_max_tries(2);
+    assert_eq!(run(&mut c, &record, u32::MAX).iter().filter(|a| a.starts_with("cas")).count(), 2);
+    assert!(c.into_outcome().is_none());
+
+    let (mut c, record) = request(&engine);
+    while !matches!(c.next_action(), Action::CompareAndSet(_)) {
+        match c.next_action() {
+            Action::LookupRecord(hash) => {
+                let found = (record.hash == hash).then(|| record.clone());
+                c.record(found);
+            }
+            _ => c.rate_state(None),
+        }
+    }
+    c.lost_to(Some(RateLimitState { tat_us: 5 }));
+    match c.next_action() {
+        Action::CompareAndSet(w) => assert_eq!(w.expected, Some(RateLimitState { tat_us: 5 }), "no re-read"),
+        other => panic!("expected another write, got {other:?}"),
+    }
 }
 
 #[test]
