@@ -133,6 +133,10 @@ export class TokenEndpoint {
   readonly engine: Engine;
   exchange(request: TokenRequest): TokenResponse | Promise<TokenResponse>;
   fetch(request: Request, options?: { clientIp?: (request: Request) => string | null }): Promise<Response>;
+  /** Express 4/5 handler: `app.post('/oauth/token', endpoint.express())`, mounted before any body parser. */
+  express(options?: { clientIp?: (req: any) => string | null }): (req: any, res: any, next: (err?: unknown) => void) => Promise<void>;
+  /** Fastify 5 plugin: `fastify.register(endpoint.fastify, { path: '/oauth/token' })` (its own scope keeps bodies as text). */
+  readonly fastify: (instance: any, options: { path?: string; clientIp?: (request: any) => string | null }, done: (err?: Error) => void) => void;
 }
 
 export interface EngineConfig { formats: FormatRef[]; hashing?: { algorithm?: 'sha256' | 'hmac-sha256'; pepperHex?: string }; policy?: Record<string, unknown>; tokens?: TokenConfig }

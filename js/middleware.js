@@ -4,19 +4,7 @@
 // Web-standard APIs only (Request, Response, Headers): runs at the edge too.
 
 import { isThenable } from './args.js';
-import { targetOf } from './request.js';
-
-/** Header pairs grouped by name (a name may repeat). */
-function grouped(pairs) {
-  const out = {};
-  for (const [name, value] of pairs) {
-    const prev = out[name];
-    if (prev === undefined) out[name] = value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else out[name] = [prev, value];
-  }
-  return out;
-}
+import { grouped, targetOf } from './request.js';
 
 /** Where a Web-standard answer's raw request target comes from: Node's own request when the adapter exposes it. */
 function rawTarget(env) {

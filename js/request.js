@@ -24,6 +24,18 @@ export function flatHeaders(headers) {
   return out;
 }
 
+/** Header pairs grouped by name (a name may repeat), as Node's `setHeader` takes them. */
+export function grouped(pairs) {
+  const out = {};
+  for (const [name, value] of pairs) {
+    const prev = out[name];
+    if (prev === undefined) out[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = [prev, value];
+  }
+  return out;
+}
+
 /** The raw request target (path and query, as sent) of an absolute URL string. */
 export function targetOf(url) {
   const scheme = url.indexOf('://');

@@ -8,6 +8,7 @@
 
 import { isThenable, nowMs, randomBytes } from './args.js';
 import { fromStorage, toStorage } from './records.js';
+import { tokenExpress, tokenFastify } from './token-servers.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -188,6 +189,16 @@ export function tokenTools({ native, call, recordInput, flatHeaders }) {
       const ip = clientIp ? clientIp(request) : null;
       const r = await this.exchange({ method: request.method, headers: request.headers, body, clientIp: ip ?? null });
       return new Response(r.body, { status: r.status, headers: r.headers });
+    }
+
+    /** An Express 4/5 handler: `app.post('/oauth/token', endpoint.express())`, before any body parser. */
+    express({ clientIp } = {}) {
+      return tokenExpress(this, { clientIp });
+    }
+
+    /** A Fastify 5 plugin: `fastify.register(endpoint.fastify, { path: '/oauth/token', clientIp? })`. */
+    get fastify() {
+      return tokenFastify(this);
     }
 
     [INSPECT]() {

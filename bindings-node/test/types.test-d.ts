@@ -63,7 +63,12 @@ async function tokens(): Promise<void> {
   const d = await toucher.verify({ path: '/v1/briefs', headers: { authorization: `Bearer ${bearer}` } });
   const used: TokenUse | null = d.token;
   const last: Date | null = d.touchLastUsed;
-  void [sent, keyId, jwks, used, last];
+  const handler: (req: any, res: any, next: (err?: unknown) => void) => Promise<void> = endpoint.express({ clientIp: () => null });
+  const plugin = endpoint.fastify;
+  plugin({}, { path: '/oauth/token' }, () => undefined);
+  void [sent, keyId, jwks, used, last, handler];
+  // @ts-expect-error the Fastify plugin's path is text
+  plugin({}, { path: 7 }, () => undefined);
   // @ts-expect-error a token request needs its raw body
   endpoint.exchange({ method: 'POST' });
   // @ts-expect-error lifetimes are numbers
