@@ -39,7 +39,7 @@ export function createKeyproof(native) {
   const tokens = tokenTools({ native, call, recordInput, flatHeaders });
   const Decision = decisionClass({ errors, tokens });
   const { Engine, Verification } = engineClasses({ native, call, tokens, Decision, recordInput });
-  const Verifier = verifierClass({ errors, Engine, Verification, Decision, PreparedRecord, recordInput });
+  const Verifier = verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput });
 
   const api = {
     Engine,

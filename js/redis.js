@@ -217,56 +217,44 @@ export function redisStores(kp, { native, call }) {
     async _verifyWithStore(request) {
       const store = this.rateLimits;
       const maxRetries = Number.isInteger(store.maxRetries) ? store.maxRetries : DEFAULT_MAX_RETRIES;
-      const v = this.engine.begin(request, { now: request?.now ?? (this.now ? this.now() : undefined) });
+      const c = this._begin(request);
+      if (c instanceof kp.Decision) return c;
+      call(() => c.setMaxTries(maxRetries + 1));
       let failure = null;
+      const unavailable = (e) => {
+        failure = e;
+        call(() => c.rateStateUnavailable(store.onError ?? 'fail_closed', store.retryAfterSeconds ?? 1));
+        if (typeof store.failures === 'number') store.failures++;
+      };
       for (;;) {
-        const step = v.nextStep();
-        if (step.kind === 'lookup_record') {
-          v.record(await this.lookup(step.value));
-        } else if (step.kind === 'load_rate_state') {
-          let state = null;
+        const action = call(() => c.nextAction());
+        const kind = action.kind;
+        if (kind === 'done') {
+          const decision = this._decided(c);
+          if (failure !== null) decision.cause = failure;
+          return decision;
+        }
+        if (kind === 'store_contended') {
+          unavailable(new RateLimitStoreError('the compare-and-set kept conflicting'));
+        } else if (kind === 'load_rate_state' || kind === 'compare_and_set') {
           try {
-            state = (await store.get(step.value)) ?? null;
+            if (kind === 'load_rate_state') {
+              this._answer(c, kind, await store.get(action.value));
+            } else if (typeof store.compareAndSwap === 'function') {
+              const w = action.write;
+              const outcome = await store.compareAndSwap(w.key, w.expected, w.new, w.ttl_seconds);
+              call(() => (outcome.stored ? c.written(true) : c.lostTo(outcome.current ?? null)));
+            } else {
+              this._answer(c, kind, await this._act(action));
+            }
           } catch (e) {
             if (!isStoreFailure(e)) throw e;
-            failure = e;
-            break;
+            unavailable(e);
           }
-          v.rateState(state);
         } else {
-          break;
+          this._answer(c, kind, await (kind === 'lookup_record' ? this.lookup(action.value) : this._act(action)));
         }
       }
-      for (let tries = 0; failure === null; tries++) {
-        const w = v.rateWrite();
-        if (w === null) break;
-        let outcome;
-        try {
-          if (typeof store.compareAndSwap === 'function') {
-            outcome = await store.compareAndSwap(w.key, w.expected, w.new, w.ttlSeconds);
-          } else {
-            const stored = await store.compareAndSet(w.key, w.expected, w.new, w.ttlSeconds);
-            outcome = { stored, current: stored ? null : ((await store.get(w.key)) ?? null) };
-          }
-        } catch (e) {
-          if (!isStoreFailure(e)) throw e;
-          failure = e;
-          break;
-        }
-        if (outcome.stored) break;
-        if (tries >= maxRetries) {
-          failure = new RateLimitStoreError('the compare-and-set kept conflicting');
-          break;
-        }
-        v.rateState(outcome.current);
-      }
-      if (failure !== null) {
-        v.rateStateUnavailable({ onError: store.onError ?? 'fail_closed', retryAfterSeconds: store.retryAfterSeconds ?? 1 });
-        if (typeof store.failures === 'number') store.failures++;
-      }
-      const decision = v.finish();
-      if (failure !== null) decision.cause = failure;
-      return this._saved(decision);
     }
   }
 

@@ -1,19 +1,28 @@
-// The Verifier: the loop around the engine's step. The engine decides; the
-// verifier does the I/O (record lookup, rate-limit state and its
-// compare-and-set write, saving an upgraded record, the last-used hint), with
-// synchronous or asynchronous callbacks.
+// The Verifier: the I/O around core's host loop (keyproof::Completion). Core
+// decides and says what to do next (look a record up, load the rate-limit
+// state, compare-and-set it — again after a lost race —, save an upgraded
+// record, write the last use); the verifier does it, with synchronous or
+// asynchronous callbacks. One native call runs the loop while the callbacks
+// answer synchronously; an asynchronous answer continues it here, awaited.
 
 import { MemoryRateLimitStore } from './store.js';
 import { isThenable, nowMs } from './args.js';
+import { recordFromStorage } from './records.js';
 import { requestParts } from './request.js';
+
+/** What `act` answers the native loop (js/NATIVE.md). */
+const DONE = 1;
+const LOST = 0;
+const STOP = -1;
+const CONTENDED = 'keyproof: the rate-limit store kept refusing the compare-and-set';
+const stop = () => false;
+const stopAct = () => STOP;
 
 /**
  * The Verifier class over one engine's classes.
- * @param {{errors: {convert: Function}, Engine: Function, Verification: Function, Decision: Function, PreparedRecord: Function, recordInput: Function}} ctx
+ * @param {{errors: {convert: Function, call: Function}, Engine: Function, Decision: Function, PreparedRecord: Function, recordInput: Function}} ctx
  */
-export function verifierClass({ errors, Engine, Verification, Decision, PreparedRecord, recordInput }) {
-  const MAX_CAS_TRIES = 32;
-
+export function verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput }) {
   /**
    * Verifies requests: the engine decides, the verifier does the I/O (record
    * lookup, rate-limit state) around the step.
@@ -75,6 +84,32 @@ export function verifierClass({ errors, Engine, Verification, Decision, Prepared
         }
         return state ?? null;
       };
+      this._actCb = (action) => {
+        let out;
+        try {
+          out = this._act(action);
+        } catch (e) {
+          this._thrown = e;
+          this._hasThrown = true;
+          return STOP;
+        }
+        if (isThenable(out)) {
+          this._pending = out;
+          return STOP;
+        }
+        return action.kind !== 'compare_and_set' || out ? DONE : LOST;
+      };
+    }
+
+    /** Does a compare-and-set, save or touch action; its answer (maybe a promise). */
+    _act(action) {
+      if (action.kind === 'compare_and_set') {
+        const w = action.write;
+        return this.rateLimits.compareAndSet(w.key, w.expected, w.new, w.ttl_seconds);
+      }
+      if (action.kind === 'save_record') return this.save === undefined ? undefined : this.save(recordFromStorage(action.record));
+      if (action.kind === 'touch_last_used') return this.touch === undefined ? undefined : this.touch(action.value, new Date(action.at));
+      return undefined;
     }
 
     /**
@@ -86,37 +121,25 @@ export function verifierClass({ errors, Engine, Verification, Decision, Prepared
     verify(request) {
       const r = requestParts(request);
       const at = nowMs(request.now ?? (this.now ? this.now() : undefined));
-      for (let tries = 0; ; tries++) {
-        this._pending = undefined;
-        this._hasThrown = false;
-        let out;
-        try {
-          out = this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, this._lookupCb, this._stateCb);
-        } catch (e) {
-          throw errors.convert(e);
-        }
-        if (this._hasThrown) {
-          const e = this._thrown;
-          this._thrown = undefined;
-          throw e;
-        }
-        if (typeof out !== 'string') {
-          const pending = this._pending;
-          this._pending = undefined;
-          return this._continue(out, pending);
-        }
-        const decision = new Decision(out);
-        if (decision._flags !== '-' && decision._flags.includes('w')) {
-          const w = decision._restObject().rate_write;
-          const done = this.rateLimits.compareAndSet(w.key, w.expected, w.new, w.ttl_seconds);
-          if (isThenable(done)) return this._afterWrite(done, decision, request, tries);
-          if (!done) {
-            if (tries < MAX_CAS_TRIES) continue;
-            throw new Error('keyproof: the rate-limit store kept refusing the compare-and-set');
-          }
-        }
-        return this._saved(decision);
+      this._pending = undefined;
+      this._hasThrown = false;
+      let out;
+      try {
+        const writes = (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2);
+        out = this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, this._lookupCb, this._stateCb, this._actCb, writes);
+      } catch (e) {
+        throw errors.convert(e);
       }
+      if (this._hasThrown) {
+        const e = this._thrown;
+        this._thrown = undefined;
+        throw e;
+      }
+      if (typeof out === 'string') return new Decision(out);
+      const pending = this._pending;
+      this._pending = undefined;
+      if (pending === undefined) throw new Error(CONTENDED); // stopped without waiting on anything
+      return this._continue(out, pending);
     }
 
     /** Like verify(), but refuses asynchronous lookups and stores. */
@@ -129,54 +152,46 @@ export function verifierClass({ errors, Engine, Verification, Decision, Prepared
       return d;
     }
 
-    async _afterWrite(done, decision, request, tries) {
-      if (await done) return this._saved(decision);
-      if (tries >= MAX_CAS_TRIES) throw new Error('keyproof: the rate-limit store kept refusing the compare-and-set');
-      return this.verify(request);
-    }
-
-    /** Saves an upgraded record, then writes the last use, as the decision asks. */
-    _saved(decision) {
-      if (this.save === undefined || !decision._flags.includes('u')) return this._touched(decision);
-      const record = decision.upgradedRecord;
-      if (record === null) return this._touched(decision);
-      const saved = this.save(record);
-      return isThenable(saved) ? Promise.resolve(saved).then(() => this._touched(decision)) : this._touched(decision);
-    }
-
-    _touched(decision) {
-      if (this.touch === undefined || !decision._flags.includes('t')) return decision;
-      const principal = decision.principal;
-      if (principal === null) return decision;
-      const touched = this.touch(principal.keyId, decision.touchLastUsed);
-      return isThenable(touched) ? Promise.resolve(touched).then(() => decision) : decision;
-    }
-
-    async _continue(native_v, pending) {
-      const v = new Verification(native_v);
+    /** The rest of the loop, awaiting each answer: `pending` answers the action the native loop stopped on. */
+    async _continue(c, pending) {
       for (;;) {
-        const step = v.nextStep();
-        if (step.kind === 'lookup_record') {
-          const found = pending !== undefined ? await pending : await this.lookup(step.value);
-          pending = undefined;
-          v.record(found);
-        } else if (step.kind === 'load_rate_state') {
-          const state = pending !== undefined ? await pending : await this.rateLimits.get(step.value);
-          pending = undefined;
-          v.rateState(state ?? null);
-        } else {
-          break;
-        }
+        const action = errors.call(() => c.nextAction());
+        const kind = action.kind;
+        if (kind === 'done') return this._decided(c);
+        if (kind === 'store_contended') throw new Error(CONTENDED);
+        let answer;
+        if (pending !== undefined) answer = await pending;
+        else if (kind === 'lookup_record') answer = await this.lookup(action.value);
+        else if (kind === 'load_rate_state') answer = await this.rateLimits.get(action.value);
+        else answer = await this._act(action);
+        pending = undefined;
+        this._answer(c, kind, answer);
       }
-      for (let tries = 0; ; tries++) {
-        const w = v.rateWrite();
-        if (w === null) break;
-        if (await this.rateLimits.compareAndSet(w.key, w.expected, w.new, w.ttlSeconds)) break;
-        if (tries >= MAX_CAS_TRIES) throw new Error('keyproof: the rate-limit store kept refusing the compare-and-set');
-        v.rateState((await this.rateLimits.get(w.key)) ?? null);
-      }
-      const decision = v.finish();
-      return this._saved(decision);
+    }
+
+    /** The loop started with no I/O done: a Decision, or the native Completion at its first action. */
+    _begin(request) {
+      const r = requestParts(request);
+      const at = nowMs(request.now ?? (this.now ? this.now() : undefined));
+      const writes = (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2);
+      const out = errors.call(() => this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, stop, stop, stopAct, writes));
+      return typeof out === 'string' ? new Decision(out) : out;
+    }
+
+    /** Gives the native Completion the answer to its action of `kind`. */
+    _answer(c, kind, answer) {
+      errors.call(() => {
+        if (kind === 'lookup_record') c.record(recordInput(answer));
+        else if (kind === 'load_rate_state') c.rateState(answer ?? null);
+        else if (kind === 'compare_and_set') c.written(Boolean(answer));
+        else if (kind === 'save_record') c.saved();
+        else if (kind === 'touch_last_used') c.touched();
+      });
+    }
+
+    /** The decision the native Completion reached. */
+    _decided(c) {
+      return new Decision(errors.call(() => c.decided()));
     }
   }
 

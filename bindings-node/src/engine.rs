@@ -2,7 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use napi::bindgen_prelude::{Either, Function, Uint8Array, Unknown};
+use napi::bindgen_prelude::{Either, Either3, Function, Uint8Array, Unknown};
 use napi::{Env, ValueType};
 use napi_derive::napi;
 
@@ -10,6 +10,7 @@ use keyproof::drive::answered;
 use keyproof::wire::{decided, ChangedView, ParsedView, RateWriteView, StepView};
 use keyproof::{EngineConfig, KeyRecord, MintOptions, RateLimitState, RecordUpdate, Scanner};
 
+use crate::complete::{run, Completion, SAVES, TOUCHES};
 use crate::{bytes, core_error, instant, load, load_optional, napi_error, record_from, to_js, Result};
 
 /// A verification engine: formats, hasher and compiled policy, built once and
@@ -85,10 +86,18 @@ impl Engine {
     /// `null`; `load_state`: `{tat_us}` or `null`) or `false` to stop there (the
     /// host answers that step itself, e.g. after awaiting). Returns the finished
     /// [`Decided`] when the step got to the end, else the [`Verification`].
-    #[napi(ts_return_type = "Decided | Verification")]
+    ///
+    /// With `act`, the whole host loop runs (core's `Completion`): `act(action)`
+    /// does each compare-and-set, save and touch (`{kind, value?, write?, record?,
+    /// at?}`) and answers 1 (done, or the write won), 0 (lost) or -1 (stop there);
+    /// the result is then the `Decided` string or the `Completion` where it stopped.
+    /// `hostWrites` (default 3): bit 1, the host saves upgraded records; bit 2, it
+    /// writes the last use (a host that does not is never asked).
+    #[napi(ts_return_type = "Decided | Verification | Completion")]
     #[allow(clippy::too_many_arguments)]
     pub fn verify(
         &self,
+        env: &Env,
         method: String,
         path: String,
         headers: Vec<String>,
@@ -96,14 +105,25 @@ impl Engine {
         now_ms: f64,
         lookup: Function<'_, String, Unknown<'_>>,
         load_state: Option<Function<'_, String, Unknown<'_>>>,
-    ) -> Result<Either<Decided, Verification>> {
+        act: Option<Function<'_, Unknown<'_>, f64>>,
+        host_writes: Option<u32>,
+    ) -> Result<Either3<Decided, Verification, Completion>> {
         let now = instant(now_ms)?;
         let mut v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
+        if let Some(act) = &act {
+            let mut c = keyproof::Completion::new(v);
+            let writes = host_writes.unwrap_or(SAVES | TOUCHES);
+            c.set_host_writes(writes & SAVES != 0, writes & TOUCHES != 0);
+            return Ok(match run(env, c, &lookup, load_state.as_ref(), act)? {
+                Either::A(decided) => Either3::A(decided),
+                Either::B(completion) => Either3::C(completion),
+            });
+        }
         let flow =
             v.drive(|hash| answered(ask_record(&lookup, hash)), |key| answered(ask_state(load_state.as_ref(), key)));
         match flow {
-            ControlFlow::Continue(()) => Ok(Either::A(decided(v.finish(), false))),
-            ControlFlow::Break(None) => Ok(Either::B(Verification { inner: Some(v) })),
+            ControlFlow::Continue(()) => Ok(Either3::A(decided(v.finish(), false))),
+            ControlFlow::Break(None) => Ok(Either3::B(Verification { inner: Some(v) })),
             ControlFlow::Break(Some(e)) => Err(e),
         }
     }
@@ -262,7 +282,7 @@ impl Verification {
 pub type Decided = String;
 
 /// What `lookup(hash)` answered: a record or `null` (`Some`), or `false` to stop (`None`).
-fn ask_record(lookup: &Function<'_, String, Unknown<'_>>, hash: &str) -> Result<Option<Option<KeyRecord>>> {
+pub(crate) fn ask_record(lookup: &Function<'_, String, Unknown<'_>>, hash: &str) -> Result<Option<Option<KeyRecord>>> {
     let found = lookup.call(hash.to_string()).map_err(napi_error)?;
     if found.get_type().map_err(napi_error)? == ValueType::Boolean {
         return Ok(None);
@@ -272,7 +292,7 @@ fn ask_record(lookup: &Function<'_, String, Unknown<'_>>, hash: &str) -> Result<
 
 /// What `load_state(key)` answered: a state or `null` (`Some`), or `false` or
 /// no callback to stop (`None`).
-fn ask_state(
+pub(crate) fn ask_state(
     load_state: Option<&Function<'_, String, Unknown<'_>>>,
     key: &str,
 ) -> Result<Option<Option<RateLimitState>>> {

@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 
 use keyproof::{ErrorKind, Load};
 
+pub mod complete;
 pub mod engine;
 pub mod functions;
 pub mod token;
 
+pub use complete::Completion;
 pub use engine::{Decided, Engine, NativeRecord, StepInfo, Verification};
 pub use token::TokenExchange;
 

@@ -89,9 +89,11 @@ async function redisTypes(client: object): Promise<void> {
 void redisTypes;
 
 // The generated native types provide the surface js/NATIVE.md names.
-type Surface = Pick<typeof Native, 'Engine' | 'NativeRecord' | 'Verification' | 'TokenExchange' | 'errorCodes' | 'parseKey' | 'mint' | 'scan' | 'redact' | 'gcra' | 'loadValue' | 'rotate' | 'revoke' | 'disable' | 'enable' | 'update' | 'successorOptions' | 'presets' | 'seamFormat' | 'version' | 'tokenJwk' | 'inspectToken' | 'rateStoreScript' | 'rateStorePrefix' | 'rateStoreKey' | 'rateStateText' | 'parseRateStateText'>;
+type Surface = Pick<typeof Native, 'Engine' | 'NativeRecord' | 'Verification' | 'Completion' | 'TokenExchange' | 'errorCodes' | 'parseKey' | 'mint' | 'scan' | 'redact' | 'gcra' | 'loadValue' | 'rotate' | 'revoke' | 'disable' | 'enable' | 'update' | 'successorOptions' | 'presets' | 'seamFormat' | 'version' | 'tokenJwk' | 'inspectToken' | 'rateStoreScript' | 'rateStorePrefix' | 'rateStoreKey' | 'rateStateText' | 'parseRateStateText'>;
 declare const native: Surface;
-const verified: Native.Decided | Native.Verification = new native.Engine({}).verify('GET', '/', [], null, 0, () => null, () => null);
-void verified;
+const verified: Native.Decided | Native.Verification | Native.Completion = new native.Engine({}).verify('GET', '/', [], null, 0, () => null, () => null);
+const completed = new native.Engine({}).verify('GET', '/', [], null, 0, () => null, () => null, () => 1);
+if (completed instanceof native.Completion) completed.written(true);
+void [verified, completed];
 const exchange: Native.TokenExchange = new native.Engine({}).beginToken('POST', [], '', null, 0, new Uint8Array(16));
 void exchange;

@@ -130,6 +130,7 @@ impl Verification {
         if self.waiting {
             return Err(PyRuntimeError::new_err("answer() the awaited call before complete() goes on"));
         }
+        self.completion()?.set_host_writes(save.is_some(), touch.is_some());
         loop {
             let called = match self.completion()?.next_action() {
                 Action::LookupRecord(hash) => lookup.call1((hash,))?,

@@ -94,7 +94,7 @@ pub(crate) fn drive(
 }
 
 /// What `lookup(hash)` answered: a record or `null` (`Some`), or `false` to stop (`None`).
-fn ask_record(lookup: &Function, hash: &str) -> Result<Option<Option<KeyRecord>>> {
+pub(crate) fn ask_record(lookup: &Function, hash: &str) -> Result<Option<Option<KeyRecord>>> {
     let found = lookup.call1(&JsValue::NULL, &js_string(hash))?;
     if found.as_bool().is_some() {
         return Ok(None);
@@ -109,7 +109,7 @@ fn ask_record(lookup: &Function, hash: &str) -> Result<Option<Option<KeyRecord>>
 
 /// What `loadState(key)` answered: a state or `null` (`Some`), or `false` or
 /// no callback to stop (`None`).
-fn ask_state(load_state: Option<&Function>, key: &str) -> Result<Option<Option<RateLimitState>>> {
+pub(crate) fn ask_state(load_state: Option<&Function>, key: &str) -> Result<Option<Option<RateLimitState>>> {
     let Some(load_state) = load_state else { return Ok(None) };
     let state = load_state.call1(&JsValue::NULL, &js_string(key))?;
     if state.as_bool().is_some() {

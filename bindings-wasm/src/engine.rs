@@ -73,6 +73,9 @@ impl Engine {
     /// `null`; `loadState`: `{tat_us}` or `null`) or `false` to stop there (the
     /// host answers that step itself, e.g. after awaiting). Returns the finished
     /// decision tuple when the step got to the end, else the `Verification`.
+    /// With `act`, core's whole host loop runs: `act(action)` does each
+    /// compare-and-set, save and touch and answers 1 (done, or the write won), 0
+    /// (lost) or -1 (stop there); a stop returns the `Completion` handle.
     #[allow(clippy::too_many_arguments)]
     pub fn verify(
         &self,
@@ -83,12 +86,14 @@ impl Engine {
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
         lookup: &Function,
         #[wasm_bindgen(js_name = loadState)] load_state: Option<Function>,
+        act: Option<Function>,
+        #[wasm_bindgen(js_name = hostWrites)] host_writes: Option<u32>,
     ) -> Result<JsValue> {
         let now = instant(now_ms)?;
         let (method, path) = (text(&method, "method")?, text(&path, "path")?);
         let client_ip = optional_text(&client_ip, "clientIp")?;
         let v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
-        crate::drive::drive(v, lookup, load_state.as_ref())
+        drive_or_complete(v, lookup, load_state.as_ref(), act.as_ref(), host_writes)
     }
 
     /// [`Engine::verify`] with the request's strings packed into one (fewer
@@ -98,6 +103,7 @@ impl Engine {
     /// `0xFFFFFFFF` for a `null` client IP. A lookup may answer `1` after
     /// calling `NativeRecord.__handOver()` (the adapter's fast record path).
     #[wasm_bindgen(js_name = verifyPacked, skip_typescript)]
+    #[allow(clippy::too_many_arguments)]
     pub fn verify_packed(
         &self,
         packed: JsValue,
@@ -105,6 +111,8 @@ impl Engine {
         now_ms: f64,
         lookup: &Function,
         load_state: Option<Function>,
+        act: Option<Function>,
+        host_writes: Option<u32>,
     ) -> Result<JsValue> {
         let now = instant(now_ms)?;
         let packed = text(&packed, "packed")?;
@@ -119,7 +127,7 @@ impl Engine {
         let flat = parts.iter().skip(3).map(|p| p.ok_or_else(crate::drive::not_pairs)).collect::<Result<Vec<_>>>()?;
         let v =
             self.inner.begin(method, path, &keyproof::wire::header_pairs(&flat).map_err(core_error)?, *client_ip, now);
-        crate::drive::drive(v, lookup, load_state.as_ref())
+        drive_or_complete(v, lookup, load_state.as_ref(), act.as_ref(), host_writes)
     }
 
     /// Parses a key with the engine's formats.
@@ -203,6 +211,28 @@ impl Engine {
 impl Engine {
     fn scanner(&self) -> &Scanner {
         self.scanner.get_or_init(|| Scanner::new(self.inner.formats()))
+    }
+}
+
+/// The step driven by `lookup` / `loadState`; with `act`, core's whole host loop
+/// (`act(action)` does each compare-and-set, save and touch: see `complete`;
+/// `hostWrites` bit 1: the host saves upgraded records, bit 2: it writes the
+/// last use; default both).
+fn drive_or_complete(
+    v: keyproof::Verification,
+    lookup: &Function,
+    load_state: Option<&Function>,
+    act: Option<&Function>,
+    host_writes: Option<u32>,
+) -> Result<JsValue> {
+    match act {
+        Some(act) => {
+            let mut c = keyproof::Completion::new(v);
+            let writes = host_writes.unwrap_or(3);
+            c.set_host_writes(writes & 1 != 0, writes & 2 != 0);
+            crate::complete::run(c, lookup, load_state, act)
+        }
+        None => crate::drive::drive(v, lookup, load_state),
     }
 }
 

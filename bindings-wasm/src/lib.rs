@@ -21,12 +21,14 @@ use wasm_bindgen::prelude::*;
 use keyproof::host::HostDe;
 use keyproof::{ErrorKind, KeyRecord, Load};
 
+mod complete;
 mod de;
 mod drive;
 mod engine;
 mod functions;
 mod token;
 
+pub use complete::Completion;
 pub use engine::{Engine, NativeRecord, Verification};
 pub use token::TokenExchange;
 

@@ -39,6 +39,8 @@
 //! # Ok::<(), keyproof::Error>(())
 //! ```
 
+use std::ops::ControlFlow;
+
 use chrono::{DateTime, Utc};
 
 use crate::answers::RateStoreFailure;
@@ -102,19 +104,28 @@ enum Stage {
 pub struct Completion {
     stage: Stage,
     max_tries: u32,
+    /// The host saves upgraded records / writes the last use (else those actions are skipped).
+    saves: bool,
+    touches: bool,
 }
 
 impl Completion {
     /// Carries `v` through the loop. A host that keeps no records or no last
     /// use answers [`Action::SaveRecord`] / [`Action::TouchLastUsed`] at once.
     pub fn new(v: Verification) -> Self {
-        Self { stage: Stage::Steps(v), max_tries: MAX_WRITE_TRIES }
+        Self { stage: Stage::Steps(v), max_tries: MAX_WRITE_TRIES, saves: true, touches: true }
+    }
+
+    /// Whether the host saves upgraded records and writes the last use: a host
+    /// that does neither is never asked (no [`Action::SaveRecord`] /
+    /// [`Action::TouchLastUsed`]), which spares it a call per request.
+    pub fn set_host_writes(&mut self, saves: bool, touches: bool) {
+        (self.saves, self.touches) = (saves, touches);
     }
 
     /// At most `max_tries` compare-and-sets (at least one) before [`Action::StoreContended`].
-    pub fn with_max_tries(mut self, max_tries: u32) -> Self {
+    pub fn set_max_tries(&mut self, max_tries: u32) {
         self.max_tries = max_tries.max(1);
-        self
     }
 
     /// What the host must do next.
@@ -153,10 +164,11 @@ impl Completion {
         };
     }
 
-    /// The decided stage: nothing left to save or touch counts as done.
-    fn decided(v: Verification) -> Stage {
+    /// The decided stage: nothing left to save or touch (or a host that does not) counts as done.
+    fn decided(&self, v: Verification) -> Stage {
         let outcome = v.finish();
-        let (saved, touched) = (outcome.upgraded_record.is_none(), outcome.touch_last_used.is_none());
+        let saved = !self.saves || outcome.upgraded_record.is_none();
+        let touched = !self.touches || outcome.touch_last_used.is_none();
         Stage::Decided { outcome: Box::new(outcome), saved, touched }
     }
 
@@ -165,7 +177,7 @@ impl Completion {
         match v.rate_write() {
             Some(_) if tries >= self.max_tries => Stage::Contended(v),
             Some(write) => Stage::Write { v, write, tries: tries.saturating_add(1) },
-            None => Self::decided(v),
+            None => self.decided(v),
         }
     }
 
@@ -213,7 +225,7 @@ impl Completion {
     pub fn written(&mut self, won: bool) {
         let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
         self.stage = match stage {
-            Stage::Write { v, .. } if won => Self::decided(v),
+            Stage::Write { v, .. } if won => self.decided(v),
             Stage::Write { v, write, tries } => Stage::Reread { v, key: write.key, tries },
             other => other,
         };
@@ -244,6 +256,44 @@ impl Completion {
     pub fn touched(&mut self) {
         if let Stage::Decided { saved: true, touched, .. } = &mut self.stage {
             *touched = true;
+        }
+    }
+
+    /// Does every action through the host's closures — `lookup(hash)`,
+    /// `load_state(key)`, `act(action)` for a compare-and-set (answering whether
+    /// it won), a save or a touch — until [`Action::Done`] or
+    /// [`Action::StoreContended`] (`Continue`), or until a closure breaks with
+    /// `B`: that action stays open, for the host to answer itself.
+    pub fn drive<B>(
+        &mut self,
+        mut lookup: impl FnMut(&str) -> ControlFlow<B, Option<KeyRecord>>,
+        mut load_state: impl FnMut(&str) -> ControlFlow<B, Option<RateLimitState>>,
+        mut act: impl FnMut(Action<'_>) -> ControlFlow<B, bool>,
+    ) -> ControlFlow<B> {
+        loop {
+            match self.next_action() {
+                Action::LookupRecord(hash) => {
+                    let record = lookup(hash)?;
+                    self.record(record);
+                }
+                Action::LoadRateState(key) => {
+                    let state = load_state(key)?;
+                    self.rate_state(state);
+                }
+                Action::Done(_) | Action::StoreContended => return ControlFlow::Continue(()),
+                action @ Action::CompareAndSet(_) => {
+                    let won = act(action)?;
+                    self.written(won);
+                }
+                action @ Action::SaveRecord(_) => {
+                    act(action)?;
+                    self.saved();
+                }
+                action @ Action::TouchLastUsed { .. } => {
+                    act(action)?;
+                    self.touched();
+                }
+            }
         }
     }
 

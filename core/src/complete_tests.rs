@@ -105,8 +105,8 @@ fn a_store_that_always_refuses_is_reported_after_the_last_try() {
 #[test]
 fn a_host_limit_on_tries_and_a_swap_that_returns_the_winner() {
     let engine = engine();
-    let (c, record) = request(&engine);
-    let mut c = c.with_max_tries(2);
+    let (mut c, record) = request(&engine);
+    c.set_max_tries(2);
     assert_eq!(run(&mut c, &record, u32::MAX).iter().filter(|a| a.starts_with("cas")).count(), 2);
     assert!(c.into_outcome().is_none());
 
@@ -164,4 +164,41 @@ fn an_unknown_key_is_decided_without_writes() {
     let (mut c, mut record) = request(&engine);
     record.hash = "sha256:unknown".to_string();
     assert_eq!(run(&mut c, &record, 0), ["lookup", "lookup", "done 401"]);
+}
+
+#[test]
+fn drive_answers_through_closures_and_stops_where_the_host_breaks() {
+    use std::ops::ControlFlow;
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    let mut acted = Vec::new();
+    let found = |hash: &str| ControlFlow::Continue((record.hash == hash).then(|| record.clone()));
+    let stopped = c.drive(
+        found,
+        |_| ControlFlow::Continue(None),
+        |action| match action {
+            Action::SaveRecord(_) => ControlFlow::Break("save later"),
+            other => {
+                acted.push(format!("{other:?}").split('(').next().unwrap_or_default().to_string());
+                ControlFlow::Continue(true)
+            }
+        },
+    );
+    assert_eq!(stopped, ControlFlow::Break("save later"));
+    assert_eq!(acted, ["CompareAndSet"]);
+    assert!(matches!(c.next_action(), Action::SaveRecord(_)), "the stopped action stays open");
+    c.saved();
+    let done = c.drive(|_| ControlFlow::Break("no"), |_| ControlFlow::Break("no"), |_| ControlFlow::Continue(true));
+    assert_eq!(done, ControlFlow::Continue(()));
+    assert!(matches!(c.next_action(), Action::Done(d) if d.status == 200));
+}
+
+#[test]
+fn a_host_that_keeps_no_records_is_not_asked_to_save_or_touch() {
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    c.set_host_writes(false, false);
+    assert_eq!(run(&mut c, &record, 0), ["lookup", "lookup", "load", "cas expected=Some(1)", "done 200"]);
+    let outcome = c.into_outcome().unwrap();
+    assert!(outcome.upgraded_record.is_some() && outcome.touch_last_used.is_some(), "still in the outcome");
 }

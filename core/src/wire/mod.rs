@@ -13,9 +13,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::FormatSet;
 use crate::load::Load;
 
+pub mod action;
 pub mod decided;
 pub mod views;
 
+pub use action::ActionView;
 pub use decided::{decided, RateWriteView};
 pub use views::{
     error_codes, ChangedView, ErrorCodeView, InspectedTokenView, IssuedTokenView, MintedView, ParsedView, StepView,

@@ -1,0 +1,83 @@
+// The Verifier's host loop against a keyproof package (Node or WASM): core's
+// Completion decides what to do, the verifier does it — lost compare-and-set
+// races re-read and write again, a store that always refuses is an error, save
+// and touch in that order — with synchronous callbacks in one call (a Decision,
+// not a Promise) and asynchronous ones awaited, in the same order either way.
+// Test support only: not part of either package.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+const NOW = Date.parse('2026-03-18T10:30:00Z');
+const PEPPER = new Uint8Array(32).fill(7);
+
+export function verifierLoopTests(kp, runtime) {
+  const plain = new kp.Engine({ formats: ['keyproof_live'], policy: { routes: [{ method: 'GET', path: '/v1/items' }] } });
+  const minted = plain.mint({ name: 'Looped' }, { now: NOW });
+  // Peppered: the plain SHA-256 record is upgraded (save), and a quota applies (compare-and-set).
+  const engine = new kp.Engine(
+    {
+      formats: ['keyproof_live'],
+      hashing: { algorithm: 'hmac-sha256' },
+      policy: { routes: [{ method: 'GET', path: '/v1/items' }], plans: { p: { limit: 100, burst: 100 } }, default_plan: 'p' },
+    },
+    { pepper: PEPPER },
+  );
+  const request = { method: 'GET', path: '/v1/items', headers: { authorization: `Bearer ${minted.key}` }, now: NOW };
+
+  /** A store whose first `losses` compare-and-sets lose to a rival, logging every call. */
+  function store(log, losses, wrap = (x) => x) {
+    const inner = new kp.MemoryRateLimitStore();
+    return {
+      get: (key) => wrap((log.push('get'), inner.get(key))),
+      compareAndSet: (key, expected, next, ttl) => {
+        log.push('cas');
+        if (losses-- > 0) {
+          inner.compareAndSet(key, inner.get(key) ?? null, { tat_us: (inner.get(key)?.tat_us ?? 0) + 1 }, ttl);
+          return wrap(false);
+        }
+        return wrap(inner.compareAndSet(key, expected, next, ttl));
+      },
+    };
+  }
+
+  function verifier(log, { losses = 0, wrap = (x) => x } = {}) {
+    return new kp.Verifier(engine, {
+      lookup: (hash) => wrap((log.push('lookup'), hash === minted.record.hash ? minted.record : null)),
+      save: (record) => wrap(void log.push(`save ${record.hash.split(':')[0]}`)),
+      touch: (keyId, at) => wrap(void log.push(`touch ${keyId === minted.record.id} ${at instanceof Date}`)),
+      rateLimits: store(log, losses, wrap),
+    });
+  }
+
+  const order = ['lookup', 'lookup', 'get', 'cas', 'get', 'cas', 'get', 'cas', 'save hmac-sha256', 'touch true true'];
+
+  test(`${runtime}: synchronous callbacks: one call, lost races re-read, then save and touch`, () => {
+    const log = [];
+    const d = verifier(log, { losses: 2 }).verify(request);
+    assert.ok(d instanceof kp.Decision, 'a Decision, not a Promise');
+    assert.equal(d.status, 200);
+    assert.deepEqual(log, order);
+  });
+
+  test(`${runtime}: asynchronous callbacks: the same actions, awaited`, async () => {
+    const log = [];
+    const d = await verifier(log, { losses: 2, wrap: (x) => Promise.resolve(x) }).verify(request);
+    assert.equal(d.status, 200);
+    assert.deepEqual(log, order);
+  });
+
+  test(`${runtime}: a store that always refuses the write is an error, sync and async`, async () => {
+    assert.throws(() => verifier([], { losses: Infinity }).verify(request), /kept refusing the compare-and-set/);
+    const async = verifier([], { losses: Infinity, wrap: (x) => Promise.resolve(x) });
+    await assert.rejects(async.verify(request), /kept refusing the compare-and-set/);
+  });
+
+  test(`${runtime}: an unlimited route still touches; a thrown touch escapes`, () => {
+    const touched = [];
+    const v = new kp.Verifier(plain, { lookup: () => minted.record, touch: (id) => touched.push(id) });
+    assert.equal(v.verify(request).status, 200);
+    assert.deepEqual(touched, [minted.record.id]);
+    const failing = new kp.Verifier(plain, { lookup: () => minted.record, touch: () => { throw new Error('db down'); } });
+    assert.throws(() => failing.verify(request), /db down/);
+  });
+}
