@@ -27,6 +27,19 @@ fn request(engine: &Engine) -> (Completion, KeyRecord) {
     (Completion::new(engine.begin("GET", "/v1/briefs", &headers, None, now())), minted.record)
 }
 
+/// Answers lookups from `record` and state loads with nothing, up to the first compare-and-set.
+fn to_the_write(c: &mut Completion, record: &KeyRecord) {
+    while !matches!(c.next_action(), Action::CompareAndSet(_)) {
+        match c.next_action() {
+            Action::LookupRecord(hash) => {
+                let found = (record.hash == hash).then(|| record.clone());
+                c.record(found);
+            }
+            _ => c.rate_state(None),
+        }
+    }
+}
+
 /// What the host was asked, in order, answering from `record`; compare-and-sets
 /// are lost while `losses` lasts.
 fn run(c: &mut Completion, record: &KeyRecord, mut losses: u32) -> Vec<String> {
@@ -111,15 +124,7 @@ fn a_host_limit_on_tries_and_a_swap_that_returns_the_winner() {
     assert!(c.into_outcome().is_none());
 
     let (mut c, record) = request(&engine);
-    while !matches!(c.next_action(), Action::CompareAndSet(_)) {
-        match c.next_action() {
-            Action::LookupRecord(hash) => {
-                let found = (record.hash == hash).then(|| record.clone());
-                c.record(found);
-            }
-            _ => c.rate_state(None),
-        }
-    }
+    to_the_write(&mut c, &record);
     c.lost_to(Some(RateLimitState { tat_us: 5 }));
     match c.next_action() {
         Action::CompareAndSet(w) => assert_eq!(w.expected, Some(RateLimitState { tat_us: 5 }), "no re-read"),
@@ -131,15 +136,7 @@ fn a_host_limit_on_tries_and_a_swap_that_returns_the_winner() {
 fn a_store_failure_during_the_write_is_answered_by_core() {
     let engine = engine();
     let (mut c, record) = request(&engine);
-    while !matches!(c.next_action(), Action::CompareAndSet(_)) {
-        match c.next_action() {
-            Action::LookupRecord(hash) => {
-                let found = (record.hash == hash).then(|| record.clone());
-                c.record(found);
-            }
-            _ => c.rate_state(None),
-        }
-    }
+    to_the_write(&mut c, &record);
     c.rate_state_unavailable(RateStoreFailure::default());
     match c.next_action() {
         Action::Done(d) => assert_eq!((d.status, d.code), (503, "rate_limit_unavailable")),
