@@ -13,7 +13,7 @@ use keyproof::drive::answered;
 use keyproof::wire::{decided, ActionView};
 use keyproof::{Action, RateLimitState};
 
-use crate::engine::{ask_record, ask_state, Decided};
+use crate::verification::{ask_record, ask_state, Decided};
 use crate::{core_error, load_optional, napi_error, record_from, to_js, Result};
 
 /// `hostWrites` bits: the host saves upgraded records / writes the last use.

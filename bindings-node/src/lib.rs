@@ -21,10 +21,12 @@ pub mod complete;
 pub mod engine;
 pub mod functions;
 pub mod token;
+pub mod verification;
 
 pub use complete::Completion;
-pub use engine::{Decided, Engine, NativeRecord, StepInfo, Verification};
+pub use engine::{Engine, NativeRecord};
 pub use token::TokenExchange;
+pub use verification::{Decided, StepInfo, Verification};
 
 /// The `code` of a thrown error: a core code, or napi's status for a wrong argument.
 #[derive(Debug)]

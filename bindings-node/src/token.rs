@@ -11,7 +11,8 @@ use napi_derive::napi;
 use keyproof::wire::{InspectedTokenView, IssuedTokenView, StepView, VerifiedTokenView};
 use keyproof::{ErrorKind, TokenOptions};
 
-use crate::engine::{pairs, Engine, StepInfo};
+use crate::engine::{pairs, Engine};
+use crate::verification::StepInfo;
 use crate::{bytes, core_error, error_of, instant, load_optional, record_from, to_js, Result};
 
 /// One token request being answered (see `keyproof::TokenExchange`).

@@ -7,7 +7,7 @@ use keyproof::{HashAlgorithm, KeyFormat};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict};
 
-use crate::convert::{fields, load, to_json, Text};
+use crate::convert::{load, to_json, Text};
 use crate::errors::to_py_err;
 
 wrap! {
@@ -33,34 +33,14 @@ pub(crate) fn format_arg(obj: &Bound<'_, PyAny>) -> PyResult<KeyFormat> {
 loads!(Format);
 dumps!(Format);
 
-#[pymethods]
-impl Format {
+new! {
     /// Builds and validates a custom format (keyword options: `checksum`, `layout`,
     /// `short_length`, `hash`, `description`).
-    #[new]
-    #[pyo3(signature = (id, prefix, environment, kind, alphabet, length, **options))]
-    #[allow(clippy::too_many_arguments)] // the format's required fields, in order
-    fn new<'py>(
-        py: Python<'py>,
-        id: &Bound<'py, PyAny>,
-        prefix: &Bound<'py, PyAny>,
-        environment: &Bound<'py, PyAny>,
-        kind: &Bound<'py, PyAny>,
-        alphabet: &Bound<'py, PyAny>,
-        length: &Bound<'py, PyAny>,
-        options: Option<&Bound<'py, PyDict>>,
-    ) -> PyResult<Self> {
-        let given = [
-            ("id", Some(id)),
-            ("prefix", Some(prefix)),
-            ("environment", Some(environment)),
-            ("kind", Some(kind)),
-            ("alphabet", Some(alphabet)),
-            ("length", Some(length)),
-        ];
-        load(&fields(py, &given, options)?).map(|inner| Self { inner })
-    }
+    Format(id, prefix, environment, kind, alphabet, length; ; **options)
+}
 
+#[pymethods]
+impl Format {
     /// A built-in format by id (see `keyproof.presets()`).
     #[staticmethod]
     fn preset(id: Text) -> PyResult<Self> {

@@ -36,6 +36,31 @@ macro_rules! wrap {
     };
 }
 
+/// A `#[new]` loading the core value from its arguments, as `from_dict` would:
+/// `new! { /// doc  Type(required, …; optional, …; **options) ["text signature"] }`. `None`s are left out,
+/// so core's defaults apply; every refusal carries core's code.
+macro_rules! new {
+    ($(#[$attr:meta])* $ty:ident($($req:ident),*; $($opt:ident),* $(; **$rest:ident)?) $([$sig:literal])?) => {
+        #[pymethods]
+        impl $ty {
+            $(#[$attr])*
+            #[new]
+            #[pyo3(signature = ($($req,)* $($opt = None,)* $(**$rest)?) $(, text_signature = $sig)?)]
+            #[allow(clippy::too_many_arguments)] // the value's fields, as Python keyword arguments
+            fn new<'py>(
+                py: Python<'py>,
+                $($req: &Bound<'py, PyAny>,)*
+                $($opt: Option<&Bound<'py, PyAny>>,)*
+                $($rest: Option<&Bound<'py, pyo3::types::PyDict>>,)?
+            ) -> PyResult<Self> {
+                let given = [$((stringify!($req), Some($req)),)* $((stringify!($opt), $opt),)*];
+                let rest: Option<&Bound<'py, pyo3::types::PyDict>> = None $(.or($rest))?;
+                crate::convert::load(&crate::convert::fields(py, &given, rest)?).map(|inner| Self { inner })
+            }
+        }
+    };
+}
+
 /// `to_dict()` (plain Python data) and `to_json()` of wrappers of serializable core values.
 macro_rules! dumps {
     ($($ty:ident),*) => {$(

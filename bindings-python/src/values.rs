@@ -4,11 +4,10 @@
 
 use keyproof::ErrorKind;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use keyproof::ratelimit::shared_store;
 
-use crate::convert::{fields, headers_from_py, load, Text};
+use crate::convert::{headers_from_py, load, Text};
 use crate::errors::{refuse, to_py_err};
 
 wrap! {
@@ -32,16 +31,11 @@ wrap! {
         fields(methods, api_key_header, client_id_header, sdk_token_header, max_header_bytes) |c| {}
 }
 
-#[pymethods]
-impl ExtractionConfig {
+new! {
     /// Methods are `bearer`, `api_key_header`, `basic`, `sdk_token`; keyword options
     /// (`api_key_header`, `client_id_header`, `sdk_token_header`, `max_header_bytes`)
     /// override the core defaults.
-    #[new]
-    #[pyo3(signature = (methods=None, **options))]
-    fn new(py: Python<'_>, methods: Option<&Bound<'_, PyAny>>, options: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        load(&fields(py, &[("methods", methods)], options)?).map(|inner| Self { inner })
-    }
+    ExtractionConfig(; methods; **options)
 }
 
 wrap! {
@@ -98,19 +92,9 @@ wrap! {
     Quota(keyproof::Quota) [eq] repr(limit, burst, period_seconds) fields(limit, burst, period_seconds) |q| {}
 }
 
-#[pymethods]
-impl Quota {
-    #[new]
-    #[pyo3(signature = (limit, burst, period_seconds=None), text_signature = "(limit, burst, period_seconds=60)")]
-    fn new(
-        py: Python<'_>,
-        limit: &Bound<'_, PyAny>,
-        burst: &Bound<'_, PyAny>,
-        period_seconds: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let given = [("limit", Some(limit)), ("burst", Some(burst)), ("period_seconds", period_seconds)];
-        load(&fields(py, &given, None)?).map(|inner| Self { inner })
-    }
+new! {
+    /// `period_seconds` defaults to 60.
+    Quota(limit, burst; period_seconds) ["(limit, burst, period_seconds=60)"]
 }
 
 wrap! {

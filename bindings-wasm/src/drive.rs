@@ -12,7 +12,7 @@ use keyproof::drive::answered;
 use keyproof::wire::decided;
 use keyproof::{ErrorKind, KeyRecord, RateLimitState};
 
-use crate::engine::Verification;
+use crate::verification::Verification;
 use crate::{error_of, invalid_arg, load_optional, record_from, Result};
 
 /// A packed header that is not a string.
@@ -116,4 +116,26 @@ pub(crate) fn ask_state(load_state: Option<&Function>, key: &str) -> Result<Opti
         return Ok(None);
     }
     load_optional(&state).map(Some)
+}
+
+/// The step driven by `lookup` / `loadState`; with `act`, core's whole host loop
+/// (`act(action)` does each compare-and-set, save and touch: see `complete`;
+/// `hostWrites` bit 1: the host saves upgraded records, bit 2: it writes the
+/// last use; default both).
+pub(crate) fn drive_or_complete(
+    v: keyproof::Verification,
+    lookup: &Function,
+    load_state: Option<&Function>,
+    act: Option<&Function>,
+    host_writes: Option<u32>,
+) -> Result<JsValue> {
+    match act {
+        Some(act) => {
+            let mut c = keyproof::Completion::new(v);
+            let writes = host_writes.unwrap_or(3);
+            c.set_host_writes(writes & 1 != 0, writes & 2 != 0);
+            crate::complete::run(c, lookup, load_state, act)
+        }
+        None => drive(v, lookup, load_state),
+    }
 }

@@ -1,15 +1,14 @@
-//! The engine, the verification step, its outcome and preloaded records.
+//! The engine (its step is in `verification`) and preloaded records.
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use keyproof::wire::{decided, ChangedView, ParsedView, RateWriteView, StepView};
-use keyproof::{EngineConfig, KeyRecord, MintOptions, RateLimitState, RecordUpdate, Scanner};
+use keyproof::wire::{ChangedView, ParsedView};
+use keyproof::{EngineConfig, KeyRecord, MintOptions, RecordUpdate, Scanner};
 
-use crate::{
-    core_error, instant, invalid_arg, load, load_optional, optional_bytes, optional_text, record_from, text, to_js,
-    Result,
-};
+use crate::drive::drive_or_complete;
+use crate::verification::Verification;
+use crate::{core_error, instant, invalid_arg, load, optional_bytes, optional_text, text, to_js, Result};
 
 /// A verification engine: formats, hasher and compiled policy, built once and
 /// shared (it is immutable).
@@ -211,103 +210,6 @@ impl Engine {
 impl Engine {
     fn scanner(&self) -> &Scanner {
         self.scanner.get_or_init(|| Scanner::new(self.inner.formats()))
-    }
-}
-
-/// The step driven by `lookup` / `loadState`; with `act`, core's whole host loop
-/// (`act(action)` does each compare-and-set, save and touch: see `complete`;
-/// `hostWrites` bit 1: the host saves upgraded records, bit 2: it writes the
-/// last use; default both).
-fn drive_or_complete(
-    v: keyproof::Verification,
-    lookup: &Function,
-    load_state: Option<&Function>,
-    act: Option<&Function>,
-    host_writes: Option<u32>,
-) -> Result<JsValue> {
-    match act {
-        Some(act) => {
-            let mut c = keyproof::Completion::new(v);
-            let writes = host_writes.unwrap_or(3);
-            c.set_host_writes(writes & 1 != 0, writes & 2 != 0);
-            crate::complete::run(c, lookup, load_state, act)
-        }
-        None => crate::drive::drive(v, lookup, load_state),
-    }
-}
-
-/// One request being verified (see `keyproof::Verification`).
-#[wasm_bindgen]
-pub struct Verification {
-    pub(crate) inner: Option<keyproof::Verification>,
-}
-
-fn finished() -> JsValue {
-    invalid_arg("this verification is already finished")
-}
-
-impl Verification {
-    fn get(&self) -> Result<&keyproof::Verification> {
-        self.inner.as_ref().ok_or_else(finished)
-    }
-
-    fn get_mut(&mut self) -> Result<&mut keyproof::Verification> {
-        self.inner.as_mut().ok_or_else(finished)
-    }
-}
-
-#[wasm_bindgen]
-impl Verification {
-    /// What the host must do next: `{kind, value?}` with `kind` one of
-    /// `lookup_record`, `load_rate_state`, `done`.
-    #[wasm_bindgen(js_name = nextStep)]
-    pub fn next_step(&self) -> Result<JsValue> {
-        to_js(&StepView::from(self.get()?.next_step()))
-    }
-
-    /// Answers a lookup step: a `NativeRecord`, a record object, or `null`.
-    pub fn record(&mut self, record: JsValue) -> Result<()> {
-        let record = record_from(&record)?;
-        self.get_mut()?.record(record);
-        Ok(())
-    }
-
-    /// Answers the rate-limit step with the stored state (`{tat_us}`) or `null`;
-    /// may be called again after a lost compare-and-set (the step recomputes).
-    #[wasm_bindgen(js_name = rateState)]
-    pub fn rate_state(&mut self, state: JsValue) -> Result<()> {
-        let state: Option<RateLimitState> = load_optional(&state)?;
-        self.get_mut()?.rate_state(state);
-        Ok(())
-    }
-
-    /// Answers the rate-limit step with "the store failed" (also after a lost
-    /// compare-and-set whose retry failed): `onError` `"fail_closed"` (503 with
-    /// `Retry-After: retryAfterSeconds`) or `"fail_open"`; core renders the answer.
-    #[wasm_bindgen(js_name = rateStateUnavailable)]
-    pub fn rate_state_unavailable(
-        &mut self,
-        #[wasm_bindgen(unchecked_param_type = "string")] on_error: JsValue,
-        retry_after_seconds: Option<u32>,
-    ) -> Result<()> {
-        let on_error = text(&on_error, "onError")?;
-        let failure =
-            keyproof::RateStoreFailure::new(&on_error, retry_after_seconds.unwrap_or(1)).map_err(core_error)?;
-        self.get_mut()?.rate_state_unavailable(failure);
-        Ok(())
-    }
-
-    /// The compare-and-set write the decision so far needs, or `null`.
-    #[wasm_bindgen(js_name = rateWrite)]
-    pub fn rate_write(&self) -> Result<JsValue> {
-        to_js(&self.get()?.rate_write().as_ref().map(RateWriteView::from))
-    }
-
-    /// Finishes: the decision and what to write (`keyproof::wire::decided`).
-    /// With `full`, the result also carries the whole decision as JSON text.
-    pub fn finish(&mut self, full: Option<bool>) -> Result<String> {
-        let v = self.inner.take().ok_or_else(finished)?;
-        Ok(decided(v.finish(), full.unwrap_or(false)))
     }
 }
 

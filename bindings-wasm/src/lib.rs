@@ -27,10 +27,12 @@ mod drive;
 mod engine;
 mod functions;
 mod token;
+mod verification;
 
 pub use complete::Completion;
-pub use engine::{Engine, NativeRecord, Verification};
+pub use engine::{Engine, NativeRecord};
 pub use token::TokenExchange;
+pub use verification::Verification;
 
 /// Result alias: the error is the JS `Error` thrown.
 pub type Result<T> = std::result::Result<T, JsValue>;
