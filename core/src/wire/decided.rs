@@ -66,20 +66,31 @@ pub fn decided(outcome: Outcome, full: bool) -> String {
         touch_last_used: touch_last_used.map(|t| crate::timestamp::format_timestamp(&t)),
         decision: full.then_some(&d),
     };
-    let mut out = String::with_capacity(512);
-    out.push_str(if d.allowed { "1 " } else { "0 " });
-    out.push_str(&d.status.to_string());
-    out.push(' ');
-    out.push_str(d.code);
-    out.push(' ');
     let (w, u, t) = (rest.rate_write.is_some(), rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
-    let flags: String = [(w, 'w'), (u, 'u'), (t, 't')].iter().filter_map(|(set, flag)| set.then_some(*flag)).collect();
-    out.push_str(if flags.is_empty() { "-" } else { &flags });
-    out.push(' ');
-    // Serializing these plain structs cannot fail (string keys, finite numbers).
-    out.push_str(&serde_json::to_string(&rest).unwrap_or_default());
-    out
+    let mut out = Vec::with_capacity(DECIDED_CAPACITY);
+    out.extend_from_slice(if d.allowed { b"1 " } else { b"0 " });
+    out.extend_from_slice(d.status.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(d.code.as_bytes());
+    out.push(b' ');
+    for (set, flag) in [(w, b'w'), (u, b'u'), (t, b't')] {
+        if set {
+            out.push(flag);
+        }
+    }
+    if !(w || u || t) {
+        out.push(b'-');
+    }
+    out.push(b' ');
+    // Serializing these plain structs into a Vec cannot fail (string keys, finite
+    // numbers), and serde_json writes UTF-8 only.
+    let _ = serde_json::to_writer(&mut out, &rest);
+    String::from_utf8(out).unwrap_or_default()
 }
+
+/// Room for a typical answer (a principal and a denial's problem body), so the
+/// text is written without growing.
+const DECIDED_CAPACITY: usize = 1024;
 
 #[cfg(test)]
 mod tests {
