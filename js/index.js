@@ -31,11 +31,13 @@ export { flatHeaders, targetOf };
 /**
  * Creates the keyproof API over a native engine module.
  * @param {object} native the module (see NATIVE.md)
+ * @param {{recordsAsText?: boolean}} [tuning] how values cross fastest into this
+ *   engine: `recordsAsText` hands plain-object records over as JSON text (napi)
  */
-export function createKeyproof(native) {
+export function createKeyproof(native, { recordsAsText = false } = {}) {
   const errors = errorTools(native);
   const call = errors.call;
-  const { PreparedRecord, recordInput } = preparedRecords({ native, call });
+  const { PreparedRecord, recordInput } = preparedRecords({ native, call, recordsAsText });
   const tokens = tokenTools({ native, call, recordInput, flatHeaders });
   const Decision = decisionClass({ errors, tokens });
   const { Engine, Verification } = engineClasses({ native, call, tokens, Decision, recordInput });
