@@ -66,6 +66,8 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
       const pepper = options.pepper ?? null;
       this.native = call(() => new native.Engine(typeof config === 'string' ? config : toStorage(config), pepper));
       this._formatIds = undefined;
+      /** The headers verification reads (lowercase): the only ones handed to the engine. */
+      this._reads = new Set(this.native.credentialHeaders());
     }
 
     /** The loaded policy (defaults filled in), camelCase. */
@@ -143,7 +145,7 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
      * @returns {Verification}
      */
     begin(request, { now } = {}) {
-      const r = requestParts(request);
+      const r = requestParts(request, this._reads);
       return new Verification(call(() => this.native.begin(r.method, r.path, r.headers, r.clientIp, nowMs(now ?? request.now))));
     }
 

@@ -1,23 +1,38 @@
 // The request as the native engine takes it: method, raw request target,
 // headers as a flat `[name, value …]` list, client IP. Conversion only, no rule.
 
-/** Headers of any common shape as a flat `[name, value …]` list (duplicates kept). */
-export function flatHeaders(headers) {
+/** Whether a header named `name` is kept: every header without `reads`, else the names in it (any case). */
+function kept(reads, name) {
+  return reads === undefined || reads.has(name) || reads.has(String(name).toLowerCase());
+}
+
+/**
+ * Headers of any common shape as a flat `[name, value …]` list (duplicates kept).
+ * With `reads` (the engine's `credentialHeaders`, lowercase), only those headers:
+ * verification reads no other, so the rest never crosses into the engine.
+ */
+export function flatHeaders(headers, reads) {
   if (headers === undefined || headers === null) return [];
+  const out = [];
   if (Array.isArray(headers)) {
-    if (headers.length === 0 || typeof headers[0] === 'string') return headers;
-    const out = [];
-    for (const [name, value] of headers) out.push(String(name), String(value));
+    if (headers.length === 0) return headers;
+    if (typeof headers[0] === 'string') {
+      if (reads === undefined) return headers;
+      for (let i = 0; i + 1 < headers.length; i += 2) if (kept(reads, headers[i])) out.push(headers[i], headers[i + 1]);
+      return out;
+    }
+    for (const [name, value] of headers) if (kept(reads, name)) out.push(String(name), String(value));
     return out;
   }
-  const out = [];
   if (typeof headers.forEach === 'function' && typeof headers.get === 'function') {
-    headers.forEach((value, name) => out.push(name, value));
+    headers.forEach((value, name) => {
+      if (kept(reads, name)) out.push(name, value);
+    });
     return out;
   }
   for (const name of Object.keys(headers)) {
     const value = headers[name];
-    if (value === undefined) continue;
+    if (value === undefined || !kept(reads, name)) continue;
     if (Array.isArray(value)) for (const v of value) out.push(name, String(v));
     else out.push(name, String(value));
   }
@@ -47,11 +62,11 @@ export function targetOf(url) {
 }
 
 /** `{method, path, headers, clientIp}` of a request object (`path`, or the target of `url`). */
-export function requestParts(request) {
+export function requestParts(request, reads) {
   if (request === null || typeof request !== 'object') throw new TypeError('verify() takes a request object');
   const method = request.method ?? 'GET';
   const path = request.path ?? (typeof request.url === 'string' ? targetOf(request.url) : undefined);
   if (typeof path !== 'string') throw new TypeError('the request needs a path (the raw request target)');
   const clientIp = request.clientIp ?? null;
-  return { method, path, headers: flatHeaders(request.headers), clientIp };
+  return { method, path, headers: flatHeaders(request.headers, reads), clientIp };
 }

@@ -119,7 +119,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
      * @returns {Decision | Promise<Decision>}
      */
     verify(request) {
-      const r = requestParts(request);
+      const r = requestParts(request, this.engine._reads);
       const at = nowMs(request.now ?? (this.now ? this.now() : undefined));
       this._pending = undefined;
       this._hasThrown = false;
@@ -171,7 +171,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
 
     /** The loop started with no I/O done: a Decision, or the native Completion at its first action. */
     _begin(request) {
-      const r = requestParts(request);
+      const r = requestParts(request, this.engine._reads);
       const at = nowMs(request.now ?? (this.now ? this.now() : undefined));
       const writes = (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2);
       const out = errors.call(() => this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, stop, stop, stopAct, writes));

@@ -44,6 +44,13 @@ impl Engine {
         to_js(env, self.inner.policy())
     }
 
+    /// The only headers verification reads (lowercase; core's
+    /// `ExtractionConfig::header_names`): a host may leave every other header out.
+    #[napi]
+    pub fn credential_headers(&self) -> Vec<String> {
+        self.inner.policy().credentials.header_names()
+    }
+
     /// The formats, longest prefix first.
     #[napi]
     pub fn formats<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {

@@ -44,6 +44,13 @@ impl Engine {
         to_js(self.inner.policy())
     }
 
+    /// The only headers verification reads (lowercase; core's
+    /// `ExtractionConfig::header_names`): a host may leave every other header out.
+    #[wasm_bindgen(js_name = credentialHeaders)]
+    pub fn credential_headers(&self) -> Vec<String> {
+        self.inner.policy().credentials.header_names()
+    }
+
     /// The formats, longest prefix first.
     pub fn formats(&self) -> Result<JsValue> {
         let formats: Vec<&keyproof::KeyFormat> = self.inner.formats().formats().iter().map(|f| &**f).collect();

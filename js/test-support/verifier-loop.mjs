@@ -80,4 +80,34 @@ export function verifierLoopTests(kp, runtime) {
     const failing = new kp.Verifier(plain, { lookup: () => minted.record, touch: () => { throw new Error('db down'); } });
     assert.throws(() => failing.verify(request), /db down/);
   });
+
+  test(`${runtime}: only the headers verification reads cross into the engine, from every header shape`, () => {
+    const config = {
+      formats: ['keyproof_live'],
+      policy: { routes: [{ method: 'GET', path: '/v1/items' }], credentials: { methods: ['bearer', 'api_key_header'], api_key_header: 'X-Api-Key' } },
+    };
+    const e = new kp.Engine(config);
+    assert.deepEqual([...e.native.credentialHeaders()].sort(), ['authorization', 'x-api-key', 'x-client-id']);
+    const crossed = [];
+    const verify = e.native.verify.bind(e.native);
+    e.native.verify = (method, path, headers, ...rest) => (crossed.push(headers), verify(method, path, headers, ...rest));
+    const v = new kp.Verifier(e, { lookup: () => minted.record });
+    const other = { host: 'api.example.com', cookie: 'a=b', 'x-request-id': 'r1', accept: '*/*' };
+    const shapes = [
+      { ...other, authorization: `Bearer ${minted.key}` },
+      ['Host', 'api.example.com', 'X-API-Key', minted.key, 'Cookie', 'a=b'],
+      [['accept', '*/*'], ['Authorization', `Bearer ${minted.key}`], ['x-request-id', 'r1']],
+      new Map([...Object.entries(other), ['x-api-key', minted.key]]),
+    ];
+    for (const headers of shapes) assert.equal(v.verify({ method: 'GET', path: '/v1/items', headers, now: NOW }).status, 200);
+    assert.deepEqual(crossed, [
+      ['authorization', `Bearer ${minted.key}`],
+      ['X-API-Key', minted.key],
+      ['Authorization', `Bearer ${minted.key}`],
+      ['x-api-key', minted.key],
+    ]);
+    // Two different credentials still conflict: filtering keeps every header core reads.
+    const both = v.verify({ method: 'GET', path: '/v1/items', headers: { cookie: 'a=b', authorization: `Bearer ${minted.key}`, 'X-Api-Key': 'another' }, now: NOW });
+    assert.equal(both.code, 'conflicting_credentials');
+  });
 }
