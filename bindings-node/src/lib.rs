@@ -81,7 +81,7 @@ pub(crate) fn load<T: Load>(value: Unknown<'_>) -> Result<T> {
             let object = Object::from_unknown(value).map_err(napi_error)?;
             let tree =
                 serde_json::Value::deserialize(&mut De::new(&object)).map_err(|e| error_of(T::KIND, &e.reason))?;
-            T::load(tree).map_err(core_error)
+            T::load_from(|| &tree).map_err(core_error)
         }
         _ => Err(error_of(T::KIND, "expected an object or JSON text")),
     }

@@ -23,7 +23,7 @@ pub(crate) fn load<T: Load>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
             Ok(text) => T::load_json(&text),
             Err(e) => Err(keyproof::Error::new(ErrorKind::InvalidJson, e)),
         },
-        Err(_) => T::load(HostDe::new(PyValue(obj.clone()))),
+        Err(_) => T::load_from(|| HostDe::new(PyValue(obj.clone()))),
     };
     loaded.map_err(to_py_err)
 }
