@@ -86,3 +86,31 @@ fn at_path(path: &str, error: Error) -> Error {
     }
     Error::new(error.kind(), format!("{path}: {}", error.message()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Load;
+    use crate::EngineConfig;
+
+    const BAD: &str = r#"{"formats": ["keyproof_live"], "policy": {"routes": [{"method": "GET", "path": "/a"}, {"method": "GET", "path": "/b", "all_of": "x"}]}}"#;
+
+    #[test]
+    fn the_fast_read_fails_with_the_tracked_error() {
+        let tree: serde_json::Value = serde_json::from_str(BAD).unwrap_or_default();
+        let tracked = EngineConfig::load(&tree).err().map(|e| (e.code(), e.message().to_string()));
+        let fast = EngineConfig::load_from(|| &tree).err().map(|e| (e.code(), e.message().to_string()));
+        let text = EngineConfig::load_json(BAD).err().map(|e| (e.code(), e.message().to_string()));
+        assert_eq!(fast, tracked);
+        let (code, message) = text.unwrap_or_default();
+        assert_eq!(code, "invalid_policy");
+        assert!(message.starts_with("policy.routes[1].all_of: "), "{message}");
+        assert!(fast.is_some_and(|(_, m)| m.starts_with("policy.routes[1].all_of: ")));
+    }
+
+    #[test]
+    fn trailing_text_is_still_refused() {
+        let e = EngineConfig::load_json(r#"{"formats": ["keyproof_live"]} x"#).err();
+        assert_eq!(e.map(|e| e.code()), Some("invalid_json"));
+        assert!(EngineConfig::load_json(r#"{"formats": ["keyproof_live"]}"#).is_ok());
+    }
+}
