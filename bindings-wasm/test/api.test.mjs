@@ -337,3 +337,15 @@ test('the packed fast path decides exactly as the checked path, for every decisi
     throw new Error('store down');
   }), /store down/);
 });
+
+// A size budget, not the goal (≤ 150 KB, far off; README "Performance"): it
+// catches a change that instantiates every loadable type again (load_from's two
+// reads cost 170 KB here once). Raise it on purpose, with the reason, when a
+// feature needs the bytes.
+const SIZE_BUDGET_BYTES = 1_200_000;
+
+test('the .wasm module stays within its size budget', () => {
+  const bytes = readFileSync(new URL('../pkg/keyproof.wasm', import.meta.url)).length;
+  assert.ok(bytes > 100_000, `a real module (${bytes} bytes)`);
+  assert.ok(bytes <= SIZE_BUDGET_BYTES, `keyproof.wasm is ${bytes} bytes, over the ${SIZE_BUDGET_BYTES}-byte budget`);
+});
