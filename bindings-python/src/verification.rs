@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use keyproof::{Action, Completion, Step};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyString};
 
 use crate::engine::Decision;
 use crate::errors::to_py_err;
@@ -54,8 +55,17 @@ pub(crate) fn step_of(step: Step<'_>) -> (&'static str, Option<String>) {
     }
 }
 
+/// Whether a callable handed back an awaitable. The answers hosts give most
+/// (None, a record, a state, a bool, a dict) are told apart first: asking a type
+/// without `__await__` for it raises and formats an `AttributeError` each time.
 fn is_awaitable(value: &Bound<'_, PyAny>) -> bool {
-    value.get_type().hasattr("__await__").unwrap_or(false)
+    let plain = value.is_none()
+        || value.is_instance_of::<KeyRecord>()
+        || value.is_instance_of::<RateLimitState>()
+        || value.is_instance_of::<PyBool>()
+        || value.is_exact_instance_of::<PyDict>()
+        || value.is_exact_instance_of::<PyString>();
+    !plain && value.get_type().hasattr("__await__").unwrap_or(false)
 }
 
 #[pymethods]
