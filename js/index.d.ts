@@ -3,6 +3,6 @@
 /** `recordsAsText`: hand plain-object records to the engine as JSON text (faster through napi). */
 export function createKeyproof(native: object, tuning?: { recordsAsText?: boolean }): typeof import('./keyproof');
 /** Headers of any common shape as a flat `[name, value …]` list (duplicates kept). */
-export function flatHeaders(headers: unknown): string[];
+export function flatHeaders(headers: unknown, reads?: ReadonlySet<string>): string[];
 /** The raw request target (path and query, as sent) of an absolute URL string. */
 export function targetOf(url: string): string;

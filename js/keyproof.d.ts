@@ -208,7 +208,8 @@ export function loadRateLimitState(value: string | Record<string, unknown>): Rat
 export function recordFromJSON(value: string | Record<string, unknown>): KeyRecord;
 export function toStorage(value: unknown): unknown;
 export function fromStorage(value: unknown): unknown;
-export function flatHeaders(headers: Headers | undefined): string[];
+/** Headers as a flat `[name, value …]` list; with `reads` (lowercase names), only those headers. */
+export function flatHeaders(headers: Headers | undefined, reads?: ReadonlySet<string>): string[];
 export function targetOf(url: string): string;
 /** A private Ed25519 JWK from a 32-byte seed (null: random). */
 export function ed25519Jwk(seed: Uint8Array | null, kid: string): Jwk;
