@@ -132,12 +132,9 @@ fi
 INSTALLED="$("$PY" -c 'import keyproof, os; print(os.path.dirname(keyproof.__file__))')"
 if ! diff -rq -x __pycache__ -x '*.so' -x '*.pyi' -x py.typed "$INSTALLED" bindings-python/python/keyproof >/dev/null 2>&1; then
     echo "the installed wheel predates bindings-python/python/keyproof: rebuilding it"
-    mkdir -p target/wheels
-    MARKER="$(mktemp)"
-    "$VENV/bin/maturin" build --release -m bindings-python/Cargo.toml -o target/wheels
-    WHEEL="$(find target/wheels -maxdepth 1 -name 'keyproof-*-abi3-*.whl' -newer "$MARKER" | sort | tail -n 1)"
-    rm -f "$MARKER"
-    "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
+    bash scripts/python-wheels.sh target/wheels
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-index --find-links target/wheels \
+        --no-deps --force-reinstall keyproof
 fi
 
 step "Python: the Django app and the SQLAlchemy store on PostgreSQL (pytest)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the keyproof Python wheel (abi3, Python >= 3.9) and checks it:
-# ruff, mypy, stubtest and pytest (ASGI/FastAPI, Flask, Django/DRF over real
-# HTTP; the Django app and SQLAlchemy store on SQLite) in .venv (Python 3.11),
-# then a smoke test of the same wheel in fresh Python 3.9 and 3.13 virtualenvs.
+# Builds the keyproof Python wheels (abi3: one for CPython >= 3.10, one for 3.9;
+# scripts/python-wheels.sh) and checks them: ruff, mypy, stubtest and pytest
+# (ASGI/FastAPI, Flask, Django/DRF over real HTTP; the Django app and SQLAlchemy
+# store on SQLite) in .venv (Python 3.11), then a smoke test in fresh Python 3.9
+# and 3.13 virtualenvs, each given the wheel pip picks for it.
 # Idempotent; needs only PyPI (for missing tools) and crates.io (for cargo).
 set -euo pipefail
 
@@ -61,18 +62,22 @@ else
     echo "all tools present"
 fi
 
-step "build wheel"
-mkdir -p "$WHEELS"
-MARKER="$(mktemp)"
-trap 'rm -f "$MARKER"' EXIT
-"$VENV/bin/maturin" build --release -m "$PKG/Cargo.toml" -o "$WHEELS"
-WHEEL="$(find "$WHEELS" -maxdepth 1 -name 'keyproof-*-abi3-*.whl' -newer "$MARKER" | sort | tail -n 1)"
-if [ -z "$WHEEL" ]; then
-    echo "error: maturin wrote no abi3 keyproof wheel to $WHEELS" >&2
-    exit 1
-fi
-echo "wheel: $WHEEL"
-"$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
+step "build wheels"
+bash "$ROOT/scripts/python-wheels.sh" "$WHEELS"
+# pip picks the wheel, as it would from an index: .venv (3.11) must get cp310-abi3.
+INSTALL=(-m pip install --quiet --disable-pip-version-check --no-index --find-links "$WHEELS" --no-deps)
+"$PY" "${INSTALL[@]}" --force-reinstall keyproof
+expect_wheel() { # expect_wheel PYTHON TAG: the installed keyproof came from the TAG wheel
+    "$1" - "$2" <<'PYEOF'
+import sys
+from importlib import metadata
+
+tags = [line for line in metadata.distribution("keyproof").read_text("WHEEL").splitlines() if line.startswith("Tag:")]
+print("installed:", *tags)
+sys.exit(0 if any(sys.argv[1] in tag for tag in tags) else 1)
+PYEOF
+}
+expect_wheel "$PY" cp310-abi3
 
 step "ruff"
 (cd "$PKG" && "$VENV/bin/ruff" check python tests && "$VENV/bin/ruff" format --check python tests)
@@ -88,13 +93,15 @@ step "stubtest"
 step "pytest"
 (cd "$PKG" && "$PY" -m pytest -q -p no:cacheprovider tests)
 
-for version in 3.9 3.13; do
-    step "smoke test on Python $version"
+for version_tag in 3.9:cp39-abi3 3.13:cp310-abi3; do
+    version="${version_tag%%:*}"
+    step "smoke test on Python $version (the ${version_tag#*:} wheel)"
     interpreter="$(find_python "$version")"
     env_dir="$SMOKE_DIR/py$version"
     rm -rf "$env_dir"
     "$interpreter" -m venv "$env_dir"
-    "$env_dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-index "$WHEEL"
+    "$env_dir/bin/python" "${INSTALL[@]}" keyproof
+    expect_wheel "$env_dir/bin/python" "${version_tag#*:}"
     (cd "$SMOKE_DIR" && "$env_dir/bin/python" "$PKG/tests/smoke.py")
 done
 

@@ -32,12 +32,9 @@ fi
 INSTALLED="$("$PY" -c 'import keyproof, os; print(os.path.dirname(keyproof.__file__))')"
 if ! cmp -s "$INSTALLED/redis.py" bindings-python/python/keyproof/redis.py; then
     echo "the installed wheel predates python/keyproof/redis.py: rebuilding it"
-    mkdir -p target/wheels
-    MARKER="$(mktemp)"
-    "$VENV/bin/maturin" build --release -m bindings-python/Cargo.toml -o target/wheels
-    WHEEL="$(find target/wheels -maxdepth 1 -name 'keyproof-*-abi3-*.whl' -newer "$MARKER" | sort | tail -n 1)"
-    rm -f "$MARKER"
-    "$PY" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$WHEEL"
+    bash scripts/python-wheels.sh target/wheels
+    "$PY" -m pip install --quiet --disable-pip-version-check --no-index --find-links target/wheels \
+        --no-deps --force-reinstall keyproof
 fi
 "$PY" -c "import redis" >/dev/null 2>&1 || "$PY" -m pip install --quiet --disable-pip-version-check redis
 "$PY" -c "import keyproof.redis, redis; print('keyproof', keyproof.__version__, '· redis-py', redis.__version__)"

@@ -19,7 +19,7 @@ const DEFAULT_RANDOM_BYTES: usize = 32;
 /// wrapper object …) read by core's host deserializer. Errors carry core's codes.
 pub(crate) fn load<T: Load>(obj: &Bound<'_, PyAny>) -> PyResult<T> {
     let loaded = match obj.cast::<PyString>() {
-        Ok(text) => match crate::de::text(text) {
+        Ok(text) => match crate::de::backed(text) {
             Ok(text) => T::load_json(&text),
             Err(e) => Err(keyproof::Error::new(ErrorKind::InvalidJson, e)),
         },

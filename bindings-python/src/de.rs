@@ -5,21 +5,60 @@
 //! for their `items()`. Integers beyond 64 bits, NaN, lone surrogates and naive
 //! datetimes are refused (core turns the refusal into a coded error).
 
-use keyproof::host::{HostValue, Shape};
+use keyproof::host::{HostText, HostValue, Shape};
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde::de::Visitor;
 
-/// Python text as Rust text; a lone surrogate is refused.
-pub(crate) fn text(s: &Bound<'_, PyString>) -> Result<String, String> {
-    s.to_cow().map(|t| t.into_owned()).map_err(|_| "text with a lone surrogate cannot be loaded".to_string())
+/// Python text lent to Rust: no copy on CPython ≥ 3.10 (the UTF-8 form the
+/// string caches), one bytes object on 3.9. A lone surrogate is refused.
+#[inline]
+pub(crate) fn backed(s: &Bound<'_, PyString>) -> Result<PyBackedStr, String> {
+    PyBackedStr::try_from(s.clone()).map_err(|_| "text with a lone surrogate cannot be loaded".to_string())
+}
+
+/// Text of a Python value as core reads it: a `str`'s own UTF-8, or text made here.
+pub(crate) enum PyText {
+    Lent(PyBackedStr),
+    Made(String),
+}
+
+impl AsRef<str> for PyText {
+    fn as_ref(&self) -> &str {
+        match self {
+            Self::Lent(s) => s,
+            Self::Made(s) => s,
+        }
+    }
+}
+
+impl HostText for PyText {
+    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, keyproof::host::Error> {
+        match self {
+            Self::Lent(s) => visitor.visit_str(&s),
+            Self::Made(s) => visitor.visit_string(s),
+        }
+    }
 }
 
 /// One Python object as core reads it.
 pub(crate) struct PyValue<'py>(pub(crate) Bound<'py, PyAny>);
 
 impl HostValue for PyValue<'_> {
+    type Text = PyText;
+
+    #[inline]
     fn shape(self) -> Result<Shape<Self>, String> {
         let (obj, py_err) = (&self.0, |e: PyErr| e.to_string());
+        // Exact types first: a pointer comparison each, where the subclass checks
+        // below are a call each under the stable ABI. Records are mostly text.
+        if let Ok(s) = obj.cast_exact::<PyString>() {
+            return Ok(Shape::Str(PyText::Lent(backed(s)?)));
+        }
+        if let Ok(dict) = obj.cast_exact::<PyDict>() {
+            return Ok(Shape::Map(dict.iter().map(|(k, v)| (Self(k), Self(v))).collect()));
+        }
         Ok(if obj.is_none() {
             Shape::Null
         } else if let Ok(b) = obj.cast::<PyBool>() {
@@ -35,14 +74,14 @@ impl HostValue for PyValue<'_> {
                 _ => return Err("NaN and infinity cannot be loaded".into()),
             }
         } else if let Ok(s) = obj.cast::<PyString>() {
-            Shape::Str(text(s)?)
-        } else if obj.is_instance_of::<PyDateTime>() {
-            let t = crate::convert::utc(obj).map_err(|e| format!("{}: {}", e.code(), e.message()))?;
-            Shape::Str(keyproof::timestamp::format_timestamp(&t))
-        } else if let Ok(dict) = obj.cast::<PyDict>() {
-            Shape::Map(dict.iter().map(|(k, v)| (Self(k), Self(v))).collect())
+            Shape::Str(PyText::Lent(backed(s)?))
         } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
             Shape::Seq(obj.try_iter().and_then(|i| i.map(|o| o.map(Self)).collect()).map_err(py_err)?)
+        } else if obj.is_instance_of::<PyDateTime>() {
+            let t = crate::convert::utc(obj).map_err(|e| format!("{}: {}", e.code(), e.message()))?;
+            Shape::Str(PyText::Made(keyproof::timestamp::format_timestamp(&t)))
+        } else if let Ok(dict) = obj.cast::<PyDict>() {
+            Shape::Map(dict.iter().map(|(k, v)| (Self(k), Self(v))).collect())
         } else if obj.hasattr("to_dict").map_err(py_err)? {
             Shape::Inner(Self(obj.call_method0("to_dict").map_err(py_err)?))
         } else if obj.hasattr("items").map_err(py_err)? {

@@ -26,6 +26,7 @@ pub(crate) struct JsInput(pub(crate) JsValue);
 
 impl HostValue for JsInput {
     const SATURATE: bool = true;
+    type Text = String;
 
     fn shape(self) -> Result<Shape<Self>, String> {
         let value = self.0;

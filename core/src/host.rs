@@ -21,7 +21,7 @@ type Result<T> = std::result::Result<T, Error>;
 
 /// What one host value is, in JSON's data model.
 #[derive(Debug)]
-pub enum Shape<H> {
+pub enum Shape<H: HostValue> {
     /// `None`, `null`, `undefined`.
     Null,
     /// A boolean.
@@ -32,8 +32,8 @@ pub enum Shape<H> {
     UInt(u64),
     /// A number with a fraction (or one the host only has as a float).
     Float(f64),
-    /// Text (a timestamp as RFC 3339 text).
-    Str(String),
+    /// Text (a timestamp as RFC 3339 text), as the host holds it.
+    Str(H::Text),
     /// A list's items.
     Seq(Vec<H>),
     /// A mapping's (key, value) pairs.
@@ -49,12 +49,30 @@ pub trait HostValue: Sized {
     /// as `i64::MAX`) instead of being refused.
     const SATURATE: bool = false;
 
+    /// Text as the host holds it: a Rust `String`, or a borrow of the host's own
+    /// string, so that keys and parsed fields load without a copy.
+    type Text: HostText;
+
     /// What this value is; an `Err` refuses it with that message.
     fn shape(self) -> std::result::Result<Shape<Self>, String>;
 }
 
+/// Text of a host value, handed to serde without a copy where it can be.
+pub trait HostText: AsRef<str> {
+    /// Visits the text: owned text moves into the visitor (`visit_string`, so a
+    /// `String` field keeps it), borrowed text is lent (`visit_str`: a field name
+    /// or a parsed value needs no copy).
+    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value>;
+}
+
+impl HostText for String {
+    fn visit<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_string(self)
+    }
+}
+
 /// A serde `Deserializer` over one host value: `T::load(HostDe::new(value))`.
-pub struct HostDe<H> {
+pub struct HostDe<H: HostValue> {
     shape: Result<Shape<H>>,
     depth: usize,
 }
@@ -88,14 +106,14 @@ impl<H: HostValue> HostDe<H> {
 }
 
 /// What serde's type errors name for a shape.
-fn unexpected<H>(shape: &Shape<H>) -> Unexpected<'_> {
+fn unexpected<H: HostValue>(shape: &Shape<H>) -> Unexpected<'_> {
     match shape {
         Shape::Null => Unexpected::Unit,
         Shape::Bool(b) => Unexpected::Bool(*b),
         Shape::Int(i) => Unexpected::Signed(*i),
         Shape::UInt(u) => Unexpected::Unsigned(*u),
         Shape::Float(f) => Unexpected::Float(*f),
-        Shape::Str(s) => Unexpected::Str(s),
+        Shape::Str(s) => Unexpected::Str(s.as_ref()),
         Shape::Seq(_) => Unexpected::Seq,
         Shape::Map(_) | Shape::Inner(_) => Unexpected::Map,
     }
@@ -112,7 +130,7 @@ impl<'de, H: HostValue> de::Deserializer<'de> for HostDe<H> {
             Shape::Int(i) => visitor.visit_i64(i),
             Shape::UInt(u) => visitor.visit_u64(u),
             Shape::Float(f) => visitor.visit_f64(f),
-            Shape::Str(s) => visitor.visit_string(s),
+            Shape::Str(s) => s.visit(visitor),
             Shape::Seq(items) => visitor.visit_seq(Items { items: items.into_iter(), depth: depth? }),
             Shape::Map(pairs) => visitor.visit_map(Entries { pairs: pairs.into_iter(), value: None, depth: depth? }),
             Shape::Inner(_) => Err(de::Error::custom("a wrapper was not unwrapped")),
@@ -145,11 +163,13 @@ impl<'de, H: HostValue> de::Deserializer<'de> for HostDe<H> {
     ) -> Result<V::Value> {
         let depth = self.child_depth()?;
         match self.shape? {
-            Shape::Str(tag) => visitor.visit_enum(tag.into_deserializer()),
+            Shape::Str(tag) => visitor.visit_enum(tag.as_ref().into_deserializer()),
             Shape::Map(mut pairs) if pairs.len() == 1 => {
                 let (tag, payload) = pairs.pop().ok_or_else(|| de::Error::custom("an enum without its variant"))?;
                 match Self::at(tag, depth).shape? {
-                    Shape::Str(tag) => visitor.visit_enum(Variant { tag, payload: Self::at(payload, depth) }),
+                    Shape::Str(tag) => {
+                        visitor.visit_enum(Variant { tag: tag.as_ref().to_owned(), payload: Self::at(payload, depth) })
+                    }
                     other => Err(de::Error::invalid_type(unexpected(&other), &"a variant name")),
                 }
             }
@@ -203,7 +223,7 @@ impl<'de, H: HostValue> de::SeqAccess<'de> for Items<H> {
 }
 
 /// An enum given as `{"Variant": payload}`.
-struct Variant<H> {
+struct Variant<H: HostValue> {
     tag: String,
     payload: HostDe<H>,
 }
@@ -250,6 +270,8 @@ mod tests {
 
     /// JSON values as a stand-in host; the text `"wrapped"` is a wrapper of a state.
     impl HostValue for serde_json::Value {
+        type Text = String;
+
         fn shape(self) -> std::result::Result<Shape<Self>, String> {
             Ok(match self {
                 Self::Null => Shape::Null,
