@@ -68,6 +68,8 @@ def test_drf_authentication_over_real_http() -> None:
         limited = [client.get("/drf/limited", headers=dict(bearer(WRITER.key))) for _ in range(4)]
         assert [r.status_code for r in limited] == [200, 200, 200, 429]
         assert_exact(limited[-1], VERIFIER.decisions[-1])
+        # /drf/* is KEYPROOF_EXCLUDEd: the middleware adds the headers of DRF's decision.
+        assert [r.headers["ratelimit"].split(";")[1] for r in limited] == ["r=2", "r=1", "r=0", "r=0"]
 
         # DRF's own handler keeps the status and WWW-Authenticate, not the body.
         fallback = client.get("/drf/fallback")
@@ -76,6 +78,25 @@ def test_drf_authentication_over_real_http() -> None:
         assert fallback.headers["www-authenticate"] == expected.header("www-authenticate")
         assert fallback.json() == {"detail": "missing_credentials"}  # never the internal detail
         assert client.get("/drf/fallback", headers=dict(bearer(READER.key))).status_code == 200
+
+
+def test_drf_alone_with_the_headers_middleware_over_real_http() -> None:
+    headers_only = ["keyproof.django.KeyproofHeadersMiddleware"]
+    with override_settings(MIDDLEWARE=headers_only):
+        app = application()  # the handler reads MIDDLEWARE when built
+    with serve_wsgi(app, server="wsgiref") as base, httpx.Client(base_url=base) as client:
+        before = len(VERIFIER.decisions)
+        ok = client.get("/drf/items", headers=dict(bearer(READER.key)))
+        assert ok.status_code == 200 and len(VERIFIER.decisions) == before + 1
+        decision = VERIFIER.decisions[-1]
+        assert decision.allowed and decision.headers
+        for name, value in decision.headers:
+            assert ok.headers.get_list(name) == [value]
+        # Not a verifying middleware: a route DRF does not guard is not judged.
+        assert client.get("/health").json() == {"ok": True}
+        assert len(VERIFIER.decisions) == before + 1
+        denied = client.get("/drf/items")
+        assert_exact(denied, VERIFIER.decisions[-1])
 
 
 def test_drf_authenticate_header_is_the_core_challenge() -> None:

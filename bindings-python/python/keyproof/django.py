@@ -10,7 +10,9 @@ lets through). Core judges the raw request target (``RAW_URI`` / ``REQUEST_URI``
 ASGI ``raw_path``; see ``keyproof.wire``): the route Django dispatches on.
 Denials are answered with the decision's exact status, headers and body; on success
 ``request.keyproof`` is the principal, ``request.keyproof_decision`` the decision.
-DRF renders exceptions itself: ``REST_FRAMEWORK["EXCEPTION_HANDLER"] =
+With DRF's ``KeyproofAuthentication`` and no ``KeyproofMiddleware``, add
+``keyproof.django.KeyproofHeadersMiddleware`` so allowed responses carry the
+decision's ``RateLimit-*`` headers too. DRF renders exceptions itself: ``REST_FRAMEWORK["EXCEPTION_HANDLER"] =
 "keyproof.django.exception_handler"`` keeps the core's exact body (without it only the
 status, ``WWW-Authenticate`` and ``Retry-After`` are kept).
 """
@@ -131,22 +133,41 @@ def denial_response(decision: Decision) -> HttpResponse:
     return HttpResponse(decision.body or "", status=decision.status, headers=decision.headers)
 
 
+def add_decision_headers(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    """``response`` with the headers (``RateLimit-*`` …) of the decision made for
+    ``request``, if one was made (by the middleware, ``KeyproofAuthentication`` or ``verify``)."""
+    decision = getattr(request, "keyproof_decision", None)
+    if isinstance(decision, Decision):
+        for name, value in decision.headers:
+            response.headers[name] = value
+    return response
+
+
 class KeyproofMiddleware:
-    """Verifies every request; adds the decision's headers (``RateLimit-*`` …) to responses."""
+    """Verifies every request but ``KEYPROOF_EXCLUDE``d paths; adds the decision's
+    headers (``RateLimit-*`` …) to responses, on excluded paths too when a view
+    verified the request itself (DRF's ``KeyproofAuthentication``)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
         get_config()  # bad settings fail at startup
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.path in get_config().exclude:
-            return self.get_response(request)
-        if not (decision := verify(request)).allowed:
+        if request.path not in get_config().exclude and not (decision := verify(request)).allowed:
             return denial_response(decision)
-        response = self.get_response(request)
-        for name, value in decision.headers:
-            response.headers[name] = value
-        return response
+        return add_decision_headers(request, self.get_response(request))
+
+
+class KeyproofHeadersMiddleware:
+    """Verifies nothing: adds the headers of a decision a view made (DRF's
+    ``KeyproofAuthentication``) to its response, so a DRF-only setup answers
+    allowed requests with ``RateLimit-*`` too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return add_decision_headers(request, self.get_response(request))
 
 
 if HAS_DRF:
