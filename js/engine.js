@@ -37,10 +37,11 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
     /**
      * Answers the rate-limit step with "the store failed" (or gives up after a lost
      * compare-and-set): core answers `onError: 'fail_closed'` with a 503
-     * `rate_limit_unavailable` (`Retry-After: retryAfterSeconds`), `'fail_open'` with
-     * an allow without rate-limit headers plus the warning `rate_limit_unavailable`.
+     * `rate_limit_unavailable` (`Retry-After: retryAfterSeconds`, default 1),
+     * `'fail_open'` with an allow without rate-limit headers plus the warning
+     * `rate_limit_unavailable`; without `onError`, as the policy's `rate_store_failure` says.
      */
-    rateStateUnavailable({ onError = 'fail_closed', retryAfterSeconds = 1 } = {}) {
+    rateStateUnavailable({ onError, retryAfterSeconds } = {}) {
       call(() => this._v.rateStateUnavailable(onError, retryAfterSeconds));
     }
 

@@ -92,7 +92,7 @@ export class Decision {
 export type Step = { kind: 'lookup_record' | 'load_rate_state' | 'done'; value?: string | null };
 export class Verification {
   nextStep(): Step; record(record: RecordLike): void; rateState(state: RateLimitState | null): void;
-  /** The rate-limit store failed: core answers per `onError` (default `'fail_closed'`: 503, `Retry-After: retryAfterSeconds`). */
+  /** The rate-limit store failed: core answers per `onError` (`'fail_closed'`: 503, `Retry-After: retryAfterSeconds`, default 1); without it, per the policy's `rate_store_failure`. */
   rateStateUnavailable(options?: { onError?: 'fail_closed' | 'fail_open'; retryAfterSeconds?: number }): void;
   rateWrite(): { key: string; expected: RateLimitState | null; new: RateLimitState; ttlSeconds: number } | null;
   finish(): Decision;
@@ -228,7 +228,7 @@ export interface RedisStoreOptions {
 /** Rate-limit buckets in Redis / Valkey (ioredis `Redis` / `Cluster`, node-redis), shared with Python processes. */
 export class RedisRateLimitStore implements RateLimitStore {
   constructor(client: object, options?: RedisStoreOptions);
-  readonly prefix: string; readonly onError: 'fail_closed' | 'fail_open'; conflicts: number; failures: number;
+  readonly prefix: string; readonly onError: 'fail_closed' | 'fail_open' | undefined; conflicts: number; failures: number;
   redisKey(bucket: string): string;
   get(key: string): Promise<RateLimitState | null>;
   compareAndSwap(key: string, expected: RateLimitState | null, next: RateLimitState, ttlSeconds: number): Promise<{ stored: boolean; current: RateLimitState | null }>;

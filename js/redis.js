@@ -108,24 +108,31 @@ export function redisStores(kp, { native, call }) {
     /**
      * @param {object} client an ioredis `Redis` / `Cluster` or a node-redis client
      * @param {{prefix?: string, onError?: 'fail_closed' | 'fail_open', timeoutMs?: number, maxRetries?: number, retryAfterSeconds?: number}} [options]
+     *   `onError` / `retryAfterSeconds` (alone: fail closed with it): how a failure is
+     *   answered; both left out, the engine policy's `rate_store_failure` answers
+     *   (default: fail closed, `Retry-After: 1`).
      */
     constructor(
       client,
       {
         prefix = layout.DEFAULT_PREFIX,
-        onError = 'fail_closed',
+        onError,
         timeoutMs = 1000,
         maxRetries = DEFAULT_MAX_RETRIES,
-        retryAfterSeconds = 1,
+        retryAfterSeconds,
       } = {},
     ) {
-      if (onError !== 'fail_closed' && onError !== 'fail_open') throw new TypeError('onError must be "fail_closed" or "fail_open"');
+      if (onError !== undefined && onError !== 'fail_closed' && onError !== 'fail_open') {
+        throw new TypeError('onError must be "fail_closed" or "fail_open" (or left out: the policy\'s)');
+      }
       if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
       if (!(timeoutMs === null || timeoutMs === 0 || (typeof timeoutMs === 'number' && timeoutMs > 0))) {
         throw new TypeError('timeoutMs must be a positive number (0 or null: no timeout)');
       }
       if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new TypeError('maxRetries must be an integer ≥ 0');
-      if (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 1) throw new TypeError('retryAfterSeconds must be an integer ≥ 1');
+      if (retryAfterSeconds !== undefined && (!Number.isInteger(retryAfterSeconds) || retryAfterSeconds < 1)) {
+        throw new TypeError('retryAfterSeconds must be an integer ≥ 1 (given alone: fail closed with it)');
+      }
       this.client = client;
       this.prefix = prefix;
       this.onError = onError;
@@ -223,7 +230,7 @@ export function redisStores(kp, { native, call }) {
       let failure = null;
       const unavailable = (e) => {
         failure = e;
-        call(() => c.rateStateUnavailable(store.onError ?? 'fail_closed', store.retryAfterSeconds ?? 1));
+        call(() => c.rateStateUnavailable(store.onError, store.retryAfterSeconds)); // undefined: the policy's
         if (typeof store.failures === 'number') store.failures++;
       };
       for (;;) {

@@ -128,11 +128,12 @@ impl Completion {
         Ok(())
     }
 
-    /// Answers a rate-limit action with "the store failed" (`fail_closed` / `fail_open`).
+    /// Answers a rate-limit action with "the store failed" (`fail_closed` / `fail_open`;
+    /// neither: the policy's `rate_store_failure`).
     #[napi]
-    pub fn rate_state_unavailable(&mut self, on_error: String, retry_after_seconds: Option<u32>) -> Result<()> {
+    pub fn rate_state_unavailable(&mut self, on_error: Option<String>, retry_after_seconds: Option<u32>) -> Result<()> {
         let failure =
-            keyproof::RateStoreFailure::new(&on_error, retry_after_seconds.unwrap_or(1)).map_err(core_error)?;
+            keyproof::RateStoreFailure::chosen(on_error.as_deref(), retry_after_seconds).map_err(core_error)?;
         self.get()?.rate_state_unavailable(failure);
         Ok(())
     }

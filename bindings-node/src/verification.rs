@@ -73,11 +73,12 @@ impl Verification {
 
     /// Answers the rate-limit step with "the store failed" (also after a lost
     /// compare-and-set whose retry failed): `onError` `"fail_closed"` (503 with
-    /// `Retry-After: retryAfterSeconds`) or `"fail_open"`; core renders the answer.
+    /// `Retry-After: retryAfterSeconds`), `"fail_open"` or neither (the policy's
+    /// `rate_store_failure`); core renders the answer.
     #[napi]
-    pub fn rate_state_unavailable(&mut self, on_error: String, retry_after_seconds: Option<u32>) -> Result<()> {
+    pub fn rate_state_unavailable(&mut self, on_error: Option<String>, retry_after_seconds: Option<u32>) -> Result<()> {
         let failure =
-            keyproof::RateStoreFailure::new(&on_error, retry_after_seconds.unwrap_or(1)).map_err(core_error)?;
+            keyproof::RateStoreFailure::chosen(on_error.as_deref(), retry_after_seconds).map_err(core_error)?;
         self.get_mut()?.rate_state_unavailable(failure);
         Ok(())
     }

@@ -240,6 +240,23 @@ if (KEYPROOF_REDIS_WORKER) {
     assert.throws(() => step({ onError: 'ignore' }), (e) => e instanceof kp.KeyproofError && e.code === 'invalid_policy');
   });
 
+  test('a store that names no answer leaves it to the policy’s rate_store_failure', async () => {
+    const engine = new kp.Engine({ ...config, policy: { ...config.policy, rate_store_failure: { on_error: 'fail_open' } } });
+    const minted = engine.mint({ name: 'Policy key', scopes: ['items:read'] });
+    const down = { get: async () => { throw new RateLimitStoreError('down'); }, compareAndSet: async () => true };
+    const answer = (options) => {
+      const store = { ...down, ...options };
+      const verifier = new kp.RedisVerifier(engine, { lookup: () => minted.record, rateLimits: store });
+      return verifier.verify({ method: 'GET', path: '/v1/items', headers: { authorization: `Bearer ${minted.key}` } });
+    };
+    const open = await answer({});
+    assert.deepEqual([open.status, open.headers, open.warnings], [200, [], [{ code: 'rate_limit_unavailable' }]]);
+    const closed = await answer({ onError: 'fail_closed' });
+    assert.deepEqual([closed.status, closed.header('retry-after')], [503, '1']);
+    assert.equal((await answer({ retryAfterSeconds: 9 })).header('retry-after'), '9'); // seconds alone: fail closed
+    assert.equal((await deployment(down).verify()).status, 503); // the default policy fails closed
+  });
+
   test('js/redis.js imports nothing, so every package of the shared layer loads it', () => {
     const source = readFileSync(path.join(ROOT, 'js/redis.js'), 'utf8');
     assert.doesNotMatch(source, /^\s*import\s/m);

@@ -94,11 +94,12 @@ impl Verification {
 
     /// Answers the rate-state step (or the compare-and-set) with "the store failed":
     /// core answers per `on_error` — `"fail_closed"`: 503 `rate_limit_unavailable`
-    /// with `Retry-After: retry_after_seconds`; `"fail_open"`: allowed, no
-    /// rate-limit headers, warning `rate_limit_unavailable`.
-    #[pyo3(signature = (on_error="fail_closed", retry_after_seconds=1))]
-    fn rate_state_unavailable(&mut self, on_error: &str, retry_after_seconds: u32) -> PyResult<()> {
-        let failure = keyproof::RateStoreFailure::new(on_error, retry_after_seconds).map_err(to_py_err)?;
+    /// with `Retry-After: retry_after_seconds` (default 1); `"fail_open"`: allowed, no
+    /// rate-limit headers, warning `rate_limit_unavailable`; None: the policy's
+    /// `rate_store_failure` (default: fail closed).
+    #[pyo3(signature = (on_error=None, retry_after_seconds=None))]
+    fn rate_state_unavailable(&mut self, on_error: Option<&str>, retry_after_seconds: Option<u32>) -> PyResult<()> {
+        let failure = keyproof::RateStoreFailure::chosen(on_error, retry_after_seconds).map_err(to_py_err)?;
         self.completion()?.rate_state_unavailable(failure);
         self.waiting = false;
         Ok(())

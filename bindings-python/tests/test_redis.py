@@ -202,6 +202,29 @@ def test_the_503_is_cores_answer_with_the_bytes_node_sends() -> None:
     assert bad.value.code == "invalid_policy"
 
 
+def test_a_store_that_names_no_answer_leaves_it_to_the_policy() -> None:
+    config = json.loads(json.dumps(CONFIG))
+    config["policy"]["rate_store_failure"] = {"on_error": "fail_open"}
+    engine = Engine(config)
+    minted = engine.mint(name="Policy key", scopes=["items:read"])
+    records = {minted.record.hash: minted.record}
+    down = fast_failing("redis://127.0.0.1:1/0")  # nothing listens there: every call fails
+
+    def answer(**store_options: Any) -> FallbackDecision:
+        store = RedisRateLimitStore(down, **store_options)
+        verifier = RedisVerifier(engine, records.get, rate_limits=store)
+        return as_fallback(verifier.verify("GET", "/v1/items", bearer(minted.key), now=wall_now()))
+
+    by_policy = answer()
+    assert (by_policy.status, by_policy.headers) == (200, [])
+    assert by_policy.warnings == [{"code": "rate_limit_unavailable"}]
+    closed = answer(on_error="fail_closed")
+    assert (closed.status, closed.header("retry-after")) == (503, "1")
+    assert answer(retry_after_seconds=9).header("retry-after") == "9"  # seconds alone: fail closed
+    # The default policy fails closed.
+    assert Deployment(RedisRateLimitStore(down)).verify(now=wall_now()).status == 503
+
+
 def test_fallback_decisions_have_every_attribute_of_a_decision() -> None:
     d = Deployment(RedisRateLimitStore(redis.Redis(port=1), on_error="fail_open"))
     v = d.engine.begin("GET", "/v1/items", bearer(d.minted.key), None, wall_now())

@@ -61,9 +61,11 @@ def expect_error(expected: dict[str, Any], call: Callable[[], object]) -> None:
 class FailingStore:
     """The rate-limit store of a ``rate_store_failure`` vector: Redis is down."""
 
-    def __init__(self, failure: dict[str, Any]) -> None:
-        self.on_error = failure["on_error"]
-        self.retry_after_seconds = failure.get("retry_after_seconds", 1)
+    def __init__(self, failure: dict[str, Any] | str) -> None:
+        # "policy": the store names no answer, the engine policy's rate_store_failure does.
+        named = failure if isinstance(failure, dict) else {}
+        self.on_error = named.get("on_error")
+        self.retry_after_seconds = named.get("retry_after_seconds")
 
     def get(self, key: str) -> None:
         raise RateLimitStoreError("the store is down")
@@ -109,8 +111,10 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
         if kind[0] == "lookup":
             assert kind[1] is not None
             step.record(lookup(kind[1]))
+        elif failure == "policy":  # rate_store_policy.json: the host names no answer
+            step.rate_state_unavailable()
         elif failure is not None:  # rate_store.json: the host's store failed
-            step.rate_state_unavailable(failure["on_error"], failure.get("retry_after_seconds", 1))
+            step.rate_state_unavailable(failure["on_error"], failure.get("retry_after_seconds"))
         else:
             step.rate_state(state)
     outcome = step.finish()

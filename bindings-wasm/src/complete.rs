@@ -13,7 +13,7 @@ use keyproof::wire::{decided, ActionView};
 use keyproof::{Action, RateLimitState};
 
 use crate::drive::{ask_record, ask_state};
-use crate::{core_error, invalid_arg, js_error, load_optional, record_from, text, Result};
+use crate::{core_error, invalid_arg, js_error, load_optional, optional_text, record_from, Result};
 
 /// Runs `c` through the callbacks until the decision (its `Decided` string) or
 /// until a callback stops (the handle, at the action it stopped on).
@@ -119,16 +119,17 @@ impl Completion {
         Ok(())
     }
 
-    /// Answers a rate-limit action with "the store failed" (`fail_closed` / `fail_open`).
+    /// Answers a rate-limit action with "the store failed" (`fail_closed` / `fail_open`;
+    /// neither: the policy's `rate_store_failure`).
     #[wasm_bindgen(js_name = rateStateUnavailable)]
     pub fn rate_state_unavailable(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "string")] on_error: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] on_error: JsValue,
         retry_after_seconds: Option<u32>,
     ) -> Result<()> {
-        let on_error = text(&on_error, "onError")?;
+        let on_error = optional_text(&on_error, "onError")?;
         let failure =
-            keyproof::RateStoreFailure::new(&on_error, retry_after_seconds.unwrap_or(1)).map_err(core_error)?;
+            keyproof::RateStoreFailure::chosen(on_error.as_deref(), retry_after_seconds).map_err(core_error)?;
         self.get()?.rate_state_unavailable(failure);
         Ok(())
     }

@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use keyproof::wire::{decided, RateWriteView, StepView};
 use keyproof::RateLimitState;
 
-use crate::{core_error, invalid_arg, load_optional, record_from, text, to_js, Result};
+use crate::{core_error, invalid_arg, load_optional, optional_text, record_from, to_js, Result};
 
 /// One request being verified (see `keyproof::Verification`).
 #[wasm_bindgen]
@@ -59,12 +59,12 @@ impl Verification {
     #[wasm_bindgen(js_name = rateStateUnavailable)]
     pub fn rate_state_unavailable(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "string")] on_error: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] on_error: JsValue,
         retry_after_seconds: Option<u32>,
     ) -> Result<()> {
-        let on_error = text(&on_error, "onError")?;
+        let on_error = optional_text(&on_error, "onError")?;
         let failure =
-            keyproof::RateStoreFailure::new(&on_error, retry_after_seconds.unwrap_or(1)).map_err(core_error)?;
+            keyproof::RateStoreFailure::chosen(on_error.as_deref(), retry_after_seconds).map_err(core_error)?;
         self.get_mut()?.rate_state_unavailable(failure);
         Ok(())
     }

@@ -32,8 +32,9 @@ pub fn default_rate_limit_headers() -> Vec<RateLimitHeaders> {
 
 /// What a verification answers when the host's rate-limit store failed
 /// (unreachable, timed out, or its compare-and-set kept losing): the host calls
-/// [`crate::Verification::rate_state_unavailable`] with this, and core renders the
-/// answer, so every runtime's store fails the same way.
+/// [`crate::Verification::rate_state_unavailable`] with this (or with `None`:
+/// the policy's `rate_store_failure`), and core renders the answer, so every
+/// runtime's store fails the same way.
 ///
 /// JSON: `{"on_error": "fail_closed", "retry_after_seconds": 1}` or `{"on_error": "fail_open"}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -89,6 +90,18 @@ impl RateStoreFailure {
         Ok(failure)
     }
 
+    /// A host's optional choice: `None` for both leaves the answer to the policy's
+    /// `rate_store_failure`; `"fail_closed"` without seconds waits 1 s; seconds
+    /// alone mean fail closed with them (the only answer they belong to).
+    pub fn chosen(on_error: Option<&str>, retry_after_seconds: Option<u32>) -> Result<Option<Self>> {
+        match (on_error, retry_after_seconds) {
+            (None, None) => Ok(None),
+            (on_error, seconds) => {
+                Self::new(on_error.unwrap_or("fail_closed"), seconds.unwrap_or_else(one_second)).map(Some)
+            }
+        }
+    }
+
     /// Loads and validates one from JSON.
     pub fn from_json(json: &str) -> Result<Self> {
         crate::load::Load::load_json(json)
@@ -117,4 +130,35 @@ pub(crate) fn validate_overrides(overrides: &BTreeMap<String, u16>) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Policy;
+
+    #[test]
+    fn a_host_may_leave_the_store_failure_to_the_policy() {
+        assert_eq!(RateStoreFailure::chosen(None, None).ok(), Some(None));
+        assert_eq!(RateStoreFailure::chosen(Some("fail_open"), None).ok(), Some(Some(RateStoreFailure::FailOpen)));
+        let closed = RateStoreFailure::chosen(Some("fail_closed"), Some(9)).ok().flatten();
+        assert_eq!(closed, Some(RateStoreFailure::FailClosed { retry_after_seconds: 9 }));
+        let seconds_alone = RateStoreFailure::chosen(None, Some(5)).ok().flatten();
+        assert_eq!(seconds_alone, Some(RateStoreFailure::FailClosed { retry_after_seconds: 5 }));
+        for (on_error, seconds) in [(None, Some(0)), (Some("fail_soft"), None), (Some("fail_closed"), Some(0))] {
+            let refused = RateStoreFailure::chosen(on_error, seconds).err().map(|e| e.kind());
+            assert_eq!(refused, Some(ErrorKind::InvalidPolicy), "{on_error:?} {seconds:?}");
+        }
+    }
+
+    #[test]
+    fn the_policy_default_fails_closed_and_is_validated() {
+        assert_eq!(Policy::default().rate_store_failure, RateStoreFailure::FailClosed { retry_after_seconds: 1 });
+        let open =
+            Policy::from_json(r#"{"rate_store_failure": {"on_error": "fail_open"}}"#).map(|p| p.rate_store_failure);
+        assert_eq!(open.ok(), Some(RateStoreFailure::FailOpen));
+        let zero =
+            Policy::from_json(r#"{"rate_store_failure": {"on_error": "fail_closed", "retry_after_seconds": 0}}"#);
+        assert_eq!(zero.err().map(|e| e.kind()), Some(ErrorKind::InvalidPolicy));
+    }
 }

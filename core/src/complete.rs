@@ -205,8 +205,9 @@ impl Completion {
     }
 
     /// Answers [`Action::LoadRateState`] or [`Action::CompareAndSet`] with "the
-    /// store failed": core answers per `on_error` and nothing is written.
-    pub fn rate_state_unavailable(&mut self, on_error: RateStoreFailure) {
+    /// store failed": core answers per `on_error` (`None`: the policy's
+    /// `rate_store_failure`) and nothing is written.
+    pub fn rate_state_unavailable(&mut self, on_error: Option<RateStoreFailure>) {
         let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
         self.stage = match stage {
             Stage::Steps(mut v)

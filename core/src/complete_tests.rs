@@ -111,7 +111,7 @@ fn a_store_that_always_refuses_is_reported_after_the_last_try() {
     assert_eq!(writes, usize::try_from(MAX_WRITE_TRIES).unwrap());
     assert_eq!(c.next_action(), Action::StoreContended);
     assert!(c.verification().is_some(), "the step waits for the host's answer");
-    c.rate_state_unavailable(RateStoreFailure::default());
+    c.rate_state_unavailable(Some(RateStoreFailure::default()));
     assert!(matches!(c.next_action(), Action::Done(d) if d.code == "rate_limit_unavailable"));
 }
 
@@ -137,7 +137,7 @@ fn a_store_failure_during_the_write_is_answered_by_core() {
     let engine = engine();
     let (mut c, record) = request(&engine);
     to_the_write(&mut c, &record);
-    c.rate_state_unavailable(RateStoreFailure::default());
+    c.rate_state_unavailable(Some(RateStoreFailure::default()));
     match c.next_action() {
         Action::Done(d) => assert_eq!((d.status, d.code), (503, "rate_limit_unavailable")),
         other => panic!("expected the decision, got {other:?}"),

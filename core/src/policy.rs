@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answers::RateLimitHeaders;
+use crate::answers::{RateLimitHeaders, RateStoreFailure};
 use crate::credential::ExtractionConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
@@ -92,6 +92,11 @@ pub struct Policy {
     /// so a busy key does not write its record on every request (seed 001's dashboard).
     #[serde(default = "default_last_used_interval")]
     pub last_used_interval_seconds: u32,
+    /// What a request answers when the host's rate-limit store fails and the host
+    /// names no answer of its own (default: fail closed, `Retry-After: 1`). One
+    /// setting for every runtime, so every store of a deployment fails the same way.
+    #[serde(default)]
+    pub rate_store_failure: RateStoreFailure,
 }
 
 fn default_realm() -> String {
@@ -130,6 +135,7 @@ impl Default for Policy {
             rate_limit_headers: crate::answers::default_rate_limit_headers(),
             names: NameRules::default(),
             last_used_interval_seconds: default_last_used_interval(),
+            rate_store_failure: RateStoreFailure::default(),
         }
     }
 }
@@ -211,6 +217,7 @@ impl Policy {
             return Err(invalid("problem_base must be an ASCII URI"));
         }
         crate::answers::validate_overrides(&self.status_overrides)?;
+        crate::load::Load::check(&self.rate_store_failure)?;
         self.names.validate()?;
         for route in &self.routes {
             for s in route.all_of.iter().chain(&route.any_of) {

@@ -73,7 +73,11 @@ fn run_decisions(file: &Value) -> Vec<String> {
         let state: Option<RateLimitState> = serde_json::from_value(v["rate_limit_state"].clone()).unwrap();
         let now = keyproof::timestamp::parse_timestamp(v["now"].as_str().unwrap()).unwrap();
         // `rate_store_failure`: the host's rate-limit store failed (rate_store.json).
-        let failure = v.get("rate_store_failure").map(|f| RateStoreFailure::from_json(&f.to_string()).unwrap());
+        // `"policy"`: the host names no answer, the policy's `rate_store_failure` applies.
+        let failure = v.get("rate_store_failure").map(|f| match f.as_str() {
+            Some("policy") => None,
+            _ => Some(RateStoreFailure::from_json(&f.to_string()).unwrap()),
+        });
         // The host loop over the verification step, as every binding runs it.
         let mut step = engine.begin_request(&request, now);
         loop {

@@ -36,7 +36,7 @@ fn with_failed_store(engine: &Engine, key: &str, record: &KeyRecord, on_error: R
     loop {
         match v.next_step() {
             Step::LookupRecord(_) => v.record(Some(record.clone())),
-            Step::LoadRateState(_) => v.rate_state_unavailable(on_error),
+            Step::LoadRateState(_) => v.rate_state_unavailable(Some(on_error)),
             Step::Done => break,
         }
     }
@@ -109,7 +109,7 @@ fn a_lost_compare_and_set_can_end_in_the_failure_answer() {
         v.rate_state(None);
         assert!(v.rate_write().is_some(), "a write is pending");
         v.rate_state(Some(RateLimitState { tat_us: now().timestamp_micros() })); // lost a race
-        v.rate_state_unavailable(on_error); // and the retry failed
+        v.rate_state_unavailable(Some(on_error)); // and the retry failed
         assert!(v.rate_write().is_none());
         let out = v.finish();
         assert_eq!(out.decision.status, status);
@@ -127,7 +127,7 @@ fn another_denial_stays_that_denial() {
     let (key, record) = key_ok(&engine);
     let headers = [("Authorization", format!("Bearer {key}"))];
     let mut v = engine.begin("GET", "/v1/briefs", &headers, None, now());
-    v.rate_state_unavailable(RateStoreFailure::default());
+    v.rate_state_unavailable(Some(RateStoreFailure::default()));
     assert!(matches!(v.next_step(), Step::LookupRecord(_)));
     v.record(Some(record));
     v.rate_state(None);

@@ -30,8 +30,9 @@ function runDecisions(kp, file) {
       const s = step.nextStep();
       if (s.kind === 'lookup_record') step.record(supplied(records, v, s.value));
       else if (s.kind === 'load_rate_state') {
-        const failed = v.rate_store_failure; // rate_store.json: the host's store failed
-        if (failed) step.rateStateUnavailable({ onError: failed.on_error, retryAfterSeconds: failed.retry_after_seconds });
+        const failed = v.rate_store_failure; // rate_store*.json: the host's store failed
+        if (failed === 'policy') step.rateStateUnavailable(); // the policy's rate_store_failure answers
+        else if (failed) step.rateStateUnavailable({ onError: failed.on_error, retryAfterSeconds: failed.retry_after_seconds });
         else step.rateState(v.rate_limit_state);
       } else break;
     }

@@ -22,9 +22,11 @@ Both offer the store interface of ``keyproof.stores`` (``get`` and
 they raise ``RateLimitStoreError``. Verify with ``RedisVerifier``, a ``Verifier``
 that answers core's rate-limit step with ``Verification.rate_state_unavailable``
 and the store's ``on_error`` policy, so no exception escapes and core renders
-the answer: ``"fail_closed"`` (default) is a 503 ``rate_limit_unavailable``
-problem with ``Retry-After``; ``"fail_open"`` allows the request with the
-warning ``rate_limit_unavailable`` and no rate-limit headers. Either way a
+the answer: ``"fail_closed"`` is a 503 ``rate_limit_unavailable`` problem with
+``Retry-After``; ``"fail_open"`` allows the request with the warning
+``rate_limit_unavailable`` and no rate-limit headers. A store given no
+``on_error`` leaves the answer to the engine policy's ``rate_store_failure``
+(default: fail closed), one setting for every runtime of a deployment. Either way a
 denial for another reason (unknown key, missing scope …) stays that denial.
 Those answers are ``FallbackDecision`` objects: core's ``Decision`` plus the
 store's error as ``cause``.
@@ -169,18 +171,19 @@ class _Config:
     def __init__(
         self,
         prefix: str,
-        on_error: Literal["fail_closed", "fail_open"],
+        on_error: Literal["fail_closed", "fail_open"] | None,
         max_retries: int,
-        retry_after_seconds: int,
+        retry_after_seconds: int | None,
     ) -> None:
-        if on_error not in ("fail_closed", "fail_open"):
-            raise ValueError('on_error must be "fail_closed" or "fail_open"')
+        if on_error not in (None, "fail_closed", "fail_open"):
+            raise ValueError('on_error must be "fail_closed" or "fail_open" (or None: the policy\'s)')
         if max_retries < 0:
             raise ValueError("max_retries must be at least 0")
-        if retry_after_seconds < 1:
-            raise ValueError("retry_after_seconds must be at least 1")
+        if retry_after_seconds is not None and retry_after_seconds < 1:
+            raise ValueError("retry_after_seconds must be at least 1 (given alone: fail closed with it)")
         self.prefix = prefix
-        self.on_error: Literal["fail_closed", "fail_open"] = on_error
+        #: How a failure is answered; None: the engine policy's ``rate_store_failure``.
+        self.on_error: Literal["fail_closed", "fail_open"] | None = on_error
         self.max_retries = max_retries
         self.retry_after_seconds = retry_after_seconds
         #: Lost compare-and-sets (each one retried), for monitoring.
@@ -213,9 +216,9 @@ class RedisRateLimitStore(_Config):
         client: Any,
         *,
         prefix: str = DEFAULT_PREFIX,
-        on_error: Literal["fail_closed", "fail_open"] = "fail_closed",
+        on_error: Literal["fail_closed", "fail_open"] | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        retry_after_seconds: int = 1,
+        retry_after_seconds: int | None = None,
     ) -> None:
         super().__init__(prefix, on_error, max_retries, retry_after_seconds)
         self.client = client
@@ -283,9 +286,9 @@ class AsyncRedisRateLimitStore(_Config):
         client: Any,
         *,
         prefix: str = DEFAULT_PREFIX,
-        on_error: Literal["fail_closed", "fail_open"] = "fail_closed",
+        on_error: Literal["fail_closed", "fail_open"] | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
-        retry_after_seconds: int = 1,
+        retry_after_seconds: int | None = None,
         timeout: float | None = 1.0,
     ) -> None:
         super().__init__(prefix, on_error, max_retries, retry_after_seconds)
@@ -412,9 +415,9 @@ class RedisVerifier(Verifier):
         if failure is None or v.next_step()[0] == "lookup":
             return None  # not the store's failure, or not at the rate-limit step: it escapes
         store = self.rate_limits
-        v.rate_state_unavailable(
-            getattr(store, "on_error", "fail_closed"), getattr(store, "retry_after_seconds", 1)
-        )
+        # None for both: the engine policy's rate_store_failure answers.
+        on_error, seconds = getattr(store, "on_error", None), getattr(store, "retry_after_seconds", None)
+        v.rate_state_unavailable(on_error, seconds)
         if isinstance(store, _Config):
             store.failures += 1
         return failure

@@ -209,12 +209,14 @@ impl Verification {
 
     /// Answers [`Step::LoadRateState`] with "the store failed" (unreachable, timed
     /// out), or gives up after a lost compare-and-set whose retries failed too: the
-    /// request that passed every other check is then answered per `on_error` —
-    /// fail-closed, 503 `rate_limit_unavailable` with `Retry-After`; fail-open,
-    /// allowed without rate-limit headers plus the warning `rate_limit_unavailable`.
-    /// Either way nothing is written to the store. Ignored at any other step (a
-    /// denial for another reason stays that denial).
-    pub fn rate_state_unavailable(&mut self, on_error: RateStoreFailure) {
+    /// request that passed every other check is then answered per `on_error`
+    /// (`None`: the policy's `rate_store_failure`) — fail-closed, 503
+    /// `rate_limit_unavailable` with `Retry-After`; fail-open, allowed without
+    /// rate-limit headers plus the warning `rate_limit_unavailable`. Either way
+    /// nothing is written to the store. Ignored at any other step (a denial for
+    /// another reason stays that denial).
+    pub fn rate_state_unavailable(&mut self, on_error: Option<RateStoreFailure>) {
+        let on_error = on_error.unwrap_or(self.engine.policy().rate_store_failure);
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
         self.stage = match stage {
             Stage::Checked { record, passed, bucket: Some(_) } | Stage::Rated { record, passed, .. } => {

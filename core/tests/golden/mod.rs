@@ -50,8 +50,27 @@ pub struct Suite {
     /// Each vector also pins the outcome's `touch_last_used` (the last-used suite).
     pub pin_touch: bool,
     /// The host's rate-limit store fails: `LoadRateState` is answered with
-    /// `rate_state_unavailable(this)` (pinned as the vector's `rate_store_failure`).
-    pub store_failure: Option<RateStoreFailure>,
+    /// `rate_state_unavailable(…)` (pinned as the vector's `rate_store_failure`).
+    pub store_failure: Option<StoreFailure>,
+}
+
+/// How a vector's host answers for its failed rate-limit store.
+#[derive(Clone, Copy)]
+pub enum StoreFailure {
+    /// It names the answer (the vector pins it as an object).
+    Named(RateStoreFailure),
+    /// It leaves the answer to the policy's `rate_store_failure` (pinned as `"policy"`).
+    Policy,
+}
+
+impl StoreFailure {
+    /// What the host passes to `rate_state_unavailable`.
+    pub fn named(self) -> Option<RateStoreFailure> {
+        match self {
+            Self::Named(f) => Some(f),
+            Self::Policy => None,
+        }
+    }
 }
 
 pub fn bearer(key: &str) -> Vec<(String, String)> {
@@ -140,7 +159,7 @@ impl Suite {
                     v.record(found.cloned());
                 }
                 keyproof::Step::LoadRateState(_) => match self.store_failure {
-                    Some(failure) => v.rate_state_unavailable(failure),
+                    Some(failure) => v.rate_state_unavailable(failure.named()),
                     None => v.rate_state(state),
                 },
                 keyproof::Step::Done => break,
@@ -176,8 +195,10 @@ impl Suite {
         if let Some(id) = record_id {
             vector["record_id"] = json!(id);
         }
-        if let Some(failure) = self.store_failure {
-            vector["rate_store_failure"] = json!(failure);
+        match self.store_failure {
+            Some(StoreFailure::Named(failure)) => vector["rate_store_failure"] = json!(failure),
+            Some(StoreFailure::Policy) => vector["rate_store_failure"] = json!("policy"),
+            None => {}
         }
         if self.pin_touch {
             vector["touch_last_used"] =
@@ -223,5 +244,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(token_requests::suite());
     files.push(last_used::suite());
     files.push(rate_store::suite());
+    files.push(rate_store::policy_suite());
     files
 }
