@@ -250,7 +250,7 @@ wrap! {
     Outcome(keyproof::Outcome) [] |o| {
         decision: Decision = Decision { inner: o.decision.clone() };
         rate_write: Option<RateWrite> = o.rate_write.clone().map(|inner| RateWrite { inner });
-        upgraded_record: Option<KeyRecord> = o.upgraded_record.clone().map(|inner| KeyRecord { inner });
+        upgraded_record: Option<KeyRecord> = o.upgraded_record.as_deref().cloned().map(|inner| KeyRecord { inner });
         touch_last_used: Option<DateTime<Utc>> = o.touch_last_used;
     }
 }

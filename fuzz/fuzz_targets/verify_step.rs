@@ -237,7 +237,7 @@ fn run(data: &[u8]) {
         assert!(d.allowed, "hash upgrade on a denial");
         assert_eq!(Some(&up.hash), lookup_hashes.first());
         assert_ne!(up.hash, record.hash);
-        let same = KeyRecord { hash: record.hash.clone(), fingerprint: record.fingerprint.clone(), ..up.clone() };
+        let same = KeyRecord { hash: record.hash.clone(), fingerprint: record.fingerprint.clone(), ..(**up).clone() };
         assert!(same == record, "a hash upgrade changed more than the hash");
     }
     if d.allowed {

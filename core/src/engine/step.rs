@@ -33,7 +33,7 @@
 //!     rates.insert(w.key.clone(), w.new); // a shared store: compare-and-set against w.expected
 //! }
 //! if let Some(record) = outcome.upgraded_record {
-//!     db.insert(record.hash.clone(), record); // finishes a hash migration
+//!     db.insert(record.hash.clone(), *record); // finishes a hash migration
 //! }
 //! assert_eq!(outcome.decision.status, 200);
 //! assert_eq!(outcome.decision.header("RateLimit"), Some("\"starter\";r=9;t=1"));
@@ -90,8 +90,9 @@ pub struct Outcome {
     /// The rate-limit state to store, when a quota applied and quota was spent.
     pub rate_write: Option<RateWrite>,
     /// The record with its hash upgraded to the preferred algorithm: save it to
-    /// finish a hash migration (allowed requests only).
-    pub upgraded_record: Option<KeyRecord>,
+    /// finish a hash migration (allowed requests only). Boxed: it is rare, and
+    /// inline it would make every outcome a 1.3 KB allocation and copy.
+    pub upgraded_record: Option<Box<KeyRecord>>,
     /// Write this instant as the record's `last_used_at` (allowed requests only,
     /// when the stored one is absent or older than the policy's
     /// `last_used_interval_seconds`, so a busy key writes about once a minute).
@@ -293,7 +294,7 @@ fn allowed(
     now: DateTime<Utc>,
 ) -> Outcome {
     let upgrade = passed.should_rehash && rate.is_none_or(|(_, o)| o.allowed);
-    let upgraded_record = if upgrade { engine.rehashed(prepared, &record) } else { None };
+    let upgraded_record = if upgrade { engine.rehashed(prepared, &record).map(Box::new) } else { None };
     let stale =
         record.last_used_at.is_none_or(|at| now.signed_duration_since(at) >= engine.policy().last_used_interval());
     let decision = engine.conclude(passed, record, rate);

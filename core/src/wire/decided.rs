@@ -61,7 +61,7 @@ pub fn decided(outcome: Outcome, full: bool) -> String {
         missing_scope: d.missing_scope.as_deref(),
         warnings: &d.warnings,
         rate_limit: d.rate_limit.as_ref(),
-        upgraded_record: upgraded_record.as_ref(),
+        upgraded_record: upgraded_record.as_deref(),
         token: d.token.as_ref(),
         touch_last_used: touch_last_used.map(|t| crate::timestamp::format_timestamp(&t)),
         decision: full.then_some(&d),
