@@ -49,6 +49,27 @@ def test_lookup_is_called_per_hash_until_found() -> None:
     assert seen == [READER.record.hash]  # no lookup for malformed keys
 
 
+def test_callables_and_store_changed_after_construction_take_effect() -> None:
+    v = Verifier(engine(), lambda h: None)
+    assert v.verify("GET", "/v1/items", bearer(READER.key), now=NOW).code == "unknown_key"
+    v.lookup = lookup  # the cached host calls are rebuilt
+    assert v.verify("GET", "/v1/items", bearer(READER.key), now=NOW).allowed
+    reads: list[str] = []
+
+    class Counting(MemoryRateLimitStore):
+        def get(self, key: str) -> RateLimitState | None:
+            reads.append(key)
+            return super().get(key)
+
+    assert v.verify("GET", "/v1/limited", bearer(READER.key), now=NOW).allowed and reads == []
+    v.rate_limits = Counting()
+    assert v.verify("GET", "/v1/limited", bearer(READER.key), now=NOW).allowed and len(reads) == 1
+    touched: list[str] = []
+    v.touch = lambda key_id, at: touched.append(key_id)
+    v.verify("GET", "/v1/items", bearer(READER.key), now=NOW)
+    assert touched == [READER.record.id]
+
+
 def test_rate_limits_are_atomic_across_threads() -> None:
     store = MemoryRateLimitStore()
     v = Verifier(engine(), lookup, rate_limits=store)

@@ -46,9 +46,16 @@ Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, 
 #: means another request's write won, so the store keeps making progress): core's.
 MAX_CAS_TRIES = MAX_WRITE_TRIES
 
+#: Attributes ``Verification.complete`` is handed (as ``Verifier._calls``, rebuilt when one changes).
+_HOST_CALL_PARTS = frozenset({"lookup", "save", "touch", "_store"})
+
 
 class Verifier:
     """Verifies requests with one shared ``Engine``. Thread- and asyncio-safe."""
+
+    #: The host's callables as ``Verification.complete`` takes them, built once per
+    #: change of ``lookup``, ``save``, ``touch`` or the store: not per request.
+    _calls: tuple[Any, ...] | None = None
 
     def __init__(
         self,
@@ -64,6 +71,16 @@ class Verifier:
         self.save = save
         self.touch = touch
         self.rate_limits = rate_limits if rate_limits is not None else MemoryRateLimitStore()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _HOST_CALL_PARTS:
+            super().__setattr__("_calls", None)
+
+    def _host_calls(self) -> tuple[Any, ...]:
+        store = self._store
+        calls = self._calls = (self.lookup, store.get, store.compare_and_set, self.save, self.touch)
+        return calls
 
     @property
     def rate_limits(self) -> RateLimitStore | TransactStore:
@@ -89,7 +106,12 @@ class Verifier:
         ``path`` is the raw request target as sent (percent-encoded; a query is ignored).
         """
         v = self.engine.begin(method, path, headers, client_ip, now)
-        result, failure = self._complete(v)
+        calls = self._calls or self._host_calls()
+        try:  # _complete() inlined: this is the hot path
+            result, failure = v.complete(*calls), None
+        except Exception as error:
+            failure = self._failed(v, error)
+            result = v.complete(*calls)
         if not isinstance(result, Decision):
             close = getattr(result, "close", None)
             if callable(close):
@@ -121,8 +143,7 @@ class Verifier:
     def _complete(self, v: Verification) -> tuple[Any, Exception | None]:
         """Runs the host loop natively (``Verification.complete``) until the decision
         or an awaitable, and the store failure answered on the way, if any."""
-        store = self._store
-        calls = (self.lookup, store.get, store.compare_and_set, self.save, self.touch)
+        calls = self._calls or self._host_calls()
         try:
             return v.complete(*calls), None
         except Exception as error:
