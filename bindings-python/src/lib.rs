@@ -125,8 +125,8 @@ mod _keyproof {
     use crate::token::{ed25519_jwk, hs256_jwk, inspect_token, AccessToken, IssuedToken, TokenExchange, TokenResponse};
     #[pymodule_export]
     use crate::values::{
-        extract, gcra, parse_state_text, state_text, store_key, Credential, ExtractionConfig, Policy, Quota,
-        RateLimitOutcome, RateLimitState,
+        compare_and_set_item, extract, gcra, parse_state_text, state_text, store_key, Credential, ExtractionConfig,
+        Policy, Quota, RateLimitOutcome, RateLimitState,
     };
     #[pymodule_export]
     use crate::verification::{Outcome, RateWrite, Verification};

@@ -119,6 +119,31 @@ pub(crate) fn gcra(
     Ok(RateLimitOutcome { inner: keyproof::gcra(state_arg(state)?, now_us, &quota, cost) })
 }
 
+/// Compare-and-set on one entry of a dict of states, in one native call: store
+/// `new` under `key` (None: remove it) if the entry is still `expected` (None:
+/// absent). The call runs no Python code and keeps the GIL, so no other thread
+/// sees it half done: `MemoryRateLimitStore` needs no lock of its own, whose
+/// holder a GIL switch could park while the other threads queue behind it.
+#[pyfunction]
+pub(crate) fn compare_and_set_item(
+    states: &Bound<'_, pyo3::types::PyDict>,
+    key: &Bound<'_, pyo3::types::PyString>,
+    expected: Option<&Bound<'_, RateLimitState>>,
+    new: Option<&Bound<'_, RateLimitState>>,
+) -> PyResult<bool> {
+    let current = states.get_item(key)?;
+    let current = current.as_ref().map(|c| c.cast::<RateLimitState>().map(|s| s.get().inner)).transpose()?;
+    if current != expected.map(|e| e.get().inner) {
+        return Ok(false);
+    }
+    match new {
+        Some(new) => states.set_item(key, new)?,
+        None if current.is_some() => states.del_item(key)?,
+        None => {}
+    }
+    Ok(true)
+}
+
 /// The store key of core's bucket `<key id>:<class>` (core's `shared_store::store_key`).
 #[pyfunction]
 #[pyo3(signature = (bucket, prefix=Text(shared_store::DEFAULT_KEY_PREFIX.into())), text_signature = "(bucket, prefix='keyproof:rl:')")]

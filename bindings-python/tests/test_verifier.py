@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -115,6 +116,42 @@ def test_memory_store_basics_and_bounds() -> None:
     assert len(store) == 0 and repr(store) == "MemoryRateLimitStore(entries=0)"
     with pytest.raises(ValueError):
         MemoryRateLimitStore(0)
+
+
+def test_compare_and_set_item_is_one_step_on_one_entry() -> None:
+    from keyproof._keyproof import compare_and_set_item
+
+    states: dict[str, RateLimitState] = {}
+    one, two = RateLimitState(1), RateLimitState(2)
+    assert compare_and_set_item(states, "k", None, one) and states == {"k": one}
+    assert not compare_and_set_item(states, "k", None, two)  # no longer absent
+    assert not compare_and_set_item(states, "k", two, one) and states == {"k": one}
+    assert compare_and_set_item(states, "k", RateLimitState(1), two) and states["k"] == two  # by value
+    assert compare_and_set_item(states, "k", two, None) and states == {}
+    assert compare_and_set_item(states, "gone", None, None) and states == {}
+
+
+def test_memory_store_writes_are_atomic_without_a_lock() -> None:
+    store, bounded = MemoryRateLimitStore(), MemoryRateLimitStore(max_entries=50)
+    threads, rounds = 8, 1500
+
+    def bump(state: RateLimitState | None) -> tuple[None, RateLimitState]:
+        return None, RateLimitState((state.tat_us if state else 0) + 1)
+
+    def work(i: int) -> None:
+        for n in range(rounds):
+            store.transact("shared", bump)  # read, step, compare-and-set: no increment is lost
+            bounded.set(f"own-{i}-{n % 40}", RateLimitState(n))  # evictions meanwhile keep the bound
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(work, range(threads)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert store.get("shared") == RateLimitState(threads * rounds)
+    assert 0 < len(bounded) <= 50
 
 
 def test_verifier_drives_core_step_and_finishes_hash_migrations() -> None:

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Awaitable, Iterator
 from typing import Callable, Optional, Protocol, TypeVar, runtime_checkable
 
-from keyproof._keyproof import RateLimitState
+from keyproof._keyproof import RateLimitState, compare_and_set_item
 
 T = TypeVar("T")
 
@@ -83,88 +83,93 @@ def cas_view(store: RateLimitStore | TransactStore) -> RateLimitStore:
 
 
 class MemoryRateLimitStore:
-    """An in-process store: a dict guarded by a lock.
+    """An in-process store: a dict of states, changed one atomic step at a time.
 
-    Safe from many threads and from asyncio code (its methods are synchronous
-    and the lock is never held across an ``await``). ``max_entries`` bounds
-    memory: when full, buckets that have refilled completely are dropped first,
-    then the oldest. ``ttl_seconds`` is not needed: a state past its ``tat_us`` is
-    a full bucket, which ``prune`` drops.
+    Safe from many threads and from asyncio code. Every change is one native
+    compare-and-set (``compare_and_set_item``) or one dict operation, which no
+    other thread sees half done, so requests never queue behind a lock whose
+    holder the interpreter switched away from (with a ``threading.Lock`` two
+    threads on one bucket ran at a quarter of one thread's throughput).
+    ``max_entries`` bounds memory: beyond it, buckets that have refilled
+    completely are dropped first, then the oldest. ``ttl_seconds`` is not
+    needed: a state past its ``tat_us`` is a full bucket, which ``prune`` drops.
     """
 
     def __init__(self, max_entries: int = 100_000) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self._states: dict[str, RateLimitState] = {}
-        self._lock = threading.Lock()
+        self._evicting = threading.Lock()  # one evictor at a time; never held by get or a write
         self._max_entries = max_entries
 
     def get(self, key: str) -> RateLimitState | None:
-        with self._lock:
-            return self._states.get(key)
+        return self._states.get(key)
 
     def compare_and_set(
         self, key: str, expected: RateLimitState | None, new: RateLimitState, ttl_seconds: int = 0
     ) -> bool:
-        with self._lock:
-            if self._states.get(key) != expected:
-                return False
-            self._put(key, new)
-            return True
+        if not compare_and_set_item(self._states, key, expected, new):
+            return False
+        self._bound()
+        return True
 
     def set(self, key: str, state: RateLimitState | None) -> None:
-        with self._lock:
-            self._put(key, state)
+        if state is None:
+            self._states.pop(key, None)
+        else:
+            self._states[key] = state
+            self._bound()
 
     def delete(self, key: str) -> None:
-        with self._lock:
-            self._states.pop(key, None)
+        self._states.pop(key, None)
 
     def clear(self) -> None:
-        with self._lock:
-            self._states.clear()
+        self._states.clear()
 
     def transact(
         self, key: str, step: Callable[[RateLimitState | None], tuple[T, RateLimitState | None]]
     ) -> T:
-        """Runs ``step`` on the state under ``key`` and stores what it returns, atomically."""
-        with self._lock:
-            result, state = step(self._states.get(key))
-            self._put(key, state)
-            return result
+        """Runs ``step`` on the state under ``key`` and stores what it returns,
+        atomically: if another write came first, ``step`` runs again on the new state."""
+        while True:
+            state = self._states.get(key)
+            result, new = step(state)
+            if compare_and_set_item(self._states, key, state, new):
+                if new is not None:
+                    self._bound()
+                return result
 
     def prune(self, now_us: int) -> int:
         """Drops buckets that are full again at ``now_us``; returns how many."""
-        with self._lock:
-            return self._prune(now_us)
+        stale = [(k, s) for k, s in list(self._states.items()) if s.tat_us <= now_us]
+        # A bucket written since the snapshot is not full any more: it stays.
+        return sum(compare_and_set_item(self._states, k, s, None) for k, s in stale)
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._states)
+        return len(self._states)
 
     def __contains__(self, key: object) -> bool:
-        with self._lock:
-            return key in self._states
+        return key in self._states
 
     def __iter__(self) -> Iterator[str]:
-        with self._lock:
-            return iter(list(self._states))
+        return iter(list(self._states))
 
-    def _put(self, key: str, state: RateLimitState | None) -> None:
-        if state is None:
-            self._states.pop(key, None)
-            return
-        if key not in self._states and len(self._states) >= self._max_entries:
-            self._prune(min(s.tat_us for s in self._states.values()) + 1)
-            while len(self._states) >= self._max_entries:
-                self._states.pop(next(iter(self._states)))
-        self._states[key] = state
-
-    def _prune(self, now_us: int) -> int:
-        stale = [k for k, s in self._states.items() if s.tat_us <= now_us]
-        for k in stale:
-            del self._states[k]
-        return len(stale)
+    def _bound(self) -> None:
+        """Back under ``max_entries``: full buckets first, then the oldest."""
+        states = self._states
+        if len(states) <= self._max_entries or not self._evicting.acquire(blocking=False):
+            return  # within bounds, or another thread is evicting
+        try:
+            values = list(states.values())
+            if len(values) > self._max_entries:
+                self.prune(min(s.tat_us for s in values) + 1)
+            while len(states) > self._max_entries:
+                try:
+                    states.pop(next(iter(states)), None)  # the oldest key
+                except (RuntimeError, StopIteration):  # another thread changed the dict meanwhile
+                    continue
+        finally:
+            self._evicting.release()
 
     def __repr__(self) -> str:
         return f"MemoryRateLimitStore(entries={len(self)})"
