@@ -55,6 +55,7 @@ __all__ = [
     "Verification",
     "__version__",
     "all_codes",
+    "compare_and_set_item",
     "ed25519_jwk",
     "expiry_from_preset",
     "extract",
