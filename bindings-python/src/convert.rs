@@ -6,6 +6,7 @@ use keyproof::host::HostDe;
 use keyproof::{ErrorKind, Load};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDateTime, PyDict, PyList, PyString, PyTuple, PyTzInfo};
 use serde::Serialize;
 
@@ -62,20 +63,36 @@ pub(crate) fn to_py<T: Serialize + ?Sized>(py: Python<'_>, value: &T) -> PyResul
 }
 
 /// A timezone-aware datetime as UTC; naive datetimes are ambiguous and refused.
+/// Read as its distance from the epoch (one subtraction, three integer
+/// attributes): converting it to UTC and reading its fields, or formatting it,
+/// cost Python about 1.4 µs per datetime under the stable ABI.
 pub(crate) fn utc(obj: &Bound<'_, PyAny>) -> Result<DateTime<Utc>, keyproof::Error> {
+    static EPOCH: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let refused = |message: &str| keyproof::Error::new(ErrorKind::InvalidTimestamp, message);
     if !obj.is_instance_of::<PyDateTime>() {
         return Err(refused("expected a timezone-aware datetime.datetime"));
     }
-    if obj.call_method0("utcoffset").map_or(true, |offset| offset.is_none()) {
+    let py = obj.py();
+    let epoch = EPOCH.get_or_try_init(py, || {
+        let utc = PyTzInfo::utc(py)?;
+        Ok::<_, PyErr>(PyDateTime::new(py, 1970, 1, 1, 0, 0, 0, 0, Some(&utc))?.into_any().unbind())
+    });
+    // An aware datetime minus a naive one raises: that is the naive check.
+    let Ok(delta) = epoch.map_err(drop).and_then(|e| obj.sub(e.bind(py)).map_err(drop)) else {
         return Err(refused(
             "naive datetimes are ambiguous: pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)",
         ));
-    }
-    PyTzInfo::utc(obj.py())
-        .and_then(|tz| obj.call_method1("astimezone", (tz,)))
-        .and_then(|t| t.extract::<DateTime<Utc>>())
-        .map_err(|_| refused("the datetime is out of range"))
+    };
+    let part = |name: &str| delta.getattr(name).and_then(|v| v.extract::<i64>()).ok();
+    let micros = match (part("days"), part("seconds"), part("microseconds")) {
+        (Some(days), Some(seconds), Some(micros)) => days
+            .checked_mul(86_400_000_000)
+            .and_then(|d| d.checked_add(seconds.checked_mul(1_000_000)?))
+            .and_then(|t| t.checked_add(micros)),
+        _ => None,
+    };
+    let at = micros.and_then(DateTime::from_timestamp_micros).ok_or_else(|| refused("the datetime is out of range"))?;
+    keyproof::timestamp::in_range(at)
 }
 
 /// `now` as UTC, or the current time when `None`.

@@ -78,6 +78,7 @@ impl HostValue for PyValue<'_> {
         } else if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
             Shape::Seq(obj.try_iter().and_then(|i| i.map(|o| o.map(Self)).collect()).map_err(py_err)?)
         } else if obj.is_instance_of::<PyDateTime>() {
+            // The canonical UTC text, as JSON and every other runtime give it.
             let t = crate::convert::utc(obj).map_err(|e| format!("{}: {}", e.code(), e.message()))?;
             Shape::Str(PyText::Made(keyproof::timestamp::format_timestamp(&t)))
         } else if let Ok(dict) = obj.cast::<PyDict>() {

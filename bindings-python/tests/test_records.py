@@ -85,6 +85,26 @@ def test_invalid_records(change: dict[str, object], code: str) -> None:
     assert info.value.code == code
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(2026, 3, 18, 10, 30, 0, 123456, tzinfo=timezone.utc),
+        datetime(2026, 3, 18, 16, 0, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 3, 18, 0, 0, 0, 999999, tzinfo=timezone(timedelta(hours=-11, minutes=-15))),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+    ],
+)
+def test_aware_datetimes_load_to_the_exact_instant(at: datetime) -> None:
+    r = record()
+    expected = at.astimezone(timezone.utc)
+    loaded = KeyRecord.from_dict({**r.to_dict(), "expires_at": at})
+    assert loaded.expires_at == expected
+    text = KeyRecord.from_dict({**r.to_dict(), "expires_at": expected.isoformat()})
+    assert loaded == text  # the same value as the text form
+    assert r.revoked(now=at).revoked_at == expected
+
+
 def test_naive_timestamp_strings_read_as_utc() -> None:
     d = {
         **record().to_dict(),
