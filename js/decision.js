@@ -1,6 +1,6 @@
 // The decision for one request, read lazily from the engine's `Decided`
 // string (NATIVE.md): allowed, status and code at once, the rest parsed when
-// first read. No rule here: the engine decided.
+// first read (absent parts read as null, [] or ''). No rule here: the engine decided.
 
 import { fromStorage, recordFromStorage } from './records.js';
 
@@ -38,12 +38,12 @@ export function decisionClass({ errors, tokens }) {
 
     /** The exact `application/problem+json` body of a denial, or `null`. */
     get body() {
-      return this._restObject().body;
+      return this._restObject().body ?? null;
     }
 
     /** Response headers as `[name, value]` pairs, in order. */
     get headers() {
-      return this._restObject().headers;
+      return this._restObject().headers ?? [];
     }
 
     /** The first header named `name` (case-insensitive), or `undefined`. */
@@ -55,13 +55,13 @@ export function decisionClass({ errors, tokens }) {
 
     /** Who is calling (allowed requests), or `null`. */
     get principal() {
-      if (this._principal === undefined) this._principal = fromStorage(this._restObject().principal);
+      if (this._principal === undefined) this._principal = fromStorage(this._restObject().principal ?? null);
       return this._principal;
     }
 
     /** Warnings of an allowed request (`rotation_grace`, `expires_soon`, `should_rehash`). */
     get warnings() {
-      return fromStorage(this._restObject().warnings);
+      return fromStorage(this._restObject().warnings ?? []);
     }
 
     /** Code shown to the caller (several internal codes share `invalid_key`). */
@@ -71,23 +71,23 @@ export function decisionClass({ errors, tokens }) {
 
     /** Internal detail for logs (never a secret). */
     get detail() {
-      return this._restObject().detail;
+      return this._restObject().detail ?? '';
     }
 
     /** The scope that was missing, for `insufficient_scope`. */
     get missingScope() {
-      return this._restObject().missing_scope;
+      return this._restObject().missing_scope ?? null;
     }
 
     /** The rate-limit result, when a quota applied. */
     get rateLimit() {
-      return fromStorage(this._restObject().rate_limit);
+      return fromStorage(this._restObject().rate_limit ?? null);
     }
 
     /** The record with an upgraded hash (save it to finish a hash migration), or `null`. */
     get upgradedRecord() {
       const r = this._restObject().upgraded_record;
-      return r === null ? null : recordFromStorage(r);
+      return r === null || r === undefined ? null : recordFromStorage(r);
     }
 
     /** The access token an allowed request presented: `{jti, kid, expiresAt, recordConfirmed}`, or `null`. */
