@@ -160,9 +160,7 @@ class MemoryRateLimitStore:
         if len(states) <= self._max_entries or not self._evicting.acquire(blocking=False):
             return  # within bounds, or another thread is evicting
         try:
-            values = list(states.values())
-            if len(values) > self._max_entries:
-                self.prune(min(s.tat_us for s in values) + 1)
+            self.prune(min((s.tat_us for s in list(states.values())), default=0) + 1)
             while len(states) > self._max_entries:
                 try:
                     states.pop(next(iter(states)), None)  # the oldest key
