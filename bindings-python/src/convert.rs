@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use keyproof::host::HostDe;
 use keyproof::{ErrorKind, Load};
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDateTime, PyDict, PyList, PyString, PyTuple, PyTzInfo};
@@ -83,8 +84,10 @@ pub(crate) fn utc(obj: &Bound<'_, PyAny>) -> Result<DateTime<Utc>, keyproof::Err
             "naive datetimes are ambiguous: pass a timezone-aware datetime (e.g. tzinfo=timezone.utc)",
         ));
     };
-    let part = |name: &str| delta.getattr(name).and_then(|v| v.extract::<i64>()).ok();
-    let micros = match (part("days"), part("seconds"), part("microseconds")) {
+    // Interned names: no string made per read, and the type's attribute cache hits.
+    let part = |name: &Bound<'_, PyString>| delta.getattr(name).and_then(|v| v.extract::<i64>()).ok();
+    let names = (intern!(py, "days"), intern!(py, "seconds"), intern!(py, "microseconds"));
+    let micros = match (part(names.0), part(names.1), part(names.2)) {
         (Some(days), Some(seconds), Some(micros)) => days
             .checked_mul(86_400_000_000)
             .and_then(|d| d.checked_add(seconds.checked_mul(1_000_000)?))
@@ -177,8 +180,9 @@ fn headers_read_by(obj: &Bound<'_, PyAny>, reads: impl Fn(&str) -> bool) -> PyRe
         }
         return Ok(out);
     }
-    let plain = obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() || !obj.hasattr("items")?;
-    let pairs = if plain { obj.clone() } else { obj.call_method0("items")? };
+    let items = intern!(obj.py(), "items");
+    let plain = obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() || !obj.hasattr(items)?;
+    let pairs = if plain { obj.clone() } else { obj.call_method0(items)? };
     for pair in pairs.try_iter()? {
         let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
             pair?.extract().map_err(|_| PyTypeError::new_err("headers must be (name, value) pairs of str or bytes"))?;

@@ -6,6 +6,7 @@
 //! datetimes are refused (core turns the refusal into a coded error).
 
 use keyproof::host::{HostText, HostValue, Shape};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use pyo3::types::{PyBool, PyDateTime, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -83,10 +84,10 @@ impl HostValue for PyValue<'_> {
             Shape::Str(PyText::Made(keyproof::timestamp::format_timestamp(&t)))
         } else if let Ok(dict) = obj.cast::<PyDict>() {
             Shape::Map(dict.iter().map(|(k, v)| (Self(k), Self(v))).collect())
-        } else if obj.hasattr("to_dict").map_err(py_err)? {
-            Shape::Inner(Self(obj.call_method0("to_dict").map_err(py_err)?))
-        } else if obj.hasattr("items").map_err(py_err)? {
-            let pairs = obj.call_method0("items").and_then(|i| i.try_iter()).map_err(py_err)?;
+        } else if obj.hasattr(intern!(obj.py(), "to_dict")).map_err(py_err)? {
+            Shape::Inner(Self(obj.call_method0(intern!(obj.py(), "to_dict")).map_err(py_err)?))
+        } else if obj.hasattr(intern!(obj.py(), "items")).map_err(py_err)? {
+            let pairs = obj.call_method0(intern!(obj.py(), "items")).and_then(|i| i.try_iter()).map_err(py_err)?;
             Shape::Map(
                 pairs
                     .map(|p| p?.extract().map(|(k, v)| (Self(k), Self(v))))

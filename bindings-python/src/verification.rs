@@ -65,7 +65,7 @@ fn is_awaitable(value: &Bound<'_, PyAny>) -> bool {
         || value.is_instance_of::<PyBool>()
         || value.is_exact_instance_of::<PyDict>()
         || value.is_exact_instance_of::<PyString>();
-    !plain && value.get_type().hasattr("__await__").unwrap_or(false)
+    !plain && value.get_type().hasattr(pyo3::intern!(value.py(), "__await__")).unwrap_or(false)
 }
 
 #[pymethods]
