@@ -23,6 +23,8 @@
 //! rate-limit state, so the two are separate and the host fetches state only
 //! for requests that passed everything else.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::request::{Prepared, Presented};
@@ -154,19 +156,19 @@ impl Engine {
         // claims alone when no record is confirmed.
         let record = match (self.token_gate(prepared, now), record) {
             (Some(crate::token::Gate::Denied(d)), _) => return self.render_denial(d),
-            (Some(crate::token::Gate::Offline(own)), _) => *own,
-            (_, Some(record)) => self.narrow_for_token(prepared, record.clone()),
+            (Some(crate::token::Gate::Offline(own)), _) => Cow::Owned(*own),
+            (_, Some(record)) => self.narrow_for_token(prepared, Cow::Borrowed(record)),
             (_, None) => return self.render_denial(self.no_record(prepared)),
         };
-        let record = &record;
-        match self.check(prepared, record, now) {
+        match self.check(prepared, &record, now) {
             Err(d) => self.render_denial(d),
             Ok(passed) => {
-                let rate = self.rate_bucket(prepared, record).map(|mut b| {
+                let rate = self.rate_bucket(prepared, &record).map(|mut b| {
                     let outcome = b.spend(rate_state, now);
                     (b, outcome)
                 });
-                self.conclude(passed, record.clone(), rate.as_ref())
+                // The principal takes the record's fields: the one copy of a borrowed record.
+                self.conclude(passed, record.into_owned(), rate.as_ref())
             }
         }
     }

@@ -40,6 +40,8 @@
 //! # Ok::<(), keyproof::Error>(())
 //! ```
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::decide::{store_unavailable, Deny, Passed, RateBucket};
@@ -175,7 +177,8 @@ impl Verification {
     /// `None` (the next lookup hash is asked for, if any). Ignored at any other step.
     pub fn record(&mut self, record: Option<KeyRecord>) {
         let Stage::Lookup { next } = self.stage else { return };
-        self.stage = match record.map(|r| self.engine.narrow_for_token(&self.prepared, r)) {
+        let record = record.map(|r| self.engine.narrow_for_token(&self.prepared, Cow::Owned(r)).into_owned());
+        self.stage = match record {
             Some(record) => match self.engine.check(&self.prepared, &record, self.now) {
                 Err(deny) => Stage::Denied(deny),
                 Ok(passed) => {

@@ -3,6 +3,8 @@
 //! step asks the host for the key's record by key id and narrows it to the
 //! token; otherwise the token alone stands in for the record (zero lookups).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::issue::check_usable;
@@ -55,16 +57,18 @@ impl Engine {
     }
 
     /// The record a token acts with: under `confirm_record`, the stored record
-    /// narrowed to the token (scopes, features, kind), never widened.
-    pub(crate) fn narrow_for_token(&self, prepared: &Prepared, mut record: KeyRecord) -> KeyRecord {
+    /// narrowed to the token (scopes, features, kind), never widened. A borrowed
+    /// record is copied only when a token narrows it.
+    pub(crate) fn narrow_for_token<'r>(&self, prepared: &Prepared, record: Cow<'r, KeyRecord>) -> Cow<'r, KeyRecord> {
         let Some(token) = prepared.outcome.as_ref().ok().and_then(|p| p.token()) else { return record };
         if !self.tokens().is_some_and(|t| t.config().confirm_record) {
             return record;
         }
+        let mut record = record.into_owned();
         record.scopes = token.scopes.iter().filter(|s| grants(&record.scopes, s)).cloned().collect();
         record.features.retain(|f| token.claims.features.contains(f));
         record.kind = token.claims.kind;
-        record
+        Cow::Owned(record)
     }
 
     /// Authentication of a token credential against its (stored or offline) record.
