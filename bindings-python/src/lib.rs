@@ -120,7 +120,7 @@ mod _keyproof {
         fingerprint, parse_key, presets, redact, scan, Finding, Format, FormatSet, HashCheck, Hasher, ParsedKey,
     };
     #[pymodule_export]
-    use crate::record::{expiry_from_preset, mint, KeyRecord, MintedKey, Owner, Rotation};
+    use crate::record::{expiry_from_preset, is_record_id, mint, KeyRecord, MintedKey, Owner, Rotation};
     #[pymodule_export]
     use crate::token::{ed25519_jwk, hs256_jwk, inspect_token, AccessToken, IssuedToken, TokenExchange, TokenResponse};
     #[pymodule_export]

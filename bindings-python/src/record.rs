@@ -187,6 +187,13 @@ pub(crate) fn mint_options(
     load(&data)
 }
 
+/// Whether a value a lookup receives is a record id (an access token's key under
+/// `confirm_record`) rather than a storage hash: look the record up by id then.
+#[pyfunction]
+pub(crate) fn is_record_id(lookup: Text) -> bool {
+    keyproof::ids::is_record_id(&lookup)
+}
+
 /// The instant `preset` (`15d`, `6m`, `1y` …) after `now` (default: the current
 /// time). Months and years are calendar months.
 #[pyfunction]

@@ -188,3 +188,29 @@ def test_management_commands(project: Project) -> None:
     assert missing.returncode != 0 and "no key no-such-key" in missing.stderr
     statuses = {r["id"]: r["status"] for r in project.records().values()}
     assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 3
+
+
+# Run inside the project (`manage.py shell -c`): a key stored in the APIKey table
+# gets an access token; under confirm_record each use looks its record up by key id.
+TOKEN_CHECK = """
+import keyproof
+from django.conf import settings
+from keyproof.contrib.django import lifecycle, store
+engine = keyproof.Engine({**settings.KEYPROOF_ENGINE, "tokens": {
+    "issuer": "https://issuer.test/", "audience": "https://api.test/",
+    "keys": [keyproof.ed25519_jwk(bytes(range(32)), "ed-test")]}})
+minted, row = lifecycle.mint_key(name="Token key", scopes=["briefs:read"])
+token = engine.issue_token(minted.record).access_token
+verifier = keyproof.Verifier(engine, store.lookup)
+def use():
+    return verifier.verify("GET", "/api/briefs", {"Authorization": "Bearer " + token})
+allowed = use()
+print(allowed.status, allowed.principal.key_id == row.pk, allowed.token["record_confirmed"])
+lifecycle.revoke_key(row.pk)
+print(use().code)
+"""
+
+
+def test_store_finds_a_tokens_key_by_id(project: Project) -> None:
+    out = project.manage("shell", "-v", "0", "-c", TOKEN_CHECK).stdout.split("\n")
+    assert out[:2] == ["200 True True", "key_revoked"]

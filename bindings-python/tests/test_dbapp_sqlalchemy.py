@@ -54,6 +54,20 @@ def store(urls: tuple[str, str]) -> Iterator[KeyStore]:
     engine.dispose()
 
 
+# The same deployment with access tokens: each use looks the key's record up by key id.
+TOKEN_ENGINE = keyproof.Engine(
+    {
+        "formats": ["keyproof_live"],
+        "policy": {"routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}]},
+        "tokens": {
+            "issuer": "https://issuer.test/",
+            "audience": "https://api.test/",
+            "keys": [keyproof.ed25519_jwk(bytes(range(32)), "ed-test")],
+        },
+    }
+)
+
+
 def get(verifier: keyproof.Verifier, key: str, now: datetime | None = None) -> keyproof.Decision:
     return verifier.verify("GET", "/v1/briefs", {"Authorization": f"Bearer {key}"}, now=now)
 
@@ -106,6 +120,36 @@ def test_sync_store_lifecycle_and_last_use(store: KeyStore) -> None:
     assert len(store.list()) == 2  # the refused rotation stored nothing
     with pytest.raises(LookupError):
         store.revoke("no-such-key")
+
+
+def test_access_tokens_find_their_key_by_id(urls: tuple[str, str], store: KeyStore) -> None:
+    """Under ``confirm_record`` a token's lookup receives its key id, not a storage
+    hash: both stores find the record by id, and revoking the key stops the token."""
+    minted = store.mint(TOKEN_ENGINE, name="Token key", scopes=["briefs:read"])
+    token = TOKEN_ENGINE.issue_token(minted.record).access_token
+    decision = get(store.verifier(TOKEN_ENGINE), token)
+    assert decision.status == 200 and decision.principal is not None
+    assert decision.principal.key_id == minted.record.id and decision.token is not None
+    assert decision.token["record_confirmed"] is True
+    by_id, by_hash = store.lookup(minted.record.id), store.lookup(minted.record.hash)
+    assert by_id is not None and by_id == by_hash and by_id.id == minted.record.id
+
+    async def verify_async() -> tuple[int, str]:
+        engine = create_async_engine(urls[1])
+        try:
+            d = (
+                await AsyncKeyStore(engine)
+                .verifier(TOKEN_ENGINE)
+                .averify("GET", "/v1/briefs", {"Authorization": f"Bearer {token}"})
+            )
+            return d.status, d.code
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(verify_async()) == (200, "ok")
+    store.revoke(minted.record.id)
+    assert get(store.verifier(TOKEN_ENGINE), token).code == "key_revoked"
+    assert asyncio.run(verify_async()) == (401, "key_revoked")
 
 
 def test_async_fastapi_over_real_http(urls: tuple[str, str], store: KeyStore) -> None:

@@ -91,6 +91,15 @@ fn valid_id_chars(s: &str) -> bool {
 /// The longest record id any store must hold.
 const MAX_ID_LENGTH: usize = 128;
 
+/// Whether a value the verification step asks the host to look up
+/// ([`crate::Step::LookupRecord`]) is a record id, the key of an access token
+/// under `confirm_record`, rather than a storage hash: ids never contain `:`,
+/// storage hashes (`algorithm:hex`) always do. A store looks the record up by
+/// id or by hash accordingly.
+pub fn is_record_id(lookup: &str) -> bool {
+    !lookup.contains(':')
+}
+
 /// Checks a record id: 1–128 characters of `[A-Za-z0-9_-]`, or any UUID.
 pub fn validate_id(id: &str) -> Result<()> {
     if id.is_empty() || id.len() > MAX_ID_LENGTH || !valid_id_chars(id) {

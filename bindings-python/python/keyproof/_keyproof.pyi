@@ -63,6 +63,7 @@ __all__ = [
     "gcra",
     "hs256_jwk",
     "inspect_token",
+    "is_record_id",
     "mint",
     "parse_key",
     "parse_state_text",
@@ -339,6 +340,7 @@ def mint(
     now: datetime | None = None,
 ) -> MintedKey: ...
 def expiry_from_preset(preset: str, now: datetime | None = None) -> datetime: ...
+def is_record_id(lookup: str | bytes) -> bool: ...
 
 @final
 class Finding:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from keyproof._keyproof import Engine, KeyRecord, MintedKey
+from keyproof._keyproof import Engine, KeyRecord, MintedKey, is_record_id
 from keyproof.columns import from_columns, to_columns, utc
 from keyproof.verifier import Verifier
 
@@ -98,6 +98,10 @@ class _Statements:
     def by_id(self, key_id: str) -> sa.Select[Any]:
         return sa.select(self.table).where(self.table.c.id == key_id)
 
+    def lookup(self, value: str) -> sa.Select[Any]:
+        """By storage hash or, for an access token under ``confirm_record``, by key id."""
+        return self.by_id(value) if is_record_id(value) else self.by_hash(value)
+
     def locked(self, key_id: str) -> sa.Select[Any]:
         """The row, locked until the transaction ends (``FOR UPDATE``; SQLite locks the database)."""
         return self.by_id(key_id).with_for_update()
@@ -146,9 +150,9 @@ class KeyStore:
         """A ``Verifier`` reading this table, finishing hash upgrades and writing last use."""
         return Verifier(engine, self.lookup, self.save, touch=self.touch, **kwargs)
 
-    def lookup(self, hash: str) -> KeyRecord | None:
+    def lookup(self, value: str) -> KeyRecord | None:
         with self.engine.connect() as conn:
-            row = conn.execute(self.sql.by_hash(hash)).first()
+            row = conn.execute(self.sql.lookup(value)).first()
         return None if row is None else from_columns(row._mapping)
 
     def save(self, record: KeyRecord) -> None:
@@ -222,9 +226,9 @@ class AsyncKeyStore:
         """A ``Verifier`` (use ``averify``) reading this table."""
         return Verifier(engine, self.lookup, self.save, touch=self.touch, **kwargs)
 
-    async def lookup(self, hash: str) -> KeyRecord | None:
+    async def lookup(self, value: str) -> KeyRecord | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(self.sql.by_hash(hash))).first()
+            row = (await conn.execute(self.sql.lookup(value))).first()
         return None if row is None else from_columns(row._mapping)
 
     async def save(self, record: KeyRecord) -> None:

@@ -49,8 +49,8 @@ pub fn evaluate(
     let mut found = None;
     loop {
         match step.next_step() {
-            // An access token under confirm_record is looked up by key id (no ':').
-            Step::LookupRecord(id) if !id.contains(':') => {
+            // An access token under confirm_record is looked up by key id.
+            Step::LookupRecord(id) if keyproof::ids::is_record_id(id) => {
                 found = if tx.exists(id)? { Some(tx.get(id)?) } else { None };
                 step.record(found.clone());
             }

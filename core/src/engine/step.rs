@@ -60,7 +60,8 @@ pub enum Step<'a> {
     /// [`Verification::record`]. Asked once per lookup hash, preferred first,
     /// until a record is found. For an access token under `confirm_record` the
     /// value is the token's key id, a record id (ids never contain `:`, storage
-    /// hashes always do): look the record up by id.
+    /// hashes always do; [`crate::ids::is_record_id`] tells them apart): look the
+    /// record up by id.
     LookupRecord(&'a str),
     /// Load the rate-limit state stored under this key and pass it (or `None`)
     /// to [`Verification::rate_state`].

@@ -1,4 +1,4 @@
-"""The verifier's side of the ``APIKey`` table: lookup by hash, hash upgrades, last use.
+"""The verifier's side of the ``APIKey`` table: lookup by hash (or key id), hash upgrades, last use.
 
 ``keyproof.django`` uses these by default when this app is installed and no
 ``KEYPROOF_LOOKUP`` / ``KEYPROOF_VERIFIER`` is set.
@@ -10,13 +10,15 @@ from datetime import datetime
 
 from django.db.models import Q
 
-from keyproof import KeyRecord
+from keyproof import KeyRecord, is_record_id
 from keyproof.contrib.django.models import APIKey, db_time
 
 
-def lookup(hash: str) -> KeyRecord | None:
-    """The record stored under ``hash``, or None."""
-    row = APIKey.objects.filter(hash=hash).first()
+def lookup(value: str) -> KeyRecord | None:
+    """The record stored under the storage hash ``value`` or, for an access token
+    under ``confirm_record``, with the key id ``value``; None if there is none."""
+    rows = APIKey.objects.filter(pk=value) if is_record_id(value) else APIKey.objects.filter(hash=value)
+    row = rows.first()
     return None if row is None else row.to_record()
 
 
