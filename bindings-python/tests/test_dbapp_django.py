@@ -158,12 +158,32 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
         post_form(client, "/admin/keyproof/apikey/", {"action": "enable", "_selected_action": new_id})
         assert briefs(project.base, new_key).status_code == 200
 
+        # A client id + secret pair (seed 002): the page shows the public client id beside the key.
+        paired = post_form(
+            client, "/admin/keyproof/apikey/add/", {"name": "Paired key", "generate_client_id": "on"}
+        )
+        (record,) = [r for r in project.records().values() if r["name"] == "Paired key"]
+        assert re.fullmatch(r"[0-9A-Za-z]{32}", record["client_id"]) and record["client_id"] in paired.text
+        assert only_key(paired.text)
+
 
 def test_management_commands(project: Project) -> None:
     minted = json.loads(
         project.manage("keyproof_mint", "--name", "Ops key", "--scopes", "briefs:read", "--json").stdout
     )
     assert KEY.fullmatch(minted["key"]) and minted["preview"] == ENGINE.parse(minted["key"]).preview
+    assert minted["client_id"] is None
+    paired = json.loads(
+        project.manage("keyproof_mint", "--name", "Pair", "--generate-client-id", "--json").stdout
+    )
+    bound = json.loads(
+        project.manage("keyproof_mint", "--name", "Bound", "--client-id", "amc_4Jr8", "--json").stdout
+    )
+    assert re.fullmatch(r"[0-9A-Za-z]{32}", paired["client_id"]) and bound["client_id"] == "amc_4Jr8"
+    records = project.records()
+    assert records[paired["id"]]["client_id"] == paired["client_id"]
+    for extra in (paired, bound):
+        project.manage("keyproof_revoke", extra["id"])
     plain = project.manage("keyproof_mint", "--name", "Second key", "--scopes", "briefs:read")
     second = plain.stdout.strip()
     assert KEY.fullmatch(second) and second not in plain.stderr
@@ -187,20 +207,26 @@ def test_management_commands(project: Project) -> None:
     missing = project.manage("keyproof_revoke", "no-such-key", check=False)
     assert missing.returncode != 0 and "no key no-such-key" in missing.stderr
     statuses = {r["id"]: r["status"] for r in project.records().values()}
-    assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 3
+    assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 5
 
 
 # Run inside the project (`manage.py shell -c`): a key stored in the APIKey table
 # gets an access token; under confirm_record each use looks its record up by key id.
 TOKEN_CHECK = """
+import base64, json
 import keyproof
 from django.conf import settings
 from keyproof.contrib.django import lifecycle, store
 engine = keyproof.Engine({**settings.KEYPROOF_ENGINE, "tokens": {
     "issuer": "https://issuer.test/", "audience": "https://api.test/",
     "keys": [keyproof.ed25519_jwk(bytes(range(32)), "ed-test")]}})
-minted, row = lifecycle.mint_key(name="Token key", scopes=["briefs:read"])
-token = engine.issue_token(minted.record).access_token
+minted, row = lifecycle.mint_key(name="Token key", scopes=["briefs:read"], generate_client_id=True)
+basic = base64.b64encode(f"{row.client_id}:{minted.key}".encode()).decode()
+answer = keyproof.TokenEndpoint(engine, store.lookup).exchange(
+    "POST", {"Authorization": "Basic " + basic, "Content-Type": "application/x-www-form-urlencoded"},
+    "grant_type=client_credentials")
+print(answer.status)
+token = json.loads(answer.body)["access_token"]
 verifier = keyproof.Verifier(engine, store.lookup)
 def use():
     return verifier.verify("GET", "/api/briefs", {"Authorization": "Bearer " + token})
@@ -213,4 +239,4 @@ print(use().code)
 
 def test_store_finds_a_tokens_key_by_id(project: Project) -> None:
     out = project.manage("shell", "-v", "0", "-c", TOKEN_CHECK).stdout.split("\n")
-    assert out[:2] == ["200 True True", "key_revoked"]
+    assert out[:3] == ["200", "200 True True", "key_revoked"]

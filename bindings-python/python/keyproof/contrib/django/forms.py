@@ -10,7 +10,17 @@ from keyproof import EXPIRY_PRESETS, KeyproofError
 from keyproof.contrib.django.models import APIKey
 
 #: Record fields core's ``RecordUpdate`` may change (the rest is read-only in the admin).
-UPDATABLE = ("name", "scopes", "role", "allowed_ips", "expires_at", "plan", "features", "metadata")
+UPDATABLE = (
+    "name",
+    "scopes",
+    "role",
+    "allowed_ips",
+    "expires_at",
+    "plan",
+    "features",
+    "metadata",
+    "client_id",
+)
 
 
 def words(text: str) -> list[str]:
@@ -30,6 +40,10 @@ class MintForm(forms.Form):
     plan = forms.CharField(required=False)
     allowed_ips = forms.CharField(required=False, help_text="CIDR ranges or addresses, separated by spaces")
     features = forms.CharField(required=False)
+    client_id = forms.CharField(required=False, help_text="An existing public client id to bind (seed 004)")
+    generate_client_id = forms.BooleanField(
+        required=False, help_text="Generate a public client id: a client id + secret pair (seed 002)"
+    )
 
     def mint_options(self) -> dict[str, Any]:
         """The ``keyproof.mint`` options of the cleaned form."""
@@ -38,7 +52,7 @@ class MintForm(forms.Form):
         for field in ("scopes", "allowed_ips", "features"):
             if values := words(data[field]):
                 options[field] = values
-        for field in ("role", "expires_in", "plan"):
+        for field in ("role", "expires_in", "plan", "client_id", "generate_client_id"):
             if data[field]:
                 options[field] = data[field]
         return options
@@ -54,7 +68,9 @@ class ChangeForm(forms.ModelForm):  # type: ignore[type-arg]
     def changes(self) -> dict[str, Any]:
         """The ``RecordUpdate`` of the edited fields (empty optional fields clear them)."""
         return {
-            f: self.cleaned_data[f] or None if f in ("role", "plan", "expires_at") else self.cleaned_data[f]
+            f: self.cleaned_data[f] or None
+            if f in ("role", "plan", "expires_at", "client_id")
+            else self.cleaned_data[f]
             for f in self.changed_data
             if f in UPDATABLE
         }

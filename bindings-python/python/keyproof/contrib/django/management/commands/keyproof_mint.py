@@ -27,21 +27,37 @@ class Command(BaseCommand):
         parser.add_argument("--allowed-ips", nargs="*", default=[])
         parser.add_argument("--features", nargs="*", default=[])
         parser.add_argument("--owner", help="primary key of the owner (KEYPROOF_OWNER_MODEL)")
-        parser.add_argument("--json", action="store_true", help="print {key, id, preview} as JSON")
+        parser.add_argument("--client-id", help="an existing public client id to bind (seed 004)")
+        parser.add_argument(
+            "--generate-client-id",
+            action="store_true",
+            help="generate a client id: client id + secret (seed 002)",
+        )
+        parser.add_argument("--json", action="store_true", help="print {key, id, preview, client_id} as JSON")
 
     def handle(self, *args: Any, **o: Any) -> None:
         owner = None
         if o["owner"] is not None:
             owner = APIKey._meta.get_field("owner").related_model._default_manager.get(pk=o["owner"])  # type: ignore[union-attr]
-        options = {
-            k: o[k] for k in ("scopes", "role", "expires_in", "plan", "allowed_ips", "features") if o[k]
-        }
+        fields = (
+            "scopes",
+            "role",
+            "expires_in",
+            "plan",
+            "allowed_ips",
+            "features",
+            "client_id",
+            "generate_client_id",
+        )
+        options = {k: o[k] for k in fields if o[k]}
         try:
             minted, row = lifecycle.mint_key(owned_by=owner, format=o["format"], name=o["name"], **options)
         except KeyproofError as e:
             raise CommandError(f"{e.code}: {e}") from e
         if o["json"]:
-            self.stdout.write(json.dumps({"key": minted.key, "id": row.pk, "preview": row.preview}))
+            shown = {"key": minted.key, "id": row.pk, "preview": row.preview, "client_id": row.client_id}
+            self.stdout.write(json.dumps(shown))
         else:
-            self.stderr.write(f"minted {row.pk} ({row.preview}); the key is shown once:")
+            client = f", client id {row.client_id}" if row.client_id else ""
+            self.stderr.write(f"minted {row.pk} ({row.preview}{client}); the key is shown once:")
             self.stdout.write(minted.key)
