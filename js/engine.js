@@ -66,7 +66,6 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
     constructor(config, options = {}) {
       const pepper = options.pepper ?? null;
       this.native = call(() => new native.Engine(typeof config === 'string' ? config : toStorage(config), pepper));
-      this._formatIds = undefined;
       /** The headers verification reads (lowercase): the only ones handed to the engine. */
       this._reads = new Set(this.native.credentialHeaders());
     }
@@ -97,18 +96,12 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
     }
 
     /**
-     * Mints a key of one of the engine's formats (`format` defaults to the only one).
+     * Mints a key of one of the engine's formats (`format` defaults to the config's first).
      * @returns {MintedKey}
      */
     mint(options = {}, { randomBytes: bytes, now } = {}) {
       const { format, ...rest } = options;
-      let id = format;
-      if (id === undefined) {
-        this._formatIds ??= call(() => this.native.formats()).map((f) => f.id);
-        if (this._formatIds.length !== 1) throw new TypeError('this engine has several formats: pass options.format');
-        id = this._formatIds[0];
-      }
-      const out = call(() => this.native.mint(id, toStorage(rest), randomBytes(bytes), nowMs(now)));
+      const out = call(() => this.native.mint(format ?? null, toStorage(rest), randomBytes(bytes), nowMs(now)));
       return new MintedKey(out.key, recordFromStorage(out.record));
     }
 

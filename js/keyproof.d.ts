@@ -149,6 +149,7 @@ export class Engine {
   parse(key: string): ParsedKey;
   hashKey(key: string): string;
   lookupHashes(key: string): string[];
+  /** Mints a key of `options.format` (default: the config's first format). */
   mint(options: MintOptions, opts?: { randomBytes?: Uint8Array; now?: TimeLike }): MintedKey;
   rotate(record: KeyRecord, opts?: { now?: TimeLike; randomBytes?: Uint8Array; successor?: Partial<MintOptions> }): { record: KeyRecord; successor: MintedKey };
   update(record: KeyRecord, changes: RecordUpdate, opts?: { now?: TimeLike }): KeyRecord;

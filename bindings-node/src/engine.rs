@@ -141,18 +141,20 @@ impl Engine {
         Ok(self.inner.hasher().lookup_hashes(parsed.format(), &parsed))
     }
 
-    /// Mints a key of the engine's format `format_id` (policy name rules apply).
+    /// Mints a key of the engine's format `format_id` (`null`: the config's first;
+    /// policy name rules apply).
     #[napi]
     pub fn mint<'env>(
         &self,
         env: &'env Env,
-        format_id: String,
+        format_id: Option<String>,
         options: Unknown<'_>,
         random: Uint8Array,
         now_ms: f64,
     ) -> Result<Unknown<'env>> {
         let options: MintOptions = load(options)?;
-        let minted = self.inner.mint(&format_id, &options, bytes(&random), instant(now_ms)?).map_err(core_error)?;
+        let minted =
+            self.inner.mint(format_id.as_deref(), &options, bytes(&random), instant(now_ms)?).map_err(core_error)?;
         to_js(env, &keyproof::wire::MintedView::from(&minted))
     }
 

@@ -45,6 +45,14 @@ test('mint: injected bytes are deterministic, OS randomness is not; records hold
   assert.throws(() => engine.mint({ name: 'Key' }, { randomBytes: new Uint8Array(8) }), kp.RandomnessError);
 });
 
+test('mint without a format: the config\'s first format (the set itself sorts by prefix)', () => {
+  const engine = new kp.Engine({ formats: ['matchii_live', 'keyproof_live'] });
+  assert.deepEqual(engine.formats.map((f) => f.id), ['keyproof_live', 'matchii_live']);
+  assert.equal(engine.mint({ name: 'Default' }).record.format, 'matchii_live');
+  assert.equal(engine.mint({ name: 'Named', format: 'keyproof_live' }).record.format, 'keyproof_live');
+  assert.throws(() => engine.mint({ name: 'Named', format: 'nope' }), (e) => e.code === 'unknown_format');
+});
+
 test('custom formats and Seam keys', () => {
   const custom = { id: 'acme', prefix: 'acme_', environment: 'live', kind: 'secret', alphabet: 'base62', length: 32 };
   const seam = kp.seamFormat('mycompany', 'mycompany');

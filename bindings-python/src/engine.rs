@@ -122,7 +122,7 @@ impl Engine {
         Ok(record_arg(Some(record))?.and_then(|r| self.inner.rate_limit_key(&prepared.inner, &r)))
     }
 
-    /// Mints a key of the engine's format `format` (default: its first) with the
+    /// Mints a key of the engine's format `format` (default: the config's first) with the
     /// engine's hasher and the policy's name rules; options as for `keyproof.mint`.
     #[pyo3(signature = (format=None, options=None, *, random_bytes=None, now=None, **fields))]
     fn mint(
@@ -136,9 +136,7 @@ impl Engine {
     ) -> PyResult<MintedKey> {
         let options = mint_options(py, options, fields)?;
         let (now, random) = (now_or(now)?, random_or_urandom(py, random_bytes)?);
-        let first = self.inner.formats().formats().first().map(|f| f.id.as_str()).unwrap_or_default();
-        let format = format.as_deref().unwrap_or(first);
-        let minted = py.detach(|| self.inner.mint(format, &options, &random, now)).map_err(to_py_err)?;
+        let minted = py.detach(|| self.inner.mint(format.as_deref(), &options, &random, now)).map_err(to_py_err)?;
         Ok(MintedKey { inner: minted })
     }
 

@@ -34,6 +34,16 @@ def test_engine_from_dict_json_and_accessors() -> None:
     assert peppered.hasher.has_pepper and "sss" not in repr(peppered.hasher)
 
 
+def test_mint_without_a_format_takes_the_configs_first() -> None:
+    e = Engine({"formats": ["matchii_live", "keyproof_live"]})
+    assert e.formats.ids == ["keyproof_live", "matchii_live"]  # the set sorts by prefix, then id
+    assert e.mint(name="Default key").record.format == "matchii_live"
+    assert e.mint("keyproof_live", name="Named key").record.format == "keyproof_live"
+    with pytest.raises(keyproof.ConfigError) as info:
+        e.mint("nope", name="Named key")
+    assert info.value.code == "unknown_format"
+
+
 def test_prepare_and_decide_allowed() -> None:
     e = engine()
     prepared = e.prepare("GET", "/v1/items", bearer(READER.key))

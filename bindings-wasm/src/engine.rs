@@ -155,23 +155,24 @@ impl Engine {
         Ok(self.inner.hasher().lookup_hashes(parsed.format(), &parsed))
     }
 
-    /// Mints a key of the engine's format `formatId` (policy name rules apply).
+    /// Mints a key of the engine's format `formatId` (`null`: the config's first;
+    /// policy name rules apply).
     /// `random` is the caller's random bytes; `null` draws 32 bytes of OS
     /// randomness (`crypto.getRandomValues`).
     pub fn mint(
         &self,
-        #[wasm_bindgen(js_name = formatId, unchecked_param_type = "string")] format_id: JsValue,
+        #[wasm_bindgen(js_name = formatId, unchecked_param_type = "string | null")] format_id: JsValue,
         options: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | null | undefined")] random: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
     ) -> Result<JsValue> {
-        let format_id = text(&format_id, "formatId")?;
+        let format_id = optional_text(&format_id, "formatId")?;
         let options: MintOptions = load(&options)?;
         let random = match optional_bytes(&random, "random")? {
             Some(bytes) => bytes,
             None => crate::os_random(32)?,
         };
-        let minted = self.inner.mint(&format_id, &options, &random, instant(now_ms)?).map_err(core_error)?;
+        let minted = self.inner.mint(format_id.as_deref(), &options, &random, instant(now_ms)?).map_err(core_error)?;
         to_js(&keyproof::wire::MintedView::from(&minted))
     }
 

@@ -34,6 +34,13 @@ test('the default export and the named exports are the same API object', () => {
   assert.equal(kp.version, JSON.parse(readFileSync(new URL('../pkg/package.json', import.meta.url))).version);
 });
 
+test('mint without a format: the config\'s first format, through the native engine too', () => {
+  const two = new kp.Engine({ formats: ['matchii_live', 'keyproof_live'] });
+  assert.equal(two.mint({ name: 'Default' }).record.format, 'matchii_live');
+  const bare = new native.Engine(JSON.stringify({ formats: ['matchii_live', 'keyproof_live'] }), null);
+  assert.equal(bare.mint(null, { name: 'Default' }, null, NOW).record.format, 'matchii_live');
+});
+
 test('native errors are real Errors whose .code is the core code', () => {
   const cases = [
     [() => native.parseKey('kp_live_short', null), 'wrong_length'],

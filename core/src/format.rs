@@ -191,6 +191,8 @@ impl KeyFormat {
 #[derive(Clone, Debug, Default)]
 pub struct FormatSet {
     formats: Vec<Arc<KeyFormat>>,
+    /// The id of the format listed first, which the sort above may have moved.
+    first_listed: Option<String>,
 }
 
 impl FormatSet {
@@ -199,6 +201,7 @@ impl FormatSet {
         for f in &formats {
             f.validate()?;
         }
+        let first_listed = formats.first().map(|f| f.id.clone());
         formats.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()).then_with(|| a.id.cmp(&b.id)));
         for (i, a) in formats.iter().enumerate() {
             for b in formats.iter().skip(i.saturating_add(1)) {
@@ -213,7 +216,17 @@ impl FormatSet {
                 }
             }
         }
-        Ok(Self { formats: formats.into_iter().map(Arc::new).collect() })
+        Ok(Self { formats: formats.into_iter().map(Arc::new).collect(), first_listed })
+    }
+
+    /// The format `id` names or, with none named, the one listed first when the
+    /// set was built (an engine config's first format): the format new keys get.
+    /// Every runtime's `mint` without a format takes it from here.
+    pub fn named_or_first(&self, id: Option<&str>) -> Result<&KeyFormat> {
+        match id.or(self.first_listed.as_deref()) {
+            Some(id) => self.get(id),
+            None => Err(Error::new(ErrorKind::UnknownFormat, "the set has no formats")),
+        }
     }
 
     /// Loads a JSON array of formats.

@@ -644,3 +644,20 @@ fn matatika_example_client_secret_parses_and_verifies() {
     assert!(!hasher.verify(other.format(), &other, &hash).unwrap().matched);
     assert_eq!(keyproof::parse_key(&set, &secret.replace('-', "+")).unwrap_err().code(), "bad_character");
 }
+
+#[test]
+fn mint_without_a_format_takes_the_first_listed() {
+    let listed = vec![presets::get("matchii_live").unwrap(), presets::get("keyproof_live").unwrap()];
+    let set = FormatSet::new(listed).unwrap();
+    // The set sorts by prefix length, then id; the default is still the one listed first.
+    assert_eq!(set.formats()[0].id, "keyproof_live");
+    assert_eq!(set.named_or_first(None).unwrap().id, "matchii_live");
+    assert_eq!(set.named_or_first(Some("keyproof_live")).unwrap().id, "keyproof_live");
+    assert_eq!(set.named_or_first(Some("nope")).unwrap_err().kind(), ErrorKind::UnknownFormat);
+    assert_eq!(FormatSet::new(Vec::new()).unwrap().named_or_first(None).unwrap_err().kind(), ErrorKind::UnknownFormat);
+
+    let engine = keyproof::Engine::from_json(r#"{"formats": ["matchii_live", "keyproof_live"]}"#).unwrap();
+    let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
+    let minted = engine.mint(None, &keyproof::MintOptions::named("Default key"), &[3; 32], now).unwrap();
+    assert_eq!(minted.record.format, "matchii_live");
+}

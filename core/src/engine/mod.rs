@@ -239,16 +239,17 @@ impl Engine {
         Some(upgraded)
     }
 
-    /// Mints a key of the engine's format `format_id`, hashed with the engine's
-    /// hasher, its name checked against the policy's name rules.
-    pub fn mint(
+    /// Mints a key of the engine's format `format_id` (`None`: the config's first
+    /// format, [`FormatSet::named_or_first`]), hashed with the engine's hasher,
+    /// its name checked against the policy's name rules.
+    pub fn mint<'a>(
         &self,
-        format_id: &str,
+        format_id: impl Into<Option<&'a str>>,
         options: &crate::mint::MintOptions,
         random: &[u8],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::mint::MintedKey> {
-        let format = self.formats().get(format_id)?;
+        let format = self.formats().named_or_first(format_id.into())?;
         crate::mint::mint_with_rules(format, self.hasher(), options, random, now, &self.policy().names)
     }
 
@@ -279,7 +280,7 @@ impl Engine {
         random: &[u8],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::mint::MintedKey> {
-        let minted = self.mint(&record.format, &record.successor_options(now)?, random, now)?;
+        let minted = self.mint(record.format.as_str(), &record.successor_options(now)?, random, now)?;
         let mut rotated = record.clone();
         rotated.rotate(&minted.record.id, now, grace.unwrap_or_else(|| self.policy().rotation_grace()))?;
         *record = rotated;

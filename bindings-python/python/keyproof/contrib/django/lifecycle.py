@@ -20,10 +20,10 @@ from keyproof.contrib.django.models import APIKey
 from keyproof.django import get_engine
 
 
-def mint_format() -> str:
-    """``KEYPROOF_MINT_FORMAT``, else the engine's first format."""
+def mint_format() -> str | None:
+    """``KEYPROOF_MINT_FORMAT``, else None: the engine config's first format."""
     configured = getattr(settings, "KEYPROOF_MINT_FORMAT", None)
-    return str(configured) if configured else get_engine().formats.ids[0]
+    return str(configured) if configured else None
 
 
 def mint_key(*, owned_by: Any = None, format: str | None = None, **options: Any) -> tuple[MintedKey, APIKey]:

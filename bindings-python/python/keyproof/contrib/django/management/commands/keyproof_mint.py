@@ -18,7 +18,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
         parser.add_argument(
-            "--format", help="format id (default: KEYPROOF_MINT_FORMAT or the engine's first)"
+            "--format", help="format id (default: KEYPROOF_MINT_FORMAT or the engine config's first)"
         )
         parser.add_argument("--scopes", nargs="*", default=[])
         parser.add_argument("--role")
