@@ -45,10 +45,11 @@ impl Engine {
     }
 
     /// The only headers verification reads (lowercase; core's
-    /// `ExtractionConfig::header_names`): a host may leave every other header out.
+    /// `Policy::header_names`: credentials, and the client-address header of
+    /// trusted proxies): a host may leave every other header out.
     #[napi]
     pub fn credential_headers(&self) -> Vec<String> {
-        self.inner.policy().credentials.header_names()
+        self.inner.policy().header_names()
     }
 
     /// The formats, longest prefix first.

@@ -127,6 +127,35 @@ for (const [name, express] of [['Express 5', express5], ['Express 4', express4]]
   }
 }
 
+test('Express behind a trusted proxy: core reads X-Forwarded-For, past trusted hops only', async () => {
+  // The test client connects from 127.0.0.1, which the policy trusts as a reverse proxy.
+  const proxied = new kp.Engine({
+    formats: ['keyproof_live'],
+    policy: {
+      routes: [{ method: 'GET', path: '/v1/briefs', all_of: ['briefs:read'] }],
+      client_ip: { trusted_proxies: ['127.0.0.0/8', '::1'] },
+    },
+  });
+  const { key, record } = proxied.mint({ name: 'Office key', scopes: ['briefs:read'], allowedIps: ['203.0.113.0/24'] });
+  const verifier = new kp.Verifier(proxied, { lookup: (hash) => (hash === record.hash ? record : null) });
+  const server = expressApp(express5, verifier).listen(0, '127.0.0.1');
+  const port = await listen(server);
+  const get = (xff) =>
+    fetch(`http://127.0.0.1:${port}/v1/briefs`, {
+      headers: { authorization: `Bearer ${key}`, ...(xff === undefined ? {} : { 'x-forwarded-for': xff }) },
+    });
+  try {
+    assert.equal((await get('203.0.113.7')).status, 200);
+    const spoofed = await get('203.0.113.7, 198.51.100.1');
+    assert.deepEqual([spoofed.status, (await spoofed.json()).code], [403, 'ip_not_allowed']);
+    assert.equal((await (await get()).json()).code, 'ip_not_allowed');
+    const garbage = await get('unknown');
+    assert.deepEqual([garbage.status, (await garbage.json()).code], [400, 'invalid_client_ip']);
+  } finally {
+    server.close();
+  }
+});
+
 test('Fastify 5 plugin over HTTP', async () => {
   const ctx = setup({ async: true });
   const app = Fastify();

@@ -149,13 +149,10 @@ pub(crate) fn headers_from_py(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, S
     headers_read_by(obj, |_| true)
 }
 
-/// [`headers_from_py`] keeping only the headers `config` reads (core's
-/// `ExtractionConfig::reads_header`): the others are type-checked, never copied.
-pub(crate) fn credential_headers(
-    obj: &Bound<'_, PyAny>,
-    config: &keyproof::ExtractionConfig,
-) -> PyResult<Vec<(String, String)>> {
-    headers_read_by(obj, |name| config.reads_header(name))
+/// [`headers_from_py`] keeping only the headers verification reads (core's
+/// `Policy::reads_header`): the others are type-checked, never copied.
+pub(crate) fn read_headers(obj: &Bound<'_, PyAny>, policy: &keyproof::Policy) -> PyResult<Vec<(String, String)>> {
+    headers_read_by(obj, |name| policy.reads_header(name))
 }
 
 fn headers_read_by(obj: &Bound<'_, PyAny>, reads: impl Fn(&str) -> bool) -> PyResult<Vec<(String, String)>> {

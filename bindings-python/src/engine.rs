@@ -5,7 +5,7 @@ use keyproof::EngineConfig;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 
-use crate::convert::{credential_headers, load, now_or, random_or_urandom, Text};
+use crate::convert::{load, now_or, random_or_urandom, read_headers, Text};
 use crate::errors::to_py_err;
 use crate::format::{FormatSet, Hasher, ParsedKey};
 use crate::record::{grace_arg, mint_options, record_arg, KeyRecord, MintedKey, Owner};
@@ -75,7 +75,7 @@ impl Engine {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Verification> {
         let engine = &self.inner;
-        let (headers, now) = (credential_headers(headers, &engine.policy().credentials)?, now_or(now)?);
+        let (headers, now) = (read_headers(headers, engine.policy())?, now_or(now)?);
         let inner = engine.begin(&method, &path, &headers, client_ip.as_deref(), now);
         Ok(Verification::new(inner))
     }
@@ -90,7 +90,7 @@ impl Engine {
         client_ip: Option<Text>,
     ) -> PyResult<Prepared> {
         let engine = &self.inner;
-        let headers = credential_headers(headers, &engine.policy().credentials)?;
+        let headers = read_headers(headers, engine.policy())?;
         let inner = engine.prepare(&method, &path, &headers, client_ip.as_deref());
         Ok(Prepared { inner })
     }

@@ -136,3 +136,36 @@ def test_lifespan_passes_through() -> None:
 
     asyncio.run(KeyproofMiddleware(inner, engine=engine(), lookup=alookup)({"type": "lifespan"}, noop, drop))
     assert seen == ["lifespan"]
+
+
+def test_client_address_behind_a_trusted_proxy_over_real_http() -> None:
+    """The test client reaches the server from 127.0.0.1, which the policy trusts as
+    a reverse proxy: core reads the client's address from X-Forwarded-For itself."""
+    import keyproof
+
+    e = keyproof.Engine(
+        {
+            "formats": ["keyproof_live"],
+            "policy": {
+                "routes": [{"method": "GET", "path": "/v1/items", "all_of": ["items:read"]}],
+                "client_ip": {"trusted_proxies": ["127.0.0.0/8", "::1"]},
+            },
+        }
+    )
+    office = e.mint(name="Office key", scopes=["items:read"], allowed_ips=["203.0.113.0/24"])
+
+    async def lookup(hash: str) -> Any:
+        return office.record if hash == office.record.hash else None
+
+    proxied = Starlette(
+        routes=[Route("/v1/items", items)],
+        middleware=[Middleware(KeyproofMiddleware, engine=e, lookup=lookup)],
+    )
+    auth = {"Authorization": f"Bearer {office.key}"}
+    with serve(proxied, proxy_headers=False) as base, httpx.Client(base_url=base) as client:
+        assert client.get("/v1/items", headers={**auth, "X-Forwarded-For": "203.0.113.7"}).status_code == 200
+        spoofed = client.get("/v1/items", headers={**auth, "X-Forwarded-For": "203.0.113.7, 198.51.100.1"})
+        assert (spoofed.status_code, spoofed.json()["code"]) == (403, "ip_not_allowed")
+        assert client.get("/v1/items", headers=auth).json()["code"] == "ip_not_allowed"  # the proxy itself
+        garbage = client.get("/v1/items", headers={**auth, "X-Forwarded-For": "unknown"})
+        assert (garbage.status_code, garbage.json()["code"]) == (400, "invalid_client_ip")

@@ -9,6 +9,7 @@ use crate::answers::{RateLimitHeaders, RateStoreFailure};
 use crate::credential::ExtractionConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
+use crate::proxies::ClientIpConfig;
 use crate::ratelimit::Quota;
 use crate::record::NameRules;
 use crate::routes::{RouteRule, RouteTable};
@@ -97,6 +98,10 @@ pub struct Policy {
     /// setting for every runtime, so every store of a deployment fails the same way.
     #[serde(default)]
     pub rate_store_failure: RateStoreFailure,
+    /// Which reverse proxies' forwarding header names the client's address
+    /// (default: none; the address the host passes is the client's).
+    #[serde(default)]
+    pub client_ip: ClientIpConfig,
 }
 
 fn default_realm() -> String {
@@ -136,6 +141,7 @@ impl Default for Policy {
             names: NameRules::default(),
             last_used_interval_seconds: default_last_used_interval(),
             rate_store_failure: RateStoreFailure::default(),
+            client_ip: ClientIpConfig::default(),
         }
     }
 }
@@ -199,6 +205,7 @@ impl Policy {
             return Err(invalid("realm must be 1-128 characters RFC 6750 allows in a quoted string"));
         }
         self.credentials.validate()?;
+        self.client_ip.trusted()?;
         for quota in self.plans.values().chain(self.rate_limit_classes.values().flat_map(|c| c.values())) {
             quota.validate()?;
         }
@@ -246,7 +253,24 @@ impl Policy {
     pub fn compile(self) -> Result<CompiledPolicy> {
         self.validate()?;
         let routes = RouteTable::new(&self.routes)?;
-        Ok(CompiledPolicy { policy: self, routes })
+        let trusted_proxies = self.client_ip.trusted()?;
+        Ok(CompiledPolicy { policy: self, routes, trusted_proxies })
+    }
+
+    /// Whether verification reads the header named `name` (any case): a
+    /// credential header, or the client-address header of trusted proxies. A
+    /// host may leave every other header out.
+    pub fn reads_header(&self, name: &str) -> bool {
+        self.credentials.reads_header(name) || self.client_ip.reads_header(name)
+    }
+
+    /// The lowercase names of every header verification reads ([`Policy::reads_header`]).
+    pub fn header_names(&self) -> Vec<String> {
+        let mut names = self.credentials.header_names();
+        if !self.client_ip.trusted_proxies.is_empty() {
+            names.push(self.client_ip.header.to_ascii_lowercase());
+        }
+        names
     }
 }
 
@@ -255,6 +279,7 @@ impl Policy {
 pub struct CompiledPolicy {
     policy: Policy,
     routes: RouteTable,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl CompiledPolicy {
@@ -271,6 +296,17 @@ impl CompiledPolicy {
     /// The compiled routes.
     pub fn routes(&self) -> &RouteTable {
         &self.routes
+    }
+
+    /// The client's address for a request from `peer` with these headers
+    /// (see [`crate::proxies`]).
+    pub fn client_ip<N: AsRef<str>, V: AsRef<str>>(
+        &self,
+        peer: Option<&str>,
+        headers: &[(N, V)],
+    ) -> Result<Option<std::net::IpAddr>> {
+        let peer = peer.map(crate::ip::parse_client_ip).transpose()?;
+        crate::proxies::client_ip(&self.policy.client_ip, &self.trusted_proxies, peer, headers)
     }
 }
 

@@ -35,8 +35,9 @@ def scope_headers(scope: Scope) -> list[tuple[str, str]]:
 
 
 def scope_client_ip(scope: Scope) -> str | None:
-    """The peer IP address of an ASGI scope, or None when the peer has none (behind a
-    proxy, pass your own ``client_ip``)."""
+    """The peer IP address of an ASGI scope, or None when the peer has none. Behind
+    reverse proxies, list them in the policy's ``client_ip.trusted_proxies``: core
+    then reads the forwarded client address itself."""
     client = scope.get("client")
     return peer_ip(str(client[0])) if client else None
 

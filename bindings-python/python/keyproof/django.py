@@ -45,7 +45,8 @@ except ImportError:  # djangorestframework is optional
 
 
 def request_client_ip(request: HttpRequest) -> str | None:
-    """The peer IP address, or None (behind a proxy, set ``KEYPROOF_CLIENT_IP``)."""
+    """The peer IP address, or None. Behind reverse proxies, list them in the policy's
+    ``client_ip.trusted_proxies``: core then reads the forwarded client address itself."""
     return peer_ip(request.META.get("REMOTE_ADDR"))
 
 

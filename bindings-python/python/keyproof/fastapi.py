@@ -56,7 +56,8 @@ def install(app: FastAPI) -> None:
 
 
 def request_client_ip(request: Request) -> str | None:
-    """The peer IP address, or None (behind a proxy, pass your own ``client_ip``)."""
+    """The peer IP address, or None. Behind reverse proxies, list them in the policy's
+    ``client_ip.trusted_proxies``: core then reads the forwarded client address itself."""
     return peer_ip(request.client.host) if request.client else None
 
 

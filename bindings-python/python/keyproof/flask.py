@@ -38,7 +38,8 @@ def request_path(req: Request) -> str:
 
 
 def request_client_ip(req: Request) -> str | None:
-    """The peer IP address, or None (behind a proxy, pass your own ``client_ip``)."""
+    """The peer IP address, or None. Behind reverse proxies, list them in the policy's
+    ``client_ip.trusted_proxies``: core then reads the forwarded client address itself."""
     return peer_ip(req.remote_addr)
 
 

@@ -23,7 +23,6 @@ use crate::credential::{extract, Credential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{FormatSet, KeyFormat};
 use crate::hash::Hasher;
-use crate::ip::parse_client_ip;
 use crate::parse::{parse_key, parse_secret, ParsedKey};
 use crate::policy::{CompiledPolicy, Policy};
 use crate::presets;
@@ -131,7 +130,7 @@ impl Engine {
         self.inner.policy.policy()
     }
 
-    fn compiled(&self) -> &CompiledPolicy {
+    pub(crate) fn compiled(&self) -> &CompiledPolicy {
         &self.inner.policy
     }
 
@@ -159,7 +158,7 @@ impl Engine {
         let outcome = (|| {
             let method = normalize_method(method)?;
             let path = normalize_path(path)?;
-            let client_ip = client_ip.map(parse_client_ip).transpose()?;
+            let client_ip = self.compiled().client_ip(client_ip, headers)?;
             route = self.compiled().routes().find_index(&method, &path);
             let policy = self.policy();
             let credential = extract(&policy.credentials, headers)?;

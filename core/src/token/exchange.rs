@@ -34,7 +34,7 @@ use super::issue::TokenOptions;
 use super::response::{failure, success, TokenResponse};
 use crate::engine::{Engine, Passed, Presented, Step};
 use crate::error::{Error, ErrorKind, Result};
-use crate::ip::{ip_allowed, parse_client_ip};
+use crate::ip::ip_allowed;
 use crate::parse::parse_secret;
 use crate::record::KeyRecord;
 
@@ -85,7 +85,7 @@ impl Engine {
             return Err(Error::new(ErrorKind::InvalidTokenKey, "the engine has no tokens section"));
         }
         let TokenRequest { method, client_id, secret, scopes } = parse_token_request(method, headers, body)?;
-        let client_ip = client_ip.map(parse_client_ip).transpose()?;
+        let client_ip = self.compiled().client_ip(client_ip, headers)?;
         let parsed = parse_secret(self.formats(), secret)?;
         let lookup_hashes = self.hasher().lookup_hashes(parsed.format(), &parsed);
         let method = method.unwrap_or(crate::credential::CredentialMethod::Basic);

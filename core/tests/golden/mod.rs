@@ -7,6 +7,7 @@ pub mod hardening;
 pub mod hostile;
 pub mod last_used;
 pub mod lifecycle;
+pub mod proxies;
 pub mod rate_store;
 pub mod seeds;
 pub mod seeds_more;
@@ -245,5 +246,7 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(last_used::suite());
     files.push(rate_store::suite());
     files.push(rate_store::policy_suite());
+    files.push(proxies::suite());
+    files.push(proxies::single_header_suite());
     files
 }
