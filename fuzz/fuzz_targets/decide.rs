@@ -1,5 +1,6 @@
 //! Any request (method, path, headers, IP) through a full engine (built once
-//! per process) with no record found: the early steps 1–5.
+//! per process) with no record found: the early steps 1–5. Every peer is a
+//! trusted proxy, so a fuzzed X-Forwarded-For is always read.
 //!
 //! Input: `method \x01 path \x01 ip \x01 name \x01 value …` (lossy UTF-8).
 //! Invariants: no panic; the decision is a denial keeping every decision
@@ -15,7 +16,8 @@ use libfuzzer_sys::fuzz_target;
 const CONFIG: &str = r#"{"formats": ["keyproof_live", "matatika_client_secret"],
   "policy": {"credentials": {"methods": ["bearer", "basic", "api_key_header", "sdk_token"]},
     "routes": [{"method": "GET", "path": "/v1/{id}/x", "all_of": ["a:b"]}, {"method": "*", "path": "/v2/**"}],
-    "plans": {"p": {"limit": 5, "burst": 2}}, "default_plan": "p"}}"#;
+    "plans": {"p": {"limit": 5, "burst": 2}}, "default_plan": "p",
+    "client_ip": {"trusted_proxies": ["0.0.0.0/0", "::/0"]}}}"#;
 
 fn engine() -> &'static Engine {
     static CELL: OnceLock<Engine> = OnceLock::new();
