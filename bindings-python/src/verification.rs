@@ -141,40 +141,36 @@ impl Verification {
         if self.waiting {
             return Err(PyRuntimeError::new_err("answer() the awaited call before complete() goes on"));
         }
-        self.completion()?.set_host_writes(save.is_some(), touch.is_some());
-        loop {
-            let called = match self.completion()?.next_action() {
-                Action::LookupRecord(hash) => lookup.call1((hash,))?,
-                Action::LoadRateState(key) => get.call1((key,))?,
-                Action::CompareAndSet(w) => {
+        let c = self.completion()?;
+        c.set_host_writes(save.is_some(), touch.is_some());
+        // Core's loop; a callable that answers with an awaitable stops it there.
+        let flow = c.drive(
+            |hash| answer(lookup.call1((hash,)), record_arg),
+            |key| answer(get.call1((key,)), state_arg),
+            |action| match (action, save, touch) {
+                (Action::CompareAndSet(w), _, _) => {
                     let (expected, new) =
                         (w.expected.map(|inner| RateLimitState { inner }), RateLimitState { inner: w.new });
-                    compare_and_set.call1((w.key.as_str(), expected, new, w.ttl_seconds))?
+                    answer(compare_and_set.call1((w.key.as_str(), expected, new, w.ttl_seconds)), truthy)
                 }
-                Action::SaveRecord(record) => match save {
-                    Some(save) => save.call1((KeyRecord { inner: record.clone() },))?,
-                    None => py.None().into_bound(py),
-                },
-                Action::TouchLastUsed { key_id, at } => match touch {
-                    Some(touch) => touch.call1((key_id, at))?,
-                    None => py.None().into_bound(py),
-                },
-                Action::StoreContended => {
-                    return Err(PyRuntimeError::new_err(
-                        "keyproof: the rate-limit store kept refusing the compare-and-set",
-                    ))
+                (Action::SaveRecord(record), Some(save), _) => {
+                    answer(save.call1((KeyRecord { inner: record.clone() },)), |_| Ok(true))
                 }
-                Action::Done(_) => {
-                    let outcome = self.inner.take().and_then(Completion::into_outcome).ok_or_else(finished_error)?;
-                    return Ok(Bound::new(py, Decision { inner: outcome.decision })?.into_any());
+                (Action::TouchLastUsed { key_id, at }, _, Some(touch)) => {
+                    answer(touch.call1((key_id, at)), |_| Ok(true))
                 }
-            };
-            if is_awaitable(&called) {
-                self.waiting = true;
-                return Ok(called);
-            }
-            self.answer(Some(&called))?;
+                _ => ControlFlow::Continue(true),
+            },
+        );
+        if let ControlFlow::Break(stopped) = flow {
+            self.waiting = stopped.is_ok();
+            return stopped;
         }
+        if matches!(c.next_action(), Action::StoreContended) {
+            return Err(PyRuntimeError::new_err("keyproof: the rate-limit store kept refusing the compare-and-set"));
+        }
+        let outcome = self.inner.take().and_then(Completion::into_outcome).ok_or_else(finished_error)?;
+        Ok(Bound::new(py, Decision { inner: outcome.decision })?.into_any())
     }
 
     /// Answers the call `complete()` made (its awaited result, when it returned an awaitable).
@@ -184,7 +180,7 @@ impl Verification {
         match c.next_action() {
             Action::LookupRecord(_) => c.record(record_arg(value)?),
             Action::LoadRateState(_) => c.rate_state(state_arg(value)?),
-            Action::CompareAndSet(_) => c.written(value.map(Bound::is_truthy).transpose()?.unwrap_or(false)),
+            Action::CompareAndSet(_) => c.written(truthy(value)?),
             Action::SaveRecord(_) => c.saved(),
             Action::TouchLastUsed { .. } => c.touched(),
             Action::StoreContended | Action::Done(_) => {}
@@ -222,15 +218,19 @@ fn answer<'py, T>(
     called: PyResult<Bound<'py, PyAny>>,
     convert: impl FnOnce(Option<&Bound<'py, PyAny>>) -> PyResult<T>,
 ) -> ControlFlow<PyResult<Bound<'py, PyAny>>, T> {
-    let answer = match called {
-        Ok(answer) => answer,
-        Err(e) => return ControlFlow::Break(Err(e)),
-    };
-    match convert(Some(&answer)) {
-        Ok(value) => ControlFlow::Continue(value),
-        Err(_) if is_awaitable(&answer) => ControlFlow::Break(Ok(answer)),
+    match called {
         Err(e) => ControlFlow::Break(Err(e)),
+        Ok(answer) if is_awaitable(&answer) => ControlFlow::Break(Ok(answer)),
+        Ok(answer) => match convert(Some(&answer)) {
+            Ok(value) => ControlFlow::Continue(value),
+            Err(e) => ControlFlow::Break(Err(e)),
+        },
     }
+}
+
+/// A compare-and-set's answer: whether the store took the write.
+fn truthy(value: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    Ok(value.map(Bound::is_truthy).transpose()?.unwrap_or(false))
 }
 
 wrap! {
