@@ -36,6 +36,7 @@ export const {
   gcra,
   expiryFromPreset,
   fingerprint,
+  isRecordId,
   loadRecord,
   loadPolicy,
   loadFormat,

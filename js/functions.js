@@ -74,6 +74,7 @@ export function freeFunctions({ native, call, PreparedRecord }) {
     gcra: (state, nowUs, quota, cost = 1) => call(() => native.gcra(state ?? null, nowUs, toStorage(quota), cost)),
     expiryFromPreset: (preset, { now } = {}) => new Date(call(() => native.expiryFromPreset(preset, nowMs(now)))),
     fingerprint: (storedHash) => call(() => native.fingerprint(storedHash)),
+    isRecordId: (lookup) => call(() => native.isRecordId(lookup)),
     ...loaders,
     /** Converts a storage-schema record (e.g. JSON from the database) to a JS record. */
     recordFromJSON: (value) => recordFromStorage(typeof value === 'string' ? JSON.parse(value) : toStorage(value)),

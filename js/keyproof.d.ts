@@ -19,8 +19,8 @@ export interface KeyRecord {
   format: string; environment: string; kind: CredentialKind; owner: Owner;
   clientId?: string; scopes: string[]; role?: string; status: KeyStatus;
   createdAt: Date; updatedAt: Date; expiresAt?: Date; revokedAt?: Date; rotation?: Rotation;
-  allowedIps?: string[]; plan?: string; features?: string[]; metadata?: Record<string, unknown>;
-  lastUsedAt?: Date;
+  allowedIps?: string[]; plan?: string; rateLimits?: Record<string, Quota>; features?: string[];
+  metadata?: Record<string, unknown>; lastUsedAt?: Date;
 }
 
 export interface Principal {
@@ -34,13 +34,20 @@ export type Warning =
   | { code: 'expires_soon'; expiresAt: Date }
   | { code: 'should_rehash' };
 
+/** `limit` requests per `periodSeconds` (default 60), up to `burst` back to back. */
+export interface Quota {
+  limit: number; burst: number; periodSeconds?: number;
+}
+
 export interface MintOptions {
   format?: string; name: string; idStyle?: { style: 'uuid' } | { style: 'prefixed'; prefix?: string; hexLength?: number };
   id?: string; owner?: Owner; scopes?: string[]; role?: string; expiresIn?: string; expiresAt?: Date | string;
   allowedIps?: string[]; plan?: string; features?: string[]; clientId?: string; generateClientId?: boolean;
   metadata?: Record<string, unknown>;
+  /** The key's own quotas by rate-limit class (`default`, or a route class), instead of its plan's. */
+  rateLimits?: Record<string, Quota>;
 }
-export type RecordUpdate = Partial<Pick<MintOptions, 'name' | 'scopes' | 'allowedIps' | 'features' | 'metadata'>> & {
+export type RecordUpdate = Partial<Pick<MintOptions, 'name' | 'scopes' | 'allowedIps' | 'features' | 'metadata' | 'rateLimits'>> & {
   role?: string | null; expiresAt?: Date | string | null; plan?: string | null; clientId?: string | null;
 };
 
@@ -202,6 +209,8 @@ export function successorOptions(record: KeyRecord, opts?: { now?: TimeLike }): 
 export function gcra(state: RateLimitState | null, nowUs: number, quota: { limit: number; burst: number; period_seconds?: number }, cost?: number): Record<string, unknown>;
 export function expiryFromPreset(preset: string, opts?: { now?: TimeLike }): Date;
 export function fingerprint(storedHash: string): string;
+/** Whether a value a lookup receives is a record id (an access token's key under `confirm_record`) rather than a storage hash. */
+export function isRecordId(lookup: string): boolean;
 export function loadRecord(value: string | Record<string, unknown>): KeyRecord;
 export function loadPolicy(value: string | Record<string, unknown>): Record<string, unknown>;
 export function loadFormat(value: string | Record<string, unknown>): Record<string, unknown>;

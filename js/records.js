@@ -8,9 +8,10 @@ const TIMESTAMPS = new Set(['created_at', 'updated_at', 'expires_at', 'revoked_a
 // Fields holding application data, copied as they are (keys never renamed).
 const OPAQUE = new Set(['metadata', 'state', 'expected', 'new']);
 
-// Maps whose keys are names the deployment chose (plans, classes, codes): keys
+// Maps whose keys are names the deployment chose (plans, classes, codes, a key's
+// own quotas by class): keys
 // kept as they are, values converted, to this depth.
-const NAMED = new Map([['plans', 1], ['status_overrides', 1], ['rate_limit_classes', 2]]);
+const NAMED = new Map([['plans', 1], ['status_overrides', 1], ['rate_limit_classes', 2], ['rate_limits', 1]]);
 
 function mapNamed(value, depth, convert) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return convert(value);

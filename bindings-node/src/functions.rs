@@ -198,6 +198,12 @@ pub fn fingerprint(stored_hash: String) -> String {
     keyproof::fingerprint(&stored_hash)
 }
 
+/// Whether a lookup value is a record id (an access token's key) rather than a storage hash.
+#[napi]
+pub fn is_record_id(lookup: String) -> bool {
+    keyproof::ids::is_record_id(&lookup)
+}
+
 /// One error code of the catalogue.
 #[napi(object)]
 pub struct ErrorCode {

@@ -53,6 +53,29 @@ test('mint without a format: the config\'s first format (the set itself sorts by
   assert.throws(() => engine.mint({ name: 'Named', format: 'nope' }), (e) => e.code === 'unknown_format');
 });
 
+test("a key's own quotas: class names kept as written, applied instead of the plan's", async () => {
+  const engine = new kp.Engine({
+    formats: ['keyproof_live'],
+    policy: {
+      routes: [{ method: 'GET', path: '/v1/items', all_of: ['items:read'], rate_limit: { class: 'bulk_read' } }],
+      plans: { starter: { limit: 60, burst: 10 } },
+      rate_limit_classes: { bulk_read: { starter: { limit: 60, burst: 10 } } },
+      default_plan: 'starter',
+    },
+  });
+  const { key, record } = engine.mint({ name: 'Small', scopes: ['items:read'], rateLimits: { bulk_read: { limit: 2, burst: 2 } } });
+  assert.deepEqual(record.rateLimits, { bulk_read: { limit: 2, periodSeconds: 60, burst: 2 } });
+  assert.deepEqual(kp.toStorage(record).rate_limits, { bulk_read: { limit: 2, period_seconds: 60, burst: 2 } });
+  const verifier = new kp.Verifier(engine, { lookup: (hash) => (hash === record.hash ? record : null) });
+  const request = { method: 'GET', path: '/v1/items', headers: { authorization: `Bearer ${key}` } };
+  const codes = [];
+  for (let i = 0; i < 3; i += 1) codes.push((await verifier.verify(request)).code);
+  assert.deepEqual(codes, ['ok', 'ok', 'rate_limited']);
+  assert.equal((await verifier.verify(request)).header('RateLimit-Policy'), '"key.bulk_read";q=2;w=60');
+  const back = kp.update(record, { rateLimits: {} });
+  assert.equal(back.rateLimits, undefined);
+});
+
 test('custom formats and Seam keys', () => {
   const custom = { id: 'acme', prefix: 'acme_', environment: 'live', kind: 'secret', alphabet: 'base62', length: 32 };
   const seam = kp.seamFormat('mycompany', 'mycompany');

@@ -29,7 +29,7 @@ const touches = [];
 const endpoint = new kp.TokenEndpoint(engine, { lookup: async (hash) => db.get(hash) ?? null });
 const verifier = new kp.Verifier(engine, {
   // Keys arrive by storage hash, tokens (confirm_record) by key id.
-  lookup: async (hashOrId) => (hashOrId.includes(':') ? db.get(hashOrId) ?? null : byId(hashOrId)),
+  lookup: async (value) => (kp.isRecordId(value) ? byId(value) : db.get(value) ?? null),
   touch: async (keyId, at) => touches.push([keyId, at]),
 });
 

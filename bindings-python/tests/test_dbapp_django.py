@@ -240,3 +240,28 @@ print(use().code)
 def test_store_finds_a_tokens_key_by_id(project: Project) -> None:
     out = project.manage("shell", "-v", "0", "-c", TOKEN_CHECK).stdout.split("\n")
     assert out[:3] == ["200", "200 True True", "key_revoked"]
+
+
+QUOTA_CHECK = """
+import keyproof
+from keyproof.contrib.django import lifecycle, store
+from keyproof.contrib.django.models import APIKey
+own = {"default": {"limit": 2, "burst": 2}}
+minted, row = lifecycle.mint_key(name="Small key", scopes=["briefs:read"], rate_limits=own)
+print(APIKey.objects.get(pk=row.pk).to_record().rate_limits)
+verifier = keyproof.Verifier(lifecycle.get_engine(), store.lookup)
+auth = {"Authorization": "Bearer " + minted.key}
+decisions = [verifier.verify("GET", "/api/briefs", auth) for _ in range(3)]
+print([d.code for d in decisions], decisions[-1].header("RateLimit-Policy"))
+lifecycle.update_key(row.pk, {"rate_limits": {}})
+print(APIKey.objects.get(pk=row.pk).rate_limits)
+"""
+
+
+def test_a_keys_own_quota_in_the_apikey_table(project: Project) -> None:
+    out = project.manage("shell", "-v", "0", "-c", QUOTA_CHECK).stdout.split("\n")
+    assert out[:3] == [
+        "{'default': {'limit': 2, 'period_seconds': 60, 'burst': 2}}",
+        "['ok', 'ok', 'rate_limited'] \"key\";q=2;w=60",
+        "{}",
+    ]

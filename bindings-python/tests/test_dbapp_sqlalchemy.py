@@ -193,3 +193,20 @@ def test_async_fastapi_over_real_http(urls: tuple[str, str], store: KeyStore) ->
         ok = httpx.get(f"{base}/v1/briefs", headers={"Authorization": f"Bearer {rotated.key}"})
         assert ok.status_code == 200 and ok.json()["key"] == rotated.record.id
     asyncio.run(async_engine.dispose())
+
+
+def test_a_keys_own_quota_is_stored_and_applied(store: KeyStore) -> None:
+    minted = store.mint(
+        ENGINE, name="Small key", scopes=["briefs:read"], rate_limits={"default": {"limit": 2, "burst": 2}}
+    )
+    assert store.get(minted.record.id).rate_limits == {
+        "default": {"limit": 2, "period_seconds": 60, "burst": 2}
+    }
+    verifier = store.verifier(ENGINE)
+    codes = [get(verifier, minted.key).code for _ in range(3)]
+    assert codes == ["ok", "ok", "rate_limited"]
+    limited = get(verifier, minted.key)
+    assert limited.header("RateLimit-Policy") == '"key";q=2;w=60'
+    store.update(minted.record.id, {"rate_limits": {}})  # back to the plan's quota (burst 20)
+    assert store.get(minted.record.id).rate_limits == {}
+    assert get(store.verifier(ENGINE), minted.key).header("RateLimit-Policy") == '"starter";q=20;w=20'

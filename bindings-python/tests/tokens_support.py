@@ -74,7 +74,7 @@ class Store:
         self.records[record.id] = record
 
     def lookup(self, value: str) -> KeyRecord | None:
-        if ":" not in value:  # a key id (ids never contain ':', storage hashes always do)
+        if keyproof.is_record_id(value):  # a token's key id, not a storage hash
             return self.records.get(value)
         return next((r for r in self.records.values() if r.hash == value), None)
 

@@ -209,6 +209,12 @@ pub fn fingerprint(
     Ok(keyproof::fingerprint(&text(&stored_hash, "storedHash")?))
 }
 
+/// Whether a lookup value is a record id (an access token's key) rather than a storage hash.
+#[wasm_bindgen(js_name = isRecordId)]
+pub fn is_record_id(#[wasm_bindgen(unchecked_param_type = "string")] lookup: JsValue) -> Result<bool> {
+    Ok(keyproof::ids::is_record_id(&text(&lookup, "lookup")?))
+}
+
 /// Every error code with its family, in catalogue order
 /// (`[{code, family, description}]`).
 #[wasm_bindgen(js_name = errorCodes)]

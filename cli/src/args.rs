@@ -50,7 +50,7 @@ pub enum Command {
     },
     /// Replace a key with a new one; the old key stays valid through the grace period.
     Rotate(RotateArgs),
-    /// Change a stored record: name, scopes, role, IP allowlist, expiry, plan, features, client id, metadata.
+    /// Change a stored record: name, scopes, role, IP allowlist, expiry, plan, own quotas, features, client id, metadata.
     Update(UpdateArgs),
     /// Revoke a key permanently.
     Revoke {
@@ -181,6 +181,9 @@ pub struct MintArgs {
     /// Rate-limit plan.
     #[arg(long)]
     pub plan: Option<String>,
+    /// The key's own quotas by class, as JSON: '{"default": {"limit": 100, "burst": 20}}'.
+    #[arg(long, value_name = "JSON")]
+    pub rate_limits: Option<String>,
     /// Enabled feature (repeatable).
     #[arg(long = "feature", value_name = "FEATURE")]
     pub features: Vec<String>,
@@ -268,6 +271,9 @@ pub struct UpdateArgs {
     /// Remove the plan (the policy's default plan applies).
     #[arg(long)]
     pub clear_plan: bool,
+    /// The key's own quotas by class, as JSON (replaces them; '{}': the plan's again).
+    #[arg(long, value_name = "JSON")]
+    pub rate_limits: Option<String>,
     /// New features, comma-separated (replaces the list; "" clears it).
     #[arg(long, value_name = "A,B")]
     pub features: Option<String>,
@@ -292,8 +298,8 @@ pub struct UpdateArgs {
         value_name = "FILE",
         conflicts_with_all = [
             "name", "scopes", "role", "clear_role", "allowed_ips", "expires_at", "no_expiry", "plan",
-            "clear_plan", "features", "client_id", "clear_client_id", "metadata", "unset_metadata",
-            "clear_metadata",
+            "clear_plan", "rate_limits", "features", "client_id", "clear_client_id", "metadata",
+            "unset_metadata", "clear_metadata",
         ]
     )]
     pub json_update: Option<String>,

@@ -118,3 +118,12 @@ pub fn parse_duration(text: &str) -> CliResult<chrono::Duration> {
 pub fn parse_time(text: &str) -> CliResult<DateTime<Utc>> {
     Ok(keyproof::timestamp::parse_timestamp(text)?)
 }
+
+/// A key's own quotas from `--rate-limits` JSON (core checks them when it mints or updates).
+pub fn quotas(text: &str) -> CliResult<std::collections::BTreeMap<String, keyproof::Quota>> {
+    serde_json::from_str(text).map_err(|e| {
+        CliError::usage(format!(
+            r#"--rate-limits takes JSON like '{{"default": {{"limit": 100, "burst": 20}}}}' ({e})"#
+        ))
+    })
+}

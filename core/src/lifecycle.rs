@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::IdStyle;
 use crate::ip::parse_allowlist_entry;
 use crate::mint::MintOptions;
+use crate::ratelimit::Quota;
 use crate::record::{KeyRecord, KeyStatus, NameRules, Rotation};
 use crate::scope::validate_scope;
 use crate::timestamp;
@@ -80,6 +81,8 @@ pub struct RecordUpdate {
     pub plan: Option<Option<String>>,
     /// New features (replaces the list).
     pub features: Option<Vec<String>>,
+    /// The key's own quotas by rate-limit class (replaces the map; `{}`: the plan's again).
+    pub rate_limits: Option<BTreeMap<String, Quota>>,
     /// New metadata (replaces the map).
     pub metadata: Option<BTreeMap<String, serde_json::Value>>,
     /// New client id binding, or `null` to unbind.
@@ -136,7 +139,7 @@ impl KeyRecord {
     }
 
     /// Mint options for the key that replaces this one: same name, owner, id
-    /// style, scopes, role, allowlist, plan, features, client id and metadata,
+    /// style, scopes, role, allowlist, plan, own quotas, features, client id and metadata,
     /// and the same lifetime counted from `now` (when the key expires).
     pub fn successor_options(&self, now: DateTime<Utc>) -> Result<MintOptions> {
         let expires_at = match self.expires_at {
@@ -153,6 +156,7 @@ impl KeyRecord {
             expires_at,
             allowed_ips: self.allowed_ips.iter().map(ToString::to_string).collect(),
             plan: self.plan.clone(),
+            rate_limits: self.rate_limits.clone(),
             features: self.features.clone(),
             client_id: self.client_id.clone(),
             generate_client_id: false,
@@ -237,6 +241,9 @@ impl KeyRecord {
         }
         if let Some(features) = &update.features {
             next.features.clone_from(features);
+        }
+        if let Some(quotas) = &update.rate_limits {
+            next.rate_limits.clone_from(quotas);
         }
         if let Some(metadata) = &update.metadata {
             next.metadata.clone_from(metadata);

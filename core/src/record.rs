@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::hash::StoredHash;
+use crate::ratelimit::Quota;
 use crate::scope::validate_scope;
 use crate::timestamp;
 
@@ -114,6 +115,10 @@ pub struct KeyRecord {
     /// Rate-limit plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<String>,
+    /// This key's own quotas by rate-limit class (`default`, or a class the
+    /// policy's routes name), used instead of its plan's for those classes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rate_limits: BTreeMap<String, Quota>,
     /// Features enabled for the key's account (seed 004).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
@@ -204,6 +209,24 @@ impl NameRules {
     }
 }
 
+/// Most classes a key may carry its own quota for.
+const MAX_OWN_QUOTAS: usize = 32;
+
+/// Checks a key's own quotas: valid quotas under class names of 1–64
+/// characters of `[A-Za-z0-9_.-]`, at most 32 of them.
+pub fn validate_rate_limits(quotas: &BTreeMap<String, Quota>) -> Result<()> {
+    let bad_class = |c: &String| {
+        c.is_empty() || c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+    };
+    if quotas.len() > MAX_OWN_QUOTAS || quotas.keys().any(bad_class) {
+        return Err(Error::new(
+            ErrorKind::InvalidQuota,
+            "rate_limits: at most 32 classes, named with 1-64 characters of [A-Za-z0-9_.-]",
+        ));
+    }
+    quotas.values().try_for_each(Quota::validate)
+}
+
 /// Checks a key name with the default [`NameRules`] (1–200 characters).
 pub fn validate_name(name: &str) -> Result<()> {
     NameRules::default().check(name)
@@ -240,6 +263,7 @@ impl KeyRecord {
         for s in &self.scopes {
             validate_scope(s)?;
         }
+        validate_rate_limits(&self.rate_limits)?;
         self.timestamps().try_for_each(|t| crate::timestamp::in_range(t).map(drop))?;
         if self.updated_at < self.created_at {
             return Err(Error::new(ErrorKind::InvalidRecord, "updated_at is before created_at"));

@@ -277,3 +277,28 @@ fn rotate_with_successor_mints_the_replacement_and_rotates_with_the_policy_grace
     revoked.revoke(now()).unwrap();
     assert_eq!(code(e.rotate_with_successor(&mut revoked, None, &[7; 32], now())), "invalid_transition");
 }
+
+#[test]
+fn own_quotas_are_checked_updated_and_kept_by_the_successor() {
+    let (_, r) = minted(r#"{"name": "Quota key", "rate_limits": {"default": {"limit": 5, "burst": 5}}}"#);
+    assert_eq!(r.rate_limits["default"].burst, 5);
+    assert_eq!(r.successor_options(now()).unwrap().rate_limits, r.rate_limits);
+    let bad_class =
+        MintOptions::from_json(r#"{"name": "Bad", "rate_limits": {"no spaces": {"limit": 1, "burst": 1}}}"#);
+    let e = engine();
+    let format = e.formats().get("matchii_live").unwrap();
+    assert_eq!(code(mint(format, e.hasher(), &bad_class.unwrap(), &[1; 32], now())), "invalid_quota");
+    let zero = MintOptions::from_json(r#"{"name": "Bad", "rate_limits": {"default": {"limit": 1, "burst": 0}}}"#);
+    assert_eq!(code(mint(format, e.hasher(), &zero.unwrap(), &[1; 32], now())), "invalid_quota");
+
+    let mut changed = r.clone();
+    let update = RecordUpdate::from_json(r#"{"rate_limits": {"heavy": {"limit": 1, "burst": 1}}}"#).unwrap();
+    assert!(changed.update(&update, now()).unwrap());
+    assert_eq!(changed.rate_limits.keys().collect::<Vec<_>>(), ["heavy"]);
+    let refused = RecordUpdate::from_json(r#"{"rate_limits": {"": {"limit": 1, "burst": 1}}}"#).unwrap();
+    assert_eq!(code(changed.clone().update(&refused, now())), "invalid_quota");
+    let cleared = RecordUpdate::from_json(r#"{"rate_limits": {}}"#).unwrap();
+    assert!(changed.update(&cleared, now()).unwrap() && changed.rate_limits.is_empty());
+    // An empty map is left out of the stored JSON, so records without own quotas read as before.
+    assert!(!changed.to_json().contains("rate_limits") && r.to_json().contains("\"rate_limits\""));
+}

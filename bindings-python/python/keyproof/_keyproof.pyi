@@ -300,6 +300,8 @@ class KeyRecord:
     @property
     def plan(self) -> str | None: ...
     @property
+    def rate_limits(self) -> dict[str, dict[str, int]]: ...
+    @property
     def features(self) -> list[str]: ...
     @property
     def metadata(self) -> dict[str, _Json]: ...
@@ -328,6 +330,7 @@ def mint(
     expires_at: datetime | None = None,
     allowed_ips: Sequence[str] | None = None,
     plan: str | None = None,
+    rate_limits: Mapping[str, Mapping[str, int]] | None = None,
     features: Sequence[str] | None = None,
     owner: Owner | Mapping[str, str] | None = None,
     client_id: str | None = None,

@@ -19,7 +19,7 @@ COLUMNS = (
     "id", "name", "hash", "fingerprint", "preview", "format", "environment", "kind",
     "owner_organization", "owner_workspace", "owner_profile", "client_id", "scopes", "role", "status",
     "created_at", "updated_at", "expires_at", "revoked_at", "replaced_by", "rotated_at", "grace_until",
-    "allowed_ips", "plan", "features", "metadata", "last_used_at",
+    "allowed_ips", "plan", "rate_limits", "features", "metadata", "last_used_at",
 )  # fmt: skip
 #: The columns holding instants (UTC).
 TIMES = frozenset(
@@ -45,7 +45,13 @@ def to_columns(record: KeyRecord) -> dict[str, Any]:
     row.update({f"owner_{k}": getattr(owner, k) for k in _OWNER})
     row.update({k: getattr(rotation, k) if rotation else None for k in _ROTATION})
     row.update({k: getattr(record, k) for k in TIMES if k not in _ROTATION})
-    for name, empty in (("scopes", []), ("allowed_ips", []), ("features", []), ("metadata", {})):
+    for name, empty in (
+        ("scopes", []),
+        ("allowed_ips", []),
+        ("features", []),
+        ("metadata", {}),
+        ("rate_limits", {}),
+    ):
         row[name] = row[name] if row[name] is not None else empty
     return row
 
@@ -69,6 +75,7 @@ def from_columns(row: Mapping[Any, Any]) -> KeyRecord:
     data["owner"] = {k: row[f"owner_{k}"] for k in _OWNER if row[f"owner_{k}"] is not None}
     data.update({k: row[k] or [] for k in ("scopes", "allowed_ips", "features")})
     data["metadata"] = row["metadata"] or {}
+    data["rate_limits"] = row["rate_limits"] or {}
     data.update({k: utc(row[k]) for k in ("created_at", "updated_at")})
     data.update({k: utc(row[k]) if k in TIMES else row[k] for k in _OPTIONAL if row[k] is not None})
     if row["grace_until"] is not None:

@@ -60,6 +60,7 @@ class KeyRecordMixin:
     grace_until: Mapped[datetime | None] = mapped_column(_TIME)
     allowed_ips: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     plan: Mapped[str | None] = mapped_column(sa.String(128))
+    rate_limits: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     features: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
     last_used_at: Mapped[datetime | None] = mapped_column(_TIME)

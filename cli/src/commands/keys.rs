@@ -31,6 +31,7 @@ fn options(args: &MintArgs) -> CliResult<MintOptions> {
         expires_at,
         allowed_ips: args.allow_ips.clone(),
         plan: args.plan.clone(),
+        rate_limits: args.rate_limits.as_deref().map(crate::context::quotas).transpose()?.unwrap_or_default(),
         features: args.features.clone(),
         client_id: args.client_id.clone(),
         generate_client_id: args.generate_client_id,

@@ -40,6 +40,10 @@ use crate::routes::RouteRateLimit;
 use crate::scope::missing_scope;
 use crate::secret::ct_eq;
 
+/// The plan name a bucket reports (and `RateLimit-Policy` shows) when the key's
+/// own quota applies (`KeyRecord::rate_limits`).
+pub(crate) const OWN_QUOTA: &str = "key";
+
 /// The rate-limit bucket a request spends from: which quota, under which storage key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateBucket {
@@ -58,18 +62,24 @@ pub struct RateBucket {
 }
 
 impl RateBucket {
-    /// The bucket for a request and record, or `None` when no quota applies.
+    /// The bucket for a request and record, or `None` when no quota applies:
+    /// the key's own quota for the route's class, else its plan's.
     pub(crate) fn for_request(engine: &Engine, prepared: &Prepared, record: &KeyRecord) -> Option<Self> {
         let policy = engine.policy();
-        let plan = record.plan.as_ref().or(policy.default_plan.as_ref())?;
         let default_rl = RouteRateLimit::default();
         let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
-        let quota = *policy.quota(plan, &rl.class)?;
+        let (plan, quota) = match record.rate_limits.get(&rl.class) {
+            Some(own) => (OWN_QUOTA, *own),
+            None => {
+                let plan = record.plan.as_deref().or(policy.default_plan.as_deref())?;
+                (plan, *policy.quota(plan, &rl.class)?)
+            }
+        };
         let mut key = String::with_capacity(record.id.len().saturating_add(1).saturating_add(rl.class.len()));
         key.push_str(&record.id);
         key.push(':');
         key.push_str(&rl.class);
-        Some(Self { key, plan: plan.clone(), class: rl.class.clone(), quota, cost: rl.cost, corrupt_state: false })
+        Some(Self { key, plan: plan.to_string(), class: rl.class.clone(), quota, cost: rl.cost, corrupt_state: false })
     }
 
     /// One GCRA step of this bucket at `now` (notes a corrupt state in `corrupt_state`).
@@ -90,7 +100,8 @@ pub(crate) struct Deny {
     pub(crate) kind: ErrorKind,
     pub(crate) detail: String,
     missing_scope: Option<String>,
-    rate_limit: Option<Box<RateLimitDecision>>,
+    /// The limited bucket's decision and the quota it spent from (the key's own, or its plan's).
+    rate_limit: Option<Box<(RateLimitDecision, Quota)>>,
     /// `Retry-After` of a denial without a rate-limit outcome (the rate-limit store failed).
     retry_after: Option<u64>,
 }
@@ -208,7 +219,7 @@ impl Engine {
                     "quota exhausted"
                 };
                 return self.render_denial(Deny {
-                    rate_limit: Some(Box::new(bucket.decision(*outcome))),
+                    rate_limit: Some(Box::new((bucket.decision(*outcome), bucket.quota))),
                     ..deny(ErrorKind::RateLimited, detail)
                 });
             }
@@ -390,10 +401,9 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         let scope = d.missing_scope.as_deref().filter(|_| d.kind == ErrorKind::InsufficientScope);
         headers.push(("WWW-Authenticate".to_string(), www_authenticate(policy, &view, scope)));
     }
-    let retry = d.rate_limit.as_ref().and_then(|r| r.outcome.retry_after_seconds).or(d.retry_after);
-    if let Some(rl) = &d.rate_limit {
-        let quota = policy.quota(&rl.plan, &rl.class);
-        rate_limit_headers(policy, (&rl.plan, &rl.class), &rl.outcome, quota, &mut headers);
+    let retry = d.rate_limit.as_ref().and_then(|r| r.0.outcome.retry_after_seconds).or(d.retry_after);
+    if let Some((rl, quota)) = d.rate_limit.as_deref() {
+        rate_limit_headers(policy, (&rl.plan, &rl.class), &rl.outcome, Some(quota), &mut headers);
     } else if let Some(seconds) = d.retry_after {
         headers.push(("Retry-After".to_string(), seconds.to_string()));
     }
@@ -409,7 +419,7 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         principal: None,
         warnings: Vec::new(),
         missing_scope: d.missing_scope,
-        rate_limit: d.rate_limit.map(|b| *b),
+        rate_limit: d.rate_limit.map(|b| b.0),
         detail: d.detail,
         token: None,
         kind: Some(d.kind),

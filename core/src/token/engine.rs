@@ -153,6 +153,8 @@ fn offline_record(token: &AccessToken, now: DateTime<Utc>) -> KeyRecord {
         rotation: None,
         allowed_ips: token.cidrs.clone(),
         plan: c.plan.clone(),
+        // The claims carry the plan, not the key's own quotas: a zero-lookup token spends the plan's.
+        rate_limits: Default::default(),
         features: c.features.clone(),
         metadata: Default::default(),
         last_used_at: Some(now),

@@ -8,6 +8,7 @@ pub mod hostile;
 pub mod last_used;
 pub mod lifecycle;
 pub mod proxies;
+pub mod quotas;
 pub mod rate_store;
 pub mod seeds;
 pub mod seeds_more;
@@ -248,5 +249,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(rate_store::policy_suite());
     files.push(proxies::suite());
     files.push(proxies::single_header_suite());
+    files.push(quotas::suite());
     files
 }

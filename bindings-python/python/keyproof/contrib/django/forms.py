@@ -11,16 +11,9 @@ from keyproof.contrib.django.models import APIKey
 
 #: Record fields core's ``RecordUpdate`` may change (the rest is read-only in the admin).
 UPDATABLE = (
-    "name",
-    "scopes",
-    "role",
-    "allowed_ips",
-    "expires_at",
-    "plan",
-    "features",
-    "metadata",
+    "name", "scopes", "role", "allowed_ips", "expires_at", "plan", "rate_limits", "features", "metadata",
     "client_id",
-)
+)  # fmt: skip
 
 
 def words(text: str) -> list[str]:

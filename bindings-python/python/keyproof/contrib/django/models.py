@@ -65,6 +65,7 @@ class APIKey(models.Model):
     grace_until = models.DateTimeField(null=True, blank=True)
     allowed_ips = models.JSONField(default=list, blank=True)
     plan = models.CharField(max_length=128, null=True, blank=True)
+    rate_limits = models.JSONField(default=dict, blank=True)
     features = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
