@@ -94,6 +94,13 @@ fn run(data: &[u8]) {
             features: list(&features_text),
             client_id: (!client_id_text.is_empty()).then(|| client_id_text.to_string()),
             generate_client_id: client_id_text.is_empty() && bit(5),
+            // Sometimes the key's own quota (a tight one, so fuzzed states hit its limit).
+            rate_limits: if bit(11) {
+                let quota = keyproof::Quota { limit: flags >> 28, burst: (flags >> 24) & 0xf, period_seconds: 60 };
+                std::collections::BTreeMap::from([("default".to_string(), quota)])
+            } else {
+                Default::default()
+            },
             ..MintOptions::default()
         };
         // Mint with the fuzzed options; when core refuses them, mint a plain key
