@@ -155,13 +155,15 @@ impl Completion {
         }
     }
 
-    /// Moves past a finished step.
+    /// Moves past a finished step. Only then is the stage taken out and put back:
+    /// `next_action` runs several times per request, and a stage is half a kilobyte.
     fn advance(&mut self) {
-        let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
-        self.stage = match stage {
-            Stage::Steps(v) if v.next_step() == Step::Done => self.writing(v, 0),
-            other => other,
-        };
+        if !matches!(&self.stage, Stage::Steps(v) if v.next_step() == Step::Done) {
+            return;
+        }
+        if let Stage::Steps(v) = std::mem::replace(&mut self.stage, Stage::Poisoned) {
+            self.stage = self.writing(v, 0);
+        }
     }
 
     /// The decided stage: nothing left to save or touch (or a host that does not) counts as done.

@@ -66,14 +66,15 @@ impl RateBucket {
     /// the key's own quota for the route's class, else its plan's.
     pub(crate) fn for_request(engine: &Engine, prepared: &Prepared, record: &KeyRecord) -> Option<Self> {
         let policy = engine.policy();
+        let plan = record.plan.as_deref().or(policy.default_plan.as_deref());
+        if plan.is_none() && record.rate_limits.is_empty() {
+            return None; // no quota anywhere: skip the route's class
+        }
         let default_rl = RouteRateLimit::default();
         let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
         let (plan, quota) = match record.rate_limits.get(&rl.class) {
             Some(own) => (OWN_QUOTA, *own),
-            None => {
-                let plan = record.plan.as_deref().or(policy.default_plan.as_deref())?;
-                (plan, *policy.quota(plan, &rl.class)?)
-            }
+            None => (plan?, *policy.quota(plan?, &rl.class)?),
         };
         let mut key = String::with_capacity(record.id.len().saturating_add(1).saturating_add(rl.class.len()));
         key.push_str(&record.id);
