@@ -27,73 +27,18 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::bucket::RateBucket;
 use super::request::{Prepared, Presented};
 use super::Engine;
 use crate::decision::{Decision, Principal, RateLimitDecision, Warning};
 use crate::error::{Error, ErrorKind};
 use crate::ip::ip_allowed;
 use crate::policy::{Policy, UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
-use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
+use crate::ratelimit::{Quota, RateLimitOutcome, RateLimitState};
 use crate::record::{KeyRecord, KeyStatus};
 use crate::render::{problem_body, public_view, rate_limit_headers, rotation_headers, www_authenticate};
-use crate::routes::RouteRateLimit;
 use crate::scope::missing_scope;
 use crate::secret::ct_eq;
-
-/// The plan name a bucket reports (and `RateLimit-Policy` shows) when the key's
-/// own quota applies (`KeyRecord::rate_limits`).
-pub(crate) const OWN_QUOTA: &str = "key";
-
-/// The rate-limit bucket a request spends from: which quota, under which storage key.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RateBucket {
-    /// Storage key of the bucket: `<key id>:<class>`.
-    pub key: String,
-    /// Plan whose quota applies.
-    pub plan: String,
-    /// Rate-limit class of the route.
-    pub class: String,
-    /// The quota.
-    pub quota: Quota,
-    /// Units this request costs.
-    pub cost: u32,
-    /// The last state spent from was corrupt and was clamped (see [`crate::ratelimit::is_corrupt`]).
-    pub corrupt_state: bool,
-}
-
-impl RateBucket {
-    /// The bucket for a request and record, or `None` when no quota applies:
-    /// the key's own quota for the route's class, else its plan's.
-    pub(crate) fn for_request(engine: &Engine, prepared: &Prepared, record: &KeyRecord) -> Option<Self> {
-        let policy = engine.policy();
-        let plan = record.plan.as_deref().or(policy.default_plan.as_deref());
-        if plan.is_none() && record.rate_limits.is_empty() {
-            return None; // no quota anywhere: skip the route's class
-        }
-        let default_rl = RouteRateLimit::default();
-        let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
-        let (plan, quota) = match record.rate_limits.get(&rl.class) {
-            Some(own) => (OWN_QUOTA, *own),
-            None => (plan?, *policy.quota(plan?, &rl.class)?),
-        };
-        let mut key = String::with_capacity(record.id.len().saturating_add(1).saturating_add(rl.class.len()));
-        key.push_str(&record.id);
-        key.push(':');
-        key.push_str(&rl.class);
-        Some(Self { key, plan: plan.to_string(), class: rl.class.clone(), quota, cost: rl.cost, corrupt_state: false })
-    }
-
-    /// One GCRA step of this bucket at `now` (notes a corrupt state in `corrupt_state`).
-    pub fn spend(&mut self, state: Option<RateLimitState>, now: DateTime<Utc>) -> RateLimitOutcome {
-        let now_us = now.timestamp_micros();
-        self.corrupt_state = state.is_some_and(|s| crate::ratelimit::is_corrupt(s, now_us, &self.quota));
-        gcra(state, now_us, &self.quota, self.cost)
-    }
-
-    fn decision(&self, outcome: RateLimitOutcome) -> RateLimitDecision {
-        RateLimitDecision { key: self.key.clone(), plan: self.plan.clone(), class: self.class.clone(), outcome }
-    }
-}
 
 /// Why a request is denied, before rendering.
 #[derive(Clone, Debug)]

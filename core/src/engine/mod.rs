@@ -5,6 +5,7 @@
 //! it asks for a record under each lookup hash, then for rate-limit state, then
 //! hands back the decision and what to write.
 
+mod bucket;
 mod config;
 mod decide;
 mod request;
@@ -12,8 +13,8 @@ mod step;
 
 use std::sync::Arc;
 
+pub use bucket::RateBucket;
 pub use config::{EngineConfig, FormatRef, HashingConfig};
-pub use decide::RateBucket;
 pub(crate) use decide::{deny, Deny, Passed};
 pub(crate) use request::Presented;
 pub use request::{Prepared, Request};

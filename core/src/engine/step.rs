@@ -44,7 +44,8 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use super::decide::{store_unavailable, Deny, Passed, RateBucket};
+use super::bucket::RateBucket;
+use super::decide::{store_unavailable, Deny, Passed};
 use super::request::Prepared;
 use super::Engine;
 use crate::answers::RateStoreFailure;
