@@ -348,8 +348,10 @@ test('the packed fast path decides exactly as the checked path, for every decisi
 // A size budget, not the goal (≤ 150 KB, far off; README "Performance"): it
 // catches a change that instantiates every loadable type again (load_from's two
 // reads cost 170 KB here once). Raise it on purpose, with the reason, when a
-// feature needs the bytes.
-const SIZE_BUDGET_BYTES = 1_200_000;
+// feature needs the bytes. 1,200,000 → 1,250,000 (2026-12-07): client addresses
+// behind trusted proxies, a key's own quotas (three more loadable maps), the
+// optional mint format and isRecordId took the module from 1,171 to 1,199 KB.
+const SIZE_BUDGET_BYTES = 1_250_000;
 
 test('the .wasm module stays within its size budget', () => {
   const bytes = readFileSync(new URL('../pkg/keyproof.wasm', import.meta.url)).length;
