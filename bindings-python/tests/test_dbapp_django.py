@@ -182,7 +182,23 @@ def test_management_commands(project: Project) -> None:
     assert re.fullmatch(r"[0-9A-Za-z]{32}", paired["client_id"]) and bound["client_id"] == "amc_4Jr8"
     records = project.records()
     assert records[paired["id"]]["client_id"] == paired["client_id"]
-    for extra in (paired, bound):
+    own = '{"default": {"limit": 5, "burst": 5}}'
+    quota = json.loads(
+        project.manage("keyproof_mint", "--name", "Own", "--rate-limits", own, "--json").stdout
+    )
+    assert project.records()[quota["id"]]["rate_limits"] == {
+        "default": {"limit": 5, "period_seconds": 60, "burst": 5}
+    }
+    bad = project.manage(
+        "keyproof_mint",
+        "--name",
+        "Bad",
+        "--rate-limits",
+        '{"default": {"limit": 5, "burst": 0}}',
+        check=False,
+    )
+    assert bad.returncode != 0 and "invalid_quota" in bad.stderr
+    for extra in (paired, bound, quota):
         project.manage("keyproof_revoke", extra["id"])
     plain = project.manage("keyproof_mint", "--name", "Second key", "--scopes", "briefs:read")
     second = plain.stdout.strip()
@@ -207,7 +223,7 @@ def test_management_commands(project: Project) -> None:
     missing = project.manage("keyproof_revoke", "no-such-key", check=False)
     assert missing.returncode != 0 and "no key no-such-key" in missing.stderr
     statuses = {r["id"]: r["status"] for r in project.records().values()}
-    assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 5
+    assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 6
 
 
 # Run inside the project (`manage.py shell -c`): a key stored in the APIKey table

@@ -24,6 +24,10 @@ class Command(BaseCommand):
         parser.add_argument("--role")
         parser.add_argument("--expires-in", help="15d, 90d, 6m, 1y …")
         parser.add_argument("--plan")
+        parser.add_argument(
+            "--rate-limits",
+            help='the key\'s own quotas by class, JSON: \'{"default": {"limit": 100, "burst": 20}}\'',
+        )
         parser.add_argument("--allowed-ips", nargs="*", default=[])
         parser.add_argument("--features", nargs="*", default=[])
         parser.add_argument("--owner", help="primary key of the owner (KEYPROOF_OWNER_MODEL)")
@@ -50,6 +54,11 @@ class Command(BaseCommand):
             "generate_client_id",
         )
         options = {k: o[k] for k in fields if o[k]}
+        if o["rate_limits"]:
+            try:
+                options["rate_limits"] = json.loads(o["rate_limits"])
+            except ValueError as e:
+                raise CommandError(f"--rate-limits is not JSON: {e}") from e
         try:
             minted, row = lifecycle.mint_key(owned_by=owner, format=o["format"], name=o["name"], **options)
         except KeyproofError as e:
