@@ -209,6 +209,10 @@ impl Policy {
         for quota in self.plans.values().chain(self.rate_limit_classes.values().flat_map(|c| c.values())) {
             quota.validate()?;
         }
+        let plan_names = self.plans.keys().chain(self.rate_limit_classes.values().flat_map(BTreeMap::keys));
+        if plan_names.into_iter().any(|p| p == crate::engine::OWN_QUOTA) {
+            return Err(invalid("the plan name \"key\" is reserved: it names a key's own quota"));
+        }
         if let Some(plan) = &self.default_plan {
             if !self.plans.contains_key(plan) {
                 return Err(invalid(format!("default_plan {plan:?} is not in plans")));

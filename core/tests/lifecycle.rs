@@ -302,3 +302,14 @@ fn own_quotas_are_checked_updated_and_kept_by_the_successor() {
     // An empty map is left out of the stored JSON, so records without own quotas read as before.
     assert!(!changed.to_json().contains("rate_limits") && r.to_json().contains("\"rate_limits\""));
 }
+
+#[test]
+fn the_plan_name_key_is_reserved_for_own_quotas() {
+    for policy in [
+        r#"{"plans": {"key": {"limit": 1, "burst": 1}}}"#,
+        r#"{"plans": {"a": {"limit": 1, "burst": 1}}, "rate_limit_classes": {"heavy": {"key": {"limit": 1, "burst": 1}}}}"#,
+    ] {
+        let config = format!(r#"{{"formats": ["matchii_live"], "policy": {policy}}}"#);
+        assert_eq!(code(Engine::from_json(&config)), "invalid_policy", "{policy}");
+    }
+}

@@ -14,6 +14,7 @@ mod step;
 use std::sync::Arc;
 
 pub use bucket::RateBucket;
+pub(crate) use bucket::OWN_QUOTA;
 pub use config::{EngineConfig, FormatRef, HashingConfig};
 pub(crate) use decide::{deny, Deny, Passed};
 pub(crate) use request::Presented;
