@@ -74,6 +74,9 @@ test("a key's own quotas: class names kept as written, applied instead of the pl
   assert.equal((await verifier.verify(request)).header('RateLimit-Policy'), '"key.bulk_read";q=2;w=60');
   const back = kp.update(record, { rateLimits: {} });
   assert.equal(back.rateLimits, undefined);
+  // Rotation keeps them: the successor is minted from the record's options.
+  const { successor } = engine.rotate(record);
+  assert.deepEqual(successor.record.rateLimits, record.rateLimits);
 });
 
 test('custom formats and Seam keys', () => {

@@ -155,6 +155,7 @@ impl fmt::Debug for KeyRecord {
             .field("rotation", &self.rotation)
             .field("allowed_ips", &self.allowed_ips)
             .field("plan", &self.plan)
+            .field("rate_limits", &self.rate_limits)
             .field("features", &self.features)
             .field("metadata", &self.metadata)
             .field("last_used_at", &self.last_used_at)

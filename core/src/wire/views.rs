@@ -12,6 +12,7 @@ use crate::format::CredentialKind;
 use crate::ids::IdStyle;
 use crate::mint::{MintOptions, MintedKey};
 use crate::parse::ParsedKey;
+use crate::ratelimit::Quota;
 use crate::record::{KeyRecord, Owner};
 use crate::token::{AccessClaims, AccessToken, Header, IssuedToken};
 
@@ -94,6 +95,8 @@ pub struct SuccessorView<'a> {
     expires_at: Option<String>,
     allowed_ips: &'a [String],
     plan: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    rate_limits: &'a BTreeMap<String, Quota>,
     features: &'a [String],
     client_id: Option<&'a str>,
     metadata: &'a BTreeMap<String, serde_json::Value>,
@@ -110,6 +113,7 @@ impl<'a> From<&'a MintOptions> for SuccessorView<'a> {
             expires_at: o.expires_at.as_ref().map(crate::timestamp::format_timestamp),
             allowed_ips: &o.allowed_ips,
             plan: o.plan.as_deref(),
+            rate_limits: &o.rate_limits,
             features: &o.features,
             client_id: o.client_id.as_deref(),
             metadata: &o.metadata,
