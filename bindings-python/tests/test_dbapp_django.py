@@ -124,6 +124,20 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
         assert project.records()[key_id]["scopes"] == ["briefs:write"]
         assert briefs(project.base, key).json()["code"] == "insufficient_scope"
         assert post_form(client, change, {**fields, "scopes": '["briefs:read"]'}).status_code == 302
+        # The key's own quota, set and emptied in the change form.
+        own = '{"default": {"limit": 5, "burst": 5}}'
+        assert (
+            post_form(client, change, {**fields, "scopes": '["briefs:read"]', "rate_limits": own}).status_code
+            == 302
+        )
+        assert project.records()[key_id]["rate_limits"]["default"]["burst"] == 5
+        assert (
+            post_form(
+                client, change, {**fields, "scopes": '["briefs:read"]', "rate_limits": "{}"}
+            ).status_code
+            == 302
+        )
+        assert "rate_limits" not in project.records()[key_id]
 
         # Rotate: the new key is shown once; the old one works during the grace period.
         rotated = post_form(

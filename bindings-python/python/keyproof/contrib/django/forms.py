@@ -59,11 +59,12 @@ class ChangeForm(forms.ModelForm):  # type: ignore[type-arg]
         fields = UPDATABLE
 
     def changes(self) -> dict[str, Any]:
-        """The ``RecordUpdate`` of the edited fields (empty optional fields clear them)."""
+        """The ``RecordUpdate`` of the edited fields (empty optional fields clear them,
+        an empty map field empties it)."""
+        empty: dict[str, Any] = {"role": None, "plan": None, "expires_at": None, "client_id": None}
+        empty.update(rate_limits={}, metadata={})
         return {
-            f: self.cleaned_data[f] or None
-            if f in ("role", "plan", "expires_at", "client_id")
-            else self.cleaned_data[f]
+            f: self.cleaned_data[f] or empty[f] if f in empty else self.cleaned_data[f]
             for f in self.changed_data
             if f in UPDATABLE
         }
