@@ -4,7 +4,7 @@
 
 import { MintedKey, finding, fromStorage, recordFromStorage, toStorage } from './records.js';
 import { nowMs, randomBytes } from './args.js';
-import { requestParts } from './request.js';
+import { flatHeaders, requestParts } from './request.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
@@ -141,6 +141,14 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
     begin(request, { now } = {}) {
       const r = requestParts(request, this._reads);
       return new Verification(call(() => this.native.begin(r.method, r.path, r.headers, r.clientIp, nowMs(now ?? request.now))));
+    }
+
+    /**
+     * The client's address as verification judges it: `peer` (the socket's), or the
+     * one trusted proxies forwarded in `headers` (policy `client_ip`); `null` without one.
+     */
+    clientIp(peer, headers) {
+      return call(() => this.native.clientIp(peer ?? null, flatHeaders(headers, this._reads))) ?? null;
     }
 
     /** Starts answering a token request `{method, headers, body, clientIp}` (see TokenEndpoint). */

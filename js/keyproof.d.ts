@@ -156,6 +156,8 @@ export class Engine {
   parse(key: string): ParsedKey;
   hashKey(key: string): string;
   lookupHashes(key: string): string[];
+  /** The client's address as verification judges it: `peer`, or the one trusted proxies forwarded in `headers`; `null` without one. */
+  clientIp(peer: string | null | undefined, headers: Headers): string | null;
   /** Mints a key of `options.format` (default: the config's first format). */
   mint(options: MintOptions, opts?: { randomBytes?: Uint8Array; now?: TimeLike }): MintedKey;
   rotate(record: KeyRecord, opts?: { now?: TimeLike; randomBytes?: Uint8Array; successor?: Partial<MintOptions> }): { record: KeyRecord; successor: MintedKey };

@@ -74,6 +74,14 @@ impl Engine {
         Ok(Verification { inner: Some(inner) })
     }
 
+    /// The client's address as verification judges it (the peer, or the one
+    /// trusted proxies forwarded in the flat `[name, value …]` headers), or `null`.
+    #[napi]
+    pub fn client_ip(&self, peer: Option<String>, headers: Vec<String>) -> Result<Option<String>> {
+        let ip = self.inner.client_ip(peer.as_deref(), &pairs(&headers)?).map_err(core_error)?;
+        Ok(ip.map(|ip| ip.to_string()))
+    }
+
     /// [`Engine::begin`], then the step driven synchronously: `lookup(hash)`
     /// answers each lookup step and `load_state(key)` the rate-limit step. Each
     /// returns its answer (`lookup`: a [`NativeRecord`], a record object or

@@ -137,6 +137,11 @@ test('Express behind a trusted proxy: core reads X-Forwarded-For, past trusted h
     },
   });
   const { key, record } = proxied.mint({ name: 'Office key', scopes: ['briefs:read'], allowedIps: ['203.0.113.0/24'] });
+  // The address core judges, for logs: the forwarded one only from a trusted peer.
+  assert.equal(proxied.clientIp('127.0.0.1', { 'X-Forwarded-For': '198.51.100.1, 203.0.113.7' }), '203.0.113.7');
+  assert.equal(proxied.clientIp('198.51.100.9', { 'x-forwarded-for': '203.0.113.7' }), '198.51.100.9');
+  assert.equal(proxied.clientIp(null, {}), null);
+  assert.throws(() => proxied.clientIp('127.0.0.1', { 'x-forwarded-for': 'unknown' }), (e) => e.code === 'invalid_client_ip');
   const verifier = new kp.Verifier(proxied, { lookup: (hash) => (hash === record.hash ? record : null) });
   const server = expressApp(express5, verifier).listen(0, '127.0.0.1');
   const port = await listen(server);

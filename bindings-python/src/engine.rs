@@ -80,6 +80,15 @@ impl Engine {
         Ok(Verification::new(inner))
     }
 
+    /// The client's address as verification judges it: `peer`, or the one trusted
+    /// proxies forwarded in `headers` (policy `client_ip`); None without one.
+    #[pyo3(signature = (peer, headers))]
+    fn client_ip(&self, peer: Option<Text>, headers: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+        let headers = read_headers(headers, self.inner.policy())?;
+        let ip = self.inner.client_ip(peer.as_deref(), &headers).map_err(to_py_err)?;
+        Ok(ip.map(|ip| ip.to_string()))
+    }
+
     /// Reads a request up to the record lookup (lower level than `begin`).
     #[pyo3(signature = (method, path, headers, client_ip=None))]
     fn prepare(

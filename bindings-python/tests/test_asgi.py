@@ -153,6 +153,10 @@ def test_client_address_behind_a_trusted_proxy_over_real_http() -> None:
         }
     )
     office = e.mint(name="Office key", scopes=["items:read"], allowed_ips=["203.0.113.0/24"])
+    # The address core judges, for logs: the forwarded one only from a trusted peer.
+    assert e.client_ip("127.0.0.1", {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}) == "203.0.113.7"
+    assert e.client_ip("198.51.100.9", {"X-Forwarded-For": "203.0.113.7"}) == "198.51.100.9"
+    assert e.client_ip(None, {}) is None
 
     async def lookup(hash: str) -> Any:
         return office.record if hash == office.record.hash else None

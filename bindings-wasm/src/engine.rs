@@ -58,6 +58,19 @@ impl Engine {
         to_js(&formats)
     }
 
+    /// The client's address as verification judges it (the peer, or the one
+    /// trusted proxies forwarded in the flat `[name, value …]` headers), or `null`.
+    #[wasm_bindgen(js_name = clientIp)]
+    pub fn client_ip(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] peer: JsValue,
+        headers: Vec<String>,
+    ) -> Result<Option<String>> {
+        let peer = optional_text(&peer, "peer")?;
+        let ip = self.inner.client_ip(peer.as_deref(), &pairs(&headers)?).map_err(core_error)?;
+        Ok(ip.map(|ip| ip.to_string()))
+    }
+
     /// Starts verifying a request. `headers` is a flat `[name, value …]` list.
     pub fn begin(
         &self,

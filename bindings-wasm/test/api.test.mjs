@@ -41,6 +41,13 @@ test('mint without a format: the config\'s first format, through the native engi
   assert.equal(bare.mint(null, { name: 'Default' }, null, NOW).record.format, 'matchii_live');
 });
 
+test('clientIp: the address core judges behind trusted proxies', () => {
+  const proxied = new kp.Engine({ formats: ['keyproof_live'], policy: { client_ip: { trusted_proxies: ['10.0.0.0/8'] } } });
+  assert.equal(proxied.clientIp('10.0.0.2', { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' }), '203.0.113.7');
+  assert.equal(proxied.clientIp('198.51.100.9', [['X-Forwarded-For', '203.0.113.7']]), '198.51.100.9');
+  assert.equal(engine.clientIp(undefined, {}), null);
+});
+
 test('native errors are real Errors whose .code is the core code', () => {
   const cases = [
     [() => native.parseKey('kp_live_short', null), 'wrong_length'],

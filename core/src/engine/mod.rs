@@ -147,6 +147,17 @@ impl Engine {
         self.hasher().hash(parsed.format(), &parsed)
     }
 
+    /// The client's address as verification judges it: `peer` (the address the
+    /// host's socket saw), or the one trusted proxies forwarded in `headers`
+    /// (policy `client_ip`). For logs and audit trails behind proxies.
+    pub fn client_ip<N: AsRef<str>, V: AsRef<str>>(
+        &self,
+        peer: Option<&str>,
+        headers: &[(N, V)],
+    ) -> Result<Option<std::net::IpAddr>> {
+        self.compiled().client_ip(peer, headers)
+    }
+
     /// Reads a request: shape checks, credential extraction, key parsing and the
     /// lookup hashes. Steps 1–4 of the documented check order.
     pub fn prepare<N: AsRef<str>, V: AsRef<str>>(
