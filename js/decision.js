@@ -84,6 +84,11 @@ export function decisionClass({ errors, tokens }) {
       return fromStorage(this._restObject().rate_limit ?? null);
     }
 
+    /** The usage-limit result (same shape; plan `usage`, class the period), when the key has a usage limit. */
+    get usage() {
+      return fromStorage(this._restObject().usage ?? null);
+    }
+
     /** The record with an upgraded hash (save it to finish a hash migration), or `null`. */
     get upgradedRecord() {
       const r = this._restObject().upgraded_record;
@@ -127,6 +132,7 @@ export function decisionClass({ errors, tokens }) {
         warnings: this.warnings,
         missingScope: this.missingScope,
         rateLimit: this.rateLimit,
+        usage: this.usage,
         detail: this.detail,
       };
     }

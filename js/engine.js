@@ -45,7 +45,12 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
       call(() => this._v.rateStateUnavailable(onError, retryAfterSeconds));
     }
 
-    /** The compare-and-set write so far: `{key, expected, new, ttlSeconds}` or null. */
+    /** The compare-and-set of `rateWrite()` won: the next write (a usage-limited key's counter) follows. */
+    rateWritten() {
+      call(() => this._v.rateWritten());
+    }
+
+    /** The next compare-and-set write so far: `{key, expected, new, ttlSeconds}` or null. */
     rateWrite() {
       const w = call(() => this._v.rateWrite());
       return w === null || w === undefined ? null : { key: w.key, expected: w.expected, new: w.new, ttlSeconds: w.ttl_seconds };

@@ -19,8 +19,8 @@ export interface KeyRecord {
   format: string; environment: string; kind: CredentialKind; owner: Owner;
   clientId?: string; scopes: string[]; role?: string; status: KeyStatus;
   createdAt: Date; updatedAt: Date; expiresAt?: Date; revokedAt?: Date; rotation?: Rotation;
-  allowedIps?: string[]; plan?: string; rateLimits?: Record<string, Quota>; features?: string[];
-  metadata?: Record<string, unknown>; lastUsedAt?: Date;
+  allowedIps?: string[]; plan?: string; rateLimits?: Record<string, Quota>; usageLimit?: UsageLimit;
+  features?: string[]; metadata?: Record<string, unknown>; lastUsedAt?: Date;
 }
 
 export interface Principal {
@@ -39,6 +39,15 @@ export interface Quota {
   limit: number; burst: number; periodSeconds?: number;
 }
 
+/**
+ * Units a key may spend per UTC day, per UTC month, or in all (credits: no
+ * `period`); each request spends its route's cost. `counter`: the key id whose
+ * counter it spends (rotation sets it, so a successor keeps its predecessor's).
+ */
+export interface UsageLimit {
+  limit: number; period?: 'day' | 'month'; counter?: string;
+}
+
 export interface MintOptions {
   format?: string; name: string; idStyle?: { style: 'uuid' } | { style: 'prefixed'; prefix?: string; hexLength?: number };
   id?: string; owner?: Owner; scopes?: string[]; role?: string; expiresIn?: string; expiresAt?: Date | string;
@@ -46,9 +55,13 @@ export interface MintOptions {
   metadata?: Record<string, unknown>;
   /** The key's own quotas by rate-limit class (`default`, or a route class), instead of its plan's. */
   rateLimits?: Record<string, Quota>;
+  /** Units the key may spend per day, per month or in all. */
+  usageLimit?: UsageLimit;
 }
 export type RecordUpdate = Partial<Pick<MintOptions, 'name' | 'scopes' | 'allowedIps' | 'features' | 'metadata' | 'rateLimits'>> & {
   role?: string | null; expiresAt?: Date | string | null; plan?: string | null; clientId?: string | null;
+  /** A new usage limit (the period's spending so far still counts), or null to remove it. */
+  usageLimit?: UsageLimit | null;
 };
 
 export interface ParsedKey { formatId: string; environment: string; kind: CredentialKind; publicPart: string; preview: string; hasChecksum: boolean }
@@ -86,6 +99,8 @@ export class Decision {
   readonly headers: [string, string][]; readonly principal: Principal | null; readonly warnings: Warning[];
   readonly publicCode: string; readonly detail: string; readonly missingScope: string | null;
   readonly rateLimit: Record<string, unknown> | null; readonly upgradedRecord: KeyRecord | null;
+  /** The usage-limit result (plan `usage`, class the period), when the key has a usage limit. */
+  readonly usage: Record<string, unknown> | null;
   readonly core: Record<string, unknown> | null;
   /** The access token an allowed request presented, or null. */
   readonly token: TokenUse | null;
@@ -102,6 +117,8 @@ export class Verification {
   /** The rate-limit store failed: core answers per `onError` (`'fail_closed'`: 503, `Retry-After: retryAfterSeconds`, default 1); without it, per the policy's `rate_store_failure`. */
   rateStateUnavailable(options?: { onError?: 'fail_closed' | 'fail_open'; retryAfterSeconds?: number }): void;
   rateWrite(): { key: string; expected: RateLimitState | null; new: RateLimitState; ttlSeconds: number } | null;
+  /** The compare-and-set of `rateWrite()` won: the next write (a usage-limited key's counter) follows. */
+  rateWritten(): void;
   finish(): Decision;
 }
 

@@ -83,6 +83,14 @@ impl Verification {
         Ok(())
     }
 
+    /// The host's compare-and-set of `rateWrite()` won: the next write follows
+    /// (a usage-limited key's counter after its rate-limit bucket).
+    #[napi]
+    pub fn rate_written(&mut self) -> Result<()> {
+        self.get_mut()?.rate_written();
+        Ok(())
+    }
+
     /// The compare-and-set write the decision so far needs, or `null`.
     #[napi]
     pub fn rate_write<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {

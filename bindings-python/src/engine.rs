@@ -227,6 +227,7 @@ wrap! {
         body: Option<&str> = d.body.as_deref();
         principal: Option<Principal> = d.principal.clone().map(|inner| Principal { inner });
         rate_limit: Option<RateLimitDecision> = d.rate_limit.clone().map(|inner| RateLimitDecision { inner });
+        usage: Option<RateLimitDecision> = d.usage.as_deref().cloned().map(|inner| RateLimitDecision { inner });
     }
 }
 

@@ -188,10 +188,17 @@ impl Verification {
         Ok(())
     }
 
-    /// The rate-limit write the decision needs so far, or None.
+    /// The next compare-and-set the decision needs so far, or None: the rate-limit
+    /// bucket's, then (after `rate_written()`) a usage-limited key's counter.
     #[getter]
     fn rate_write(&mut self) -> Option<RateWrite> {
         self.live().ok()?.rate_write().map(|inner| RateWrite { inner })
+    }
+
+    /// The compare-and-set of `rate_write` won: `rate_write` moves on to the next write.
+    fn rate_written(&mut self) -> PyResult<()> {
+        self.live()?.rate_written();
+        Ok(())
     }
 
     /// True once the decision is made (by `finish()` or `complete()`).
@@ -244,12 +251,14 @@ wrap! {
 }
 
 wrap! {
-    /// A finished verification: the `decision`, the `rate_write` to make (or None) and
+    /// A finished verification: the `decision`, the `rate_write` and then the
+    /// `usage_write` (a usage-limited key's counter) to make (or None), and
     /// the `upgraded_record` to save to finish a hash migration (or None), and
     /// `touch_last_used`: the instant to write as the record's `last_used_at` (or None).
     Outcome(keyproof::Outcome) [] |o| {
         decision: Decision = Decision { inner: o.decision.clone() };
         rate_write: Option<RateWrite> = o.rate_write.clone().map(|inner| RateWrite { inner });
+        usage_write: Option<RateWrite> = o.usage_write.clone().map(|inner| RateWrite { inner });
         upgraded_record: Option<KeyRecord> = o.upgraded_record.as_deref().cloned().map(|inner| KeyRecord { inner });
         touch_last_used: Option<DateTime<Utc>> = o.touch_last_used;
     }

@@ -74,20 +74,26 @@ class FailingStore:
         raise AssertionError("a failed store gets no write")
 
 
-class VectorStore:
-    """The rate-limit store of one vector: every bucket holds the vector's state."""
+def state_of(state: Any) -> keyproof.RateLimitState | None:
+    return None if state is None else keyproof.RateLimitState.from_dict(state)
 
-    def __init__(self, state: Any) -> None:
-        self.state = None if state is None else keyproof.RateLimitState.from_dict(state)
+
+class VectorStore:
+    """The rate-limit store of one vector: every bucket holds the vector's state,
+    or, given ``rate_states`` (usage_limits.json), each counter its own."""
+
+    def __init__(self, state: Any, states: dict[str, Any] | None = None) -> None:
+        self.state = state_of(state)
+        self.states = None if states is None else {k: state_of(s) for k, s in states.items()}
         self.writes: list[keyproof.RateLimitState] = []
 
     def get(self, key: str) -> keyproof.RateLimitState | None:
-        return self.state
+        return self.state if self.states is None else self.states.get(key)
 
     def compare_and_set(
         self, key: str, expected: keyproof.RateLimitState | None, new: keyproof.RateLimitState, ttl: int
     ) -> bool:
-        assert expected == self.state
+        assert expected == self.get(key)
         self.writes.append(new)
         return True
 
@@ -96,6 +102,7 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     engine = engine_for(name)
     records = records_for(name)
     req, now, state = v["request"], when(v["now"]), v.get("rate_limit_state")
+    states = v.get("rate_states")  # usage_limits.json: each counter's state by key
     failure = v.get("rate_store_failure")
     headers = [(h[0], h[1]) for h in req.get("headers", [])]
     by_id = next((r for r in records if r.id == v["record_id"]), None) if v.get("record_id") else None
@@ -116,7 +123,7 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
         elif failure is not None:  # rate_store.json: the host's store failed
             step.rate_state_unavailable(failure["on_error"], failure.get("retry_after_seconds"))
         else:
-            step.rate_state(state)
+            step.rate_state(state if states is None else states.get(kind[1]))
     outcome = step.finish()
     decision, expected = outcome.decision, v["expected"]
     if "touch_last_used" in v:  # last_used.json pins the last-used hint
@@ -131,7 +138,9 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     # The Verifier (sync: lookups answered in Rust; async: through the same generator) agrees …
     touched: list[tuple[str, datetime]] = []
     verifier_class, store = (
-        (keyproof.Verifier, VectorStore(state)) if failure is None else (RedisVerifier, FailingStore(failure))
+        (keyproof.Verifier, VectorStore(state, states))
+        if failure is None
+        else (RedisVerifier, FailingStore(failure))
     )
     verifier = verifier_class(
         engine, lookup, rate_limits=store, touch=lambda key_id, at: touched.append((key_id, at))
@@ -147,8 +156,8 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     averifier = verifier_class(engine, alookup, rate_limits=store)
     again = asyncio.run(averifier.averify(req["method"], req["path"], headers, req.get("client_ip"), now=now))
     assert again == decision
-    if failure is not None:
-        return  # the one-call decide has no store to fail
+    if failure is not None or states is not None:
+        return  # the one-call decide has no store to fail, and reads no usage counter
     # … and so do the lower-level prepare/decide and the request-dict entry point.
     prepared = engine.prepare_request(req)
     record = (

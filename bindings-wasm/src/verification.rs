@@ -69,6 +69,14 @@ impl Verification {
         Ok(())
     }
 
+    /// The host's compare-and-set of `rateWrite()` won: the next write follows
+    /// (a usage-limited key's counter after its rate-limit bucket).
+    #[wasm_bindgen(js_name = rateWritten)]
+    pub fn rate_written(&mut self) -> Result<()> {
+        self.get_mut()?.rate_written();
+        Ok(())
+    }
+
     /// The compare-and-set write the decision so far needs, or `null`.
     #[wasm_bindgen(js_name = rateWrite)]
     pub fn rate_write(&self) -> Result<JsValue> {

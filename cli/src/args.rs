@@ -50,7 +50,7 @@ pub enum Command {
     },
     /// Replace a key with a new one; the old key stays valid through the grace period.
     Rotate(RotateArgs),
-    /// Change a stored record: name, scopes, role, IP allowlist, expiry, plan, own quotas, features, client id, metadata.
+    /// Change a stored record: name, scopes, role, IP allowlist, expiry, plan, quotas, usage limit, features, client id, metadata.
     Update(UpdateArgs),
     /// Revoke a key permanently.
     Revoke {
@@ -184,6 +184,9 @@ pub struct MintArgs {
     /// The key's own quotas by class, as JSON: '{"default": {"limit": 100, "burst": 20}}'.
     #[arg(long, value_name = "JSON")]
     pub rate_limits: Option<String>,
+    /// Units the key may spend per day, per month or in all, as JSON: '{"limit": 1000, "period": "month"}'.
+    #[arg(long, value_name = "JSON")]
+    pub usage_limit: Option<String>,
     /// Enabled feature (repeatable).
     #[arg(long = "feature", value_name = "FEATURE")]
     pub features: Vec<String>,
@@ -274,6 +277,12 @@ pub struct UpdateArgs {
     /// The key's own quotas by class, as JSON (replaces them; '{}': the plan's again).
     #[arg(long, value_name = "JSON")]
     pub rate_limits: Option<String>,
+    /// New usage limit, as JSON (what the period spent so far still counts).
+    #[arg(long, value_name = "JSON", conflicts_with = "clear_usage_limit")]
+    pub usage_limit: Option<String>,
+    /// Remove the usage limit.
+    #[arg(long)]
+    pub clear_usage_limit: bool,
     /// New features, comma-separated (replaces the list; "" clears it).
     #[arg(long, value_name = "A,B")]
     pub features: Option<String>,
@@ -298,7 +307,7 @@ pub struct UpdateArgs {
         value_name = "FILE",
         conflicts_with_all = [
             "name", "scopes", "role", "clear_role", "allowed_ips", "expires_at", "no_expiry", "plan",
-            "clear_plan", "rate_limits", "features", "client_id", "clear_client_id", "metadata",
+            "clear_plan", "rate_limits", "usage_limit", "clear_usage_limit", "features", "client_id", "clear_client_id", "metadata",
             "unset_metadata", "clear_metadata",
         ]
     )]

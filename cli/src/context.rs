@@ -121,9 +121,14 @@ pub fn parse_time(text: &str) -> CliResult<DateTime<Utc>> {
 
 /// A key's own quotas from `--rate-limits` JSON (core checks them when it mints or updates).
 pub fn quotas(text: &str) -> CliResult<std::collections::BTreeMap<String, keyproof::Quota>> {
-    serde_json::from_str(text).map_err(|e| {
-        CliError::usage(format!(
-            r#"--rate-limits takes JSON like '{{"default": {{"limit": 100, "burst": 20}}}}' ({e})"#
-        ))
-    })
+    json_flag("--rate-limits", r#"'{"default": {"limit": 100, "burst": 20}}'"#, text)
+}
+
+/// A key's usage limit from `--usage-limit` JSON (core checks it when it mints or updates).
+pub fn usage_limit(text: &str) -> CliResult<keyproof::UsageLimit> {
+    json_flag("--usage-limit", r#"'{"limit": 1000, "period": "month"}'"#, text)
+}
+
+fn json_flag<T: serde::de::DeserializeOwned>(flag: &str, example: &str, text: &str) -> CliResult<T> {
+    serde_json::from_str(text).map_err(|e| CliError::usage(format!("{flag} takes JSON like {example} ({e})")))
 }

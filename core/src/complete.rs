@@ -223,12 +223,16 @@ impl Completion {
         };
     }
 
-    /// Answers [`Action::CompareAndSet`]: `true` when the store took the write;
-    /// `false` (another request wrote first) asks to re-read the state.
+    /// Answers [`Action::CompareAndSet`]: `true` when the store took the write
+    /// (the next write follows: a usage-limited key's counter after its rate
+    /// bucket); `false` (another request wrote first) asks to re-read the state.
     pub fn written(&mut self, won: bool) {
         let stage = std::mem::replace(&mut self.stage, Stage::Poisoned);
         self.stage = match stage {
-            Stage::Write { v, .. } if won => self.decided(v),
+            Stage::Write { mut v, .. } if won => {
+                v.rate_written();
+                self.writing(v, 0)
+            }
             Stage::Write { v, write, tries } => Stage::Reread { v, key: write.key, tries },
             other => other,
         };

@@ -78,7 +78,10 @@ impl Warning {
     }
 }
 
-/// Rate-limit result of a decision: what to store under `key`.
+/// Rate-limit result of a decision: what to store under `key`. A usage
+/// counter's result (`Decision::usage`) has the same shape: plan `usage`, class
+/// its period (`day`, `month`, `total`), `state.tat_us` the units spent, and
+/// `reset_seconds` 0 for an allowance that never restarts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RateLimitDecision {
     /// Storage key of the bucket: `<key id>:<class>`.
@@ -115,6 +118,9 @@ pub struct Decision {
     pub missing_scope: Option<String>,
     /// Rate-limit result, when a quota applied.
     pub rate_limit: Option<RateLimitDecision>,
+    /// Usage-limit result, when the key has a usage limit and the request got to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Box<RateLimitDecision>>,
     /// Internal detail for logs (never contains a secret).
     pub detail: String,
     /// The access token an allowed request presented, and whether its key's

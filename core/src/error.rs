@@ -172,6 +172,8 @@ error_kinds! {
     RateLimited => "rate_limited", RateLimit;
     /// The rate-limit store failed, so the key's quota could not be checked.
     RateLimitUnavailable => "rate_limit_unavailable", RateLimit;
+    /// The key spent its usage limit for the period (or for good: credits).
+    UsageExceeded => "usage_exceeded", RateLimit;
 
     /// A key format definition is invalid.
     InvalidFormat => "invalid_format", Config;

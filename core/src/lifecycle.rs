@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::IdStyle;
 use crate::ip::parse_allowlist_entry;
 use crate::mint::MintOptions;
-use crate::ratelimit::Quota;
+use crate::ratelimit::{Quota, UsageLimit};
 use crate::record::{KeyRecord, KeyStatus, NameRules, Rotation};
 use crate::scope::validate_scope;
 use crate::timestamp;
@@ -83,6 +83,10 @@ pub struct RecordUpdate {
     pub features: Option<Vec<String>>,
     /// The key's own quotas by rate-limit class (replaces the map; `{}`: the plan's again).
     pub rate_limits: Option<BTreeMap<String, Quota>>,
+    /// New usage limit, or `null` for none. A change keeps the key's counter:
+    /// a new limit applies to what the period already spent.
+    #[serde(deserialize_with = "double_option")]
+    pub usage_limit: Option<Option<UsageLimit>>,
     /// New metadata (replaces the map).
     pub metadata: Option<BTreeMap<String, serde_json::Value>>,
     /// New client id binding, or `null` to unbind.
@@ -140,7 +144,8 @@ impl KeyRecord {
 
     /// Mint options for the key that replaces this one: same name, owner, id
     /// style, scopes, role, allowlist, plan, own quotas, features, client id and metadata,
-    /// and the same lifetime counted from `now` (when the key expires).
+    /// and the same lifetime counted from `now` (when the key expires). A usage
+    /// limit goes on spending this key's counter, so a rotation grants no fresh allowance.
     pub fn successor_options(&self, now: DateTime<Utc>) -> Result<MintOptions> {
         let expires_at = match self.expires_at {
             Some(at) => Some(timestamp::add(now, at.signed_duration_since(self.created_at))?),
@@ -157,6 +162,10 @@ impl KeyRecord {
             allowed_ips: self.allowed_ips.iter().map(ToString::to_string).collect(),
             plan: self.plan.clone(),
             rate_limits: self.rate_limits.clone(),
+            usage_limit: self.usage_limit.as_ref().map(|u| UsageLimit {
+                counter: Some(u.counter.clone().unwrap_or_else(|| self.id.clone())),
+                ..u.clone()
+            }),
             features: self.features.clone(),
             client_id: self.client_id.clone(),
             generate_client_id: false,
@@ -244,6 +253,11 @@ impl KeyRecord {
         }
         if let Some(quotas) = &update.rate_limits {
             next.rate_limits.clone_from(quotas);
+        }
+        if let Some(usage) = &update.usage_limit {
+            // The counter stays the one the key spends from (a rotated key's predecessor's).
+            let counter = next.usage_limit.as_ref().and_then(|u| u.counter.clone());
+            next.usage_limit = usage.clone().map(|u| UsageLimit { counter: u.counter.or(counter), ..u });
         }
         if let Some(metadata) = &update.metadata {
             next.metadata.clone_from(metadata);

@@ -15,7 +15,7 @@ use crate::ids::{client_id, IdStyle};
 use crate::ip::parse_allowlist_entry;
 use crate::parse::parse_with;
 use crate::random::ByteStream;
-use crate::ratelimit::Quota;
+use crate::ratelimit::{Quota, UsageLimit};
 use crate::record::{KeyRecord, KeyStatus, NameRules, Owner};
 use crate::scope::validate_scope;
 use crate::secret::Secret;
@@ -48,6 +48,8 @@ pub struct MintOptions {
     pub plan: Option<String>,
     /// The key's own quotas by rate-limit class, instead of its plan's.
     pub rate_limits: BTreeMap<String, Quota>,
+    /// Units the key may spend per day, per month or in all.
+    pub usage_limit: Option<UsageLimit>,
     /// Enabled features.
     pub features: Vec<String>,
     /// Existing public client id to bind (seed 004: one per account).
@@ -144,6 +146,7 @@ pub fn mint_with_rules(
     }
     let allowed_ips = options.allowed_ips.iter().map(|s| parse_allowlist_entry(s)).collect::<Result<Vec<_>>>()?;
     crate::record::validate_rate_limits(&options.rate_limits)?;
+    options.usage_limit.as_ref().map_or(Ok(()), UsageLimit::validate)?;
     let expires_at = match (&options.expires_in, options.expires_at) {
         (Some(_), Some(_)) => {
             return Err(Error::new(ErrorKind::InvalidExpiry, "give expires_in or expires_at, not both"));
@@ -200,6 +203,7 @@ pub fn mint_with_rules(
         allowed_ips,
         plan: options.plan.clone(),
         rate_limits: options.rate_limits.clone(),
+        usage_limit: options.usage_limit.clone(),
         features: options.features.clone(),
         metadata: options.metadata.clone(),
         last_used_at: None,

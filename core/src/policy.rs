@@ -210,8 +210,10 @@ impl Policy {
             quota.validate()?;
         }
         let plan_names = self.plans.keys().chain(self.rate_limit_classes.values().flat_map(BTreeMap::keys));
-        if plan_names.into_iter().any(|p| p == crate::engine::OWN_QUOTA) {
-            return Err(invalid("the plan name \"key\" is reserved: it names a key's own quota"));
+        if plan_names.into_iter().any(|p| p == crate::engine::OWN_QUOTA || p == crate::engine::USAGE) {
+            return Err(invalid(
+                "the plan names \"key\" and \"usage\" are reserved: they name a key's own quota and usage limit",
+            ));
         }
         if let Some(plan) = &self.default_plan {
             if !self.plans.contains_key(plan) {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::hash::StoredHash;
-use crate::ratelimit::Quota;
+use crate::ratelimit::{Quota, UsageLimit};
 use crate::scope::validate_scope;
 use crate::timestamp;
 
@@ -119,6 +119,10 @@ pub struct KeyRecord {
     /// policy's routes name), used instead of its plan's for those classes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rate_limits: BTreeMap<String, Quota>,
+    /// Units the key may spend per day, per month or in all (credits); each
+    /// request spends its route's cost, counted in the host's rate-limit store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_limit: Option<UsageLimit>,
     /// Features enabled for the key's account (seed 004).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub features: Vec<String>,
@@ -156,6 +160,7 @@ impl fmt::Debug for KeyRecord {
             .field("allowed_ips", &self.allowed_ips)
             .field("plan", &self.plan)
             .field("rate_limits", &self.rate_limits)
+            .field("usage_limit", &self.usage_limit)
             .field("features", &self.features)
             .field("metadata", &self.metadata)
             .field("last_used_at", &self.last_used_at)
@@ -265,6 +270,7 @@ impl KeyRecord {
             validate_scope(s)?;
         }
         validate_rate_limits(&self.rate_limits)?;
+        self.usage_limit.as_ref().map_or(Ok(()), UsageLimit::validate)?;
         self.timestamps().try_for_each(|t| crate::timestamp::in_range(t).map(drop))?;
         if self.updated_at < self.created_at {
             return Err(Error::new(ErrorKind::InvalidRecord, "updated_at is before created_at"));

@@ -53,6 +53,7 @@ pub fn public_view(kind: ErrorKind) -> PublicView {
         K::ScopeNotGranted => view(400, "invalid_scope", Some("invalid_scope"), "Invalid scope", false),
         K::RateLimited => view(429, "rate_limited", None, "Too many requests", false),
         K::RateLimitUnavailable => view(503, "rate_limit_unavailable", None, "Service unavailable", false),
+        K::UsageExceeded => view(429, "usage_exceeded", None, "Usage limit exceeded", false),
         k => match k.family() {
             ErrorFamily::KeyFormat | ErrorFamily::Authentication => {
                 view(401, "invalid_key", Some("invalid_token"), "Invalid API key", true)
@@ -95,6 +96,7 @@ pub fn public_detail(public_code: &str) -> &'static str {
         "feature_not_enabled" => "This feature is not enabled for the account.",
         "rate_limited" => "The API key exceeded its rate limit.",
         "rate_limit_unavailable" => "The rate limit could not be checked.",
+        "usage_exceeded" => "The API key used up its usage limit.",
         "server_error" => "The key could not be checked.",
         _ => "The request is malformed.",
     }
@@ -186,6 +188,33 @@ pub fn rate_limit_headers(
                 headers.push(("X-RateLimit-Reset".into(), outcome.reset_seconds.to_string()));
             }
         }
+    }
+    if let Some(retry) = outcome.retry_after_seconds {
+        headers.push(("Retry-After".into(), retry.to_string()));
+    }
+}
+
+/// A usage counter's headers: in the draft dialect a second policy named
+/// `usage` (`q` the limit, `w` the period in seconds; `t` the seconds until the
+/// period ends; neither for credits that never restart), then `Retry-After`
+/// when denied within a period. The legacy and `X-` dialects state one limit
+/// only: theirs stays the rate limit.
+pub fn usage_headers(
+    policy: &Policy,
+    outcome: &RateLimitOutcome,
+    window_seconds: Option<u64>,
+    headers: &mut Vec<(String, String)>,
+) {
+    if policy.rate_limit_headers.contains(&RateLimitHeaders::Draft) {
+        let (limit, remaining) = (outcome.limit, outcome.remaining);
+        let (policy_value, value) = match window_seconds {
+            Some(w) => {
+                (format!("\"usage\";q={limit};w={w}"), format!("\"usage\";r={remaining};t={}", outcome.reset_seconds))
+            }
+            None => (format!("\"usage\";q={limit}"), format!("\"usage\";r={remaining}")),
+        };
+        headers.push(("RateLimit-Policy".into(), policy_value));
+        headers.push(("RateLimit".into(), value));
     }
     if let Some(retry) = outcome.retry_after_seconds {
         headers.push(("Retry-After".into(), retry.to_string()));

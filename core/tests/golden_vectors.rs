@@ -89,9 +89,11 @@ fn run_decisions(file: &Value) -> Vec<String> {
                     };
                     step.record(found.cloned());
                 }
-                Step::LoadRateState(_) => match failure {
-                    Some(failure) => step.rate_state_unavailable(failure),
-                    None => step.rate_state(state),
+                // `rate_states` (usage.json): each counter's state by its key.
+                Step::LoadRateState(key) => match (failure, v.get("rate_states")) {
+                    (Some(failure), _) => step.rate_state_unavailable(failure),
+                    (None, Some(states)) => step.rate_state(serde_json::from_value(states[key].clone()).unwrap()),
+                    (None, None) => step.rate_state(state),
                 },
                 Step::Done => break,
             }

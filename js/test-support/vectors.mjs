@@ -33,7 +33,7 @@ function runDecisions(kp, file) {
         const failed = v.rate_store_failure; // rate_store*.json: the host's store failed
         if (failed === 'policy') step.rateStateUnavailable(); // the policy's rate_store_failure answers
         else if (failed) step.rateStateUnavailable({ onError: failed.on_error, retryAfterSeconds: failed.retry_after_seconds });
-        else step.rateState(v.rate_limit_state);
+        else step.rateState(v.rate_states ? (v.rate_states[s.value] ?? null) : v.rate_limit_state);
       } else break;
     }
     const d = step.finish();
@@ -56,9 +56,14 @@ function runDecisions(kp, file) {
 
     // 2. The one-call fast path (native verify with synchronous callbacks),
     //    records handed over natively (PreparedRecord) this time.
+    // usage_limits.json: each counter's state by key (`rate_states`).
+    const stateOf = (key) => (v.rate_states ? (v.rate_states[key] ?? null) : (v.rate_limit_state ?? null));
     const store = {
-      get: () => v.rate_limit_state ?? null,
-      compareAndSet: () => true,
+      get: stateOf,
+      compareAndSet: (key, expected) => {
+        assert.deepEqual(expected, stateOf(key), `${v.name} (compare-and-set)`);
+        return true;
+      },
     };
     const touched = [];
     const verifier = new kp.Verifier(engine, {

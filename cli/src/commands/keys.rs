@@ -32,6 +32,7 @@ fn options(args: &MintArgs) -> CliResult<MintOptions> {
         allowed_ips: args.allow_ips.clone(),
         plan: args.plan.clone(),
         rate_limits: args.rate_limits.as_deref().map(crate::context::quotas).transpose()?.unwrap_or_default(),
+        usage_limit: args.usage_limit.as_deref().map(crate::context::usage_limit).transpose()?,
         features: args.features.clone(),
         client_id: args.client_id.clone(),
         generate_client_id: args.generate_client_id,

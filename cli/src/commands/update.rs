@@ -72,6 +72,11 @@ fn from_flags(args: &UpdateArgs) -> CliResult<RecordUpdate> {
         },
         plan: set_or_clear(args.plan.as_ref(), args.clear_plan),
         rate_limits: args.rate_limits.as_deref().map(crate::context::quotas).transpose()?,
+        usage_limit: match (args.usage_limit.as_deref(), args.clear_usage_limit) {
+            (Some(text), _) => Some(Some(crate::context::usage_limit(text)?)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
         features: args.features.as_deref().map(|s| list("--features", s)).transpose()?,
         metadata: None,
         client_id: set_or_clear(args.client_id.as_ref(), args.clear_client_id),
@@ -100,7 +105,7 @@ pub fn update(ctx: &Ctx, args: &UpdateArgs) -> CliResult {
             let update = from_flags(args)?;
             if update == RecordUpdate::default() && !touches_metadata(args) {
                 return Err(CliError::usage(
-                    "nothing to update: pass --name, --scopes, --role, --allowed-ips, --expires-at, --plan, --rate-limits, \
+                    "nothing to update: pass --name, --scopes, --role, --allowed-ips, --expires-at, --plan, --rate-limits, --usage-limit, \
                      --features, --client-id, --metadata (or a --clear-/--no- form), or --json-update",
                 ));
             }

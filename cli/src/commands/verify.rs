@@ -33,8 +33,8 @@ pub fn engine(ctx: &Ctx, store: &Store, path: &Path) -> CliResult<Engine> {
 }
 
 /// Drives core's verification step against the store in one write
-/// transaction: records by hash, rate-limit state by bucket key, then the writes
-/// the step asks for (new state, a finished hash migration).
+/// transaction: records by hash, rate-limit and usage state by key, then the
+/// writes the step asks for (new states, a finished hash migration).
 pub fn evaluate(
     engine: &Engine,
     store: &mut Store,
@@ -70,7 +70,8 @@ pub fn evaluate(
         }
     }
     let outcome = step.finish();
-    if let Some(write) = &outcome.rate_write {
+    // One write transaction: no other request wrote in between, so no compare-and-set.
+    for write in [&outcome.rate_write, &outcome.usage_write].into_iter().flatten() {
         tx.kv_set(&format!("{RATE_PREFIX}{}", write.key), &write.new.to_json())?;
     }
     if let Some(upgraded) = &outcome.upgraded_record {

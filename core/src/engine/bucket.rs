@@ -1,12 +1,13 @@
 //! The rate-limit bucket a request spends from (step 18): the key's own quota
-//! for the route's class, else its plan's, under the storage key `<key id>:<class>`.
+//! for the route's class, else its plan's, under the storage key `<key id>:<class>`;
+//! and the usage counter a usage-limited key spends from after it.
 
 use chrono::{DateTime, Utc};
 
 use super::request::Prepared;
 use super::Engine;
 use crate::decision::RateLimitDecision;
-use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState};
+use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState, UsageMeter};
 use crate::record::KeyRecord;
 use crate::routes::RouteRateLimit;
 
@@ -63,4 +64,25 @@ impl RateBucket {
     pub(crate) fn decision(&self, outcome: RateLimitOutcome) -> RateLimitDecision {
         RateLimitDecision { key: self.key.clone(), plan: self.plan.clone(), class: self.class.clone(), outcome }
     }
+}
+
+/// The name a usage counter's decision reports as its plan (and `RateLimit-Policy` shows).
+pub(crate) const USAGE: &str = "usage";
+
+/// The usage counter a request of a usage-limited key spends from, and the
+/// units it costs (its route's rate-limit cost).
+pub(crate) fn usage_meter(
+    engine: &Engine,
+    prepared: &Prepared,
+    record: &KeyRecord,
+    now: DateTime<Utc>,
+) -> Option<(UsageMeter, u32)> {
+    let limit = record.usage_limit.as_ref()?;
+    let cost = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).map_or(1, |rl| rl.cost);
+    Some((limit.meter(&record.id, now), cost))
+}
+
+/// A usage counter's outcome as a decision reports it: plan `usage`, class the period.
+pub(crate) fn usage_decision(meter: &UsageMeter, outcome: RateLimitOutcome) -> RateLimitDecision {
+    RateLimitDecision { key: meter.key.clone(), plan: USAGE.to_string(), class: meter.period.to_string(), outcome }
 }

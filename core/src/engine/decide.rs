@@ -18,25 +18,26 @@
 //! 16. scopes → 403 `insufficient_scope`
 //! 17. feature → 400 `feature_not_enabled`
 //! 18. rate limit → 429 `rate_limited` (only requests that pass everything else spend quota)
+//! 19. usage limit → 429 `usage_exceeded` (only requests the rate limit let through spend it)
 //!
-//! Steps 6–17 ([`Engine::check`]) need only the record; step 18 needs the
-//! rate-limit state, so the two are separate and the host fetches state only
-//! for requests that passed everything else.
+//! Steps 6–17 ([`Engine::check`]) need only the record; steps 18 and 19 need
+//! stored counters, so they are separate and the host fetches state only for
+//! requests that passed everything else.
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::bucket::RateBucket;
+use super::bucket::{usage_decision, RateBucket};
 use super::request::{Prepared, Presented};
 use super::Engine;
 use crate::decision::{Decision, Principal, RateLimitDecision, Warning};
 use crate::error::{Error, ErrorKind};
 use crate::ip::ip_allowed;
 use crate::policy::{Policy, UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
-use crate::ratelimit::{Quota, RateLimitOutcome, RateLimitState};
+use crate::ratelimit::{Quota, RateLimitOutcome, RateLimitState, UsageMeter};
 use crate::record::{KeyRecord, KeyStatus};
-use crate::render::{problem_body, public_view, rate_limit_headers, rotation_headers, www_authenticate};
+use crate::render::{problem_body, public_view, rate_limit_headers, rotation_headers, usage_headers, www_authenticate};
 use crate::scope::missing_scope;
 use crate::secret::ct_eq;
 
@@ -48,12 +49,14 @@ pub(crate) struct Deny {
     missing_scope: Option<String>,
     /// The limited bucket's decision and the quota it spent from (the key's own, or its plan's).
     rate_limit: Option<Box<(RateLimitDecision, Quota)>>,
+    /// The spent usage counter's decision and its period in seconds (none: credits).
+    usage: Option<Box<(RateLimitDecision, Option<u64>)>>,
     /// `Retry-After` of a denial without a rate-limit outcome (the rate-limit store failed).
     retry_after: Option<u64>,
 }
 
 pub(crate) fn deny(kind: ErrorKind, detail: impl Into<String>) -> Deny {
-    Deny { kind, detail: detail.into(), missing_scope: None, rate_limit: None, retry_after: None }
+    Deny { kind, detail: detail.into(), missing_scope: None, rate_limit: None, usage: None, retry_after: None }
 }
 
 /// The fail-closed answer when the rate-limit store failed: 503 `rate_limit_unavailable`.
@@ -101,7 +104,8 @@ impl Engine {
     /// Decides a prepared request in one call. `record` is what the host found
     /// under one of [`Prepared::lookup_hashes`] (or `None`); `rate_state` is the
     /// state stored under [`Engine::rate_limit_key`]. Pure: same inputs, same
-    /// decision. Hosts with I/O drive a [`super::Verification`] instead.
+    /// decision. It reads no usage counter, so a key's usage limit is not
+    /// applied: hosts with I/O drive a [`super::Verification`] instead, which does.
     pub fn decide(
         &self,
         prepared: &Prepared,
@@ -125,7 +129,7 @@ impl Engine {
                     (b, outcome)
                 });
                 // The principal takes the record's fields: the one copy of a borrowed record.
-                self.conclude(passed, record.into_owned(), rate.as_ref())
+                self.conclude(passed, record.into_owned(), rate.as_ref().map(|(b, o)| (b, o)), None)
             }
         }
     }
@@ -150,12 +154,14 @@ impl Engine {
         Ok(passed)
     }
 
-    /// The final decision for a checked record and, when a quota applies, its GCRA step.
+    /// The final decision for a checked record, with the outcomes of its rate-limit
+    /// bucket (a GCRA step) and of its usage counter, when they apply.
     pub(crate) fn conclude(
         &self,
         mut passed: Passed,
         record: KeyRecord,
-        rate: Option<&(RateBucket, RateLimitOutcome)>,
+        rate: Option<(&RateBucket, &RateLimitOutcome)>,
+        usage: Option<(&UsageMeter, &RateLimitOutcome)>,
     ) -> Decision {
         let rate_limit = match rate {
             Some((bucket, outcome)) if !outcome.allowed => {
@@ -176,6 +182,24 @@ impl Engine {
             }
             None => None,
         };
+        let usage = match usage {
+            Some((meter, outcome)) if !outcome.allowed => {
+                let detail = if meter.reset_seconds.is_some() {
+                    "usage limit spent for this period"
+                } else {
+                    "usage limit spent"
+                };
+                return self.render_denial(Deny {
+                    usage: Some(Box::new((usage_decision(meter, *outcome), meter.window_seconds))),
+                    ..deny(ErrorKind::UsageExceeded, detail)
+                });
+            }
+            Some((meter, outcome)) => {
+                usage_headers(self.policy(), outcome, meter.window_seconds, &mut passed.headers);
+                Some(Box::new(usage_decision(meter, *outcome)))
+            }
+            None => None,
+        };
         Decision {
             allowed: true,
             code: "ok",
@@ -187,6 +211,7 @@ impl Engine {
             warnings: passed.warnings,
             missing_scope: None,
             rate_limit,
+            usage,
             detail: String::new(),
             token: passed.token,
             kind: None,
@@ -196,7 +221,7 @@ impl Engine {
     pub(crate) fn render_denial(&self, d: Deny) -> Decision {
         // Most denials carry nothing request-specific: their status, headers and
         // body were rendered once when the engine was built.
-        if d.rate_limit.is_none() && d.retry_after.is_none() {
+        if d.rate_limit.is_none() && d.usage.is_none() && d.retry_after.is_none() {
             if let Some(cached) = self.rendered_denial(d.kind, d.missing_scope.as_deref()) {
                 return Decision {
                     allowed: false,
@@ -209,6 +234,7 @@ impl Engine {
                     warnings: Vec::new(),
                     missing_scope: d.missing_scope,
                     rate_limit: None,
+                    usage: None,
                     detail: d.detail,
                     token: None,
                     kind: Some(d.kind),
@@ -347,9 +373,12 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         let scope = d.missing_scope.as_deref().filter(|_| d.kind == ErrorKind::InsufficientScope);
         headers.push(("WWW-Authenticate".to_string(), www_authenticate(policy, &view, scope)));
     }
-    let retry = d.rate_limit.as_ref().and_then(|r| r.0.outcome.retry_after_seconds).or(d.retry_after);
+    let retry = d.rate_limit.as_ref().and_then(|r| r.0.outcome.retry_after_seconds);
+    let retry = retry.or(d.usage.as_ref().and_then(|u| u.0.outcome.retry_after_seconds)).or(d.retry_after);
     if let Some((rl, quota)) = d.rate_limit.as_deref() {
         rate_limit_headers(policy, (&rl.plan, &rl.class), &rl.outcome, Some(quota), &mut headers);
+    } else if let Some((usage, window)) = d.usage.as_deref() {
+        usage_headers(policy, &usage.outcome, *window, &mut headers);
     } else if let Some(seconds) = d.retry_after {
         headers.push(("Retry-After".to_string(), seconds.to_string()));
     }
@@ -366,6 +395,7 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         warnings: Vec::new(),
         missing_scope: d.missing_scope,
         rate_limit: d.rate_limit.map(|b| b.0),
+        usage: d.usage.map(|b| Box::new(b.0)),
         detail: d.detail,
         token: None,
         kind: Some(d.kind),

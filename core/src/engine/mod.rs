@@ -13,8 +13,10 @@ mod step;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 pub use bucket::RateBucket;
-pub(crate) use bucket::OWN_QUOTA;
+pub(crate) use bucket::{OWN_QUOTA, USAGE};
 pub use config::{EngineConfig, FormatRef, HashingConfig};
 pub(crate) use decide::{deny, Deny, Passed};
 pub(crate) use request::Presented;
@@ -28,6 +30,7 @@ use crate::hash::Hasher;
 use crate::parse::{parse_key, parse_secret, ParsedKey};
 use crate::policy::{CompiledPolicy, Policy};
 use crate::presets;
+use crate::ratelimit::UsageMeter;
 use crate::record::KeyRecord;
 use crate::routes::RouteRule;
 use crate::routes::{normalize_method, normalize_path};
@@ -226,6 +229,17 @@ impl Engine {
     /// when no quota applies.
     pub fn rate_bucket(&self, prepared: &Prepared, record: &KeyRecord) -> Option<RateBucket> {
         RateBucket::for_request(self, prepared, record)
+    }
+
+    /// The usage counter a request of a usage-limited key spends from at `now`,
+    /// and the units the request costs; `None` without a usage limit.
+    pub fn usage_meter(
+        &self,
+        prepared: &Prepared,
+        record: &KeyRecord,
+        now: DateTime<Utc>,
+    ) -> Option<(UsageMeter, u32)> {
+        bucket::usage_meter(self, prepared, record, now)
     }
 
     /// The key under which the host keeps rate-limit state for this request and record.

@@ -50,7 +50,7 @@ use super::request::Prepared;
 use super::Engine;
 use crate::answers::RateStoreFailure;
 use crate::decision::{Decision, Warning};
-use crate::ratelimit::{RateLimitOutcome, RateLimitState};
+use crate::ratelimit::{RateLimitOutcome, RateLimitState, UsageMeter};
 use crate::record::KeyRecord;
 use crate::token::Gate;
 
@@ -93,6 +93,9 @@ pub struct Outcome {
     pub decision: Decision,
     /// The rate-limit state to store, when a quota applied and quota was spent.
     pub rate_write: Option<RateWrite>,
+    /// The usage counter to store, when the key has a usage limit and the
+    /// request spent from it (write it after `rate_write`, the same way).
+    pub usage_write: Option<RateWrite>,
     /// The record with its hash upgraded to the preferred algorithm: save it to
     /// finish a hash migration (allowed requests only). Boxed: it is rare, and
     /// inline it would make every outcome a 1.3 KB allocation and copy.
@@ -113,13 +116,7 @@ enum Stage {
     Checked {
         record: Box<KeyRecord>,
         passed: Passed,
-        bucket: Option<RateBucket>,
-    },
-    Rated {
-        record: Box<KeyRecord>,
-        passed: Passed,
-        rate: (RateBucket, RateLimitOutcome),
-        read: Option<RateLimitState>,
+        meters: Meters,
     },
     /// The rate-limit store failed: the request is answered per `on_error`, uncounted.
     StoreFailed {
@@ -128,6 +125,107 @@ enum Stage {
         on_error: RateStoreFailure,
     },
     Finished,
+}
+
+/// What a counter's stored state gave: the outcome, and the state it was computed from.
+#[derive(Clone, Copy, Debug)]
+struct Spent {
+    outcome: RateLimitOutcome,
+    read: Option<RateLimitState>,
+}
+
+impl Spent {
+    /// The compare-and-set this spending needs (none when the state is unchanged).
+    fn write(&self, key: &str, ttl_seconds: u64) -> Option<RateWrite> {
+        (self.outcome.state != self.read.unwrap_or_default()).then(|| RateWrite {
+            key: key.to_string(),
+            expected: self.read,
+            new: self.outcome.state,
+            ttl_seconds,
+        })
+    }
+}
+
+/// The counters a checked request spends from: its rate-limit bucket, then its
+/// usage counter (read only when the rate limit let it through), each with what
+/// it spent once its state was read, and which writes the host confirmed.
+#[derive(Debug)]
+struct Meters {
+    rate: Option<(RateBucket, Option<Spent>)>,
+    /// Boxed: only usage-limited keys have one, and inline it would grow every step.
+    usage: Option<Box<(UsageMeter, u32, Option<Spent>)>>,
+    rate_written: bool,
+    usage_written: bool,
+}
+
+/// One of a request's two counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Counter {
+    Rate,
+    Usage,
+}
+
+impl Meters {
+    fn rate_allowed(&self) -> bool {
+        !matches!(&self.rate, Some((_, Some(s))) if !s.outcome.allowed)
+    }
+
+    /// The counter whose state is still to be read, if any.
+    fn unread(&self) -> Option<Counter> {
+        match (&self.rate, self.usage.as_deref()) {
+            (Some((_, None)), _) => Some(Counter::Rate),
+            (_, Some((_, _, None))) if self.rate_allowed() => Some(Counter::Usage),
+            _ => None,
+        }
+    }
+
+    /// The rate bucket's write; none when the usage counter denies the request
+    /// (read before any write, so a request without usage left spends no quota).
+    fn rate_write(&self) -> Option<RateWrite> {
+        if matches!(self.usage.as_deref(), Some((_, _, Some(s))) if !s.outcome.allowed) {
+            return None;
+        }
+        let (bucket, spent) = self.rate.as_ref()?;
+        spent.as_ref()?.write(&bucket.key, spent.as_ref()?.outcome.reset_seconds)
+    }
+
+    fn usage_write(&self) -> Option<RateWrite> {
+        let (meter, _, spent) = self.usage.as_deref()?;
+        let spent = spent.as_ref().filter(|s| s.outcome.allowed && self.rate_allowed())?;
+        spent.write(&meter.key, meter.ttl_seconds())
+    }
+
+    /// The first write the host has not confirmed yet: the rate bucket's, then the usage counter's.
+    fn pending(&self) -> Option<(Counter, RateWrite)> {
+        match self.rate_write() {
+            Some(w) if !self.rate_written => Some((Counter::Rate, w)),
+            _ if self.usage_written => None,
+            _ => self.usage_write().map(|w| (Counter::Usage, w)),
+        }
+    }
+
+    /// Spends from the counter still to be read, or (after a lost compare-and-set)
+    /// again from the one whose write is pending, given its stored state.
+    fn spend(&mut self, state: Option<RateLimitState>, now: DateTime<Utc>) {
+        let counter = self.unread().or_else(|| self.pending().map(|(c, _)| c));
+        match (counter, &mut self.rate, self.usage.as_deref_mut()) {
+            (Some(Counter::Rate), Some((bucket, spent)), _) => {
+                *spent = Some(Spent { outcome: bucket.spend(state, now), read: state });
+            }
+            (Some(Counter::Usage), _, Some((meter, cost, spent))) => {
+                *spent = Some(Spent { outcome: meter.spend(state, *cost), read: state });
+            }
+            _ => {}
+        }
+    }
+
+    fn rate(&self) -> Option<(&RateBucket, &RateLimitOutcome)> {
+        self.rate.as_ref().and_then(|(b, s)| Some((b, &s.as_ref()?.outcome)))
+    }
+
+    fn usage(&self) -> Option<(&UsageMeter, &RateLimitOutcome)> {
+        self.usage.as_deref().and_then(|(m, _, s)| Some((m, &s.as_ref()?.outcome)))
+    }
 }
 
 /// One request being verified. Owns everything it needs (the engine is shared),
@@ -170,7 +268,11 @@ impl Verification {
                 Some(hash) => Step::LookupRecord(hash),
                 None => Step::Done,
             },
-            Stage::Checked { bucket: Some(bucket), .. } => Step::LoadRateState(&bucket.key),
+            Stage::Checked { meters, .. } => match (meters.unread(), &meters.rate, meters.usage.as_deref()) {
+                (Some(Counter::Rate), Some((bucket, _)), _) => Step::LoadRateState(&bucket.key),
+                (Some(Counter::Usage), _, Some((meter, _, _))) => Step::LoadRateState(&meter.key),
+                _ => Step::Done,
+            },
             _ => Step::Done,
         }
     }
@@ -184,8 +286,16 @@ impl Verification {
             Some(record) => match self.engine.check(&self.prepared, &record, self.now) {
                 Err(deny) => Stage::Denied(deny),
                 Ok(passed) => {
-                    let bucket = self.engine.rate_bucket(&self.prepared, &record);
-                    Stage::Checked { record: Box::new(record), passed, bucket }
+                    let meters = Meters {
+                        rate: self.engine.rate_bucket(&self.prepared, &record).map(|b| (b, None)),
+                        usage: self
+                            .engine
+                            .usage_meter(&self.prepared, &record, self.now)
+                            .map(|(m, c)| Box::new((m, c, None))),
+                        rate_written: false,
+                        usage_written: false,
+                    };
+                    Stage::Checked { record: Box::new(record), passed, meters }
                 }
             },
             None if next.saturating_add(1) < self.prepared.lookup_hashes().len() => {
@@ -197,20 +307,24 @@ impl Verification {
 
     /// Answers [`Step::LoadRateState`] with the stored state (or `None`). May be
     /// called again after the decision, with a fresh state, when the host's
-    /// compare-and-set lost a race: the rate-limit step is recomputed.
+    /// compare-and-set of [`Verification::rate_write`] lost a race: that
+    /// counter is recomputed.
     pub fn rate_state(&mut self, state: Option<RateLimitState>) {
-        let stage = std::mem::replace(&mut self.stage, Stage::Finished);
-        self.stage = match stage {
-            Stage::Checked { record, passed, bucket: Some(mut bucket) } => {
-                let outcome = bucket.spend(state, self.now);
-                Stage::Rated { record, passed, rate: (bucket, outcome), read: state }
+        if let Stage::Checked { meters, .. } = &mut self.stage {
+            meters.spend(state, self.now);
+        }
+    }
+
+    /// The host's compare-and-set of [`Verification::rate_write`] won: the next
+    /// write, if any, is the key's usage counter (after its rate-limit bucket).
+    pub fn rate_written(&mut self) {
+        if let Stage::Checked { meters, .. } = &mut self.stage {
+            match meters.pending() {
+                Some((Counter::Rate, _)) => meters.rate_written = true,
+                Some((Counter::Usage, _)) => meters.usage_written = true,
+                None => {}
             }
-            Stage::Rated { record, passed, rate: (mut bucket, _), .. } => {
-                let outcome = bucket.spend(state, self.now);
-                Stage::Rated { record, passed, rate: (bucket, outcome), read: state }
-            }
-            other => other,
-        };
+        }
     }
 
     /// Answers [`Step::LoadRateState`] with "the store failed" (unreachable, timed
@@ -225,24 +339,19 @@ impl Verification {
         let on_error = on_error.unwrap_or(self.engine.policy().rate_store_failure);
         let stage = std::mem::replace(&mut self.stage, Stage::Finished);
         self.stage = match stage {
-            Stage::Checked { record, passed, bucket: Some(_) } | Stage::Rated { record, passed, .. } => {
+            Stage::Checked { record, passed, meters } if meters.rate.is_some() || meters.usage.is_some() => {
                 Stage::StoreFailed { record, passed, on_error }
             }
             other => other,
         };
     }
 
-    /// The rate-limit write the decision so far needs (before [`Verification::finish`]).
+    /// The next compare-and-set the decision so far needs (before
+    /// [`Verification::finish`]): the rate-limit bucket's, then, once the host
+    /// confirmed it with [`Verification::rate_written`], the usage counter's.
     pub fn rate_write(&self) -> Option<RateWrite> {
         match &self.stage {
-            Stage::Rated { rate: (bucket, outcome), read, .. } if outcome.state != read.unwrap_or_default() => {
-                Some(RateWrite {
-                    key: bucket.key.clone(),
-                    expected: *read,
-                    new: outcome.state,
-                    ttl_seconds: outcome.reset_seconds,
-                })
-            }
+            Stage::Checked { meters, .. } => meters.pending().map(|(_, w)| w),
             _ => None,
         }
     }
@@ -250,39 +359,34 @@ impl Verification {
     /// The decision and what to write. Asking before [`Step::Done`] decides with
     /// what is known: no record means `unknown_key`; no state means an empty bucket.
     pub fn finish(mut self) -> Outcome {
-        if let Stage::Checked { bucket: Some(_), .. } = self.stage {
-            self.rate_state(None);
+        for _ in 0..2 {
+            if let Step::LoadRateState(_) = self.next_step() {
+                self.rate_state(None);
+            }
         }
-        let rate_write = self.rate_write();
         let engine = &self.engine;
+        let denied = |deny| Outcome {
+            decision: engine.render_denial(deny),
+            rate_write: None,
+            usage_write: None,
+            upgraded_record: None,
+            touch_last_used: None,
+        };
         match std::mem::replace(&mut self.stage, Stage::Finished) {
-            Stage::Denied(deny) => Outcome {
-                decision: engine.render_denial(deny),
-                rate_write,
-                upgraded_record: None,
-                touch_last_used: None,
-            },
-            Stage::Lookup { .. } | Stage::Finished => Outcome {
-                decision: engine.render_denial(engine.no_record(&self.prepared)),
-                rate_write,
-                upgraded_record: None,
-                touch_last_used: None,
-            },
-            Stage::Checked { record, passed, .. } => allowed(engine, &self.prepared, *record, passed, None, self.now),
-            Stage::Rated { record, passed, rate, .. } => {
-                let mut outcome = allowed(engine, &self.prepared, *record, passed, Some(&rate), self.now);
-                outcome.rate_write = rate_write;
+            Stage::Denied(deny) => denied(deny),
+            Stage::Lookup { .. } | Stage::Finished => denied(engine.no_record(&self.prepared)),
+            Stage::Checked { record, passed, meters } => {
+                let mut outcome = allowed(engine, &self.prepared, *record, passed, &meters, self.now);
+                (outcome.rate_write, outcome.usage_write) = (meters.rate_write(), meters.usage_write());
                 outcome
             }
-            Stage::StoreFailed { on_error: RateStoreFailure::FailClosed { retry_after_seconds }, .. } => Outcome {
-                decision: engine.render_denial(store_unavailable(retry_after_seconds)),
-                rate_write: None,
-                upgraded_record: None,
-                touch_last_used: None,
-            },
+            Stage::StoreFailed { on_error: RateStoreFailure::FailClosed { retry_after_seconds }, .. } => {
+                denied(store_unavailable(retry_after_seconds))
+            }
             Stage::StoreFailed { record, mut passed, on_error: RateStoreFailure::FailOpen } => {
                 passed.warnings.push(Warning::RateLimitUnavailable);
-                let mut outcome = allowed(engine, &self.prepared, *record, passed, None, self.now);
+                let none = Meters { rate: None, usage: None, rate_written: false, usage_written: false };
+                let mut outcome = allowed(engine, &self.prepared, *record, passed, &none, self.now);
                 outcome.decision.detail = "the rate-limit store is unavailable: allowed uncounted".to_string();
                 outcome
             }
@@ -295,14 +399,16 @@ fn allowed(
     prepared: &Prepared,
     record: KeyRecord,
     passed: Passed,
-    rate: Option<&(RateBucket, RateLimitOutcome)>,
+    meters: &Meters,
     now: DateTime<Utc>,
 ) -> Outcome {
-    let upgrade = passed.should_rehash && rate.is_none_or(|(_, o)| o.allowed);
-    let upgraded_record = if upgrade { engine.rehashed(prepared, &record).map(Box::new) } else { None };
+    let (rate, usage) = (meters.rate(), meters.usage());
+    let spends = rate.is_none_or(|(_, o)| o.allowed) && usage.is_none_or(|(_, o)| o.allowed);
+    let upgraded_record =
+        if passed.should_rehash && spends { engine.rehashed(prepared, &record).map(Box::new) } else { None };
     let stale =
         record.last_used_at.is_none_or(|at| now.signed_duration_since(at) >= engine.policy().last_used_interval());
-    let decision = engine.conclude(passed, record, rate);
+    let decision = engine.conclude(passed, record, rate, usage);
     let touch_last_used = (decision.allowed && stale).then_some(now);
-    Outcome { decision, rate_write: None, upgraded_record, touch_last_used }
+    Outcome { decision, rate_write: None, usage_write: None, upgraded_record, touch_last_used }
 }

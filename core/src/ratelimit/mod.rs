@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 pub mod shared_store;
+mod usage;
+
+pub use usage::{UsageLimit, UsageMeter, UsagePeriod, LIFETIME_COUNTER_TTL_SECONDS};
 
 use crate::error::{Error, ErrorKind, Result};
 

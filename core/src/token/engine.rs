@@ -155,6 +155,8 @@ fn offline_record(token: &AccessToken, now: DateTime<Utc>) -> KeyRecord {
         plan: c.plan.clone(),
         // The claims carry the plan, not the key's own quotas: a zero-lookup token spends the plan's.
         rate_limits: Default::default(),
+        // Nor its usage limit: counting usage needs the key's record (`confirm_record`).
+        usage_limit: None,
         features: c.features.clone(),
         metadata: Default::default(),
         last_used_at: Some(now),

@@ -38,6 +38,8 @@ struct Rest<'a> {
     principal: Option<&'a Principal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_write: Option<RateWriteView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage_write: Option<RateWriteView<'a>>,
     public_code: &'static str,
     #[serde(skip_serializing_if = "str::is_empty")]
     detail: &'a str,
@@ -47,6 +49,8 @@ struct Rest<'a> {
     warnings: &'a [Warning],
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_limit: Option<&'a RateLimitDecision>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<&'a RateLimitDecision>,
     #[serde(skip_serializing_if = "Option::is_none")]
     upgraded_record: Option<&'a KeyRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,29 +62,32 @@ struct Rest<'a> {
 }
 
 /// `"<allowed 0|1> <status> <code> <flags> <json>"`: `<flags>` is `-`, or any
-/// of `w` (a rate-limit write to make), `u` (an upgraded record to save) and
+/// of `w` (a rate-limit or usage write to make), `u` (an upgraded record to save) and
 /// `t` (a last-used time to write); `<json>` is the JSON text of everything
-/// else (headers, body, principal, rate_write, public_code, detail,
-/// missing_scope, warnings, rate_limit, upgraded_record, token,
+/// else (headers, body, principal, rate_write, usage_write, public_code, detail,
+/// missing_scope, warnings, rate_limit, usage, upgraded_record, token,
 /// touch_last_used, and with `full` the whole decision).
 pub fn decided(outcome: Outcome, full: bool) -> String {
-    let Outcome { decision: d, rate_write, upgraded_record, touch_last_used } = outcome;
+    let Outcome { decision: d, rate_write, usage_write, upgraded_record, touch_last_used } = outcome;
     let rest = Rest {
         headers: &d.headers,
         body: d.body.as_deref(),
         principal: d.principal.as_ref(),
         rate_write: rate_write.as_ref().map(RateWriteView::from),
+        usage_write: usage_write.as_ref().map(RateWriteView::from),
         public_code: d.public_code,
         detail: &d.detail,
         missing_scope: d.missing_scope.as_deref(),
         warnings: &d.warnings,
         rate_limit: d.rate_limit.as_ref(),
+        usage: d.usage.as_deref(),
         upgraded_record: upgraded_record.as_deref(),
         token: d.token.as_ref(),
         touch_last_used: touch_last_used.map(|t| crate::timestamp::format_timestamp(&t)),
         decision: full.then_some(&d),
     };
-    let (w, u, t) = (rest.rate_write.is_some(), rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
+    let w = rest.rate_write.is_some() || rest.usage_write.is_some();
+    let (u, t) = (rest.upgraded_record.is_some(), rest.touch_last_used.is_some());
     let mut out = Vec::with_capacity(DECIDED_CAPACITY);
     out.extend_from_slice(if d.allowed { b"1 " } else { b"0 " });
     out.extend_from_slice(d.status.to_string().as_bytes());

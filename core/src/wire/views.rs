@@ -12,7 +12,7 @@ use crate::format::CredentialKind;
 use crate::ids::IdStyle;
 use crate::mint::{MintOptions, MintedKey};
 use crate::parse::ParsedKey;
-use crate::ratelimit::Quota;
+use crate::ratelimit::{Quota, UsageLimit};
 use crate::record::{KeyRecord, Owner};
 use crate::token::{AccessClaims, AccessToken, Header, IssuedToken};
 
@@ -97,6 +97,8 @@ pub struct SuccessorView<'a> {
     plan: Option<&'a str>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     rate_limits: &'a BTreeMap<String, Quota>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage_limit: Option<&'a UsageLimit>,
     features: &'a [String],
     client_id: Option<&'a str>,
     metadata: &'a BTreeMap<String, serde_json::Value>,
@@ -114,6 +116,7 @@ impl<'a> From<&'a MintOptions> for SuccessorView<'a> {
             allowed_ips: &o.allowed_ips,
             plan: o.plan.as_deref(),
             rate_limits: &o.rate_limits,
+            usage_limit: o.usage_limit.as_ref(),
             features: &o.features,
             client_id: o.client_id.as_deref(),
             metadata: &o.metadata,

@@ -14,10 +14,13 @@ pub mod seeds;
 pub mod seeds_more;
 pub mod token_requests;
 pub mod tokens;
+pub mod usage;
 pub mod vendor;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, Utc};
-use keyproof::{Engine, EngineConfig, KeyRecord, MintOptions, RateLimitState, RateStoreFailure, Request};
+use keyproof::{Action, Engine, EngineConfig, KeyRecord, MintOptions, RateLimitState, RateStoreFailure, Request};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -215,6 +218,58 @@ impl Suite {
         decision.rate_limit.map(|r| r.outcome.state)
     }
 
+    /// Adds a case whose counters (rate-limit buckets and usage counters) are
+    /// stored by key in `states`, run through core's whole host loop
+    /// ([`keyproof::Completion`], compare-and-set against the map); returns the
+    /// states after its writes. The vector carries them as `rate_states`.
+    pub fn case_stored(
+        &mut self,
+        name: &str,
+        expect: &str,
+        request: Request,
+        now: DateTime<Utc>,
+        states: &BTreeMap<String, RateLimitState>,
+    ) -> BTreeMap<String, RateLimitState> {
+        let mut after = states.clone();
+        let mut c = keyproof::Completion::new(self.engine.begin_request(&request, now));
+        let decision = loop {
+            match c.next_action() {
+                Action::LookupRecord(hash) => {
+                    let found = self.records.iter().find(|r| r.hash == hash).cloned();
+                    c.record(found);
+                }
+                Action::LoadRateState(key) => {
+                    let state = after.get(key).copied();
+                    c.rate_state(state);
+                }
+                Action::CompareAndSet(w) => {
+                    let won = after.get(&w.key).copied() == w.expected;
+                    assert!(won, "{name}: nothing else writes here");
+                    after.insert(w.key.clone(), w.new);
+                    c.written(won);
+                }
+                Action::SaveRecord(_) => c.saved(),
+                Action::TouchLastUsed { .. } => c.touched(),
+                Action::StoreContended => panic!("{name}: contended"),
+                Action::Done(decision) => break decision.clone(),
+            }
+        };
+        assert_eq!(decision.code, expect, "{}: {name}: {}", self.name, decision.detail);
+        if !decision.allowed {
+            assert_eq!(&after, states, "{name}: a denied request writes no counter");
+        }
+        assert!(self.vectors.iter().all(|v| v["name"] != name), "duplicate vector name {name}");
+        self.vectors.push(json!({
+            "name": name,
+            "request": request,
+            "now": keyproof::timestamp::format_timestamp(&now),
+            "rate_limit_state": null,
+            "rate_states": states,
+            "expected": serde_json::from_str::<Value>(&decision.to_json()).unwrap(),
+        }));
+        after
+    }
+
     pub fn finish(self) -> VectorFile {
         let records: Vec<Value> = self.records.iter().map(|r| serde_json::from_str(&r.to_json()).unwrap()).collect();
         let count = self.vectors.len();
@@ -250,5 +305,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(proxies::suite());
     files.push(proxies::single_header_suite());
     files.push(quotas::suite());
+    files.push(usage::suite());
     files
 }

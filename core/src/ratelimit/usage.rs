@@ -1,0 +1,186 @@
+//! Usage limits: a key may spend `limit` units per UTC day, per UTC calendar
+//! month, or in all (credits, as Unkey's `remaining` and better-auth's
+//! `remaining` / `refillAmount` offer). Each period counts in its own counter,
+//! stored like a rate-limit state (its `tat_us` holds the units spent), under a
+//! key that names the period: a new period starts from zero with nothing to
+//! reset, and the host's store expires the old counter.
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{RateLimitOutcome, RateLimitState};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Most units a usage limit may grant per period.
+const MAX_USAGE_LIMIT: u32 = 1_000_000_000;
+
+/// How long a store keeps a counter that never restarts (`period` absent): ten years.
+pub const LIFETIME_COUNTER_TTL_SECONDS: u64 = 10 * 365 * 86_400;
+
+/// When a usage allowance starts again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum UsagePeriod {
+    /// Every UTC midnight.
+    Day,
+    /// On the first of every month, UTC.
+    Month,
+}
+
+/// A key's usage allowance: `limit` units per `period`, or in all when `period`
+/// is absent. JSON: `{"limit": 1000, "period": "month"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UsageLimit {
+    /// Units the key may spend per period (a request spends its route's cost).
+    pub limit: u32,
+    /// When the allowance starts again (`day`, `month`); absent: never (credits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<UsagePeriod>,
+    /// The id of the key whose counter this key spends from (set by rotation, so
+    /// the successor keeps spending its predecessor's allowance); absent: its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter: Option<String>,
+}
+
+impl UsageLimit {
+    /// Checks the bounds: limit 1–1,000,000,000; `counter` a record id (`invalid_id`).
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=MAX_USAGE_LIMIT).contains(&self.limit) {
+            return Err(Error::new(ErrorKind::InvalidQuota, "usage_limit.limit must be 1-1000000000"));
+        }
+        self.counter.as_deref().map_or(Ok(()), crate::ids::validate_id)
+    }
+
+    /// The counter a request of key `key_id` spends from at `now`.
+    pub fn meter(&self, key_id: &str, now: DateTime<Utc>) -> UsageMeter {
+        let owner = self.counter.as_deref().unwrap_or(key_id);
+        let (label, window) = match self.period.and_then(|p| period_bounds(p, now)) {
+            Some((label, start, end)) => (label, Some((start, end))),
+            None => ("total".to_string(), None),
+        };
+        let mut key = String::with_capacity(owner.len().saturating_add(7).saturating_add(label.len()));
+        key.push_str(owner);
+        key.push_str(":usage:");
+        key.push_str(&label);
+        let seconds = |a: DateTime<Utc>, b: DateTime<Utc>| u64::try_from(b.signed_duration_since(a).num_seconds()).ok();
+        UsageMeter {
+            key,
+            limit: self.limit,
+            reset_seconds: window.and_then(|(_, end)| seconds(now, end)).map(|s| s.max(1)),
+            window_seconds: window.and_then(|(start, end)| seconds(start, end)),
+            period: match self.period {
+                Some(UsagePeriod::Day) => "day",
+                Some(UsagePeriod::Month) => "month",
+                None => "total",
+            },
+        }
+    }
+}
+
+/// The current period's label (`2026-03-18`, `2026-03`), start and end.
+fn period_bounds(period: UsagePeriod, now: DateTime<Utc>) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
+    let today = now.date_naive();
+    let (label, start) = match period {
+        UsagePeriod::Day => (today.format("%Y-%m-%d").to_string(), today),
+        UsagePeriod::Month => {
+            (today.format("%Y-%m").to_string(), NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?)
+        }
+    };
+    let end = match period {
+        UsagePeriod::Day => start.succ_opt()?,
+        UsagePeriod::Month => start.checked_add_months(Months::new(1))?,
+    };
+    Some((label, start.and_hms_opt(0, 0, 0)?.and_utc(), end.and_hms_opt(0, 0, 0)?.and_utc()))
+}
+
+/// One usage counter as a request meets it: where it is stored and its bounds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageMeter {
+    /// Storage key: `<key id>:usage:<period>` (`total` when the allowance never restarts).
+    pub key: String,
+    /// Units per period.
+    pub limit: u32,
+    /// Seconds until the period ends (`None`: it never does).
+    pub reset_seconds: Option<u64>,
+    /// Length of the current period in seconds (`None`: no period).
+    pub window_seconds: Option<u64>,
+    /// The period the counter covers: `day`, `month` or `total`.
+    pub period: &'static str,
+}
+
+impl UsageMeter {
+    /// Spends `cost` units from the counter's stored state (units spent so far;
+    /// `None`: nothing yet). A denied request spends nothing. A state outside
+    /// `0..=limit` cannot come from counting, so it is taken as used up.
+    pub fn spend(&self, state: Option<RateLimitState>, cost: u32) -> RateLimitOutcome {
+        let limit = i64::from(self.limit);
+        let used = match state.map(|s| s.tat_us) {
+            None => 0,
+            Some(n) if (0..=limit).contains(&n) => n,
+            Some(_) => limit,
+        };
+        let after = used.saturating_add(i64::from(cost));
+        let allowed = after <= limit;
+        let kept = if allowed { after } else { used };
+        RateLimitOutcome {
+            allowed,
+            state: RateLimitState { tat_us: kept },
+            limit: self.limit,
+            remaining: u32::try_from(limit.saturating_sub(kept).max(0)).unwrap_or(0),
+            reset_seconds: self.reset_seconds.unwrap_or(0),
+            retry_after_seconds: if allowed { None } else { self.reset_seconds },
+        }
+    }
+
+    /// Seconds a store should keep the counter: to the end of its period, or ten years.
+    pub fn ttl_seconds(&self) -> u64 {
+        self.reset_seconds.unwrap_or(LIFETIME_COUNTER_TTL_SECONDS)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    }
+
+    #[test]
+    fn periods_name_their_counters_and_end_at_utc_boundaries() {
+        let now = at("2026-02-28T23:59:30Z");
+        let day = UsageLimit { limit: 3, period: Some(UsagePeriod::Day), counter: None }.meter("key_1", now);
+        assert_eq!(
+            (day.key.as_str(), day.reset_seconds, day.window_seconds),
+            ("key_1:usage:2026-02-28", Some(30), Some(86_400))
+        );
+        let month = UsageLimit { limit: 3, period: Some(UsagePeriod::Month), counter: Some("key_0".into()) }
+            .meter("key_1", now);
+        assert_eq!(
+            (month.key.as_str(), month.reset_seconds, month.window_seconds),
+            ("key_0:usage:2026-02", Some(30), Some(28 * 86_400))
+        );
+        let total = UsageLimit { limit: 3, period: None, counter: None }.meter("key_1", now);
+        assert_eq!(
+            (total.key.as_str(), total.reset_seconds, total.ttl_seconds()),
+            ("key_1:usage:total", None, LIFETIME_COUNTER_TTL_SECONDS)
+        );
+    }
+
+    #[test]
+    fn spending_stops_at_the_limit_and_odd_states_count_as_used_up() {
+        let meter = UsageLimit { limit: 3, period: None, counter: None }.meter("k", at("2026-03-18T10:30:00Z"));
+        let first = meter.spend(None, 2);
+        assert!(first.allowed && first.remaining == 1 && first.state.tat_us == 2);
+        let denied = meter.spend(Some(first.state), 2);
+        assert!(!denied.allowed && denied.state == first.state && denied.retry_after_seconds.is_none());
+        assert!(meter.spend(Some(first.state), 1).allowed);
+        assert!(!meter.spend(Some(RateLimitState { tat_us: -5 }), 1).allowed);
+        assert!(!meter.spend(Some(RateLimitState { tat_us: 99 }), 1).allowed);
+        assert!(UsageLimit { limit: 0, period: None, counter: None }.validate().is_err());
+        assert!(UsageLimit { limit: 1, period: None, counter: Some("sha256:x".into()) }.validate().is_err());
+    }
+}

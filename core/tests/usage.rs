@@ -1,0 +1,129 @@
+//! Usage limits through core's whole host loop: two counters written in order,
+//! a lost race on the usage counter, rotation and updates keeping the counter,
+//! the reserved plan name.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use chrono::{DateTime, Duration, Utc};
+use keyproof::timestamp::parse_timestamp;
+use keyproof::{mint, Action, Completion, Engine, KeyRecord, MintOptions, RateLimitState, RecordUpdate};
+
+fn now() -> DateTime<Utc> {
+    parse_timestamp("2026-03-18T10:30:00Z").unwrap()
+}
+
+fn engine() -> Engine {
+    Engine::from_json(
+        r#"{"formats": ["matchii_live"], "policy": {
+            "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
+            "plans": {"starter": {"limit": 60, "burst": 10}}, "default_plan": "starter"}}"#,
+    )
+    .unwrap()
+}
+
+fn minted(engine: &Engine, usage: &str) -> (String, KeyRecord) {
+    let options = format!(r#"{{"name": "Usage key", "scopes": ["briefs:read"], "usage_limit": {usage}}}"#);
+    let format = engine.formats().get("matchii_live").unwrap();
+    let m = mint(format, engine.hasher(), &MintOptions::from_json(&options).unwrap(), &[5; 32], now()).unwrap();
+    (m.key.expose().to_string(), m.record)
+}
+
+/// Runs one request; `race` is the usage counter's value another request wrote
+/// just before this one's compare-and-set (`None`: no race). Returns the code
+/// and the compare-and-sets asked for, as `key expected→new`.
+fn run(engine: &Engine, key: &str, record: &KeyRecord, race: Option<i64>) -> (&'static str, Vec<String>) {
+    let headers = [("Authorization", format!("Bearer {key}"))];
+    let mut c = Completion::new(engine.begin("GET", "/v1/briefs", &headers, None, now()));
+    let mut store: std::collections::HashMap<String, RateLimitState> = Default::default();
+    let mut race = race;
+    let mut asked = Vec::new();
+    loop {
+        match c.next_action() {
+            Action::LookupRecord(_) => c.record(Some(record.clone())),
+            Action::LoadRateState(k) => {
+                let state = store.get(k).copied();
+                c.rate_state(state);
+            }
+            Action::CompareAndSet(w) => {
+                let kind = if w.key.contains(":usage:") { "usage" } else { "rate" };
+                asked.push(format!("{kind} {:?}->{}", w.expected.map(|s| s.tat_us), w.new.tat_us));
+                if let Some(spent) = race.filter(|_| kind == "usage").and_then(|_| race.take()) {
+                    store.insert(w.key.clone(), RateLimitState { tat_us: spent });
+                    c.written(false);
+                    continue;
+                }
+                let won = store.get(&w.key).copied() == w.expected;
+                store.insert(w.key.clone(), w.new);
+                c.written(won);
+            }
+            Action::SaveRecord(_) => c.saved(),
+            Action::TouchLastUsed { .. } => c.touched(),
+            Action::StoreContended => panic!("contended"),
+            Action::Done(d) => return (d.code, asked),
+        }
+    }
+}
+
+#[test]
+fn the_rate_bucket_is_written_then_the_usage_counter() {
+    let e = engine();
+    let (key, record) = minted(&e, r#"{"limit": 3, "period": "day"}"#);
+    let (code, asked) = run(&e, &key, &record, None);
+    assert_eq!(code, "ok");
+    assert_eq!(asked.len(), 2);
+    assert!(asked[0].starts_with("rate None->") && asked[1] == "usage None->1", "{asked:?}");
+}
+
+#[test]
+fn a_lost_race_on_the_usage_counter_recounts_from_the_stored_value() {
+    let e = engine();
+    let (key, record) = minted(&e, r#"{"limit": 3}"#);
+    // Another request spent 2 meanwhile: this one takes the last unit.
+    let (code, asked) = run(&e, &key, &record, Some(2));
+    assert_eq!(code, "ok");
+    assert_eq!(asked[1..], ["usage None->1".to_string(), "usage Some(2)->3".to_string()]);
+    // Another request spent the last unit meanwhile: this one is denied.
+    let (code, asked) = run(&e, &key, &record, Some(3));
+    assert_eq!((code, asked.len()), ("usage_exceeded", 2), "{asked:?}");
+}
+
+#[test]
+fn rotation_and_updates_keep_spending_the_same_counter() {
+    let e = engine();
+    let (_, record) = minted(&e, r#"{"limit": 100, "period": "month"}"#);
+    let successor = record.successor_options(now()).unwrap();
+    let counter = successor.usage_limit.as_ref().and_then(|u| u.counter.clone());
+    assert_eq!(counter.as_deref(), Some(record.id.as_str()));
+    let meter = |r: &KeyRecord| e.usage_meter(&e.prepare("GET", "/v1/briefs", &[] as &[(&str, &str)], None), r, now());
+    let mut next = minted(&e, r#"{"limit": 1}"#).1;
+    next.usage_limit = successor.usage_limit.clone();
+    assert_eq!(meter(&next).map(|(m, _)| m.key), Some(format!("{}:usage:2026-03", record.id)));
+    // A new limit keeps the counter the key spends from; clearing removes the limit.
+    let raise = RecordUpdate::from_json(r#"{"usage_limit": {"limit": 500, "period": "month"}}"#).unwrap();
+    assert!(next.update(&raise, now()).unwrap());
+    assert_eq!(next.usage_limit.as_ref().and_then(|u| u.counter.as_deref()), Some(record.id.as_str()));
+    let clear = RecordUpdate::from_json(r#"{"usage_limit": null}"#).unwrap();
+    assert!(next.update(&clear, now()).unwrap() && next.usage_limit.is_none() && meter(&next).is_none());
+    let later = now() + Duration::days(20);
+    assert_eq!(
+        e.usage_meter(&e.prepare("GET", "/v1/briefs", &[] as &[(&str, &str)], None), &record, later)
+            .map(|(m, _)| m.key),
+        Some(format!("{}:usage:2026-04", record.id))
+    );
+}
+
+#[test]
+fn bad_usage_limits_and_the_reserved_plan_name_are_refused() {
+    let e = engine();
+    let format = e.formats().get("matchii_live").unwrap();
+    for (usage, code) in [
+        (r#"{"limit": 0}"#, "invalid_quota"),
+        (r#"{"limit": 5, "period": "week"}"#, "invalid_record"),
+        (r#"{"limit": 5, "counter": "sha256:abc"}"#, "invalid_id"),
+    ] {
+        let options = format!(r#"{{"name": "Bad usage", "usage_limit": {usage}}}"#);
+        let got = MintOptions::from_json(&options).and_then(|o| mint(format, e.hasher(), &o, &[1; 32], now()));
+        assert_eq!(got.err().map(|e| e.code()), Some(code), "{usage}");
+    }
+    let config = r#"{"formats": ["matchii_live"], "policy": {"plans": {"usage": {"limit": 1, "burst": 1}}}}"#;
+    assert_eq!(Engine::from_json(config).err().map(|e| e.code()), Some("invalid_policy"));
+}
