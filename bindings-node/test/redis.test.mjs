@@ -326,6 +326,33 @@ if (KEYPROOF_REDIS_WORKER) {
     }
   });
 
+  test('a usage limit spends exactly its credits across concurrent requests, counted in Redis', withRedis, async () => {
+    const redis = client(URL_);
+    try {
+      const engine = new kp.Engine(config);
+      const metered = engine.mint({ name: 'Metered', scopes: ['items:read'], usageLimit: { limit: 4, period: 'day' } });
+      assert.deepEqual(metered.record.usageLimit, { limit: 4, period: 'day' });
+      const verifier = new kp.RedisVerifier(engine, { lookup: () => metered.record, rateLimits: new kp.RedisRateLimitStore(redis) });
+      const now = wallNow();
+      const request = { method: 'GET', path: '/v1/items', headers: { authorization: `Bearer ${metered.key}` }, now };
+      const all = await Promise.all(Array.from({ length: 9 }, () => verifier.verify(request)));
+      assert.deepEqual(all.map((x) => x.code).sort(), [...Array(4).fill('ok'), ...Array(5).fill('usage_exceeded')]);
+      const denied = all.find((x) => x.code === 'usage_exceeded');
+      assert.equal(denied.status, 429);
+      const day = new Date(now).toISOString().slice(0, 10);
+      const counter = redisKey(`${metered.record.id}:usage:${day}`);
+      assert.equal(await redis.get(counter), '{"tat_us":4}');
+      // The counter expires when the UTC day ends, and Retry-After says when that is.
+      const left = Math.ceil((Date.parse(`${day}T00:00:00Z`) + 86_400_000 - now) / 1000);
+      assert.equal(denied.header('retry-after'), String(left));
+      const ttl = await redis.pttl(counter);
+      assert.ok(ttl > left * 1000 - 2000 && ttl <= left * 1000, String(ttl));
+      assert.equal(all.find((x) => x.allowed).usage.plan, 'usage');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   test('refill follows the plan rate on the injected clock', withRedis, async () => {
     const redis = client(URL_);
     try {

@@ -138,6 +138,12 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
             == 302
         )
         assert "rate_limits" not in project.records()[key_id]
+        # A usage limit set in the change form; a bad one is refused with core's code.
+        usage = {**fields, "scopes": '["briefs:read"]', "usage_limit": '{"limit": 1000, "period": "month"}'}
+        assert post_form(client, change, usage).status_code == 302
+        assert project.records()[key_id]["usage_limit"] == {"limit": 1000, "period": "month"}
+        bad = post_form(client, change, {**usage, "usage_limit": '{"limit": 0}'})
+        assert bad.status_code == 200 and "invalid_quota" in bad.text
 
         # Rotate: the new key is shown once; the old one works during the grace period.
         rotated = post_form(
@@ -212,6 +218,13 @@ def test_management_commands(project: Project) -> None:
         check=False,
     )
     assert bad.returncode != 0 and "invalid_quota" in bad.stderr
+    metered = json.loads(
+        project.manage(
+            "keyproof_mint", "--name", "Metered", "--usage-limit", '{"limit": 9, "period": "month"}', "--json"
+        ).stdout
+    )
+    assert project.records()[metered["id"]]["usage_limit"] == {"limit": 9, "period": "month"}
+    project.manage("keyproof_revoke", metered["id"])
     for extra in (paired, bound, quota):
         project.manage("keyproof_revoke", extra["id"])
     plain = project.manage("keyproof_mint", "--name", "Second key", "--scopes", "briefs:read")
@@ -237,7 +250,7 @@ def test_management_commands(project: Project) -> None:
     missing = project.manage("keyproof_revoke", "no-such-key", check=False)
     assert missing.returncode != 0 and "no key no-such-key" in missing.stderr
     statuses = {r["id"]: r["status"] for r in project.records().values()}
-    assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 6
+    assert statuses[minted["id"]] == statuses[rotated["id"]] == "revoked" and len(statuses) == 7
 
 
 # Run inside the project (`manage.py shell -c`): a key stored in the APIKey table
@@ -285,13 +298,23 @@ decisions = [verifier.verify("GET", "/api/briefs", auth) for _ in range(3)]
 print([d.code for d in decisions], decisions[-1].header("RateLimit-Policy"))
 lifecycle.update_key(row.pk, {"rate_limits": {}})
 print(APIKey.objects.get(pk=row.pk).rate_limits)
+metered, row = lifecycle.mint_key(name="Metered", scopes=["briefs:read"], usage_limit={"limit": 1, "period": "day"})
+print(APIKey.objects.get(pk=row.pk).usage_limit)
+verifier = keyproof.Verifier(lifecycle.get_engine(), store.lookup)
+auth = {"Authorization": "Bearer " + metered.key}
+print([verifier.verify("GET", "/api/briefs", auth).code for _ in range(2)])
+lifecycle.update_key(row.pk, {"usage_limit": None})
+print(APIKey.objects.get(pk=row.pk).usage_limit, verifier.verify("GET", "/api/briefs", auth).code)
 """
 
 
 def test_a_keys_own_quota_in_the_apikey_table(project: Project) -> None:
     out = project.manage("shell", "-v", "0", "-c", QUOTA_CHECK).stdout.split("\n")
-    assert out[:3] == [
+    assert out[:6] == [
         "{'default': {'limit': 2, 'period_seconds': 60, 'burst': 2}}",
         "['ok', 'ok', 'rate_limited'] \"key\";q=2;w=60",
         "{}",
+        "{'limit': 1, 'period': 'day'}",
+        "['ok', 'usage_exceeded']",
+        "None ok",
     ]

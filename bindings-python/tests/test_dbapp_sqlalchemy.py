@@ -210,3 +210,22 @@ def test_a_keys_own_quota_is_stored_and_applied(store: KeyStore) -> None:
     store.update(minted.record.id, {"rate_limits": {}})  # back to the plan's quota (burst 20)
     assert store.get(minted.record.id).rate_limits == {}
     assert get(store.verifier(ENGINE), minted.key).header("RateLimit-Policy") == '"starter";q=20;w=20'
+
+
+def test_a_usage_limit_is_stored_counted_and_kept_by_rotation(store: KeyStore) -> None:
+    minted = store.mint(ENGINE, name="Metered key", scopes=["briefs:read"], usage_limit={"limit": 2})
+    assert store.get(minted.record.id).usage_limit == {"limit": 2}
+    verifier = store.verifier(ENGINE)  # one rate-limit store: the counters live there
+    decisions = [get(verifier, minted.key) for _ in range(3)]
+    assert [d.code for d in decisions] == ["ok", "ok", "usage_exceeded"]
+    assert decisions[1].header("RateLimit") is not None and decisions[1].usage is not None
+    assert decisions[1].usage.remaining == 0 and decisions[2].status == 429
+    assert decisions[2].header("Retry-After") is None  # credits never restart
+    # The successor spends the same counter: rotating grants no fresh allowance.
+    rotated = store.rotate(ENGINE, minted.record.id)
+    assert store.get(rotated.record.id).usage_limit == {"limit": 2, "counter": minted.record.id}
+    assert get(verifier, rotated.key).code == "usage_exceeded"
+    store.update(rotated.record.id, {"usage_limit": {"limit": 3}})  # one more unit, same counter
+    assert [get(verifier, rotated.key).code for _ in range(2)] == ["ok", "usage_exceeded"]
+    store.update(rotated.record.id, {"usage_limit": None})
+    assert store.get(rotated.record.id).usage_limit is None and get(verifier, rotated.key).code == "ok"

@@ -289,6 +289,35 @@ def test_threads_get_exactly_the_burst_and_the_state_is_the_cores(client: Any) -
 
 
 @needs_redis
+def test_a_usage_limit_is_counted_exactly_across_threads_in_redis(client: Any) -> None:
+    d = Deployment(RedisRateLimitStore(redis.Redis.from_url(str(REDIS_URL))))
+    metered = keyproof.mint("keyproof_live", name="Metered", scopes=["items:read"], usage_limit={"limit": 5})
+    d.records[metered.record.hash] = metered.record
+    now = wall_now()
+    codes: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(4)
+
+    def hammer() -> None:
+        start.wait()
+        for _ in range(3):
+            code = d.verify(key=metered.key, now=now).code
+            with lock:
+                codes.append(code)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 12 requests within the burst of the rate limit: exactly 5 spend the credits.
+    assert sorted(codes) == ["ok"] * 5 + ["usage_exceeded"] * 7
+    counter = redis_key(f"{metered.record.id}:usage:total")
+    assert RateLimitState.from_json(client.get(counter).decode()) == RateLimitState(5)
+    assert client.pttl(counter) > 9 * 365 * 86_400 * 1000  # credits are kept (ten years)
+
+
+@needs_redis
 def test_asyncio_requests_get_exactly_the_burst(client: Any) -> None:
     async def run() -> list[int]:
         d = Deployment(AsyncRedisRateLimitStore(redis.asyncio.Redis.from_url(str(REDIS_URL))))

@@ -19,7 +19,7 @@ COLUMNS = (
     "id", "name", "hash", "fingerprint", "preview", "format", "environment", "kind",
     "owner_organization", "owner_workspace", "owner_profile", "client_id", "scopes", "role", "status",
     "created_at", "updated_at", "expires_at", "revoked_at", "replaced_by", "rotated_at", "grace_until",
-    "allowed_ips", "plan", "rate_limits", "features", "metadata", "last_used_at",
+    "allowed_ips", "plan", "rate_limits", "usage_limit", "features", "metadata", "last_used_at",
 )  # fmt: skip
 #: The columns holding instants (UTC).
 TIMES = frozenset(
@@ -27,7 +27,7 @@ TIMES = frozenset(
 )
 _OWNER = ("organization", "workspace", "profile")
 _ROTATION = ("replaced_by", "rotated_at", "grace_until")
-_OPTIONAL = ("client_id", "role", "expires_at", "revoked_at", "plan", "last_used_at")
+_OPTIONAL = ("client_id", "role", "expires_at", "revoked_at", "plan", "usage_limit", "last_used_at")
 
 
 def utc(at: datetime | None) -> datetime | None:

@@ -61,6 +61,7 @@ class KeyRecordMixin:
     allowed_ips: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     plan: Mapped[str | None] = mapped_column(sa.String(128))
     rate_limits: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    usage_limit: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
     features: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
     last_used_at: Mapped[datetime | None] = mapped_column(_TIME)

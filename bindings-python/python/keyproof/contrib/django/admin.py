@@ -54,7 +54,7 @@ class APIKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ("name", "preview", "fingerprint", "id")
     readonly_fields = READ_ONLY
     fields = (*READ_ONLY[:3], "name", "scopes", "role", "allowed_ips", "expires_at", "plan", "rate_limits",
-              "features", "metadata", "client_id", *READ_ONLY[3:])  # fmt: skip
+              "usage_limit", "features", "metadata", "client_id", *READ_ONLY[3:])  # fmt: skip
     actions = (
         lifecycle_action("revoke", lifecycle.revoke_key, "Revoke"),
         lifecycle_action("disable", lifecycle.disable_key, "Disable"),

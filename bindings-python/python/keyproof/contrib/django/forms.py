@@ -11,8 +11,8 @@ from keyproof.contrib.django.models import APIKey
 
 #: Record fields core's ``RecordUpdate`` may change (the rest is read-only in the admin).
 UPDATABLE = (
-    "name", "scopes", "role", "allowed_ips", "expires_at", "plan", "rate_limits", "features", "metadata",
-    "client_id",
+    "name", "scopes", "role", "allowed_ips", "expires_at", "plan", "rate_limits", "usage_limit", "features",
+    "metadata", "client_id",
 )  # fmt: skip
 
 
@@ -62,6 +62,7 @@ class ChangeForm(forms.ModelForm):  # type: ignore[type-arg]
         """The ``RecordUpdate`` of the edited fields (empty optional fields clear them,
         an empty map field empties it)."""
         empty: dict[str, Any] = {"role": None, "plan": None, "expires_at": None, "client_id": None}
+        empty["usage_limit"] = None
         empty.update(rate_limits={}, metadata={})
         return {
             f: self.cleaned_data[f] or empty[f] if f in empty else self.cleaned_data[f]

@@ -66,6 +66,7 @@ class APIKey(models.Model):
     allowed_ips = models.JSONField(default=list, blank=True)
     plan = models.CharField(max_length=128, null=True, blank=True)
     rate_limits = models.JSONField(default=dict, blank=True)
+    usage_limit = models.JSONField(null=True, blank=True)
     features = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -28,6 +28,10 @@ class Command(BaseCommand):
             "--rate-limits",
             help='the key\'s own quotas by class, JSON: \'{"default": {"limit": 100, "burst": 20}}\'',
         )
+        parser.add_argument(
+            "--usage-limit",
+            help='units per day, per month or in all, JSON: \'{"limit": 1000, "period": "month"}\'',
+        )
         parser.add_argument("--allowed-ips", nargs="*", default=[])
         parser.add_argument("--features", nargs="*", default=[])
         parser.add_argument("--owner", help="primary key of the owner (KEYPROOF_OWNER_MODEL)")
@@ -54,11 +58,13 @@ class Command(BaseCommand):
             "generate_client_id",
         )
         options = {k: o[k] for k in fields if o[k]}
-        if o["rate_limits"]:
-            try:
-                options["rate_limits"] = json.loads(o["rate_limits"])
-            except ValueError as e:
-                raise CommandError(f"--rate-limits is not JSON: {e}") from e
+        for field in ("rate_limits", "usage_limit"):
+            if o[field]:
+                try:
+                    options[field] = json.loads(o[field])
+                except ValueError as e:
+                    flag = "--" + field.replace("_", "-")
+                    raise CommandError(f"{flag} is not JSON: {e}") from e
         try:
             minted, row = lifecycle.mint_key(owned_by=owner, format=o["format"], name=o["name"], **options)
         except KeyproofError as e:
