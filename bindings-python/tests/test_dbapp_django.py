@@ -298,7 +298,8 @@ decisions = [verifier.verify("GET", "/api/briefs", auth) for _ in range(3)]
 print([d.code for d in decisions], decisions[-1].header("RateLimit-Policy"))
 lifecycle.update_key(row.pk, {"rate_limits": {}})
 print(APIKey.objects.get(pk=row.pk).rate_limits)
-metered, row = lifecycle.mint_key(name="Metered", scopes=["briefs:read"], usage_limit={"limit": 1, "period": "day"})
+daily = {"limit": 1, "period": "day"}
+metered, row = lifecycle.mint_key(name="Metered", scopes=["briefs:read"], usage_limit=daily)
 print(APIKey.objects.get(pk=row.pk).usage_limit)
 verifier = keyproof.Verifier(lifecycle.get_engine(), store.lookup)
 auth = {"Authorization": "Bearer " + metered.key}
