@@ -196,7 +196,30 @@ fn verify_upgrades_a_legacy_hash_once_the_key_proves_itself(env: &Env) {
     assert_eq!(code, 1);
 }
 
+/// A usage limit is counted across runs in the store, beside the rate-limit buckets.
+fn usage_limit_is_counted_across_runs(env: &Env) {
+    env.write("policy.json", CONFIG);
+    let (key, _) = env.mint(&[
+        "--format",
+        "keyproof_live",
+        "--name",
+        "metered",
+        "--scope",
+        "briefs:read",
+        "--usage-limit",
+        r#"{"limit": 1}"#,
+    ]);
+    let auth = format!("Authorization: Bearer {key}");
+    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
+    assert_eq!((code, v["code"].as_str(), v["usage"]["remaining"].as_u64()), (0, Some("ok"), Some(0)));
+    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
+    assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(429), Some("usage_exceeded")));
+    let bad = env.cmd().args(["mint", "--format", "keyproof_live", "--name", "bad", "--usage-limit", "{}"]).assert();
+    bad.code(2).stderr(predicate::str::contains("--usage-limit takes JSON"));
+}
+
 common::on_every_store!(
+    usage_limit_is_counted_across_runs,
     allowed_denied_and_rate_limited,
     authentication_failures_are_401,
     ip_allowlist_and_rotation_headers,

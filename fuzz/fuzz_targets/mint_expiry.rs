@@ -84,7 +84,10 @@ fuzz_target!(|data: &[u8]| {
     // options (a name, a role): only text core wrote itself must not hold it.
     assert!(options_json.contains(key) || !json.contains(key), "the record holds the key");
     let echoed = options_json.contains(parsed.secret_part());
-    assert!(parsed.secret_part().len() < 16 || echoed || !json.contains(parsed.secret_part()), "the record holds the secret");
+    assert!(
+        parsed.secret_part().len() < 16 || echoed || !json.contains(parsed.secret_part()),
+        "the record holds the secret"
+    );
     // Finding F1 (artifacts-found/README.md): a minted record always loads back.
     match KeyRecord::from_json(&json) {
         Ok(again) => assert!(again == *record, "the minted record changed in a round trip: {json}"),

@@ -101,6 +101,13 @@ fn run(data: &[u8]) {
             } else {
                 Default::default()
             },
+            // Sometimes a usage limit (small, so fuzzed counters reach it).
+            usage_limit: bit(12).then(|| keyproof::UsageLimit {
+                limit: (flags >> 20) & 0xf,
+                period: [None, Some(keyproof::UsagePeriod::Day), Some(keyproof::UsagePeriod::Month)]
+                    [((flags >> 16) % 3) as usize],
+                counter: None,
+            }),
             ..MintOptions::default()
         };
         // Mint with the fuzzed options; when core refuses them, mint a plain key
@@ -160,6 +167,12 @@ fn run(data: &[u8]) {
         4 => Some(RateLimitState { tat_us: now.timestamp_micros().saturating_add(input.i64() % 100_000_000_000_000) }),
         _ => Some(RateLimitState { tat_us: input.i64() }),
     };
+    // A usage counter's state: units spent (sometimes one no spending produces).
+    let used = match input.u8() % 4 {
+        0 => None,
+        3 => Some(RateLimitState { tat_us: input.i64() }),
+        _ => Some(RateLimitState { tat_us: i64::from(input.u8() % 20) }),
+    };
     let host = input.u8() % 4; // 0, 1: by hash; 2: hands the record over (decide's contract); 3: finds nothing
     let cas = input.u8() % 8 == 7;
     let fresh = RateLimitState { tat_us: now.timestamp_micros().saturating_add(i64::from(input.i32())) };
@@ -172,6 +185,7 @@ fn run(data: &[u8]) {
     let mut loads = 0usize;
     let mut read = None;
     let mut rate_key = None;
+    let (mut usage_loads, mut usage_read, mut usage_key) = (0usize, None, None);
     for round in 0.. {
         assert!(round < 16, "the step never reaches Done");
         if early && round == 1 {
@@ -188,7 +202,19 @@ fn run(data: &[u8]) {
                 };
                 v.record(found);
             }
+            Step::LoadRateState(key) if key.contains(":usage:") => {
+                // A usage-limited key's counter: after its rate-limit bucket, once.
+                usage_loads += 1;
+                assert!(
+                    usage_loads == 1 && record.usage_limit.is_some(),
+                    "usage counter asked twice or without a limit"
+                );
+                usage_key = Some(key.to_string());
+                usage_read = used;
+                v.rate_state(used);
+            }
             Step::LoadRateState(key) => {
+                assert!(usage_loads == 0, "the rate bucket is read before the usage counter");
                 loads += 1;
                 assert!(loads == 1, "rate state asked twice");
                 assert!(key.starts_with(&record.id) && key.as_bytes().get(record.id.len()) == Some(&b':'));
@@ -200,10 +226,15 @@ fn run(data: &[u8]) {
         }
     }
     assert!(lookups <= lookup_hashes.len());
-    if cas && v.rate_write().is_some() {
+    if let Some(w) = v.rate_write().filter(|_| cas) {
         // The host's compare-and-set lost a race: it re-reads and the step recomputes.
-        read = Some(fresh);
-        v.rate_state(Some(fresh));
+        if Some(&w.key) == usage_key.as_ref() {
+            usage_read = Some(RateLimitState { tat_us: fresh.tat_us.rem_euclid(16) });
+            v.rate_state(usage_read);
+        } else {
+            read = Some(fresh);
+            v.rate_state(Some(fresh));
+        }
     }
     let outcome = v.finish();
     let d = &outcome.decision;
@@ -223,13 +254,14 @@ fn run(data: &[u8]) {
     }
 
     // The step and the one-call API decide alike when the host hands the record over.
-    if host == 2 && !early && !cas {
+    if host == 2 && !early && !cas && record.usage_limit.is_none() {
         let one_call = engine.decide(&prepared, Some(&record), now, state);
         assert!(one_call == *d, "step and decide() disagree:\n{}\n{}", one_call.to_json(), d.to_json());
     }
 
     if let Some(w) = &outcome.rate_write {
-        assert_eq!(Some(&w.key), rate_key.as_ref());
+        // A host that stops early gets the write finish() computed from no state.
+        assert!(early || Some(&w.key) == rate_key.as_ref(), "a write for a bucket never read");
         assert_eq!(w.expected, read);
         assert_ne!(w.new, read.unwrap_or_default(), "a write that changes nothing");
         if d.allowed {
@@ -239,6 +271,19 @@ fn run(data: &[u8]) {
             assert_eq!(d.code, "rate_limited");
             assert!(d.detail.contains("clamped"), "denied request rewrote its state: {}", d.detail);
         }
+    }
+    if let Some(w) = &outcome.usage_write {
+        // Written only for an allowed request, after the bucket, with what it spent.
+        assert!(d.allowed, "a denied request spends usage: {}", d.code);
+        assert!(early || Some(&w.key) == usage_key.as_ref(), "a write for a counter never read");
+        assert_eq!(w.expected, usage_read);
+        let spent = d.usage.as_ref().map(|u| u.outcome.state);
+        assert_eq!(spent, Some(w.new));
+        let limit = record.usage_limit.as_ref().map_or(0, |u| i64::from(u.limit));
+        assert!(w.new.tat_us > usage_read.map_or(0, |s| s.tat_us) && w.new.tat_us <= limit, "overspent");
+    }
+    if d.code == "usage_exceeded" {
+        assert!(record.usage_limit.is_some() && outcome.rate_write.is_none());
     }
     if let Some(up) = &outcome.upgraded_record {
         assert!(d.allowed, "hash upgrade on a denial");

@@ -29,7 +29,7 @@
 //!     }
 //! }
 //! let outcome = v.finish();
-//! if let Some(w) = &outcome.rate_write {
+//! for w in [&outcome.rate_write, &outcome.usage_write].into_iter().flatten() {
 //!     rates.insert(w.key.clone(), w.new); // a shared store: compare-and-set against w.expected
 //! }
 //! if let Some(record) = outcome.upgraded_record {
