@@ -341,7 +341,9 @@ if (KEYPROOF_REDIS_WORKER) {
       assert.equal(denied.status, 429);
       const day = new Date(now).toISOString().slice(0, 10);
       const counter = redisKey(`${metered.record.id}:usage:${day}`);
-      assert.equal(await redis.get(counter), '{"tat_us":4}');
+      // The state is the period's end (next UTC midnight, in µs) plus the units spent.
+      const midnightUs = (Date.parse(`${day}T00:00:00Z`) + 86_400_000) * 1000;
+      assert.equal(await redis.get(counter), `{"tat_us":${midnightUs + 4}}`);
       // The counter expires when the UTC day ends, and Retry-After says when that is.
       const left = Math.ceil((Date.parse(`${day}T00:00:00Z`) + 86_400_000 - now) / 1000);
       assert.equal(denied.header('retry-after'), String(left));

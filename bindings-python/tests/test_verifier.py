@@ -100,6 +100,27 @@ def test_rate_limits_are_atomic_across_asyncio_tasks() -> None:
     assert asyncio.run(main()).count(True) == 3
 
 
+def test_memory_store_pruning_keeps_usage_counters_until_their_period_ends() -> None:
+    # A usage counter's state is its period's end plus the units spent: pruning
+    # full buckets must not hand a key its allowance back mid-period.
+    e = engine()
+    metered = keyproof.mint(
+        "keyproof_live", name="Metered", scopes=["items:read"], usage_limit={"limit": 1, "period": "day"}
+    )
+    store = MemoryRateLimitStore()
+    v = Verifier(e, {metered.record.hash: metered.record}.get, rate_limits=store)
+    codes = [v.verify("GET", "/v1/items", bearer(metered.key), now=NOW).code for _ in range(2)]
+    assert codes == ["ok", "usage_exceeded"]
+    counters = [k for k in store if ":usage:" in k]
+    assert len(counters) == 1
+    now_us = int(NOW.timestamp() * 1_000_000)
+    store.prune(now_us + 3_600_000_000)  # an hour later: buckets refilled, the day goes on
+    assert counters[0] in store
+    assert v.verify("GET", "/v1/items", bearer(metered.key), now=NOW).code == "usage_exceeded"
+    store.prune(now_us + 86_400_000_000)  # a day later the period is over: dropped
+    assert counters[0] not in store
+
+
 def test_memory_store_basics_and_bounds() -> None:
     store = MemoryRateLimitStore(max_entries=2)
     store.set("a", RateLimitState(10))

@@ -80,7 +80,8 @@ impl Warning {
 
 /// Rate-limit result of a decision: what to store under `key`. A usage
 /// counter's result (`Decision::usage`) has the same shape: plan `usage`, class
-/// its period (`day`, `month`, `total`), `state.tat_us` the units spent, and
+/// its period (`day`, `month`, `total`), `state.tat_us` the period's end plus
+/// the units spent, and
 /// `reset_seconds` 0 for an allowance that never restarts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RateLimitDecision {

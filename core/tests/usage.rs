@@ -45,9 +45,12 @@ fn run(engine: &Engine, key: &str, record: &KeyRecord, race: Option<i64>) -> (&'
             }
             Action::CompareAndSet(w) => {
                 let kind = if w.key.contains(":usage:") { "usage" } else { "rate" };
-                asked.push(format!("{kind} {:?}->{}", w.expected.map(|s| s.tat_us), w.new.tat_us));
+                // A counter's state is its period's end (whole seconds) plus the units spent.
+                let (units, end) = (|t: i64| t % 1_000_000, |t: i64| t - t % 1_000_000);
+                let shown = |t: i64| if kind == "usage" { units(t) } else { t };
+                asked.push(format!("{kind} {:?}->{}", w.expected.map(|s| shown(s.tat_us)), shown(w.new.tat_us)));
                 if let Some(spent) = race.filter(|_| kind == "usage").and_then(|_| race.take()) {
-                    store.insert(w.key.clone(), RateLimitState { tat_us: spent });
+                    store.insert(w.key.clone(), RateLimitState { tat_us: end(w.new.tat_us) + spent });
                     c.written(false);
                     continue;
                 }

@@ -167,11 +167,13 @@ fn run(data: &[u8]) {
         4 => Some(RateLimitState { tat_us: now.timestamp_micros().saturating_add(input.i64() % 100_000_000_000_000) }),
         _ => Some(RateLimitState { tat_us: input.i64() }),
     };
-    // A usage counter's state: units spent (sometimes one no spending produces).
+    // A usage counter's state: the period's end plus the units spent (sometimes
+    // a state no spending produces).
+    let period_end = record.usage_limit.as_ref().map_or(0, |u| u.meter(&record.id, now).end_us);
     let used = match input.u8() % 4 {
         0 => None,
         3 => Some(RateLimitState { tat_us: input.i64() }),
-        _ => Some(RateLimitState { tat_us: i64::from(input.u8() % 20) }),
+        _ => Some(RateLimitState { tat_us: period_end.saturating_add(i64::from(input.u8() % 20)) }),
     };
     let host = input.u8() % 4; // 0, 1: by hash; 2: hands the record over (decide's contract); 3: finds nothing
     let cas = input.u8() % 8 == 7;
@@ -229,7 +231,7 @@ fn run(data: &[u8]) {
     if let Some(w) = v.rate_write().filter(|_| cas) {
         // The host's compare-and-set lost a race: it re-reads and the step recomputes.
         if Some(&w.key) == usage_key.as_ref() {
-            usage_read = Some(RateLimitState { tat_us: fresh.tat_us.rem_euclid(16) });
+            usage_read = Some(RateLimitState { tat_us: period_end.saturating_add(fresh.tat_us.rem_euclid(16)) });
             v.rate_state(usage_read);
         } else {
             read = Some(fresh);
@@ -280,7 +282,8 @@ fn run(data: &[u8]) {
         let spent = d.usage.as_ref().map(|u| u.outcome.state);
         assert_eq!(spent, Some(w.new));
         let limit = record.usage_limit.as_ref().map_or(0, |u| i64::from(u.limit));
-        assert!(w.new.tat_us > usage_read.map_or(0, |s| s.tat_us) && w.new.tat_us <= limit, "overspent");
+        let spent_before = usage_read.map_or(period_end, |s| s.tat_us);
+        assert!(w.new.tat_us > spent_before && w.new.tat_us <= period_end + limit, "overspent");
     }
     if d.code == "usage_exceeded" {
         assert!(record.usage_limit.is_some() && outcome.rate_write.is_none());

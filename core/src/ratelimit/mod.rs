@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub mod shared_store;
 mod usage;
 
-pub use usage::{UsageLimit, UsageMeter, UsagePeriod, LIFETIME_COUNTER_TTL_SECONDS};
+pub use usage::{UsageLimit, UsageMeter, UsagePeriod, LIFETIME_COUNTER_TTL_SECONDS, NEVER_ENDS_US};
 
 use crate::error::{Error, ErrorKind, Result};
 

@@ -1,9 +1,11 @@
 //! Usage limits: a key may spend `limit` units per UTC day, per UTC calendar
 //! month, or in all (credits, as Unkey's `remaining` and better-auth's
 //! `remaining` / `refillAmount` offer). Each period counts in its own counter,
-//! stored like a rate-limit state (its `tat_us` holds the units spent), under a
-//! key that names the period: a new period starts from zero with nothing to
-//! reset, and the host's store expires the old counter.
+//! stored like a rate-limit state under a key that names the period: a new
+//! period starts from zero with nothing to reset. The state's `tat_us` is the
+//! period's end plus the units spent, so what holds for a bucket holds for a
+//! counter: a state whose `tat_us` has passed may be dropped (a store that
+//! prunes full buckets drops ended periods, never a live count).
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +18,11 @@ const MAX_USAGE_LIMIT: u32 = 1_000_000_000;
 
 /// How long a store keeps a counter that never restarts (`period` absent): ten years.
 pub const LIFETIME_COUNTER_TTL_SECONDS: u64 = 10 * 365 * 86_400;
+
+/// The "end" of an allowance that never restarts: 2200-01-01T00:00:00Z, in
+/// microseconds. Far enough that no store drops live credits, near enough that
+/// a state (this plus up to 10⁹ units) stays below 2⁵³, exact in a JavaScript number.
+pub const NEVER_ENDS_US: i64 = 7_258_118_400_000_000;
 
 /// When a usage allowance starts again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,6 +76,7 @@ impl UsageLimit {
         UsageMeter {
             key,
             limit: self.limit,
+            end_us: window.map_or(NEVER_ENDS_US, |(_, end)| end.timestamp_micros()),
             reset_seconds: window.and_then(|(_, end)| seconds(now, end)).map(|s| s.max(1)),
             window_seconds: window.and_then(|(start, end)| seconds(start, end)),
             period: match self.period {
@@ -103,6 +111,9 @@ pub struct UsageMeter {
     pub key: String,
     /// Units per period.
     pub limit: u32,
+    /// The period's end in microseconds ([`NEVER_ENDS_US`] for credits): a
+    /// counter's state is this plus the units spent.
+    pub end_us: i64,
     /// Seconds until the period ends (`None`: it never does).
     pub reset_seconds: Option<u64>,
     /// Length of the current period in seconds (`None`: no period).
@@ -112,14 +123,15 @@ pub struct UsageMeter {
 }
 
 impl UsageMeter {
-    /// Spends `cost` units from the counter's stored state (units spent so far;
-    /// `None`: nothing yet). A denied request spends nothing. A state outside
-    /// `0..=limit` cannot come from counting, so it is taken as used up.
+    /// Spends `cost` units from the counter's stored state (the period's end
+    /// plus the units spent so far; `None`: nothing yet). A denied request spends
+    /// nothing. A state no spending can produce (below the period's end, or
+    /// beyond its limit) is taken as used up.
     pub fn spend(&self, state: Option<RateLimitState>, cost: u32) -> RateLimitOutcome {
         let limit = i64::from(self.limit);
-        let used = match state.map(|s| s.tat_us) {
+        let used = match state.map(|s| s.tat_us.checked_sub(self.end_us)) {
             None => 0,
-            Some(n) if (0..=limit).contains(&n) => n,
+            Some(Some(n)) if (0..=limit).contains(&n) => n,
             Some(_) => limit,
         };
         let after = used.saturating_add(i64::from(cost));
@@ -127,7 +139,7 @@ impl UsageMeter {
         let kept = if allowed { after } else { used };
         RateLimitOutcome {
             allowed,
-            state: RateLimitState { tat_us: kept },
+            state: RateLimitState { tat_us: self.end_us.saturating_add(kept) },
             limit: self.limit,
             remaining: u32::try_from(limit.saturating_sub(kept).max(0)).unwrap_or(0),
             reset_seconds: self.reset_seconds.unwrap_or(0),
@@ -174,12 +186,18 @@ mod tests {
     fn spending_stops_at_the_limit_and_odd_states_count_as_used_up() {
         let meter = UsageLimit { limit: 3, period: None, counter: None }.meter("k", at("2026-03-18T10:30:00Z"));
         let first = meter.spend(None, 2);
-        assert!(first.allowed && first.remaining == 1 && first.state.tat_us == 2);
+        assert!(first.allowed && first.remaining == 1 && first.state.tat_us == NEVER_ENDS_US + 2);
         let denied = meter.spend(Some(first.state), 2);
         assert!(!denied.allowed && denied.state == first.state && denied.retry_after_seconds.is_none());
         assert!(meter.spend(Some(first.state), 1).allowed);
-        assert!(!meter.spend(Some(RateLimitState { tat_us: -5 }), 1).allowed);
-        assert!(!meter.spend(Some(RateLimitState { tat_us: 99 }), 1).allowed);
+        assert!(!meter.spend(Some(RateLimitState { tat_us: 2 }), 1).allowed);
+        assert!(!meter.spend(Some(RateLimitState { tat_us: NEVER_ENDS_US + 99 }), 1).allowed);
+        // Credit states stay exact in a JavaScript number (below 2^53).
+        assert!(NEVER_ENDS_US + i64::from(MAX_USAGE_LIMIT) < 1_i64 << 53);
+        // A day's counter ends at UTC midnight: past it, a store may drop the state.
+        let day = UsageLimit { limit: 3, period: Some(UsagePeriod::Day), counter: None };
+        let spent = day.meter("k", at("2026-03-18T10:30:00Z")).spend(None, 1).state.tat_us;
+        assert_eq!(spent, at("2026-03-19T00:00:00Z").timestamp_micros() + 1);
         assert!(UsageLimit { limit: 0, period: None, counter: None }.validate().is_err());
         assert!(UsageLimit { limit: 1, period: None, counter: Some("sha256:x".into()) }.validate().is_err());
     }
