@@ -100,6 +100,45 @@ def test_rate_limits_are_atomic_across_asyncio_tasks() -> None:
     assert asyncio.run(main()).count(True) == 3
 
 
+def test_the_readme_step_loop_writes_the_bucket_then_the_usage_counter() -> None:
+    e = engine()
+    metered = keyproof.mint("keyproof_live", name="Metered", scopes=["items:read"], usage_limit={"limit": 2})
+    db = {metered.record.hash: metered.record}
+    states: dict[str, RateLimitState] = {}
+    written: list[str] = []
+
+    def cas(key: str, expected: RateLimitState | None, new: RateLimitState, ttl: int) -> bool:
+        if states.get(key) != expected:
+            return False
+        states[key] = new
+        written.append(key.split(":", 1)[1])
+        return True
+
+    def once() -> keyproof.Outcome:
+        # The loop of bindings-python/README.md ("The step itself").
+        v = e.begin("GET", "/v1/items", bearer(metered.key), None, NOW)
+        while (step := v.next_step())[0] != "done":
+            kind, arg = step
+            assert arg is not None
+            if kind == "lookup":
+                v.record(db.get(arg))
+            else:
+                v.rate_state(states.get(arg))
+        while (w := v.rate_write) is not None:
+            if cas(w.key, w.expected, w.new, w.ttl_seconds):
+                v.rate_written()
+            else:
+                v.rate_state(states.get(w.key))
+        return v.finish()
+
+    first = once()
+    assert first.decision.allowed and first.usage_write is not None and first.rate_write is not None
+    assert written == ["default", "usage:total"]
+    assert first.decision.usage is not None and first.decision.usage.remaining == 1
+    assert [once().decision.code for _ in range(2)] == ["ok", "usage_exceeded"]
+    assert written == ["default", "usage:total"] * 2  # the denial wrote nothing
+
+
 def test_memory_store_pruning_keeps_usage_counters_until_their_period_ends() -> None:
     # A usage counter's state is its period's end plus the units spent: pruning
     # full buckets must not hand a key its allowance back mid-period.
