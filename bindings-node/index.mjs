@@ -33,6 +33,7 @@ export const {
   update,
   rotate,
   successorOptions,
+  usage,
   gcra,
   expiryFromPreset,
   fingerprint,

@@ -70,6 +70,12 @@ export function freeFunctions({ native, call, PreparedRecord }) {
       recordFromStorage(call(() => native.rotate(toStorage(record), successorId, nowMs(now), graceHours ?? null)).record),
     /** Mint options for the key that replaces `record`. */
     successorOptions: (record, { now } = {}) => fromStorage(call(() => native.successorOptions(toStorage(record), nowMs(now)))),
+    /**
+     * What `record` has left of its usage limit (`{key, remaining, limit, resetSeconds, class: period, …}`),
+     * given the state stored under the counter's key (`null`: nothing spent); `null` without a limit.
+     */
+    usage: (record, state = null, { now } = {}) =>
+      fromStorage(call(() => native.usage(toStorage(record), state ?? null, nowMs(now)))),
     /** One GCRA step (storage-schema state `{tat_us}` / quota `{limit, burst, period_seconds}`). */
     gcra: (state, nowUs, quota, cost = 1) => call(() => native.gcra(state ?? null, nowUs, toStorage(quota), cost)),
     expiryFromPreset: (preset, { now } = {}) => new Date(call(() => native.expiryFromPreset(preset, nowMs(now)))),

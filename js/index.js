@@ -41,7 +41,8 @@ export function createKeyproof(native, { recordsAsText = false } = {}) {
   const tokens = tokenTools({ native, call, recordInput, flatHeaders });
   const Decision = decisionClass({ errors, tokens });
   const { Engine, Verification } = engineClasses({ native, call, tokens, Decision, recordInput });
-  const Verifier = verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput });
+  const functions = freeFunctions({ native, call, PreparedRecord });
+  const Verifier = verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage: functions.usage });
 
   const api = {
     Engine,
@@ -60,7 +61,7 @@ export function createKeyproof(native, { recordsAsText = false } = {}) {
     ConfigError,
     RandomnessError,
     version: native.version(),
-    ...freeFunctions({ native, call, PreparedRecord }),
+    ...functions,
     toStorage,
     fromStorage,
     flatHeaders,

@@ -122,6 +122,12 @@ export class Verification {
   finish(): Decision;
 }
 
+/** A usage counter's standing: plan `usage`, `class` the period (`day`, `month`, `total`). */
+export interface UsageStanding {
+  key: string; plan: 'usage'; class: 'day' | 'month' | 'total'; allowed: boolean; state: RateLimitState;
+  limit: number; remaining: number; resetSeconds: number; retryAfterSeconds: number | null;
+}
+
 // Access tokens (RFC 9068 JWTs; see the `tokens` section of an engine config).
 /** A JWK as core takes it: Ed25519 (`OKP`) or HS256 (`oct`); `d` and `k` are secret. */
 export interface Jwk { kty: 'OKP' | 'oct'; kid: string; crv?: string; x?: string; d?: string; k?: string; alg?: string; use?: string }
@@ -208,6 +214,8 @@ export class Verifier {
   readonly engine: Engine;
   verify(request: RequestLike): Decision | Promise<Decision>;
   verifySync(request: RequestLike): Decision;
+  /** What `record` has left of its usage limit, read from this verifier's store; null without a limit. */
+  usage(record: KeyRecord, opts?: { now?: TimeLike }): UsageStanding | null | Promise<UsageStanding | null>;
 }
 
 export const version: string;
@@ -225,6 +233,8 @@ export function enable(record: KeyRecord, opts?: { now?: TimeLike }): KeyRecord;
 export function update(record: KeyRecord, changes: RecordUpdate, opts?: { now?: TimeLike }): KeyRecord;
 export function rotate(record: KeyRecord, successorId: string, opts?: { now?: TimeLike; graceHours?: number }): KeyRecord;
 export function successorOptions(record: KeyRecord, opts?: { now?: TimeLike }): MintOptions;
+/** What `record` has left of its usage limit given its counter's stored state; null without a limit. */
+export function usage(record: KeyRecord, state?: RateLimitState | null, opts?: { now?: TimeLike }): UsageStanding | null;
 export function gcra(state: RateLimitState | null, nowUs: number, quota: { limit: number; burst: number; period_seconds?: number }, cost?: number): Record<string, unknown>;
 export function expiryFromPreset(preset: string, opts?: { now?: TimeLike }): Date;
 export function fingerprint(storedHash: string): string;

@@ -22,7 +22,7 @@ const stopAct = () => STOP;
  * The Verifier class over one engine's classes.
  * @param {{errors: {convert: Function, call: Function}, Engine: Function, Decision: Function, PreparedRecord: Function, recordInput: Function}} ctx
  */
-export function verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput }) {
+export function verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage }) {
   /**
    * Verifies requests: the engine decides, the verifier does the I/O (record
    * lookup, rate-limit state) around the step.
@@ -140,6 +140,20 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       this._pending = undefined;
       if (pending === undefined) throw new Error(CONTENDED); // stopped without waiting on anything
       return this._continue(out, pending);
+    }
+
+    /**
+     * What `record` has left of its usage limit (`remaining`, `limit`, `resetSeconds`),
+     * read from this verifier's rate-limit store (a Promise when the store answers
+     * asynchronously); `null` without a usage limit.
+     */
+    usage(record, { now } = {}) {
+      const at = nowMs(now ?? (this.now ? this.now() : undefined));
+      const counter = usage(record, null, { now: at });
+      if (counter === null) return null;
+      const state = this.rateLimits.get(counter.key);
+      if (isThenable(state)) return Promise.resolve(state).then((s) => usage(record, s ?? null, { now: at }));
+      return usage(record, state ?? null, { now: at });
     }
 
     /** Like verify(), but refuses asynchronous lookups and stores. */

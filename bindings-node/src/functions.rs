@@ -176,6 +176,15 @@ pub fn update<'env>(env: &'env Env, record: Unknown<'_>, update: Unknown<'_>, no
     changed_js(env, changed, &record)
 }
 
+/// What `record` has left of its usage limit, given the state stored under the
+/// counter's key (`null`: nothing spent), or `null` without a usage limit.
+#[napi]
+pub fn usage<'env>(env: &'env Env, record: Unknown<'_>, state: Unknown<'_>, now_ms: f64) -> Result<Unknown<'env>> {
+    let record: KeyRecord = load(record)?;
+    let state: Option<RateLimitState> = load_optional(state)?;
+    to_js(env, &record.usage(state, instant(now_ms)?))
+}
+
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,
 /// same lifetime counted from now).
 #[napi]

@@ -79,6 +79,19 @@ dumps!(KeyRecord, Owner);
 
 #[pymethods]
 impl KeyRecord {
+    /// What the key has left of its usage limit at `now`, given the state stored
+    /// under the counter's key (None: nothing spent), or None without a limit.
+    /// Ask with no state to learn the counter's `key` (`Verifier.usage` does both).
+    #[pyo3(signature = (state=None, now=None))]
+    fn usage(
+        &self,
+        state: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<crate::engine::RateLimitDecision>> {
+        let (state, now) = (crate::values::state_arg(state)?, now_or(now)?);
+        Ok(self.inner.usage(state, now).map(|inner| crate::engine::RateLimitDecision { inner }))
+    }
+
     /// A copy revoked at `now` (default: the current time).
     #[pyo3(signature = (now=None))]
     fn revoked(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {

@@ -139,6 +139,34 @@ def test_the_readme_step_loop_writes_the_bucket_then_the_usage_counter() -> None
     assert written == ["default", "usage:total"] * 2  # the denial wrote nothing
 
 
+def test_verifier_usage_reads_what_a_key_has_left_sync_and_async() -> None:
+    e = engine()
+    metered = keyproof.mint(
+        "keyproof_live", name="Metered", scopes=["items:read"], usage_limit={"limit": 3, "period": "month"}
+    )
+    store = MemoryRateLimitStore()
+    v = Verifier(e, {metered.record.hash: metered.record}.get, rate_limits=store)
+    fresh = v.usage(metered.record, now=NOW)
+    assert fresh is not None and (fresh.remaining, fresh.limit, fresh.class_) == (3, 3, "month")
+    assert fresh.reset_seconds == 13 * 86_400 + 48_600  # until 2026-04-01T00:00:00Z
+    assert v.verify("GET", "/v1/items", bearer(metered.key), now=NOW).allowed
+    left = v.usage(metered.record, now=NOW)
+    assert left is not None and left.remaining == 2 and left.key == fresh.key
+    assert metered.record.usage(store.get(left.key), NOW) == left
+
+    class AsyncStore:
+        async def get(self, key: str) -> RateLimitState | None:
+            return store.get(key)
+
+        async def compare_and_set(self, *write: Any) -> bool:
+            return store.compare_and_set(*write)
+
+    av = Verifier(e, {metered.record.hash: metered.record}.get, rate_limits=AsyncStore())
+    again = asyncio.run(av.ausage(metered.record, now=NOW))
+    assert again is not None and again.remaining == 2
+    assert v.usage(READER.record, now=NOW) is None and READER.record.usage() is None
+
+
 def test_memory_store_pruning_keeps_usage_counters_until_their_period_ends() -> None:
     # A usage counter's state is its period's end plus the units spent: pruning
     # full buckets must not hand a key its allowance back mid-period.

@@ -182,6 +182,15 @@ pub fn update(record: JsValue, update: JsValue, #[wasm_bindgen(js_name = nowMs)]
     changed_js(changed, &record)
 }
 
+/// What `record` has left of its usage limit, given the state stored under the
+/// counter's key (`null`: nothing spent), or `null` without a usage limit.
+#[wasm_bindgen]
+pub fn usage(record: JsValue, state: JsValue, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> Result<JsValue> {
+    let record: KeyRecord = load(&record)?;
+    let state: Option<RateLimitState> = load_optional(&state)?;
+    to_js(&record.usage(state, instant(now_ms)?))
+}
+
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,
 /// same lifetime counted from now).
 #[wasm_bindgen(js_name = successorOptions)]

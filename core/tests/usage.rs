@@ -130,3 +130,32 @@ fn bad_usage_limits_and_the_reserved_plan_name_are_refused() {
     let config = r#"{"formats": ["matchii_live"], "policy": {"plans": {"usage": {"limit": 1, "burst": 1}}}}"#;
     assert_eq!(Engine::from_json(config).err().map(|e| e.code()), Some("invalid_policy"));
 }
+
+#[test]
+fn a_keys_remaining_usage_is_read_from_its_counter() {
+    let e = engine();
+    let (key, record) = minted(&e, r#"{"limit": 3, "period": "month"}"#);
+    let fresh = record.usage(None, now()).unwrap();
+    assert_eq!(
+        (fresh.key.as_str(), fresh.outcome.remaining, fresh.class.as_str()),
+        (format!("{}:usage:2026-03", record.id).as_str(), 3, "month")
+    );
+    assert_eq!(fresh.outcome.reset_seconds, 13 * 86_400 + 48_600); // to 2026-04-01T00:00:00Z
+                                                                   // After two requests the stored counter says one unit is left.
+    let headers = [("Authorization", format!("Bearer {key}"))];
+    let mut state = None;
+    for _ in 0..2 {
+        let mut v = e.begin("GET", "/v1/briefs", &headers, None, now());
+        while v.next_step() != keyproof::Step::Done {
+            match v.next_step() {
+                keyproof::Step::LookupRecord(_) => v.record(Some(record.clone())),
+                keyproof::Step::LoadRateState(k) if k.contains(":usage:") => v.rate_state(state),
+                _ => v.rate_state(None),
+            }
+        }
+        state = v.finish().usage_write.map(|w| w.new);
+    }
+    assert_eq!(record.usage(state, now()).unwrap().outcome.remaining, 1);
+    let (_, unlimited) = minted(&e, "null");
+    assert!(unlimited.usage(None, now()).is_none());
+}

@@ -110,4 +110,39 @@ export function verifierLoopTests(kp, runtime) {
     const both = v.verify({ method: 'GET', path: '/v1/items', headers: { cookie: 'a=b', authorization: `Bearer ${minted.key}`, 'X-Api-Key': 'another' }, now: NOW });
     assert.equal(both.code, 'conflicting_credentials');
   });
+
+  test(`${runtime}: a usage-limited key spends its counter after its bucket, and Verifier#usage reads what is left`, async () => {
+    const metered = plain.mint({ name: 'Metered', usageLimit: { limit: 2, period: 'month' } }, { now: NOW });
+    for (const [label, wrap] of [['sync', (x) => x], ['async', (x) => Promise.resolve(x)]]) {
+      const log = [];
+      const inner = new kp.MemoryRateLimitStore();
+      let rivalled = false;
+      const what = (key) => (key.includes(':usage:') ? 'usage' : 'bucket');
+      const rateLimits = {
+        get: (key) => wrap((log.push(`get ${what(key)}`), inner.get(key))),
+        compareAndSet: (key, expected, next, ttl) => {
+          log.push(`cas ${what(key)}`);
+          if (what(key) === 'usage' && !rivalled) {
+            rivalled = true; // a rival request spends a unit first: this write loses
+            inner.compareAndSet(key, expected, next, ttl);
+            return wrap(false);
+          }
+          return wrap(inner.compareAndSet(key, expected, next, ttl));
+        },
+      };
+      const limited = new kp.Verifier(engine, { lookup: () => metered.record, rateLimits });
+      const fresh = await limited.usage(metered.record, { now: NOW });
+      assert.deepEqual([fresh.remaining, fresh.limit, fresh.class, fresh.resetSeconds], [2, 2, 'month', 1171800], label);
+      assert.deepEqual(log.splice(0), ['get usage'], label);
+      const req = { ...request, headers: { authorization: `Bearer ${metered.key}` } };
+      assert.equal((await limited.verify(req)).code, 'ok', label);
+      // The bucket, then the counter; the lost counter write re-reads and counts the rival's unit.
+      assert.deepEqual(log, ['get bucket', 'get usage', 'cas bucket', 'cas usage', 'get usage', 'cas usage'], label);
+      assert.equal((await limited.verify(req)).code, 'usage_exceeded', label);
+      const left = await limited.usage(metered.record, { now: NOW });
+      assert.equal(left.remaining, 0, label);
+      assert.equal(kp.usage(metered.record, null, { now: NOW }).key, left.key, label);
+      assert.equal(kp.usage(minted.record), null, label);
+    }
+  });
 }

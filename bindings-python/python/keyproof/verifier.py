@@ -24,11 +24,19 @@ answers with ``Verification.answer`` and calls again.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Callable, Union
 
-from keyproof._keyproof import MAX_WRITE_TRIES, Decision, Engine, KeyRecord, Verification
+from keyproof._keyproof import (
+    MAX_WRITE_TRIES,
+    Decision,
+    Engine,
+    KeyRecord,
+    RateLimitDecision,
+    Verification,
+)
 from keyproof.stores import MemoryRateLimitStore, RateLimitStore, TransactStore, cas_view
 
 #: What a lookup may return.
@@ -139,6 +147,25 @@ class Verifier:
             result, again = self._complete(v)
             failure = failure or again
         return result if failure is None else self._without_store(result, failure)
+
+    def usage(self, record: KeyRecord, *, now: datetime | None = None) -> RateLimitDecision | None:
+        """What ``record`` has left of its usage limit (``.remaining``, ``.limit``,
+        ``.reset_seconds``), read from this verifier's store; None without a limit."""
+        counter = record.usage(None, now)
+        if counter is None:
+            return None
+        state = self._store.get(counter.key)
+        if inspect.isawaitable(state):
+            raise TypeError("keyproof: the rate-limit store is asynchronous: use ausage()")
+        return record.usage(state, now)
+
+    async def ausage(self, record: KeyRecord, *, now: datetime | None = None) -> RateLimitDecision | None:
+        """``usage`` with a store that may be asynchronous."""
+        counter = record.usage(None, now)
+        if counter is None:
+            return None
+        state: Any = self._store.get(counter.key)
+        return record.usage(await state if inspect.isawaitable(state) else state, now)
 
     def _complete(self, v: Verification) -> tuple[Any, Exception | None]:
         """Runs the host loop natively (``Verification.complete``) until the decision

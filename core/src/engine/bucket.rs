@@ -82,6 +82,18 @@ pub(crate) fn usage_meter(
     Some((limit.meter(&record.id, now), cost))
 }
 
+impl KeyRecord {
+    /// What this key has left of its usage limit at `now`, given the state
+    /// stored under the counter's key (`None`: nothing spent yet), or `None`
+    /// without a usage limit. A dashboard asks once with no state to learn the
+    /// counter's `key`, reads that key from the rate-limit store, and asks again.
+    pub fn usage(&self, state: Option<RateLimitState>, now: DateTime<Utc>) -> Option<RateLimitDecision> {
+        let meter = self.usage_limit.as_ref()?.meter(&self.id, now);
+        let outcome = meter.spend(state, 0);
+        Some(usage_decision(&meter, outcome))
+    }
+}
+
 /// A usage counter's outcome as a decision reports it: plan `usage`, class the period.
 pub(crate) fn usage_decision(meter: &UsageMeter, outcome: RateLimitOutcome) -> RateLimitDecision {
     RateLimitDecision { key: meter.key.clone(), plan: USAGE.to_string(), class: meter.period.to_string(), outcome }
