@@ -102,6 +102,11 @@ pub fn record_json(record: &KeyRecord, now: DateTime<Utc>) -> Value {
 
 /// A human description of one record (never the key; the hash only as a fingerprint).
 pub fn record_fields(record: &KeyRecord, now: DateTime<Utc>) -> String {
+    record_fields_and(record, now, None)
+}
+
+/// [`record_fields`] plus one more line (e.g. what a usage limit has left).
+pub fn record_fields_and(record: &KeyRecord, now: DateTime<Utc>, extra: Option<(&str, String)>) -> String {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let rotation = record.rotation.as_ref().map_or(String::new(), |r| {
         let by = r.replaced_by.as_deref().map(|id| format!("replaced by {id}, ")).unwrap_or_default();
@@ -116,7 +121,7 @@ pub fn record_fields(record: &KeyRecord, now: DateTime<Utc>) -> String {
     .flatten()
     .collect::<Vec<_>>()
     .join(" ");
-    fields(&[
+    let mut pairs = vec![
         ("id", record.id.clone()),
         ("name", record.name.clone()),
         ("format", record.format.clone()),
@@ -138,5 +143,7 @@ pub fn record_fields(record: &KeyRecord, now: DateTime<Utc>) -> String {
         ("expires", record.expires_at.as_ref().map_or("never".to_string(), ts)),
         ("revoked", record.revoked_at.as_ref().map(ts).unwrap_or_default()),
         ("rotation", rotation),
-    ])
+    ];
+    pairs.extend(extra);
+    fields(&pairs)
 }

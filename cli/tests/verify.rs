@@ -199,7 +199,7 @@ fn verify_upgrades_a_legacy_hash_once_the_key_proves_itself(env: &Env) {
 /// A usage limit is counted across runs in the store, beside the rate-limit buckets.
 fn usage_limit_is_counted_across_runs(env: &Env) {
     env.write("policy.json", CONFIG);
-    let (key, _) = env.mint(&[
+    let (key, record) = env.mint(&[
         "--format",
         "keyproof_live",
         "--name",
@@ -209,11 +209,16 @@ fn usage_limit_is_counted_across_runs(env: &Env) {
         "--usage-limit",
         r#"{"limit": 1}"#,
     ]);
-    let auth = format!("Authorization: Bearer {key}");
+    let (auth, id) = (format!("Authorization: Bearer {key}"), record["id"].as_str().unwrap().to_string());
     let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
     assert_eq!((code, v["code"].as_str(), v["usage"]["remaining"].as_u64()), (0, Some("ok"), Some(0)));
     let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
     assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(429), Some("usage_exceeded")));
+    // `show` reads what is left from the same counter.
+    let (code, shown) = env.json(&["show", id.as_str()]);
+    assert_eq!((code, shown["usage"]["remaining"].as_u64(), shown["usage"]["limit"].as_u64()), (0, Some(0), Some(1)));
+    let text = env.cmd().args(["show", id.as_str()]).assert().code(0);
+    text.stdout(predicate::str::contains("usage:").and(predicate::str::contains("0 of 1 left (total)")));
     let bad = env.cmd().args(["mint", "--format", "keyproof_live", "--name", "bad", "--usage-limit", "{}"]).assert();
     bad.code(2).stderr(predicate::str::contains("--usage-limit takes JSON"));
 }

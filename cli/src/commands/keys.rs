@@ -192,10 +192,21 @@ pub fn show(ctx: &Ctx, id: &str) -> CliResult {
     keyproof::ids::validate_id(id)?;
     let store = ctx.open_read_store()?.ok_or_else(|| CliError::unknown_id(id))?;
     let record = store.get(id)?;
+    let usage = crate::commands::verify::stored_usage(&store, &record, ctx.now)?;
     if ctx.json {
-        output::json(&output::record_json(&record, ctx.now));
+        let mut value = output::record_json(&record, ctx.now);
+        if let (Some(usage), Some(obj)) = (&usage, value.as_object_mut()) {
+            obj.insert("usage".into(), serde_json::to_value(usage).unwrap_or_default());
+        }
+        output::json(&value);
     } else {
-        output::out(&output::record_fields(&record, ctx.now));
+        let left = usage.map(|u| {
+            let (o, period) = (u.outcome, u.class);
+            let reset =
+                if o.reset_seconds > 0 { format!(", starts again in {}s", o.reset_seconds) } else { String::new() };
+            ("usage", format!("{} of {} left ({period}{reset})", o.remaining, o.limit))
+        });
+        output::out(&output::record_fields_and(&record, ctx.now, left));
     }
     Ok(Exit::Ok)
 }

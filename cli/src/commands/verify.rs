@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitState, Step};
+use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitDecision, RateLimitState, Step};
 use serde_json::Value;
 
 use crate::args::VerifyArgs;
@@ -59,11 +59,7 @@ pub fn evaluate(
                 step.record(found.clone());
             }
             Step::LoadRateState(key) => {
-                let state = tx
-                    .kv_get(&format!("{RATE_PREFIX}{key}"))?
-                    .map(|json| RateLimitState::from_json(&json))
-                    .transpose()
-                    .map_err(|e| CliError::store(format!("corrupt rate-limit state for {key}: {}", e.message())))?;
+                let state = stored_state(key, tx.kv_get(&format!("{RATE_PREFIX}{key}"))?)?;
                 step.rate_state(state);
             }
             Step::Done => break,
@@ -79,6 +75,20 @@ pub fn evaluate(
     }
     tx.commit()?;
     Ok((outcome.decision, found))
+}
+
+/// A rate-limit or usage state as `verify` stored it under `key`.
+fn stored_state(key: &str, json: Option<String>) -> CliResult<Option<RateLimitState>> {
+    json.map(|json| RateLimitState::from_json(&json))
+        .transpose()
+        .map_err(|e| CliError::store(format!("corrupt rate-limit state for {key}: {}", e.message())))
+}
+
+/// What `record` has left of its usage limit at `now`, from the counter `verify` keeps.
+pub fn stored_usage(store: &Store, record: &KeyRecord, now: DateTime<Utc>) -> CliResult<Option<RateLimitDecision>> {
+    let Some(counter) = record.usage(None, now) else { return Ok(None) };
+    let state = stored_state(&counter.key, store.kv_get(&format!("{RATE_PREFIX}{}", counter.key))?)?;
+    Ok(record.usage(state, now))
 }
 
 /// Parses `Name: value`.

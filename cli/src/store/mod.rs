@@ -99,6 +99,11 @@ impl Store {
         records::get(&*self.db, id)
     }
 
+    /// A value from the key-value table (rate-limit and usage state).
+    pub fn kv_get(&self, key: &str) -> CliResult<Option<String>> {
+        records::kv_get(&*self.db, key)
+    }
+
     /// The record stored under the first of `hashes` that exists.
     pub fn find_by_hashes(&self, hashes: &[String]) -> CliResult<Option<KeyRecord>> {
         records::find_by_hashes(&*self.db, hashes)
