@@ -77,6 +77,13 @@ test("a key's own quotas: class names kept as written, applied instead of the pl
   // Rotation keeps them: the successor is minted from the record's options.
   const { successor } = engine.rotate(record);
   assert.deepEqual(successor.record.rateLimits, record.rateLimits);
+  // A usage limit too, spending the predecessor's counter; update changes it and keeps the counter.
+  const metered = engine.mint({ name: 'Metered', scopes: ['items:read'], usageLimit: { limit: 5 } });
+  const next = engine.rotate(metered.record).successor.record;
+  assert.deepEqual(next.usageLimit, { limit: 5, counter: metered.record.id });
+  assert.deepEqual(kp.update(next, { usageLimit: { limit: 9, period: 'day' } }).usageLimit, { limit: 9, period: 'day', counter: metered.record.id });
+  assert.equal(kp.update(next, { usageLimit: null }).usageLimit, undefined);
+  assert.throws(() => kp.update(next, { usageLimit: { limit: 0 } }), (e) => e.code === 'invalid_quota');
 });
 
 test('custom formats and Seam keys', () => {

@@ -140,22 +140,28 @@ fn a_keys_remaining_usage_is_read_from_its_counter() {
         (fresh.key.as_str(), fresh.outcome.remaining, fresh.class.as_str()),
         (format!("{}:usage:2026-03", record.id).as_str(), 3, "month")
     );
-    assert_eq!(fresh.outcome.reset_seconds, 13 * 86_400 + 48_600); // to 2026-04-01T00:00:00Z
-                                                                   // After two requests the stored counter says one unit is left.
+    // Until 2026-04-01T00:00:00Z. After two requests the stored counter says one unit is left.
+    assert_eq!(fresh.outcome.reset_seconds, 13 * 86_400 + 48_600);
     let headers = [("Authorization", format!("Bearer {key}"))];
     let mut state = None;
-    for _ in 0..2 {
+    let spend = |state: &mut Option<RateLimitState>| {
         let mut v = e.begin("GET", "/v1/briefs", &headers, None, now());
         while v.next_step() != keyproof::Step::Done {
             match v.next_step() {
                 keyproof::Step::LookupRecord(_) => v.record(Some(record.clone())),
-                keyproof::Step::LoadRateState(k) if k.contains(":usage:") => v.rate_state(state),
+                keyproof::Step::LoadRateState(k) if k.contains(":usage:") => v.rate_state(*state),
                 _ => v.rate_state(None),
             }
         }
-        state = v.finish().usage_write.map(|w| w.new);
-    }
-    assert_eq!(record.usage(state, now()).unwrap().outcome.remaining, 1);
+        *state = v.finish().usage_write.map(|w| w.new);
+    };
+    spend(&mut state);
+    spend(&mut state);
+    let left = record.usage(state, now()).unwrap().outcome;
+    assert_eq!((left.remaining, left.allowed, left.retry_after_seconds), (1, true, None));
+    spend(&mut state);
+    let spent = record.usage(state, now()).unwrap().outcome;
+    assert_eq!((spent.remaining, spent.allowed, spent.retry_after_seconds), (0, false, Some(13 * 86_400 + 48_600)));
     let (_, unlimited) = minted(&e, "null");
     assert!(unlimited.usage(None, now()).is_none());
 }

@@ -85,11 +85,14 @@ pub(crate) fn usage_meter(
 impl KeyRecord {
     /// What this key has left of its usage limit at `now`, given the state
     /// stored under the counter's key (`None`: nothing spent yet), or `None`
-    /// without a usage limit. A dashboard asks once with no state to learn the
-    /// counter's `key`, reads that key from the rate-limit store, and asks again.
+    /// without a usage limit; `allowed` says whether a one-unit request would
+    /// pass. A dashboard asks once with no state to learn the counter's `key`,
+    /// reads that key from the rate-limit store, and asks again.
     pub fn usage(&self, state: Option<RateLimitState>, now: DateTime<Utc>) -> Option<RateLimitDecision> {
         let meter = self.usage_limit.as_ref()?.meter(&self.id, now);
-        let outcome = meter.spend(state, 0);
+        let mut outcome = meter.spend(state, 0);
+        outcome.allowed = outcome.remaining > 0;
+        outcome.retry_after_seconds = if outcome.allowed { None } else { meter.reset_seconds };
         Some(usage_decision(&meter, outcome))
     }
 }
