@@ -117,15 +117,17 @@ def test_the_readme_step_loop_writes_the_bucket_then_the_usage_counter() -> None
     def once() -> keyproof.Outcome:
         # The loop of bindings-python/README.md ("The step itself").
         v = e.begin("GET", "/v1/items", bearer(metered.key), None, NOW)
-        while (step := v.next_step())[0] != "done":
-            kind, arg = step
-            assert arg is not None
+        while True:
+            kind, arg = v.next_step()
             if kind == "lookup":
+                assert arg is not None
                 v.record(db.get(arg))
-            else:
+            elif kind == "rate_state":
+                assert arg is not None
                 v.rate_state(states.get(arg))
-        while (w := v.rate_write) is not None:
-            if cas(w.key, w.expected, w.new, w.ttl_seconds):
+            elif (w := v.rate_write) is None:
+                break
+            elif cas(w.key, w.expected, w.new, w.ttl_seconds):
                 v.rate_written()
             else:
                 v.rate_state(states.get(w.key))

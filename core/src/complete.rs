@@ -174,8 +174,13 @@ impl Completion {
         Stage::Decided { outcome: Box::new(outcome), saved, touched }
     }
 
-    /// The write a finished step needs, or its decision when it needs none.
+    /// The write a finished step needs, or its decision when it needs none. A
+    /// bucket recomputed after a lost race may now let the request through: its
+    /// usage counter, unread so far, is read first.
     fn writing(&self, v: Verification, tries: u32) -> Stage {
+        if let Step::LoadRateState(_) = v.next_step() {
+            return Stage::Steps(v);
+        }
         match v.rate_write() {
             Some(_) if tries >= self.max_tries => Stage::Contended(v),
             Some(write) => Stage::Write { v, write, tries: tries.saturating_add(1) },

@@ -74,7 +74,9 @@ pub use mint::{mint, mint_with_rules, MintOptions, MintedKey};
 pub use parse::{parse_key, parse_shared, parse_with, ParsedKey};
 pub use policy::{Policy, UnknownRoutes};
 pub use proxies::ClientIpConfig;
-pub use ratelimit::{gcra, is_corrupt, Quota, RateLimitOutcome, RateLimitState, UsageLimit, UsageMeter, UsagePeriod};
+pub use ratelimit::{
+    gcra, is_corrupt, Quota, RateLimitOutcome, RateLimitScope, RateLimitState, UsageLimit, UsageMeter, UsagePeriod,
+};
 pub use record::{KeyRecord, KeyStatus, NameRules, Owner, Rotation};
 pub use routes::{MethodSpec, RouteRateLimit, RouteRule};
 pub use scan::{redact, scan, Finding, Scanner};

@@ -69,6 +69,10 @@ pub struct Policy {
     /// Plan of keys whose record names none.
     #[serde(default)]
     pub default_plan: Option<String>,
+    /// Whose requests a bucket counts: each key's (default), or all keys of one
+    /// owner organization or workspace together.
+    #[serde(default)]
+    pub rate_limit_scope: crate::ratelimit::RateLimitScope,
     /// Warn this many days before a key expires.
     #[serde(default = "default_warning_days")]
     pub expiry_warning_days: u32,
@@ -133,6 +137,7 @@ impl Default for Policy {
             plans: BTreeMap::new(),
             rate_limit_classes: BTreeMap::new(),
             default_plan: None,
+            rate_limit_scope: crate::ratelimit::RateLimitScope::Key,
             expiry_warning_days: default_warning_days(),
             rotation_grace_hours: default_grace_hours(),
             problem_base: default_problem_base(),

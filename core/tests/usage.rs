@@ -165,3 +165,43 @@ fn a_keys_remaining_usage_is_read_from_its_counter() {
     let (_, unlimited) = minted(&e, "null");
     assert!(unlimited.usage(None, now()).is_none());
 }
+
+#[test]
+fn a_bucket_recomputed_into_allowing_reads_the_usage_counter_before_deciding() {
+    let e = engine();
+    let (key, record) = minted(&e, r#"{"limit": 1}"#);
+    let spent = record.usage(None, now()).map(|u| RateLimitState { tat_us: u.outcome.state.tat_us + 1 });
+    let headers = [("Authorization", format!("Bearer {key}"))];
+    let mut c = Completion::new(e.begin("GET", "/v1/briefs", &headers, None, now()));
+    let (mut asked, mut lost) = (Vec::new(), false);
+    let code = loop {
+        match c.next_action() {
+            Action::LookupRecord(_) => c.record(Some(record.clone())),
+            // The bucket first holds a forged far-future state (clamped: denied, repaired by a write) …
+            Action::LoadRateState(k) if !k.contains(":usage:") && !lost => {
+                asked.push("bucket");
+                c.rate_state(Some(RateLimitState { tat_us: now().timestamp_micros() + 10 * 365 * 86_400 * 1_000_000 }));
+            }
+            // … whose repair loses to a writer that emptied it: now the request passes the bucket.
+            Action::CompareAndSet(_) if !lost => {
+                lost = true;
+                c.written(false);
+            }
+            Action::LoadRateState(k) if !k.contains(":usage:") => {
+                asked.push("bucket again");
+                c.rate_state(None);
+            }
+            Action::LoadRateState(_) => {
+                asked.push("usage");
+                c.rate_state(spent);
+            }
+            Action::CompareAndSet(_) => c.written(true),
+            Action::SaveRecord(_) => c.saved(),
+            Action::TouchLastUsed { .. } => c.touched(),
+            Action::StoreContended => panic!("contended"),
+            Action::Done(d) => break d.code,
+        }
+    };
+    assert_eq!(asked, ["bucket", "bucket again", "usage"]);
+    assert_eq!(code, "usage_exceeded");
+}

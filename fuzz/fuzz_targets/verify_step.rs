@@ -101,6 +101,8 @@ fn run(data: &[u8]) {
             } else {
                 Default::default()
             },
+            // Sometimes an owner organization (its keys share a bucket under rate_limit_scope).
+            owner: keyproof::Owner { organization: bit(13).then(|| "org_fuzz".to_string()), ..Default::default() },
             // Sometimes a usage limit (small, so fuzzed counters reach it).
             usage_limit: bit(12).then(|| keyproof::UsageLimit {
                 limit: (flags >> 20) & 0xf,
@@ -219,7 +221,18 @@ fn run(data: &[u8]) {
                 assert!(usage_loads == 0, "the rate bucket is read before the usage counter");
                 loads += 1;
                 assert!(loads == 1, "rate state asked twice");
-                assert!(key.starts_with(&record.id) && key.as_bytes().get(record.id.len()) == Some(&b':'));
+                // The key's bucket, or its owner's under the policy's rate_limit_scope.
+                let owner = match engine.policy().rate_limit_scope {
+                    keyproof::RateLimitScope::Organization => {
+                        record.owner.organization.as_ref().map(|o| format!("org.{o}"))
+                    }
+                    keyproof::RateLimitScope::Workspace => {
+                        record.owner.workspace.as_ref().map(|w| format!("workspace.{w}"))
+                    }
+                    _ => None,
+                };
+                let whose = owner.unwrap_or_else(|| record.id.clone());
+                assert!(key.starts_with(&whose) && key.as_bytes().get(whose.len()) == Some(&b':'));
                 rate_key = Some(key.to_string());
                 read = state;
                 v.rate_state(state);
@@ -237,6 +250,14 @@ fn run(data: &[u8]) {
             read = Some(fresh);
             v.rate_state(Some(fresh));
         }
+    }
+    // A recomputed bucket may now let the request through: its usage counter is read then.
+    if let (Step::LoadRateState(key), false) = (v.next_step(), early) {
+        assert!(key.contains(":usage:") && usage_loads == 0, "only a usage counter is read after the writes began");
+        usage_loads += 1;
+        usage_key = Some(key.to_string());
+        usage_read = used;
+        v.rate_state(used);
     }
     let outcome = v.finish();
     let d = &outcome.decision;

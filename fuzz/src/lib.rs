@@ -152,6 +152,8 @@ pub const DECISION_FILES: &[(&str, &str)] = &[
     ("hardening_limits", include_str!("../../tests/vectors/hardening_limits.json")),
     ("hostile_requests", include_str!("../../tests/vectors/hostile_requests.json")),
     ("hostile_catalogue_network_time", include_str!("../../tests/vectors/hostile_catalogue_network_time.json")),
+    ("usage_limits", include_str!("../../tests/vectors/usage_limits.json")),
+    ("rate_limit_scope", include_str!("../../tests/vectors/rate_limit_scope.json")),
 ];
 
 /// A synthetic deployment using every policy feature at once: all credential

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::request::Prepared;
 use super::Engine;
 use crate::decision::RateLimitDecision;
-use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitState, UsageMeter};
+use crate::ratelimit::{gcra, Quota, RateLimitOutcome, RateLimitScope, RateLimitState, UsageMeter};
 use crate::record::KeyRecord;
 use crate::routes::RouteRateLimit;
 
@@ -18,7 +18,8 @@ pub(crate) const OWN_QUOTA: &str = "key";
 /// The rate-limit bucket a request spends from: which quota, under which storage key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RateBucket {
-    /// Storage key of the bucket: `<key id>:<class>`.
+    /// Storage key of the bucket: `<key id>:<class>`, or the owner's
+    /// (`org.<organization>:<class>`) under the policy's `rate_limit_scope`.
     pub key: String,
     /// Plan whose quota applies.
     pub plan: String,
@@ -47,8 +48,17 @@ impl RateBucket {
             Some(own) => (OWN_QUOTA, *own),
             None => (plan?, *policy.quota(plan?, &rl.class)?),
         };
-        let mut key = String::with_capacity(record.id.len().saturating_add(1).saturating_add(rl.class.len()));
-        key.push_str(&record.id);
+        // Whose bucket: the key's, or its owner's (ids never contain '.', so the two never meet).
+        let (kind, owner) = match policy.rate_limit_scope {
+            RateLimitScope::Organization => ("org.", record.owner.organization.as_deref()),
+            RateLimitScope::Workspace => ("workspace.", record.owner.workspace.as_deref()),
+            RateLimitScope::Key => ("", None),
+        };
+        let (kind, id) = owner.map_or(("", record.id.as_str()), |owner| (kind, owner));
+        let len = [kind.len(), id.len(), 1, rl.class.len()].iter().fold(0_usize, |a, b| a.saturating_add(*b));
+        let mut key = String::with_capacity(len);
+        key.push_str(kind);
+        key.push_str(id);
         key.push(':');
         key.push_str(&rl.class);
         Some(Self { key, plan: plan.to_string(), class: rl.class.clone(), quota, cost: rl.cost, corrupt_state: false })

@@ -75,6 +75,23 @@ impl Quota {
     }
 }
 
+/// Whose requests one rate-limit bucket counts. Per key, a customer who mints
+/// more keys gets more quota; per organization or workspace (the record's
+/// `owner`), all of its keys share one bucket per class. Keys without that
+/// owner id keep their own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub enum RateLimitScope {
+    /// Each key its own bucket: `<key id>:<class>`.
+    #[default]
+    Key,
+    /// One bucket per owner organization: `org.<organization>:<class>`.
+    Organization,
+    /// One bucket per owner workspace: `workspace.<workspace>:<class>`.
+    Workspace,
+}
+
 /// What the host stores between requests: the theoretical arrival time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

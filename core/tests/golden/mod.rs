@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod proxies;
 pub mod quotas;
 pub mod rate_store;
+pub mod scope;
 pub mod seeds;
 pub mod seeds_more;
 pub mod token_requests;
@@ -306,5 +307,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(proxies::single_header_suite());
     files.push(quotas::suite());
     files.push(usage::suite());
+    files.push(scope::suite());
     files
 }
