@@ -8,6 +8,8 @@
 mod bucket;
 mod config;
 mod decide;
+mod deny;
+mod meters;
 mod request;
 mod step;
 
@@ -18,10 +20,12 @@ use chrono::{DateTime, Utc};
 pub use bucket::RateBucket;
 pub(crate) use bucket::{OWN_QUOTA, USAGE};
 pub use config::{EngineConfig, FormatRef, HashingConfig};
-pub(crate) use decide::{deny, Deny, Passed};
+pub(crate) use decide::Passed;
+pub(crate) use deny::{deny, Deny};
+pub use meters::RateWrite;
 pub(crate) use request::Presented;
 pub use request::{Prepared, Request};
-pub use step::{Outcome, RateWrite, Step, Verification};
+pub use step::{Outcome, Step, Verification};
 
 use crate::credential::{extract, Credential};
 use crate::error::{Error, ErrorKind, Result};
@@ -50,21 +54,21 @@ struct Inner {
     hasher: Hasher,
     policy: CompiledPolicy,
     /// Every denial without request-specific parts, rendered once.
-    denials: Vec<decide::Rendered>,
+    denials: Vec<deny::Rendered>,
     /// `insufficient_scope` for every scope (or any-of set) a route can miss.
-    scope_denials: std::collections::HashMap<String, decide::Rendered>,
+    scope_denials: std::collections::HashMap<String, deny::Rendered>,
 }
 
 impl Engine {
     /// Builds an engine from parts.
     pub fn new(formats: FormatSet, hasher: Hasher, policy: Policy) -> Result<Self> {
         let policy = policy.compile()?;
-        let denials = ErrorKind::ALL.iter().map(|k| decide::Rendered::new(policy.policy(), *k, None)).collect();
+        let denials = ErrorKind::ALL.iter().map(|k| deny::Rendered::new(policy.policy(), *k, None)).collect();
         let mut scope_denials = std::collections::HashMap::new();
         for route in &policy.policy().routes {
             let joined = (!route.any_of.is_empty()).then(|| route.any_of.join(" "));
             for missing in route.all_of.iter().cloned().chain(joined) {
-                let rendered = decide::Rendered::new(policy.policy(), ErrorKind::InsufficientScope, Some(&missing));
+                let rendered = deny::Rendered::new(policy.policy(), ErrorKind::InsufficientScope, Some(&missing));
                 scope_denials.insert(missing, rendered);
             }
         }
@@ -83,7 +87,7 @@ impl Engine {
         self.inner.tokens.as_deref()
     }
 
-    fn rendered_denial(&self, kind: ErrorKind, missing_scope: Option<&str>) -> Option<&decide::Rendered> {
+    fn rendered_denial(&self, kind: ErrorKind, missing_scope: Option<&str>) -> Option<&deny::Rendered> {
         match missing_scope {
             Some(scope) => self.inner.scope_denials.get(scope),
             None => ErrorKind::ALL.iter().position(|k| *k == kind).and_then(|i| self.inner.denials.get(i)),

@@ -1,0 +1,134 @@
+//! The counters a checked request spends from — its rate-limit bucket, then a
+//! usage-limited key's counter — what each spent once its state was read, and
+//! which of their compare-and-sets the host confirmed (the step's bookkeeping).
+
+use chrono::{DateTime, Utc};
+
+use super::bucket::RateBucket;
+use crate::ratelimit::{RateLimitOutcome, RateLimitState, UsageMeter};
+
+/// A rate-limit write: store `new` under `key` if the stored value is still
+/// `expected` (compare-and-set). On a conflict, read again and pass the fresh
+/// state to [`super::Verification::rate_state`]: the step recomputes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateWrite {
+    /// Storage key of the bucket.
+    pub key: String,
+    /// The state the decision was computed from (`None`: no state was stored).
+    pub expected: Option<RateLimitState>,
+    /// The state to store.
+    pub new: RateLimitState,
+    /// Seconds until the bucket is full again: a store may expire the key then.
+    pub ttl_seconds: u64,
+}
+
+/// What a counter's stored state gave: the outcome, and the state it was computed from.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Spent {
+    outcome: RateLimitOutcome,
+    read: Option<RateLimitState>,
+}
+
+impl Spent {
+    /// The compare-and-set this spending needs (none when the state is unchanged).
+    fn write(&self, key: &str, ttl_seconds: u64) -> Option<RateWrite> {
+        (self.outcome.state != self.read.unwrap_or_default()).then(|| RateWrite {
+            key: key.to_string(),
+            expected: self.read,
+            new: self.outcome.state,
+            ttl_seconds,
+        })
+    }
+}
+
+/// The counters a checked request spends from: its rate-limit bucket, then its
+/// usage counter (read only when the rate limit let it through), each with what
+/// it spent once its state was read, and which writes the host confirmed.
+#[derive(Debug)]
+pub(super) struct Meters {
+    pub(super) rate: Option<(RateBucket, Option<Spent>)>,
+    /// Boxed: only usage-limited keys have one, and inline it would grow every step.
+    pub(super) usage: Option<Box<(UsageMeter, u32, Option<Spent>)>>,
+    pub(super) rate_written: bool,
+    pub(super) usage_written: bool,
+}
+
+/// One of a request's two counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Counter {
+    Rate,
+    Usage,
+}
+
+impl Meters {
+    /// A checked request's counters, nothing read yet.
+    pub(super) fn new(rate: Option<RateBucket>, usage: Option<(UsageMeter, u32)>) -> Self {
+        Self {
+            rate: rate.map(|b| (b, None)),
+            usage: usage.map(|(m, c)| Box::new((m, c, None))),
+            rate_written: false,
+            usage_written: false,
+        }
+    }
+
+    pub(super) fn rate_allowed(&self) -> bool {
+        !matches!(&self.rate, Some((_, Some(s))) if !s.outcome.allowed)
+    }
+
+    /// The counter whose state is still to be read, if any.
+    pub(super) fn unread(&self) -> Option<Counter> {
+        match (&self.rate, self.usage.as_deref()) {
+            (Some((_, None)), _) => Some(Counter::Rate),
+            (_, Some((_, _, None))) if self.rate_allowed() => Some(Counter::Usage),
+            _ => None,
+        }
+    }
+
+    /// The rate bucket's write; none when the usage counter denies the request
+    /// (read before any write, so a request without usage left spends no quota).
+    pub(super) fn rate_write(&self) -> Option<RateWrite> {
+        if matches!(self.usage.as_deref(), Some((_, _, Some(s))) if !s.outcome.allowed) {
+            return None;
+        }
+        let (bucket, spent) = self.rate.as_ref()?;
+        spent.as_ref()?.write(&bucket.key, spent.as_ref()?.outcome.reset_seconds)
+    }
+
+    pub(super) fn usage_write(&self) -> Option<RateWrite> {
+        let (meter, _, spent) = self.usage.as_deref()?;
+        let spent = spent.as_ref().filter(|s| s.outcome.allowed && self.rate_allowed())?;
+        spent.write(&meter.key, meter.ttl_seconds())
+    }
+
+    /// The first write the host has not confirmed yet: the rate bucket's, then the usage counter's.
+    pub(super) fn pending(&self) -> Option<(Counter, RateWrite)> {
+        match self.rate_write() {
+            Some(w) if !self.rate_written => Some((Counter::Rate, w)),
+            _ if self.usage_written => None,
+            _ => self.usage_write().map(|w| (Counter::Usage, w)),
+        }
+    }
+
+    /// Spends from the counter still to be read, or (after a lost compare-and-set)
+    /// again from the one whose write is pending, given its stored state.
+    pub(super) fn spend(&mut self, state: Option<RateLimitState>, now: DateTime<Utc>) {
+        let counter = self.unread().or_else(|| self.pending().map(|(c, _)| c));
+        match (counter, &mut self.rate, self.usage.as_deref_mut()) {
+            (Some(Counter::Rate), Some((bucket, spent)), _) => {
+                *spent = Some(Spent { outcome: bucket.spend(state, now), read: state });
+            }
+            (Some(Counter::Usage), _, Some((meter, cost, spent))) => {
+                *spent = Some(Spent { outcome: meter.spend(state, *cost), read: state });
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn rate(&self) -> Option<(&RateBucket, &RateLimitOutcome)> {
+        self.rate.as_ref().and_then(|(b, s)| Some((b, &s.as_ref()?.outcome)))
+    }
+
+    pub(super) fn usage(&self) -> Option<(&UsageMeter, &RateLimitOutcome)> {
+        self.usage.as_deref().and_then(|(m, _, s)| Some((m, &s.as_ref()?.outcome)))
+    }
+}
