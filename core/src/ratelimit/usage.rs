@@ -88,14 +88,17 @@ impl UsageLimit {
     }
 }
 
-/// The current period's label (`2026-03-18`, `2026-03`), start and end.
+/// The current period's label (`2026-03-18`, `2026-03`), start and end. The
+/// label is written with `format!`: chrono's strftime would add its format
+/// parser to the WASM module.
 fn period_bounds(period: UsagePeriod, now: DateTime<Utc>) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
     let today = now.date_naive();
     let (label, start) = match period {
-        UsagePeriod::Day => (today.format("%Y-%m-%d").to_string(), today),
-        UsagePeriod::Month => {
-            (today.format("%Y-%m").to_string(), NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?)
-        }
+        UsagePeriod::Day => (format!("{:04}-{:02}-{:02}", today.year(), today.month(), today.day()), today),
+        UsagePeriod::Month => (
+            format!("{:04}-{:02}", today.year(), today.month()),
+            NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?,
+        ),
     };
     let end = match period {
         UsagePeriod::Day => start.succ_opt()?,
