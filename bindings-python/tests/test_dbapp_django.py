@@ -6,6 +6,7 @@ own processes (``django-admin`` and ``runserver``), on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -75,6 +76,16 @@ def post_form(client: httpx.Client, path: str, data: dict[str, Any]) -> httpx.Re
     return client.post(path, data={**data, "csrfmiddlewaretoken": client.cookies["csrftoken"]})
 
 
+def post_change(client: httpx.Client, path: str, data: dict[str, Any]) -> httpx.Response:
+    """Posts the admin change form as a browser does: with the hidden ``initial-*``
+    inputs the page renders for fields with a callable default (Django compares
+    them to tell an emptied JSON field from an untouched one)."""
+    page = client.get(path).text
+    hidden = re.findall(r'<input type="hidden" name="(initial-[\w-]+)" value="([^"]*)"', page)
+    initials = {name: html.unescape(value) for name, value in hidden}
+    return post_form(client, path, {**initials, **data})
+
+
 def briefs(base: str, key: str) -> httpx.Response:
     return httpx.get(f"{base}/api/briefs", headers={"Authorization": f"Bearer {key}"})
 
@@ -116,34 +127,41 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
         change = f"/admin/keyproof/apikey/{key_id}/change/"
         fields = {"name": "Admin key", "role": "", "plan": "", "allowed_ips": "[]", "features": "[]",
                   "metadata": "{}", "expires_at_0": "", "expires_at_1": ""}  # fmt: skip
-        refused = post_form(client, change, {**fields, "scopes": '["Bad Scope"]'})
+        refused = post_change(client, change, {**fields, "scopes": '["Bad Scope"]'})
         assert refused.status_code == 200 and "invalid_scope" in refused.text
         assert briefs(project.base, key).status_code == 200
         # … a good one applies (the key loses briefs:read: 403).
-        assert post_form(client, change, {**fields, "scopes": '["briefs:write"]'}).status_code == 302
+        assert post_change(client, change, {**fields, "scopes": '["briefs:write"]'}).status_code == 302
         assert project.records()[key_id]["scopes"] == ["briefs:write"]
         assert briefs(project.base, key).json()["code"] == "insufficient_scope"
-        assert post_form(client, change, {**fields, "scopes": '["briefs:read"]'}).status_code == 302
+        assert post_change(client, change, {**fields, "scopes": '["briefs:read"]'}).status_code == 302
         # The key's own quota, set and emptied in the change form.
         own = '{"default": {"limit": 5, "burst": 5}}'
         assert (
-            post_form(client, change, {**fields, "scopes": '["briefs:read"]', "rate_limits": own}).status_code
-            == 302
-        )
-        assert project.records()[key_id]["rate_limits"]["default"]["burst"] == 5
-        assert (
-            post_form(
-                client, change, {**fields, "scopes": '["briefs:read"]', "rate_limits": "{}"}
+            post_change(
+                client, change, {**fields, "scopes": '["briefs:read"]', "rate_limits": own}
             ).status_code
             == 302
         )
+        assert project.records()[key_id]["rate_limits"]["default"]["burst"] == 5
+        # Emptied as a person would (the browser posts the field's hidden initial value too).
+        emptied = post_change(client, change, {**fields, "scopes": '["briefs:read"]', "rate_limits": ""})
+        assert emptied.status_code == 302
         assert "rate_limits" not in project.records()[key_id]
         # A usage limit set in the change form; a bad one is refused with core's code.
         usage = {**fields, "scopes": '["briefs:read"]', "usage_limit": '{"limit": 1000, "period": "month"}'}
-        assert post_form(client, change, usage).status_code == 302
+        assert post_change(client, change, usage).status_code == 302
         assert project.records()[key_id]["usage_limit"] == {"limit": 1000, "period": "month"}
-        bad = post_form(client, change, {**usage, "usage_limit": '{"limit": 0}'})
+        bad = post_change(client, change, {**usage, "usage_limit": '{"limit": 0}'})
         assert bad.status_code == 200 and "invalid_quota" in bad.text
+        # Emptying the field removes the limit.
+        assert post_change(client, change, {**usage, "usage_limit": ""}).status_code == 302
+        assert "usage_limit" not in project.records()[key_id]
+        assert (
+            post_change(client, change, {**usage, "usage_limit": "", "rate_limits": own}).status_code == 302
+        )
+        assert post_change(client, change, {**usage, "usage_limit": "", "rate_limits": ""}).status_code == 302
+        assert "rate_limits" not in project.records()[key_id], "an emptied map field empties it"
 
         # Rotate: the new key is shown once; the old one works during the grace period.
         rotated = post_form(
