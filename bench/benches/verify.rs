@@ -58,8 +58,8 @@ fn verify(
         }
     }
     let outcome = v.finish();
-    if let Some(w) = outcome.rate_write {
-        // Keep the bucket from filling: the bench measures the work, not a 429.
+    for w in [outcome.rate_write, outcome.usage_write].into_iter().flatten() {
+        // Keep the bucket and the usage counter from filling: the bench measures the work, not a 429.
         rates.remove(&w.key);
     }
     outcome.decision.status
@@ -112,6 +112,24 @@ fn bench(c: &mut Criterion) {
     group.bench_function("full_verify_with_rate_limit_and_ip", |b| {
         b.iter(|| {
             verify(&engine_rl, "GET", "/v1/briefs", black_box(&headers_rl), Some("203.0.113.7"), &db_rl, &mut rates)
+        })
+    });
+    // The same with a usage limit too: a second counter read and written per request.
+    let (engine_usage, key_usage, mut record_usage) = setup(&limited);
+    record_usage.usage_limit = Some(keyproof::UsageLimit { limit: 1_000_000_000, period: None, counter: None });
+    let headers_usage = bearer(&key_usage);
+    let db_usage = HashMap::from([(record_usage.hash.clone(), record_usage)]);
+    group.bench_function("full_verify_with_rate_and_usage_limit", |b| {
+        b.iter(|| {
+            verify(
+                &engine_usage,
+                "GET",
+                "/v1/briefs",
+                black_box(&headers_usage),
+                Some("203.0.113.7"),
+                &db_usage,
+                &mut rates,
+            )
         })
     });
     group.finish();
