@@ -205,3 +205,73 @@ fn a_bucket_recomputed_into_allowing_reads_the_usage_counter_before_deciding() {
     assert_eq!(asked, ["bucket", "bucket again", "usage"]);
     assert_eq!(code, "usage_exceeded");
 }
+
+/// A deployment whose routes cost 1, 2 and 3 units and whose rate limit never binds.
+fn costly_engine() -> Engine {
+    Engine::from_json(
+        r#"{"formats": ["matchii_live"], "policy": {
+            "routes": [
+                {"method": "GET", "path": "/v1/c1", "rate_limit": {"class": "default", "cost": 1}},
+                {"method": "GET", "path": "/v1/c2", "rate_limit": {"class": "default", "cost": 2}},
+                {"method": "GET", "path": "/v1/c3", "rate_limit": {"class": "default", "cost": 3}}],
+            "plans": {"big": {"limit": 1000000, "burst": 1000000}}, "default_plan": "big"}}"#,
+    )
+    .unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Over any sequence of requests with any costs, crossing days and months, a
+    /// request passes exactly when its units still fit in its period's allowance
+    /// (an oracle that names periods itself), and each period starts from zero.
+    #[test]
+    fn a_usage_limit_lets_exactly_its_units_through_per_period(
+        limit in 1u32..12,
+        period in 0usize..3,
+        requests in proptest::collection::vec((1u32..4, 0i64..200_000), 1..40),
+    ) {
+        let e = costly_engine();
+        let usage = [r#"{"limit": L}"#, r#"{"limit": L, "period": "day"}"#, r#"{"limit": L, "period": "month"}"#][period]
+            .replace('L', &limit.to_string());
+        let (key, record) = minted(&e, &usage);
+        let headers = [("Authorization", format!("Bearer {key}"))];
+        let mut store: std::collections::HashMap<String, RateLimitState> = Default::default();
+        let mut spent: std::collections::HashMap<String, u32> = Default::default();
+        let mut at = now();
+        for (cost, step) in requests {
+            at += Duration::seconds(step);
+            let label = match period {
+                0 => "total".to_string(),
+                1 => at.format("%Y-%m-%d").to_string(),
+                _ => at.format("%Y-%m").to_string(),
+            };
+            let path = format!("/v1/c{cost}");
+            let mut c = Completion::new(e.begin("GET", &path, &headers, None, at));
+            let code = loop {
+                match c.next_action() {
+                    Action::LookupRecord(_) => c.record(Some(record.clone())),
+                    Action::LoadRateState(k) => {
+                        let state = store.get(k).copied();
+                        c.rate_state(state);
+                    }
+                    Action::CompareAndSet(w) => {
+                        let won = store.get(&w.key).copied() == w.expected;
+                        store.insert(w.key.clone(), w.new);
+                        c.written(won);
+                    }
+                    Action::SaveRecord(_) => c.saved(),
+                    Action::TouchLastUsed { .. } => c.touched(),
+                    Action::StoreContended => panic!("contended"),
+                    Action::Done(d) => break d.code,
+                }
+            };
+            let before = spent.get(&label).copied().unwrap_or(0);
+            let fits = before + cost <= limit;
+            proptest::prop_assert_eq!(code, if fits { "ok" } else { "usage_exceeded" }, "{} at {}", label, at);
+            if fits {
+                spent.insert(label, before + cost);
+            }
+        }
+    }
+}
