@@ -46,8 +46,9 @@ pub struct UsageLimit {
     /// When the allowance starts again (`day`, `month`); absent: never (credits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<UsagePeriod>,
-    /// The id of the key whose counter this key spends from (set by rotation, so
-    /// the successor keeps spending its predecessor's allowance); absent: its own.
+    /// The counter this key spends from, named like a record id: set by rotation
+    /// to the predecessor's id (the successor keeps spending its allowance), or
+    /// chosen (`org_acme`) so several keys share one allowance; absent: its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counter: Option<String>,
 }
