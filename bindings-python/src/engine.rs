@@ -224,6 +224,8 @@ wrap! {
         code: &'static str = d.code;
         status: u16 = d.status;
         headers: Vec<(String, String)> = d.headers.clone();
+        /// The headers with repeated names joined by ", " (for one-value-per-name header maps).
+        combined_headers: Vec<(String, String)> = d.combined_headers();
         body: Option<&str> = d.body.as_deref();
         principal: Option<Principal> = d.principal.clone().map(|inner| Principal { inner });
         rate_limit: Option<RateLimitDecision> = d.rate_limit.clone().map(|inner| RateLimitDecision { inner });

@@ -236,9 +236,10 @@ def test_management_commands(project: Project) -> None:
         check=False,
     )
     assert bad.returncode != 0 and "invalid_quota" in bad.stderr
+    usage = '{"limit": 9, "period": "month"}'
     metered = json.loads(
         project.manage(
-            "keyproof_mint", "--name", "Metered", "--usage-limit", '{"limit": 9, "period": "month"}', "--json"
+            "keyproof_mint", "--name", "Metered", "--scopes", "briefs:read", "--usage-limit", usage, "--json"
         ).stdout
     )
     assert project.records()[metered["id"]]["usage_limit"] == {"limit": 9, "period": "month"}

@@ -50,6 +50,29 @@ def test_middleware_over_real_http() -> None:
         assert limited[-1].headers["retry-after"] == "1"
 
 
+def test_a_usage_limited_keys_two_rate_limit_policies_reach_the_client() -> None:
+    # Django holds one value per header name: the decision's repeated RateLimit-Policy /
+    # RateLimit fields (plan, then usage) arrive joined into one list each.
+    metered = support.minted(
+        "Metered key", 9, scopes=["items:read"], usage_limit={"limit": 3, "period": "day"}
+    )
+    support.RECORDS[metered.record.hash] = metered.record
+    try:
+        with serve_wsgi(application(), server="wsgiref") as base, httpx.Client(base_url=base) as client:
+            ok = client.get("/v1/items", headers=dict(bearer(metered.key)))
+            assert ok.status_code == 200
+            decision = VERIFIER.decisions[-1]
+            assert [n for n, _ in decision.headers].count("RateLimit-Policy") == 2
+            policies = ok.headers.get_list("RateLimit-Policy")
+            assert policies == [", ".join(v for n, v in decision.headers if n == "RateLimit-Policy")]
+            assert '"usage";q=3;w=86400' in policies[0] and policies[0].startswith('"free"')
+            assert ok.headers["RateLimit"].endswith(", " + decision.headers[-1][1])
+            spent = [client.get("/v1/items", headers=dict(bearer(metered.key))).status_code for _ in range(3)]
+            assert spent == [200, 200, 429]
+    finally:
+        del support.RECORDS[metered.record.hash]
+
+
 def test_drf_authentication_over_real_http() -> None:
     with serve_wsgi(application(), server="wsgiref") as base, httpx.Client(base_url=base) as client:
         ok = client.get("/drf/items", headers=dict(bearer(READER.key)))

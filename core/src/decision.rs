@@ -147,4 +147,23 @@ impl Decision {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+
+    /// The headers with each repeated name (case-insensitive) combined into one
+    /// comma-separated value, where its name first appears: for hosts whose
+    /// response headers hold one value per name (Django). The same on the wire
+    /// for the list-valued fields a decision repeats (a key with a usage limit
+    /// sends two `RateLimit-Policy` and two `RateLimit` fields; RFC 9110 §5.3).
+    pub fn combined_headers(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::with_capacity(self.headers.len());
+        for (name, value) in &self.headers {
+            match out.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+                Some((_, joined)) => {
+                    joined.push_str(", ");
+                    joined.push_str(value);
+                }
+                None => out.push((name.clone(), value.clone())),
+            }
+        }
+        out
+    }
 }

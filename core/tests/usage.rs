@@ -275,3 +275,30 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn combined_headers_join_the_repeated_rate_limit_fields_in_order() {
+    let e = Engine::from_json(
+        r#"{"formats": ["matchii_live"], "policy": {
+            "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
+            "plans": {"starter": {"limit": 60, "burst": 10}}, "default_plan": "starter"}}"#,
+    )
+    .unwrap();
+    let (key, record) = minted(&e, r#"{"limit": 3}"#);
+    let prepared = e.prepare("GET", "/v1/briefs", &[("Authorization", format!("Bearer {key}"))], None);
+    let mut v = e.begin("GET", "/v1/briefs", &[("Authorization", format!("Bearer {key}"))], None, now());
+    while v.next_step() != keyproof::Step::Done {
+        match v.next_step() {
+            keyproof::Step::LookupRecord(_) => v.record(Some(record.clone())),
+            _ => v.rate_state(None),
+        }
+    }
+    let d = v.finish().decision;
+    assert!(prepared.lookup_hashes().contains(&record.hash));
+    let combined = d.combined_headers();
+    let names: Vec<&str> = combined.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["RateLimit-Policy", "RateLimit"]);
+    assert_eq!(combined[0].1, "\"starter\";q=10;w=10, \"usage\";q=3");
+    assert_eq!(combined[1].1, "\"starter\";r=9;t=1, \"usage\";r=2");
+    assert_eq!(d.headers.len(), 4);
+}

@@ -131,7 +131,9 @@ def verify(request: HttpRequest) -> Decision:
 
 def denial_response(decision: Decision) -> HttpResponse:
     """The exact HTTP response of a denial."""
-    return HttpResponse(decision.body or "", status=decision.status, headers=decision.headers)
+    # Django keeps one value per header name: repeated fields (a usage-limited key's
+    # second RateLimit-Policy / RateLimit) are joined, as HTTP allows for lists.
+    return HttpResponse(decision.body or "", status=decision.status, headers=decision.combined_headers)
 
 
 def add_decision_headers(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
@@ -139,7 +141,7 @@ def add_decision_headers(request: HttpRequest, response: HttpResponseBase) -> Ht
     ``request``, if one was made (by the middleware, ``KeyproofAuthentication`` or ``verify``)."""
     decision = getattr(request, "keyproof_decision", None)
     if isinstance(decision, Decision):
-        for name, value in decision.headers:
+        for name, value in decision.combined_headers:
             response.headers[name] = value
     return response
 
