@@ -100,7 +100,7 @@ export class Decision {
   readonly publicCode: string; readonly detail: string; readonly missingScope: string | null;
   readonly rateLimit: Record<string, unknown> | null; readonly upgradedRecord: KeyRecord | null;
   /** The usage-limit result (plan `usage`, class the period), when the key has a usage limit. */
-  readonly usage: Record<string, unknown> | null;
+  readonly usage: UsageStanding | null;
   readonly core: Record<string, unknown> | null;
   /** The access token an allowed request presented, or null. */
   readonly token: TokenUse | null;
@@ -122,7 +122,7 @@ export class Verification {
   finish(): Decision;
 }
 
-/** A usage counter's standing: plan `usage`, `class` the period (`day`, `month`, `total`). */
+/** A usage counter's standing (`Decision#usage`, `usage()`): plan `usage`, `class` the period (`day`, `month`, `total`). */
 export interface UsageStanding {
   key: string; plan: 'usage'; class: 'day' | 'month' | 'total'; allowed: boolean; state: RateLimitState;
   limit: number; remaining: number; resetSeconds: number; retryAfterSeconds: number | null;

@@ -19,7 +19,14 @@ async function run(): Promise<void> {
   const status: number = d.status;
   const pairs: [string, string][] = d.headers;
   const sync: Decision = verifier.verifySync({ method: 'GET', path: '/', headers: [['authorization', 'x']] });
-  void [p, status, pairs, sync, created];
+  // Usage limits: minted with one, read back from a decision and from the store.
+  const metered = engine.mint({ name: 'Metered', usageLimit: { limit: 1000, period: 'month' } });
+  const left: number | undefined = d.usage?.remaining;
+  const standing = await verifier.usage(metered.record);
+  const period: 'day' | 'month' | 'total' | undefined = standing?.class;
+  // @ts-expect-error periods are day or month (absent: credits)
+  engine.mint({ name: 'Bad', usageLimit: { limit: 5, period: 'week' } });
+  void [p, status, pairs, sync, created, left, period];
   try {
     keyproof.parseKey('nope');
   } catch (e) {

@@ -46,7 +46,7 @@ impl RateBucket {
         let rl = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).unwrap_or(&default_rl);
         let (plan, quota) = match record.rate_limits.get(&rl.class) {
             Some(own) => (OWN_QUOTA, *own),
-            None => (plan?, *policy.quota(plan?, &rl.class)?),
+            None => plan.and_then(|plan| Some((plan, *policy.quota(plan, &rl.class)?)))?,
         };
         // Whose bucket: the key's, or its owner's (ids never contain '.', so the two never meet).
         let (kind, owner) = match policy.rate_limit_scope {
