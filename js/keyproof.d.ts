@@ -40,12 +40,12 @@ export interface Quota {
 }
 
 /**
- * Units a key may spend per UTC day, per UTC month, or in all (credits: no
+ * Units a key may spend per UTC day, per ISO week, per UTC month, or in all (credits: no
  * `period`); each request spends its route's cost. `counter`: the key id whose
  * counter it spends (rotation sets it, so a successor keeps its predecessor's).
  */
 export interface UsageLimit {
-  limit: number; period?: 'day' | 'month'; counter?: string;
+  limit: number; period?: 'day' | 'week' | 'month'; counter?: string;
 }
 
 export interface MintOptions {
@@ -122,9 +122,9 @@ export class Verification {
   finish(): Decision;
 }
 
-/** A usage counter's standing (`Decision#usage`, `usage()`): plan `usage`, `class` the period (`day`, `month`, `total`). */
+/** A usage counter's standing (`Decision#usage`, `usage()`): plan `usage`, `class` the period (`day`, `week`, `month`, `total`). */
 export interface UsageStanding {
-  key: string; plan: 'usage'; class: 'day' | 'month' | 'total'; allowed: boolean; state: RateLimitState;
+  key: string; plan: 'usage'; class: 'day' | 'week' | 'month' | 'total'; allowed: boolean; state: RateLimitState;
   limit: number; remaining: number; resetSeconds: number; retryAfterSeconds: number | null;
 }
 

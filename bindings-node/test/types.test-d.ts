@@ -23,9 +23,9 @@ async function run(): Promise<void> {
   const metered = engine.mint({ name: 'Metered', usageLimit: { limit: 1000, period: 'month' } });
   const left: number | undefined = d.usage?.remaining;
   const standing = await verifier.usage(metered.record);
-  const period: 'day' | 'month' | 'total' | undefined = standing?.class;
-  // @ts-expect-error periods are day or month (absent: credits)
-  engine.mint({ name: 'Bad', usageLimit: { limit: 5, period: 'week' } });
+  const period: 'day' | 'week' | 'month' | 'total' | undefined = standing?.class;
+  // @ts-expect-error periods are day, week or month (absent: credits)
+  engine.mint({ name: 'Bad', usageLimit: { limit: 5, period: 'fortnight' } });
   void [p, status, pairs, sync, created, left, period];
   try {
     keyproof.parseKey('nope');

@@ -163,7 +163,7 @@ fn refusals_keep_the_record_unchanged(env: &Env) {
         (&["--rate-limits", r#"{"default": {"limit": 1, "burst": 0}}"#], 2, "error: invalid_quota:"),
         (&["--rate-limits", "[1]"], 2, "error: usage:"),
         (&["--usage-limit", r#"{"limit": 0}"#], 2, "error: invalid_quota:"),
-        (&["--usage-limit", r#"{"limit": 5, "period": "week"}"#], 2, "error: usage:"),
+        (&["--usage-limit", r#"{"limit": 5, "period": "fortnight"}"#], 2, "error: usage:"),
         (&["--metadata", "novalue"], 2, "error: usage:"),
         (&["--metadata", "k=not json"], 2, "error: usage:"),
         (&["--role", "x", "--clear-role"], 2, "error: usage:"),

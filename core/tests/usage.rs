@@ -120,7 +120,7 @@ fn bad_usage_limits_and_the_reserved_plan_name_are_refused() {
     let format = e.formats().get("matchii_live").unwrap();
     for (usage, code) in [
         (r#"{"limit": 0}"#, "invalid_quota"),
-        (r#"{"limit": 5, "period": "week"}"#, "invalid_record"),
+        (r#"{"limit": 5, "period": "fortnight"}"#, "invalid_record"),
         (r#"{"limit": 5, "counter": "sha256:abc"}"#, "invalid_id"),
     ] {
         let options = format!(r#"{{"name": "Bad usage", "usage_limit": {usage}}}"#);
@@ -222,17 +222,22 @@ fn costly_engine() -> Engine {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
-    /// Over any sequence of requests with any costs, crossing days and months, a
+    /// Over any sequence of requests with any costs, crossing days, weeks and months, a
     /// request passes exactly when its units still fit in its period's allowance
     /// (an oracle that names periods itself), and each period starts from zero.
     #[test]
     fn a_usage_limit_lets_exactly_its_units_through_per_period(
         limit in 1u32..12,
-        period in 0usize..3,
-        requests in proptest::collection::vec((1u32..4, 0i64..200_000), 1..40),
+        period in 0usize..4,
+        requests in proptest::collection::vec((1u32..4, 0i64..400_000), 1..40),
     ) {
         let e = costly_engine();
-        let usage = [r#"{"limit": L}"#, r#"{"limit": L, "period": "day"}"#, r#"{"limit": L, "period": "month"}"#][period]
+        let usage = [
+            r#"{"limit": L}"#,
+            r#"{"limit": L, "period": "day"}"#,
+            r#"{"limit": L, "period": "month"}"#,
+            r#"{"limit": L, "period": "week"}"#,
+        ][period]
             .replace('L', &limit.to_string());
         let (key, record) = minted(&e, &usage);
         let headers = [("Authorization", format!("Bearer {key}"))];
@@ -244,7 +249,8 @@ proptest::proptest! {
             let label = match period {
                 0 => "total".to_string(),
                 1 => at.format("%Y-%m-%d").to_string(),
-                _ => at.format("%Y-%m").to_string(),
+                2 => at.format("%Y-%m").to_string(),
+                _ => at.format("%G-W%V").to_string(),
             };
             let path = format!("/v1/c{cost}");
             let mut c = Completion::new(e.begin("GET", &path, &headers, None, at));

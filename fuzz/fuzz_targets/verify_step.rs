@@ -106,8 +106,12 @@ fn run(data: &[u8]) {
             // Sometimes a usage limit (small, so fuzzed counters reach it).
             usage_limit: bit(12).then(|| keyproof::UsageLimit {
                 limit: (flags >> 20) & 0xf,
-                period: [None, Some(keyproof::UsagePeriod::Day), Some(keyproof::UsagePeriod::Month)]
-                    [((flags >> 16) % 3) as usize],
+                period: [
+                    None,
+                    Some(keyproof::UsagePeriod::Day),
+                    Some(keyproof::UsagePeriod::Week),
+                    Some(keyproof::UsagePeriod::Month),
+                ][((flags >> 16) % 4) as usize],
                 counter: None,
             }),
             ..MintOptions::default()

@@ -1,5 +1,5 @@
-//! Usage limits: a key may spend `limit` units per UTC day, per UTC calendar
-//! month, or in all (credits, as Unkey's `remaining` and better-auth's
+//! Usage limits: a key may spend `limit` units per UTC day, per ISO week, per
+//! UTC calendar month, or in all (credits, as Unkey's `remaining` and better-auth's
 //! `remaining` / `refillAmount` offer). Each period counts in its own counter,
 //! stored like a rate-limit state under a key that names the period: a new
 //! period starts from zero with nothing to reset. The state's `tat_us` is the
@@ -7,7 +7,7 @@
 //! counter: a state whose `tat_us` has passed may be dropped (a store that
 //! prunes full buckets drops ended periods, never a live count).
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{RateLimitOutcome, RateLimitState};
@@ -31,6 +31,8 @@ pub const NEVER_ENDS_US: i64 = 7_258_118_400_000_000;
 pub enum UsagePeriod {
     /// Every UTC midnight.
     Day,
+    /// Every Monday, 00:00 UTC (ISO weeks: counters named `2026-W12`).
+    Week,
     /// On the first of every month, UTC.
     Month,
 }
@@ -43,7 +45,7 @@ pub enum UsagePeriod {
 pub struct UsageLimit {
     /// Units the key may spend per period (a request spends its route's cost).
     pub limit: u32,
-    /// When the allowance starts again (`day`, `month`); absent: never (credits).
+    /// When the allowance starts again (`day`, `week`, `month`); absent: never (credits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<UsagePeriod>,
     /// The counter this key spends from, named like a record id: set by rotation
@@ -82,6 +84,7 @@ impl UsageLimit {
             window_seconds: window.and_then(|(start, end)| seconds(start, end)),
             period: match self.period {
                 Some(UsagePeriod::Day) => "day",
+                Some(UsagePeriod::Week) => "week",
                 Some(UsagePeriod::Month) => "month",
                 None => "total",
             },
@@ -89,13 +92,18 @@ impl UsageLimit {
     }
 }
 
-/// The current period's label (`2026-03-18`, `2026-03`), start and end. The
+/// The current period's label (`2026-03-18`, `2026-W12`, `2026-03`), start and end. The
 /// label is written with `format!`: chrono's strftime would add its format
 /// parser to the WASM module.
 fn period_bounds(period: UsagePeriod, now: DateTime<Utc>) -> Option<(String, DateTime<Utc>, DateTime<Utc>)> {
     let today = now.date_naive();
     let (label, start) = match period {
         UsagePeriod::Day => (format!("{:04}-{:02}-{:02}", today.year(), today.month(), today.day()), today),
+        UsagePeriod::Week => {
+            let week = today.iso_week();
+            let monday = today.checked_sub_days(Days::new(u64::from(today.weekday().num_days_from_monday())))?;
+            (format!("{:04}-W{:02}", week.year(), week.week()), monday)
+        }
         UsagePeriod::Month => (
             format!("{:04}-{:02}", today.year(), today.month()),
             NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?,
@@ -103,6 +111,7 @@ fn period_bounds(period: UsagePeriod, now: DateTime<Utc>) -> Option<(String, Dat
     };
     let end = match period {
         UsagePeriod::Day => start.succ_opt()?,
+        UsagePeriod::Week => start.checked_add_days(Days::new(7))?,
         UsagePeriod::Month => start.checked_add_months(Months::new(1))?,
     };
     Some((label, start.and_hms_opt(0, 0, 0)?.and_utc(), end.and_hms_opt(0, 0, 0)?.and_utc()))
@@ -122,7 +131,7 @@ pub struct UsageMeter {
     pub reset_seconds: Option<u64>,
     /// Length of the current period in seconds (`None`: no period).
     pub window_seconds: Option<u64>,
-    /// The period the counter covers: `day`, `month` or `total`.
+    /// The period the counter covers: `day`, `week`, `month` or `total`.
     pub period: &'static str,
 }
 
@@ -178,6 +187,19 @@ mod tests {
         assert_eq!(
             (month.key.as_str(), month.reset_seconds, month.window_seconds),
             ("key_0:usage:2026-02", Some(30), Some(28 * 86_400))
+        );
+        // ISO weeks start on Monday: Saturday 2026-02-28 is in 2026-W09, until Monday 2026-03-02.
+        let week = UsageLimit { limit: 3, period: Some(UsagePeriod::Week), counter: None };
+        let this = week.meter("key_1", now);
+        assert_eq!(
+            (this.key.as_str(), this.reset_seconds, this.window_seconds, this.period),
+            ("key_1:usage:2026-W09", Some(86_400 + 30), Some(7 * 86_400), "week")
+        );
+        // Friday 2027-01-01 still counts in 2026's 53rd ISO week (from Monday 2026-12-28).
+        let new_year = week.meter("key_1", at("2027-01-01T12:00:00Z"));
+        assert_eq!(
+            (new_year.key.as_str(), new_year.end_us),
+            ("key_1:usage:2026-W53", at("2027-01-04T00:00:00Z").timestamp_micros())
         );
         let total = UsageLimit { limit: 3, period: None, counter: None }.meter("key_1", now);
         assert_eq!(

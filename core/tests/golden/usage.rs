@@ -1,5 +1,5 @@
-//! Usage limits (`KeyRecord::usage_limit`): units per UTC day, per UTC month or
-//! in all (credits), counted after the rate limit in a counter named by its
+//! Usage limits (`KeyRecord::usage_limit`): units per UTC day, per ISO week, per
+//! UTC month or in all (credits), counted after the rate limit in a counter named by its
 //! period; headers add a `"usage"` policy; a spent allowance is 429 `usage_exceeded`.
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use super::{bearer, req, t0, Suite, VectorFile};
 pub fn suite() -> VectorFile {
     let mut s = Suite::new(
         "usage_limits",
-        "Usage limits per day, per month and in all (credits): counters keyed by period, spent after the rate limit, shared by a key that names another key's counter; 429 usage_exceeded with Retry-After until the period ends (none for credits)",
+        "Usage limits per day, per week, per month and in all (credits): counters keyed by period, spent after the rate limit, shared by a key that names another key's counter; 429 usage_exceeded with Retry-After until the period ends (none for credits)",
         json!({
             "formats": ["keyproof_live"],
             "policy": {
@@ -31,6 +31,7 @@ pub fn suite() -> VectorFile {
         |usage: serde_json::Value| json!({"name": "Usage key", "scopes": ["items:read"], "usage_limit": usage});
     let daily = s.mint("daily", "keyproof_live", scoped(json!({"limit": 2, "period": "day"})));
     let monthly = s.mint("monthly", "keyproof_live", scoped(json!({"limit": 5, "period": "month"})));
+    let weekly = s.mint("weekly", "keyproof_live", scoped(json!({"limit": 1, "period": "week"})));
     let credits = s.mint("credits", "keyproof_live", scoped(json!({"limit": 4})));
     let credits_id = s.records.last().map(|r| r.id.clone()).unwrap_or_default();
     let sharing = s.mint("sharing", "keyproof_live", scoped(json!({"limit": 4, "counter": credits_id})));
@@ -49,6 +50,10 @@ pub fn suite() -> VectorFile {
     s.case_stored("monthly: a 1-unit request still fits", "ok", get(&monthly), now, &m);
     let april = now + Duration::days(14);
     s.case_stored("monthly: April starts a new counter", "ok", export(&monthly), april, &m);
+
+    let w = s.case_stored("weekly: one unit per ISO week", "ok", get(&weekly), now, &none);
+    s.case_stored("weekly: spent until Monday 00:00 UTC", "usage_exceeded", get(&weekly), now, &w);
+    s.case_stored("weekly: Monday starts a new week", "ok", get(&weekly), now + Duration::days(5), &w);
 
     let mut limited = m.clone();
     for (key, state) in &m {
