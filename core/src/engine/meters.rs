@@ -30,9 +30,14 @@ pub(super) struct Spent {
 }
 
 impl Spent {
+    /// Whether the spending changed the stored state (so it needs a write).
+    fn changed(&self) -> bool {
+        self.outcome.state != self.read.unwrap_or_default()
+    }
+
     /// The compare-and-set this spending needs (none when the state is unchanged).
     fn write(&self, key: &str, ttl_seconds: u64) -> Option<RateWrite> {
-        (self.outcome.state != self.read.unwrap_or_default()).then(|| RateWrite {
+        self.changed().then(|| RateWrite {
             key: key.to_string(),
             expected: self.read,
             new: self.outcome.state,
@@ -84,35 +89,57 @@ impl Meters {
         }
     }
 
-    /// The rate bucket's write; none when the usage counter denies the request
-    /// (read before any write, so a request without usage left spends no quota).
-    pub(super) fn rate_write(&self) -> Option<RateWrite> {
+    /// What the bucket spent, when it needs a write: none when the usage counter
+    /// denies the request (read before any write, so such a request spends no quota).
+    fn rate_spent(&self) -> Option<(&RateBucket, &Spent)> {
         if matches!(self.usage.as_deref(), Some((_, _, Some(s))) if !s.outcome.allowed) {
             return None;
         }
         let (bucket, spent) = self.rate.as_ref()?;
-        spent.as_ref()?.write(&bucket.key, spent.as_ref()?.outcome.reset_seconds)
+        spent.as_ref().filter(|s| s.changed()).map(|s| (bucket, s))
     }
 
-    pub(super) fn usage_write(&self) -> Option<RateWrite> {
+    /// What the usage counter spent, when it needs a write (allowed by both counters).
+    fn usage_spent(&self) -> Option<(&UsageMeter, &Spent)> {
         let (meter, _, spent) = self.usage.as_deref()?;
-        let spent = spent.as_ref().filter(|s| s.outcome.allowed && self.rate_allowed())?;
-        spent.write(&meter.key, meter.ttl_seconds())
+        let spent = spent.as_ref().filter(|s| s.outcome.allowed && s.changed() && self.rate_allowed())?;
+        Some((meter, spent))
     }
 
-    /// The first write the host has not confirmed yet: the rate bucket's, then the usage counter's.
-    pub(super) fn pending(&self) -> Option<(Counter, RateWrite)> {
-        match self.rate_write() {
-            Some(w) if !self.rate_written => Some((Counter::Rate, w)),
-            _ if self.usage_written => None,
-            _ => self.usage_write().map(|w| (Counter::Usage, w)),
+    /// The rate bucket's write, if it needs one.
+    pub(super) fn rate_write(&self) -> Option<RateWrite> {
+        self.rate_spent().and_then(|(bucket, spent)| spent.write(&bucket.key, spent.outcome.reset_seconds))
+    }
+
+    /// The usage counter's write, if it needs one.
+    pub(super) fn usage_write(&self) -> Option<RateWrite> {
+        self.usage_spent().and_then(|(meter, spent)| spent.write(&meter.key, meter.ttl_seconds()))
+    }
+
+    /// The first counter whose write the host has not confirmed yet: the rate
+    /// bucket, then the usage counter (found without building the write).
+    pub(super) fn pending_counter(&self) -> Option<Counter> {
+        if !self.rate_written && self.rate_spent().is_some() {
+            Some(Counter::Rate)
+        } else if !self.usage_written && self.usage_spent().is_some() {
+            Some(Counter::Usage)
+        } else {
+            None
+        }
+    }
+
+    /// The first write the host has not confirmed yet.
+    pub(super) fn pending(&self) -> Option<RateWrite> {
+        match self.pending_counter()? {
+            Counter::Rate => self.rate_write(),
+            Counter::Usage => self.usage_write(),
         }
     }
 
     /// Spends from the counter still to be read, or (after a lost compare-and-set)
     /// again from the one whose write is pending, given its stored state.
     pub(super) fn spend(&mut self, state: Option<RateLimitState>, now: DateTime<Utc>) {
-        let counter = self.unread().or_else(|| self.pending().map(|(c, _)| c));
+        let counter = self.unread().or_else(|| self.pending_counter());
         match (counter, &mut self.rate, self.usage.as_deref_mut()) {
             (Some(Counter::Rate), Some((bucket, spent)), _) => {
                 *spent = Some(Spent { outcome: bucket.spend(state, now), read: state });

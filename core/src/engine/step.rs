@@ -199,9 +199,9 @@ impl Verification {
     /// write, if any, is the key's usage counter (after its rate-limit bucket).
     pub fn rate_written(&mut self) {
         if let Stage::Checked { meters, .. } = &mut self.stage {
-            match meters.pending() {
-                Some((Counter::Rate, _)) => meters.rate_written = true,
-                Some((Counter::Usage, _)) => meters.usage_written = true,
+            match meters.pending_counter() {
+                Some(Counter::Rate) => meters.rate_written = true,
+                Some(Counter::Usage) => meters.usage_written = true,
                 None => {}
             }
         }
@@ -231,7 +231,7 @@ impl Verification {
     /// confirmed it with [`Verification::rate_written`], the usage counter's.
     pub fn rate_write(&self) -> Option<RateWrite> {
         match &self.stage {
-            Stage::Checked { meters, .. } => meters.pending().map(|(_, w)| w),
+            Stage::Checked { meters, .. } => meters.pending(),
             _ => None,
         }
     }
