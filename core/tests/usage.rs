@@ -27,15 +27,17 @@ fn minted(engine: &Engine, usage: &str) -> (String, KeyRecord) {
     (m.key.expose().to_string(), m.record)
 }
 
-/// Runs one request; `race` is the usage counter's value another request wrote
-/// just before this one's compare-and-set (`None`: no race). Returns the code
-/// and the compare-and-sets asked for, as `key expected→new`.
-fn run(engine: &Engine, key: &str, record: &KeyRecord, race: Option<i64>) -> (&'static str, Vec<String>) {
-    let headers = [("Authorization", format!("Bearer {key}"))];
-    let mut c = Completion::new(engine.begin("GET", "/v1/briefs", &headers, None, now()));
-    let mut store: std::collections::HashMap<String, RateLimitState> = Default::default();
-    let mut race = race;
-    let mut asked = Vec::new();
+type Store = std::collections::HashMap<String, RateLimitState>;
+
+/// Core's whole host loop for one request over `store`, the record found for
+/// every lookup; `cas(write, store)` does each compare-and-set and answers
+/// whether it won. Returns the decision's code.
+fn complete(
+    c: &mut Completion,
+    record: &KeyRecord,
+    store: &mut Store,
+    mut cas: impl FnMut(&keyproof::RateWrite, &mut Store) -> bool,
+) -> &'static str {
     loop {
         match c.next_action() {
             Action::LookupRecord(_) => c.record(Some(record.clone())),
@@ -44,26 +46,46 @@ fn run(engine: &Engine, key: &str, record: &KeyRecord, race: Option<i64>) -> (&'
                 c.rate_state(state);
             }
             Action::CompareAndSet(w) => {
-                let kind = if w.key.contains(":usage:") { "usage" } else { "rate" };
-                // A counter's state is its period's end (whole seconds) plus the units spent.
-                let (units, end) = (|t: i64| t % 1_000_000, |t: i64| t - t % 1_000_000);
-                let shown = |t: i64| if kind == "usage" { units(t) } else { t };
-                asked.push(format!("{kind} {:?}->{}", w.expected.map(|s| shown(s.tat_us)), shown(w.new.tat_us)));
-                if let Some(spent) = race.filter(|_| kind == "usage").and_then(|_| race.take()) {
-                    store.insert(w.key.clone(), RateLimitState { tat_us: end(w.new.tat_us) + spent });
-                    c.written(false);
-                    continue;
-                }
-                let won = store.get(&w.key).copied() == w.expected;
-                store.insert(w.key.clone(), w.new);
+                let won = cas(w, store);
                 c.written(won);
             }
             Action::SaveRecord(_) => c.saved(),
             Action::TouchLastUsed { .. } => c.touched(),
             Action::StoreContended => panic!("contended"),
-            Action::Done(d) => return (d.code, asked),
+            Action::Done(d) => return d.code,
         }
     }
+}
+
+/// A compare-and-set on the map: stores `new` if the entry is still `expected`.
+fn map_cas(w: &keyproof::RateWrite, store: &mut Store) -> bool {
+    let won = store.get(&w.key).copied() == w.expected;
+    if won {
+        store.insert(w.key.clone(), w.new);
+    }
+    won
+}
+
+/// Runs one request; `race` is the usage counter's value another request wrote
+/// just before this one's compare-and-set (`None`: no race). Returns the code
+/// and the compare-and-sets asked for, as `key expected→new`.
+fn run(engine: &Engine, key: &str, record: &KeyRecord, race: Option<i64>) -> (&'static str, Vec<String>) {
+    let headers = [("Authorization", format!("Bearer {key}"))];
+    let mut c = Completion::new(engine.begin("GET", "/v1/briefs", &headers, None, now()));
+    let (mut store, mut race, mut asked) = (Store::default(), race, Vec::new());
+    let code = complete(&mut c, record, &mut store, |w, store| {
+        let kind = if w.key.contains(":usage:") { "usage" } else { "rate" };
+        // A counter's state is its period's end (whole seconds) plus the units spent.
+        let (units, end) = (|t: i64| t % 1_000_000, |t: i64| t - t % 1_000_000);
+        let shown = |t: i64| if kind == "usage" { units(t) } else { t };
+        asked.push(format!("{kind} {:?}->{}", w.expected.map(|s| shown(s.tat_us)), shown(w.new.tat_us)));
+        if let Some(spent) = race.filter(|_| kind == "usage").and_then(|_| race.take()) {
+            store.insert(w.key.clone(), RateLimitState { tat_us: end(w.new.tat_us) + spent });
+            return false;
+        }
+        map_cas(w, store)
+    });
+    (code, asked)
 }
 
 #[test]
@@ -241,7 +263,7 @@ proptest::proptest! {
             .replace('L', &limit.to_string());
         let (key, record) = minted(&e, &usage);
         let headers = [("Authorization", format!("Bearer {key}"))];
-        let mut store: std::collections::HashMap<String, RateLimitState> = Default::default();
+        let mut store = Store::default();
         let mut spent: std::collections::HashMap<String, u32> = Default::default();
         let mut at = now();
         for (cost, step) in requests {
@@ -254,24 +276,7 @@ proptest::proptest! {
             };
             let path = format!("/v1/c{cost}");
             let mut c = Completion::new(e.begin("GET", &path, &headers, None, at));
-            let code = loop {
-                match c.next_action() {
-                    Action::LookupRecord(_) => c.record(Some(record.clone())),
-                    Action::LoadRateState(k) => {
-                        let state = store.get(k).copied();
-                        c.rate_state(state);
-                    }
-                    Action::CompareAndSet(w) => {
-                        let won = store.get(&w.key).copied() == w.expected;
-                        store.insert(w.key.clone(), w.new);
-                        c.written(won);
-                    }
-                    Action::SaveRecord(_) => c.saved(),
-                    Action::TouchLastUsed { .. } => c.touched(),
-                    Action::StoreContended => panic!("contended"),
-                    Action::Done(d) => break d.code,
-                }
-            };
+            let code = complete(&mut c, &record, &mut store, map_cas);
             let before = spent.get(&label).copied().unwrap_or(0);
             let fits = before + cost <= limit;
             proptest::prop_assert_eq!(code, if fits { "ok" } else { "usage_exceeded" }, "{} at {}", label, at);
