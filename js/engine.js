@@ -140,12 +140,13 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
     }
 
     /**
-     * Starts the I/O-free step for a request (`{method, path, headers, clientIp}`).
+     * Starts the I/O-free step for a request (`{method, path, headers, clientIp, usageCost}`).
      * @returns {Verification}
      */
     begin(request, { now } = {}) {
       const r = requestParts(request, this._reads);
-      return new Verification(call(() => this.native.begin(r.method, r.path, r.headers, r.clientIp, nowMs(now ?? request.now))));
+      const at = nowMs(now ?? request.now);
+      return new Verification(call(() => this.native.begin(r.method, r.path, r.headers, r.clientIp, at, r.usageCost)));
     }
 
     /**

@@ -71,7 +71,8 @@ export interface Finding {
 }
 export type FormatRef = string | Record<string, unknown>;
 export type Headers = globalThis.Headers | Record<string, string | string[] | undefined> | [string, string][] | string[];
-export interface RequestLike { method?: string; path?: string; url?: string; headers?: Headers; clientIp?: string | null; now?: TimeLike }
+/** `usageCost`: what the request spends of a usage-limited key's allowance (default: its route's cost; 0: a check that spends nothing). */
+export interface RequestLike { method?: string; path?: string; url?: string; headers?: Headers; clientIp?: string | null; now?: TimeLike; usageCost?: number | null }
 export type RateLimitState = { tat_us: number };
 export interface RateLimitStore {
   get(key: string): RateLimitState | null | Promise<RateLimitState | null>;
@@ -290,13 +291,13 @@ export function stateText(state: RateLimitState | string | null | undefined): st
 export function parseState(raw: string | Uint8Array | null | undefined): RateLimitState | null;
 
 /** Express 4 and 5 middleware; the principal is `req.keyproof`. */
-export function express(verifier: Verifier, options?: { clientIp?: (req: any) => string | null }): (req: any, res: any, next: (err?: unknown) => void) => void;
+export function express(verifier: Verifier, options?: { clientIp?: (req: any) => string | null; usageCost?: (req: any) => number | null }): (req: any, res: any, next: (err?: unknown) => void) => void;
 /** Fastify 5 plugin: `fastify.register(keyproof.fastify, { verifier })`; the principal is `request.keyproof`. */
-export function fastify(instance: any, options: { verifier: Verifier; clientIp?: (request: any) => string | null }, done: (err?: Error) => void): void;
+export function fastify(instance: any, options: { verifier: Verifier; clientIp?: (request: any) => string | null; usageCost?: (request: any) => number | null }, done: (err?: Error) => void): void;
 /** Hono 4 middleware; the principal is `c.get('keyproof')`. */
-export function hono(verifier: Verifier, options?: { clientIp?: (c: any) => string | null }): (c: any, next: () => Promise<void>) => Promise<Response | undefined>;
+export function hono(verifier: Verifier, options?: { clientIp?: (c: any) => string | null; usageCost?: (c: any) => number | null }): (c: any, next: () => Promise<void>) => Promise<Response | undefined>;
 /** Web-standard wrapper of a `(Request) => Response` handler; `principalOf(request)` inside. */
-export function fetch<A extends unknown[]>(verifier: Verifier, handler: (request: Request, ...rest: A) => Response | Promise<Response>, options?: { clientIp?: (request: Request, ...rest: A) => string | null }): (request: Request, ...rest: A) => Promise<Response>;
+export function fetch<A extends unknown[]>(verifier: Verifier, handler: (request: Request, ...rest: A) => Response | Promise<Response>, options?: { clientIp?: (request: Request, ...rest: A) => string | null; usageCost?: (request: Request, ...rest: A) => number | null }): (request: Request, ...rest: A) => Promise<Response>;
 export function principalOf(request: Request): Principal | null;
 export function decisionOf(request: Request): Decision | null;
 

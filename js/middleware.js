@@ -22,6 +22,16 @@ export function middleware(kp) {
     if (!(verifier instanceof Verifier)) throw new TypeError('keyproof middleware takes a keyproof Verifier');
   }
 
+  /**
+   * Whether a handler's answer is a Response: of this realm, or another's or a
+   * server's own (@hono/node-server answers with a lighter class that is no
+   * `instanceof Response`, and its rate-limit headers were silently dropped).
+   */
+  function isResponse(value) {
+    if (value instanceof Response) return true;
+    return value !== null && typeof value === 'object' && typeof value.status === 'number' && typeof value.headers?.append === 'function';
+  }
+
   /** A denial as a Web-standard Response. */
   function denialResponse(decision) {
     return new Response(decision.body, { status: decision.status, headers: decision.headers });
@@ -31,7 +41,7 @@ export function middleware(kp) {
    * Express 4 and 5: `app.use(keyproof.express(verifier))`; the principal is
    * `req.keyproof`, the decision `res.locals.keyproof`.
    */
-  function express(verifier, { clientIp } = {}) {
+  function express(verifier, { clientIp, usageCost } = {}) {
     check(verifier);
     return function keyproofExpress(req, res, next) {
       let decision;
@@ -41,6 +51,7 @@ export function middleware(kp) {
           path: req.originalUrl ?? req.url,
           headers: req.rawHeaders ?? req.headers,
           clientIp: clientIp ? clientIp(req) : (req.ip ?? req.socket?.remoteAddress ?? null),
+          usageCost: usageCost ? usageCost(req) : null,
         });
       } catch (e) {
         next(e);
@@ -69,7 +80,7 @@ export function middleware(kp) {
    * and its children (register it at the root to protect every route).
    */
   function fastify(instance, options, done) {
-    const { verifier, clientIp } = options ?? {};
+    const { verifier, clientIp, usageCost } = options ?? {};
     check(verifier);
     instance.decorateRequest('keyproof', null);
     instance.decorateRequest('keyproofDecision', null);
@@ -81,6 +92,7 @@ export function middleware(kp) {
           path: request.raw.url,
           headers: request.raw.rawHeaders ?? request.headers,
           clientIp: clientIp ? clientIp(request) : (request.ip ?? null),
+          usageCost: usageCost ? usageCost(request) : null,
         });
       } catch (e) {
         next(e);
@@ -112,7 +124,7 @@ export function middleware(kp) {
    * Hono 4: `app.use('/v1/*', keyproof.hono(verifier))`; the principal is
    * `c.get('keyproof')`, the decision `c.get('keyproofDecision')`.
    */
-  function hono(verifier, { clientIp } = {}) {
+  function hono(verifier, { clientIp, usageCost } = {}) {
     check(verifier);
     return async function keyproofHono(c, next) {
       const raw = c.req.raw;
@@ -122,6 +134,7 @@ export function middleware(kp) {
         path: rawTarget(c.env) ?? targetOf(raw.url),
         headers: incoming?.rawHeaders ?? raw.headers,
         clientIp: clientIp ? clientIp(c) : (incoming?.socket?.remoteAddress ?? null),
+        usageCost: usageCost ? usageCost(c) : null,
       });
       if (!d.allowed) return denialResponse(d);
       c.set('keyproof', d.principal);
@@ -139,7 +152,7 @@ export function middleware(kp) {
    * route handlers, Bun.serve, Deno.serve, Workers). Inside the handler,
    * `keyproof.principalOf(request)` is the caller.
    */
-  function fetchWrapper(verifier, handler, { clientIp } = {}) {
+  function fetchWrapper(verifier, handler, { clientIp, usageCost } = {}) {
     check(verifier);
     if (typeof handler !== 'function') throw new TypeError('keyproof.fetch(verifier, handler) needs a handler');
     return async function keyproofFetch(request, ...rest) {
@@ -148,11 +161,12 @@ export function middleware(kp) {
         path: targetOf(request.url),
         headers: request.headers,
         clientIp: clientIp ? clientIp(request, ...rest) : null,
+        usageCost: usageCost ? usageCost(request, ...rest) : null,
       });
       if (!d.allowed) return denialResponse(d);
       principals.set(request, d);
       const response = await handler(request, ...rest);
-      if (d.headers.length === 0 || !(response instanceof Response)) return response;
+      if (d.headers.length === 0 || !isResponse(response)) return response;
       try {
         for (const [name, value] of d.headers) response.headers.append(name, value);
         return response;

@@ -68,5 +68,7 @@ export function requestParts(request, reads) {
   const path = request.path ?? (typeof request.url === 'string' ? targetOf(request.url) : undefined);
   if (typeof path !== 'string') throw new TypeError('the request needs a path (the raw request target)');
   const clientIp = request.clientIp ?? null;
-  return { method, path, headers: flatHeaders(request.headers, reads), clientIp };
+  const usageCost = request.usageCost ?? null;
+  if (usageCost !== null && typeof usageCost !== 'number') throw new TypeError('usageCost must be a number of usage units');
+  return { method, path, headers: flatHeaders(request.headers, reads), clientIp, usageCost };
 }

@@ -113,8 +113,10 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
     }
 
     /**
-     * Verifies a request `{method, path, headers, clientIp?, now?}` (`path`: the
-     * raw request target as sent). Returns the Decision, or a Promise of it when
+     * Verifies a request `{method, path, headers, clientIp?, now?, usageCost?}`
+     * (`path`: the raw request target as sent; `usageCost`: what the request spends
+     * of a usage-limited key's allowance, default its route's cost, 0 a check
+     * that spends nothing). Returns the Decision, or a Promise of it when
      * the lookup or the rate-limit store answered asynchronously.
      * @returns {Decision | Promise<Decision>}
      */
@@ -126,7 +128,8 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       let out;
       try {
         const writes = (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2);
-        out = this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, this._lookupCb, this._stateCb, this._actCb, writes);
+        const n = this.engine.native;
+        out = n.verify(r.method, r.path, r.headers, r.clientIp, at, this._lookupCb, this._stateCb, this._actCb, writes, r.usageCost);
       } catch (e) {
         throw errors.convert(e);
       }
@@ -188,7 +191,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       const r = requestParts(request, this.engine._reads);
       const at = nowMs(request.now ?? (this.now ? this.now() : undefined));
       const writes = (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2);
-      const out = errors.call(() => this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, stop, stop, stopAct, writes));
+      const out = errors.call(() => this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, stop, stop, stopAct, writes, r.usageCost));
       return typeof out === 'string' ? new Decision(out) : out;
     }
 

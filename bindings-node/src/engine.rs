@@ -7,7 +7,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use keyproof::drive::answered;
-use keyproof::wire::{decided, ChangedView, ParsedView};
+use keyproof::wire::{begin_priced, decided, ChangedView, ParsedView};
 use keyproof::{EngineConfig, KeyRecord, MintOptions, RecordUpdate, Scanner};
 
 use crate::complete::{run, Completion, SAVES, TOUCHES};
@@ -59,7 +59,8 @@ impl Engine {
         to_js(env, &formats)
     }
 
-    /// Starts verifying a request. `headers` is a flat `[name, value …]` list.
+    /// Starts verifying a request. `headers` is a flat `[name, value …]` list;
+    /// `usage_cost` the host's price of the request in usage units (`null`: its route's cost).
     #[napi]
     pub fn begin(
         &self,
@@ -68,9 +69,11 @@ impl Engine {
         headers: Vec<String>,
         client_ip: Option<String>,
         now_ms: f64,
+        usage_cost: Option<f64>,
     ) -> Result<Verification> {
-        let now = instant(now_ms)?;
-        let inner = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
+        let (now, headers) = (instant(now_ms)?, pairs(&headers)?);
+        let request = (method.as_str(), path.as_str(), headers.as_slice(), client_ip.as_deref());
+        let inner = begin_priced(&self.inner, request, now, usage_cost).map_err(core_error)?;
         Ok(Verification { inner: Some(inner) })
     }
 
@@ -94,7 +97,8 @@ impl Engine {
     /// at?}`) and answers 1 (done, or the write won), 0 (lost) or -1 (stop there);
     /// the result is then the `Decided` string or the `Completion` where it stopped.
     /// `hostWrites` (default 3): bit 1, the host saves upgraded records; bit 2, it
-    /// writes the last use (a host that does not is never asked).
+    /// writes the last use (a host that does not is never asked). `usage_cost`:
+    /// the host's price of the request in usage units (`null`: its route's cost).
     #[napi(ts_return_type = "Decided | Verification | Completion")]
     #[allow(clippy::too_many_arguments)]
     pub fn verify(
@@ -109,9 +113,11 @@ impl Engine {
         load_state: Option<Function<'_, String, Unknown<'_>>>,
         act: Option<Function<'_, Unknown<'_>, f64>>,
         host_writes: Option<u32>,
+        usage_cost: Option<f64>,
     ) -> Result<Either3<Decided, Verification, Completion>> {
-        let now = instant(now_ms)?;
-        let mut v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
+        let (now, headers) = (instant(now_ms)?, pairs(&headers)?);
+        let request = (method.as_str(), path.as_str(), headers.as_slice(), client_ip.as_deref());
+        let mut v = begin_priced(&self.inner, request, now, usage_cost).map_err(core_error)?;
         if let Some(act) = &act {
             let mut c = keyproof::Completion::new(v);
             let writes = host_writes.unwrap_or(SAVES | TOUCHES);

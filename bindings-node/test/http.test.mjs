@@ -61,7 +61,8 @@ async function scenario(base, { oracle, mintKey }, { clientIpKnown = true } = {}
   let res = await fetch(`${base}/v1/briefs`, { headers: auth(reader.key) });
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { keyId: reader.record.id, name: 'HTTP test key' });
-  assert.equal(res.headers.get('ratelimit-limit') ?? res.headers.get('ratelimit-policy') ?? 'x', res.headers.get('ratelimit-limit') ?? res.headers.get('ratelimit-policy') ?? 'x');
+  assert.equal(res.headers.get('ratelimit-policy'), `"starter";q=${BURST};w=${BURST}`);
+  assert.match(res.headers.get('ratelimit') ?? '', /^"starter";r=\d+;t=\d+$/);
 
   // 401 without a key, and with a key nobody issued: the exact core answer.
   res = await fetch(`${base}/v1/briefs`);
@@ -204,6 +205,49 @@ test('Web-standard fetch wrapper over HTTP', async () => {
     await scenario(`http://127.0.0.1:${port}`, ctx, { clientIpKnown: false });
   } finally {
     server.close();
+  }
+});
+
+test('the usageCost option prices each request from the request itself (Express 5, Hono, fetch over HTTP)', async () => {
+  const units = (value) => (value === undefined || value === null ? null : Number(value));
+  const apps = [
+    ['Express 5', (verifier) => {
+      const app = express5();
+      app.use(kp.express(verifier, { usageCost: (req) => units(req.get('x-units')) }));
+      app.get('/v1/briefs', (req, res) => res.json({ ok: true }));
+      return app.listen(0, '127.0.0.1');
+    }],
+    ['Hono', (verifier) => {
+      const app = new Hono();
+      app.use('*', kp.hono(verifier, { usageCost: (c) => units(c.req.header('x-units')) }));
+      app.get('/v1/briefs', (c) => c.json({ ok: true }));
+      return serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+    }],
+    ['fetch', (verifier) => {
+      const handler = kp.fetch(verifier, () => Response.json({ ok: true }), { usageCost: (r) => units(r.headers.get('x-units')) });
+      return serve({ fetch: handler, port: 0, hostname: '127.0.0.1' });
+    }],
+  ];
+  for (const [name, start] of apps) {
+    const m = engine.mint({ name: 'Priced key', scopes: ['briefs:read'], usageLimit: { limit: 10 } });
+    const verifier = new kp.Verifier(engine, { lookup: (hash) => (hash === m.record.hash ? m.record : null) });
+    const server = start(verifier);
+    const port = await listen(server);
+    // Each answer as [status, usage units left (from the RateLimit field) or the denial's code].
+    const get = async (priced) => {
+      const headers = { authorization: `Bearer ${m.key}`, ...(priced === undefined ? {} : { 'x-units': String(priced) }) };
+      const res = await fetch(`http://127.0.0.1:${port}/v1/briefs`, { headers });
+      const body = await res.text();
+      if (res.status !== 200) return [res.status, JSON.parse(body).code];
+      return [res.status, Number(/"usage";r=(\d+)/.exec(res.headers.get('ratelimit'))?.[1])];
+    };
+    try {
+      const answers = [];
+      for (const priced of [6, 0, 5, 4, undefined, 0]) answers.push(await get(priced));
+      assert.deepEqual(answers, [[200, 4], [200, 4], [429, 'usage_exceeded'], [200, 0], [429, 'usage_exceeded'], [429, 'usage_exceeded']], name);
+    } finally {
+      server.close();
+    }
   }
 });
 

@@ -26,6 +26,10 @@ async function run(): Promise<void> {
   const period: 'day' | 'week' | 'month' | 'total' | undefined = standing?.class;
   // @ts-expect-error periods are day, week or month (absent: credits)
   engine.mint({ name: 'Bad', usageLimit: { limit: 5, period: 'fortnight' } });
+  const priced: Decision = verifier.verifySync({ method: 'GET', path: '/', usageCost: 7 });
+  // @ts-expect-error a price is a number of units
+  verifier.verifySync({ method: 'GET', path: '/', usageCost: '7' });
+  void priced;
   void [p, status, pairs, sync, created, left, period];
   try {
     keyproof.parseKey('nope');

@@ -1,12 +1,12 @@
 //! The engine: `Engine` (its step is in `verification`), the lower-level
 //! `Prepared` / `decide`, and decisions: `Decision`, `Principal`, `RateLimitDecision`.
 
-use keyproof::EngineConfig;
+use keyproof::{EngineConfig, ErrorKind};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyBool, PyDict, PyList, PyString};
 
 use crate::convert::{load, now_or, random_or_urandom, read_headers, Text};
-use crate::errors::to_py_err;
+use crate::errors::{refuse, to_py_err};
 use crate::format::{FormatSet, Hasher, ParsedKey};
 use crate::record::{grace_arg, mint_options, record_arg, KeyRecord, MintedKey, Owner};
 use crate::values::{state_arg, Policy, RateLimitState};
@@ -22,6 +22,14 @@ wrap! {
         hasher: Hasher = Hasher { inner: e.hasher().clone() };
         policy: Policy = Policy { inner: e.policy().clone() };
     }
+}
+
+/// A usage cost from Python: None, or an int from 0 to 2^32 - 1 (else `invalid_quota`).
+fn units(cost: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
+    let refused = || refuse(ErrorKind::InvalidQuota, "usage_cost must be an integer from 0 to 4294967295");
+    cost.filter(|c| !c.is_none())
+        .map(|c| if c.is_instance_of::<PyBool>() { Err(refused()) } else { c.extract().map_err(|_| refused()) })
+        .transpose()
 }
 
 fn engine(config: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Engine> {
@@ -64,8 +72,10 @@ impl Engine {
     /// Starts verifying a request at `now` (default: the current time). `path` is
     /// the raw request target as sent (percent-encoded; a query is ignored);
     /// `headers` a mapping or (name, value) pairs of str or bytes. Drive the
-    /// returned `Verification` with `next_step()` / `drive()`.
-    #[pyo3(signature = (method, path, headers, client_ip=None, now=None))]
+    /// returned `Verification` with `next_step()` / `drive()`. `usage_cost`: the
+    /// units of a usage-limited key's allowance this request spends (default: its
+    /// route's cost; 0 checks that a unit is left and spends nothing).
+    #[pyo3(signature = (method, path, headers, client_ip=None, now=None, usage_cost=None))]
     fn begin(
         &self,
         method: Text,
@@ -73,10 +83,14 @@ impl Engine {
         headers: &Bound<'_, PyAny>,
         client_ip: Option<Text>,
         now: Option<&Bound<'_, PyAny>>,
+        usage_cost: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Verification> {
         let engine = &self.inner;
-        let (headers, now) = (read_headers(headers, engine.policy())?, now_or(now)?);
-        let inner = engine.begin(&method, &path, &headers, client_ip.as_deref(), now);
+        let (headers, now, cost) = (read_headers(headers, engine.policy())?, now_or(now)?, units(usage_cost)?);
+        let mut inner = engine.begin(&method, &path, &headers, client_ip.as_deref(), now);
+        if let Some(cost) = cost {
+            inner.set_usage_cost(cost);
+        }
         Ok(Verification::new(inner))
     }
 

@@ -113,7 +113,8 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
         return next((r for r in records if r.hash == h), None)
 
     # The step, driven by hand as the vector README describes.
-    step = engine.begin(req["method"], req["path"], headers, req.get("client_ip"), now)
+    cost = req.get("usage_cost")  # usage_limits.json: the host priced the request
+    step = engine.begin(req["method"], req["path"], headers, req.get("client_ip"), now, cost)
     while (kind := step.next_step())[0] != "done":
         if kind[0] == "lookup":
             assert kind[1] is not None
@@ -145,7 +146,8 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     verifier = verifier_class(
         engine, lookup, rate_limits=store, touch=lambda key_id, at: touched.append((key_id, at))
     )
-    assert verifier.verify(req["method"], req["path"], headers, req.get("client_ip"), now=now) == decision
+    got = verifier.verify(req["method"], req["path"], headers, req.get("client_ip"), now=now, usage_cost=cost)
+    assert got == decision
     if "touch_last_used" in v:
         key_id = decision.principal.key_id if decision.principal else None
         assert touched == ([(key_id, when(v["touch_last_used"]))] if v["touch_last_used"] else [])
@@ -154,7 +156,9 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
         return lookup(h)
 
     averifier = verifier_class(engine, alookup, rate_limits=store)
-    again = asyncio.run(averifier.averify(req["method"], req["path"], headers, req.get("client_ip"), now=now))
+    again = asyncio.run(
+        averifier.averify(req["method"], req["path"], headers, req.get("client_ip"), now=now, usage_cost=cost)
+    )
     assert again == decision
     if failure is not None or states is not None:
         return  # the one-call decide has no store to fail, and reads no usage counter

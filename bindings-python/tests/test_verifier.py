@@ -169,6 +169,25 @@ def test_verifier_usage_reads_what_a_key_has_left_sync_and_async() -> None:
     assert v.usage(READER.record, now=NOW) is None and READER.record.usage() is None
 
 
+def test_a_host_prices_requests_with_usage_cost_sync_and_async() -> None:
+    e = engine()
+    metered = keyproof.mint("keyproof_live", name="Metered", scopes=["items:read"], usage_limit={"limit": 10})
+    store = MemoryRateLimitStore()
+    v = Verifier(e, {metered.record.hash: metered.record}.get, rate_limits=store)
+    key = bearer(metered.key)
+    check = v.verify("GET", "/v1/items", key, now=NOW, usage_cost=0)
+    assert check.allowed and check.usage is not None and check.usage.remaining == 10
+    assert not [k for k in store if ":usage:" in k]  # a check spends and writes nothing
+    assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=8).usage.remaining == 2  # type: ignore[union-attr]
+    assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=3).code == "usage_exceeded"
+    assert asyncio.run(v.averify("GET", "/v1/items", key, now=NOW, usage_cost=2)).usage.remaining == 0  # type: ignore[union-attr]
+    assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=0).code == "usage_exceeded"
+    for bad in (-1, 2**32, 1.5, True, "3"):
+        with pytest.raises(keyproof.KeyproofError) as refused:
+            v.verify("GET", "/v1/items", key, now=NOW, usage_cost=bad)  # type: ignore[arg-type]
+        assert refused.value.code == "invalid_quota"
+
+
 def test_memory_store_pruning_keeps_usage_counters_until_their_period_ends() -> None:
     # A usage counter's state is its period's end plus the units spent: pruning
     # full buckets must not hand a key its allowance back mid-period.

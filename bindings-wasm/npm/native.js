@@ -33,7 +33,7 @@ function lookupShim(hash) {
 }
 
 export class Engine extends wasm.Engine {
-  verify(method, path, headers, clientIp, nowMs, lookup, loadState, act, hostWrites) {
+  verify(method, path, headers, clientIp, nowMs, lookup, loadState, act, hostWrites, usageCost) {
     const n = Array.isArray(headers) ? headers.length : -1;
     const ip = clientIp ?? null;
     let ok = typeof method === 'string' && typeof path === 'string' && (ip === null || typeof ip === 'string');
@@ -53,7 +53,7 @@ export class Engine extends wasm.Engine {
     }
     if (!ok) {
       // Anything unusual goes the checked way (and fails there with its error).
-      return super.verify(method, path, headers, clientIp, nowMs, lookup, loadState, act, hostWrites);
+      return super.verify(method, path, headers, clientIp, nowMs, lookup, loadState, act, hostWrites, usageCost);
     }
     cuts[0] = method.length;
     cuts[1] = path.length;
@@ -62,7 +62,7 @@ export class Engine extends wasm.Engine {
     const saved = currentLookup;
     currentLookup = lookup;
     try {
-      return super.verifyPacked(packed, cuts.subarray(0, n + 3), nowMs, lookupShim, loadState, act, hostWrites);
+      return super.verifyPacked(packed, cuts.subarray(0, n + 3), nowMs, lookupShim, loadState, act, hostWrites, usageCost);
     } finally {
       currentLookup = saved;
     }

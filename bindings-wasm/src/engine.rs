@@ -3,7 +3,7 @@
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
-use keyproof::wire::{ChangedView, ParsedView};
+use keyproof::wire::{begin_priced, ChangedView, ParsedView};
 use keyproof::{EngineConfig, KeyRecord, MintOptions, RecordUpdate, Scanner};
 
 use crate::drive::drive_or_complete;
@@ -71,7 +71,8 @@ impl Engine {
         Ok(ip.map(|ip| ip.to_string()))
     }
 
-    /// Starts verifying a request. `headers` is a flat `[name, value …]` list.
+    /// Starts verifying a request. `headers` is a flat `[name, value …]` list;
+    /// `usageCost` the host's price of the request in usage units (absent: its route's cost).
     pub fn begin(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] method: JsValue,
@@ -79,11 +80,13 @@ impl Engine {
         headers: Vec<String>,
         #[wasm_bindgen(js_name = clientIp, unchecked_param_type = "string | null | undefined")] client_ip: JsValue,
         #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+        #[wasm_bindgen(js_name = usageCost)] usage_cost: Option<f64>,
     ) -> Result<Verification> {
         let now = instant(now_ms)?;
         let (method, path) = (text(&method, "method")?, text(&path, "path")?);
-        let client_ip = optional_text(&client_ip, "clientIp")?;
-        let inner = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
+        let (client_ip, headers) = (optional_text(&client_ip, "clientIp")?, pairs(&headers)?);
+        let request = (method.as_str(), path.as_str(), headers.as_slice(), client_ip.as_deref());
+        let inner = begin_priced(&self.inner, request, now, usage_cost).map_err(core_error)?;
         Ok(Verification { inner: Some(inner) })
     }
 
@@ -96,6 +99,7 @@ impl Engine {
     /// With `act`, core's whole host loop runs: `act(action)` does each
     /// compare-and-set, save and touch and answers 1 (done, or the write won), 0
     /// (lost) or -1 (stop there); a stop returns the `Completion` handle.
+    /// `usageCost`: the host's price of the request in usage units (absent: its route's cost).
     #[allow(clippy::too_many_arguments)]
     pub fn verify(
         &self,
@@ -108,11 +112,13 @@ impl Engine {
         #[wasm_bindgen(js_name = loadState)] load_state: Option<Function>,
         act: Option<Function>,
         #[wasm_bindgen(js_name = hostWrites)] host_writes: Option<u32>,
+        #[wasm_bindgen(js_name = usageCost)] usage_cost: Option<f64>,
     ) -> Result<JsValue> {
         let now = instant(now_ms)?;
         let (method, path) = (text(&method, "method")?, text(&path, "path")?);
-        let client_ip = optional_text(&client_ip, "clientIp")?;
-        let v = self.inner.begin(&method, &path, &pairs(&headers)?, client_ip.as_deref(), now);
+        let (client_ip, headers) = (optional_text(&client_ip, "clientIp")?, pairs(&headers)?);
+        let request = (method.as_str(), path.as_str(), headers.as_slice(), client_ip.as_deref());
+        let v = begin_priced(&self.inner, request, now, usage_cost).map_err(core_error)?;
         drive_or_complete(v, lookup, load_state.as_ref(), act.as_ref(), host_writes)
     }
 
@@ -133,6 +139,7 @@ impl Engine {
         load_state: Option<Function>,
         act: Option<Function>,
         host_writes: Option<u32>,
+        usage_cost: Option<f64>,
     ) -> Result<JsValue> {
         let now = instant(now_ms)?;
         let packed = text(&packed, "packed")?;
@@ -145,8 +152,8 @@ impl Engine {
         };
         // Only the client IP may be a null cut.
         let flat = parts.iter().skip(3).map(|p| p.ok_or_else(crate::drive::not_pairs)).collect::<Result<Vec<_>>>()?;
-        let v =
-            self.inner.begin(method, path, &keyproof::wire::header_pairs(&flat).map_err(core_error)?, *client_ip, now);
+        let headers = keyproof::wire::header_pairs(&flat).map_err(core_error)?;
+        let v = begin_priced(&self.inner, (method, path, &headers, *client_ip), now, usage_cost).map_err(core_error)?;
         drive_or_complete(v, lookup, load_state.as_ref(), act.as_ref(), host_writes)
     }
 

@@ -318,7 +318,7 @@ test('the packed fast path decides exactly as the checked path, for every decisi
     for (const v of file.vectors) {
       const headers = kp.flatHeaders(v.request.headers);
       const lookup = (hash) => (v.record_id != null ? records.find((r) => r.id === v.record_id) : records.find((r) => r.toObject().hash === hash)) ?? null;
-      const args = [v.request.method, v.request.path, headers, v.request.client_ip ?? null, Date.parse(v.now), lookup, (key) => (v.rate_states ? v.rate_states[key] : v.rate_limit_state) ?? null];
+      const args = [v.request.method, v.request.path, headers, v.request.client_ip ?? null, Date.parse(v.now), lookup, (key) => (v.rate_states ? v.rate_states[key] : v.rate_limit_state) ?? null, undefined, undefined, v.request.usage_cost];
       assert.equal(e.verify(...args), raw.apply(e, args), v.name);
       compared++;
     }

@@ -354,6 +354,10 @@ pub struct VerifyArgs {
     /// Client IP address.
     #[arg(long, value_name = "ADDRESS")]
     pub ip: Option<String>,
+    /// Units of a usage-limited key's allowance this request spends (default:
+    /// its route's cost; 0 checks that a unit is left and spends nothing).
+    #[arg(long, value_name = "UNITS")]
+    pub usage_cost: Option<u32>,
 }
 
 /// `demo` options.

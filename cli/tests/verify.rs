@@ -207,18 +207,25 @@ fn usage_limit_is_counted_across_runs(env: &Env) {
         "--scope",
         "briefs:read",
         "--usage-limit",
-        r#"{"limit": 1}"#,
+        r#"{"limit": 5}"#,
     ]);
     let (auth, id) = (format!("Authorization: Bearer {key}"), record["id"].as_str().unwrap().to_string());
-    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
+    let verify = ["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"];
+    let priced = |units: &'static str| [&verify[..], &["--usage-cost", units]].concat();
+    // Priced by the caller: 4 units leave 1, 2 more would not fit (and spend no rate limit), the route's cost
+    // spends the last (the plan's burst of 2 allows two requests).
+    let (code, v) = env.json(&priced("4"));
+    assert_eq!((code, v["code"].as_str(), v["usage"]["remaining"].as_u64()), (0, Some("ok"), Some(1)));
+    let (code, v) = env.json(&priced("2"));
+    assert_eq!((code, v["code"].as_str(), v["usage"]["remaining"].as_u64()), (1, Some("usage_exceeded"), Some(1)));
+    let (code, v) = env.json(&verify);
     assert_eq!((code, v["code"].as_str(), v["usage"]["remaining"].as_u64()), (0, Some("ok"), Some(0)));
-    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
-    assert_eq!((code, v["status"].as_u64(), v["code"].as_str()), (1, Some(429), Some("usage_exceeded")));
     // `show` reads what is left from the same counter.
     let (code, shown) = env.json(&["show", id.as_str()]);
-    assert_eq!((code, shown["usage"]["remaining"].as_u64(), shown["usage"]["limit"].as_u64()), (0, Some(0), Some(1)));
+    assert_eq!((code, shown["usage"]["remaining"].as_u64(), shown["usage"]["limit"].as_u64()), (0, Some(0), Some(5)));
     let text = env.cmd().args(["show", id.as_str()]).assert().code(0);
-    text.stdout(predicate::str::contains("usage:").and(predicate::str::contains("0 of 1 left (total)")));
+    text.stdout(predicate::str::contains("usage:").and(predicate::str::contains("0 of 5 left (total)")));
+    env.cmd().args(priced("-1")).assert().code(2);
     let bad = env.cmd().args(["mint", "--format", "keyproof_live", "--name", "bad", "--usage-limit", "{}"]).assert();
     bad.code(2).stderr(predicate::str::contains("--usage-limit takes JSON"));
 }

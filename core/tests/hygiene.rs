@@ -23,6 +23,7 @@ fn nothing_secret_is_ever_printed() {
         path: "/v1/x".into(),
         headers: vec![("Authorization".into(), format!("Bearer {key}"))],
         client_ip: None,
+        usage_cost: None,
     };
     let prepared = engine.prepare_request(&request);
     let denied = engine.decide(&prepared, Some(&minted.record), now, None);

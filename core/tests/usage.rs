@@ -99,6 +99,33 @@ fn the_rate_bucket_is_written_then_the_usage_counter() {
 }
 
 #[test]
+fn a_priced_request_spends_its_price_and_a_check_priced_at_0_writes_nothing() {
+    let e = engine();
+    let (key, record) = minted(&e, r#"{"limit": 10, "period": "month"}"#);
+    let headers = [("Authorization", format!("Bearer {key}"))];
+    let mut store = Store::default();
+    let priced = |units: u32, after_lookup: bool, store: &mut Store| {
+        let mut v = e.begin("GET", "/v1/briefs", &headers, None, now());
+        if after_lookup {
+            v.record(Some(record.clone())); // priced once the record is known, before its counter is read
+        }
+        v.set_usage_cost(units);
+        let mut c = Completion::new(v);
+        let code = complete(&mut c, &record, store, map_cas);
+        let usage = store.iter().find(|(k, _)| k.contains(":usage:")).map(|(_, s)| s.tat_us % 1_000_000);
+        (code, usage)
+    };
+    assert_eq!(priced(0, false, &mut store), ("ok", None), "a check writes no counter");
+    assert_eq!(priced(7, true, &mut store), ("ok", Some(7)));
+    assert_eq!(priced(4, false, &mut store), ("usage_exceeded", Some(7)));
+    assert_eq!(priced(3, true, &mut store), ("ok", Some(10)));
+    assert_eq!(priced(0, false, &mut store), ("usage_exceeded", Some(10)), "nothing left: a check fails too");
+    // The rate limit kept its route's cost: three allowed requests spent 3 units (1 s each), denials nothing.
+    let bucket = store.iter().find(|(k, _)| k.ends_with(":default")).map(|(_, s)| s.tat_us);
+    assert_eq!(bucket, Some(now().timestamp_micros() + 3 * 1_000_000));
+}
+
+#[test]
 fn a_lost_race_on_the_usage_counter_recounts_from_the_stored_value() {
     let e = engine();
     let (key, record) = minted(&e, r#"{"limit": 3}"#);
@@ -118,7 +145,8 @@ fn rotation_and_updates_keep_spending_the_same_counter() {
     let successor = record.successor_options(now()).unwrap();
     let counter = successor.usage_limit.as_ref().and_then(|u| u.counter.clone());
     assert_eq!(counter.as_deref(), Some(record.id.as_str()));
-    let meter = |r: &KeyRecord| e.usage_meter(&e.prepare("GET", "/v1/briefs", &[] as &[(&str, &str)], None), r, now());
+    let meter =
+        |r: &KeyRecord| e.usage_meter(&e.prepare("GET", "/v1/briefs", &[] as &[(&str, &str)], None), r, now(), None);
     let mut next = minted(&e, r#"{"limit": 1}"#).1;
     next.usage_limit = successor.usage_limit.clone();
     assert_eq!(meter(&next).map(|(m, _)| m.key), Some(format!("{}:usage:2026-03", record.id)));
@@ -130,7 +158,7 @@ fn rotation_and_updates_keep_spending_the_same_counter() {
     assert!(next.update(&clear, now()).unwrap() && next.usage_limit.is_none() && meter(&next).is_none());
     let later = now() + Duration::days(20);
     assert_eq!(
-        e.usage_meter(&e.prepare("GET", "/v1/briefs", &[] as &[(&str, &str)], None), &record, later)
+        e.usage_meter(&e.prepare("GET", "/v1/briefs", &[] as &[(&str, &str)], None), &record, later, None)
             .map(|(m, _)| m.key),
         Some(format!("{}:usage:2026-04", record.id))
     );

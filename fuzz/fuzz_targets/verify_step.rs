@@ -185,8 +185,13 @@ fn run(data: &[u8]) {
     let cas = input.u8() % 8 == 7;
     let fresh = RateLimitState { tat_us: now.timestamp_micros().saturating_add(i64::from(input.i32())) };
     let early = input.u8() == 0xA5;
+    // Sometimes the host prices the request's usage (0: a check that spends nothing).
+    let price = (input.u8() % 4 == 3).then(|| u32::from(input.u8() % 8));
 
     let mut v = engine.begin(&method, &path, &headers, client_ip, now);
+    if let Some(units) = price {
+        v.set_usage_cost(units);
+    }
     let prepared = v.prepared().clone();
     let lookup_hashes = prepared.lookup_hashes().to_vec();
     let mut lookups = 0usize;
@@ -309,6 +314,12 @@ fn run(data: &[u8]) {
         let limit = record.usage_limit.as_ref().map_or(0, |u| i64::from(u.limit));
         let spent_before = usage_read.map_or(period_end, |s| s.tat_us);
         assert!(w.new.tat_us > spent_before && w.new.tat_us <= period_end + limit, "overspent");
+        if let Some(units) = price {
+            assert_eq!(w.new.tat_us, spent_before + i64::from(units), "spent other than the host's price");
+        }
+    }
+    if price == Some(0) {
+        assert!(outcome.usage_write.is_none(), "a check priced at 0 wrote its counter");
     }
     if d.code == "usage_exceeded" {
         assert!(record.usage_limit.is_some() && outcome.rate_write.is_none());

@@ -23,7 +23,8 @@ function runDecisions(kp, file) {
   const prepared = records.map((r) => kp.prepareRecord(r));
   for (const v of file.vectors) {
     const req = v.request;
-    const request = { method: req.method, path: req.path, headers: req.headers, clientIp: req.client_ip ?? null };
+    // usage_limits.json: `usage_cost`, the host's price of the request.
+    const request = { method: req.method, path: req.path, headers: req.headers, clientIp: req.client_ip ?? null, usageCost: req.usage_cost ?? null };
     // 1. The I/O-free step, as the core's golden runner drives it.
     const step = engine.begin(request, { now: v.now });
     for (;;) {

@@ -145,4 +145,25 @@ export function verifierLoopTests(kp, runtime) {
       assert.equal(kp.usage(minted.record), null, label);
     }
   });
+
+  test(`${runtime}: the host prices requests with usageCost (0 checks, spends nothing); bad prices are refused`, async () => {
+    const metered = plain.mint({ name: 'Priced', usageLimit: { limit: 10 } }, { now: NOW });
+    const rateLimits = new kp.MemoryRateLimitStore();
+    const v = new kp.Verifier(plain, { lookup: (hash) => (hash === metered.record.hash ? metered.record : null), rateLimits });
+    const req = (usageCost) => ({ ...request, headers: { authorization: `Bearer ${metered.key}` }, usageCost });
+    const check = v.verifySync(req(0));
+    assert.deepEqual([check.code, check.usage.remaining], ['ok', 10]);
+    assert.equal((await v.usage(metered.record, { now: NOW })).remaining, 10, 'a check writes no counter');
+    assert.equal(v.verifySync(req(8)).usage.remaining, 2);
+    assert.equal(v.verifySync(req(3)).code, 'usage_exceeded');
+    const stepped = plain.begin(req(2), { now: NOW });
+    stepped.record(metered.record);
+    stepped.rateState(rateLimits.get(stepped.nextStep().value));
+    assert.equal(stepped.finish().usage.remaining, 0, 'the step takes the price too');
+    assert.equal(v.verifySync(req(undefined)).code, 'ok', 'unpriced: the route cost (1) of the 2 left');
+    for (const bad of [-1, 1.5, 2 ** 32, Number.NaN]) {
+      assert.throws(() => v.verifySync(req(bad)), (e) => e instanceof kp.KeyproofError && e.code === 'invalid_quota', String(bad));
+    }
+    assert.throws(() => v.verifySync(req('3')), TypeError);
+  });
 }

@@ -691,6 +691,7 @@ class Engine:
         headers: _Headers,
         client_ip: str | None = None,
         now: datetime | None = None,
+        usage_cost: int | None = None,
     ) -> Verification: ...
     def decide(
         self,

@@ -75,7 +75,9 @@ class KeyproofMiddleware:
     called with one lookup hash at a time) and optionally ``save`` and
     ``rate_limits`` (see ``keyproof.verifier``). ``exclude`` lists exact paths served
     without a key (health checks …). ``client_ip`` maps a scope to the client
-    address the IP allowlists see (default: the peer address).
+    address the IP allowlists see (default: the peer address). ``usage_cost``
+    maps a scope to what the request spends of a usage-limited key's allowance
+    (None: its route's cost; 0: a check that spends nothing).
     """
 
     def __init__(
@@ -88,6 +90,7 @@ class KeyproofMiddleware:
         save: Save | None = None,
         rate_limits: RateLimitStore | None = None,
         client_ip: Callable[[Scope], str | None] = scope_client_ip,
+        usage_cost: Callable[[Scope], int | None] | None = None,
         exclude: Iterable[str] = (),
     ) -> None:
         if verifier is None:
@@ -97,6 +100,7 @@ class KeyproofMiddleware:
         self.app = app
         self.verifier = verifier
         self.client_ip = client_ip
+        self.usage_cost = usage_cost
         self.exclude = frozenset(exclude)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -106,7 +110,9 @@ class KeyproofMiddleware:
             return
         method = scope["method"] if kind == "http" else "GET"
         headers = scope.get("headers", [])
-        decision = await self.verifier.averify(method, asgi_target(scope), headers, self.client_ip(scope))
+        cost = self.usage_cost(scope) if self.usage_cost else None
+        target, client_ip = asgi_target(scope), self.client_ip(scope)
+        decision = await self.verifier.averify(method, target, headers, client_ip, usage_cost=cost)
         if not decision.allowed:
             if kind == "http":
                 await send_denial(decision, send)

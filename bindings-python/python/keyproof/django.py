@@ -4,10 +4,12 @@ Settings: ``KEYPROOF_ENGINE`` (an ``Engine``, its config dict, or a dotted path)
 ``KEYPROOF_LOOKUP`` (synchronous) and optionally ``KEYPROOF_SAVE``, ``KEYPROOF_TOUCH``,
 ``KEYPROOF_RATE_LIMITS`` (or, instead of these, a ready ``KEYPROOF_VERIFIER``). With the
 ``keyproof.contrib.django`` app installed, lookup, save and touch default to its
-``APIKey`` table. ``KEYPROOF_CLIENT_IP`` (``request -> str |
-None``), each an object or a dotted path, and ``KEYPROOF_EXCLUDE`` (paths the middleware
-lets through). Core judges the raw request target (``RAW_URI`` / ``REQUEST_URI``, or the
-ASGI ``raw_path``; see ``keyproof.wire``): the route Django dispatches on.
+``APIKey`` table. ``KEYPROOF_CLIENT_IP`` (``request -> str | None``) and
+``KEYPROOF_USAGE_COST`` (``request -> int | None``: what the request spends of a
+usage-limited key's allowance; None, its route's cost), each an object or a dotted
+path, and ``KEYPROOF_EXCLUDE`` (paths the middleware lets through). Core judges the raw
+request target (``RAW_URI`` / ``REQUEST_URI``, or the ASGI ``raw_path``; see
+``keyproof.wire``): the route Django dispatches on.
 Denials are answered with the decision's exact status, headers and body; on success
 ``request.keyproof`` is the principal, ``request.keyproof_decision`` the decision.
 With DRF's ``KeyproofAuthentication`` and no ``KeyproofMiddleware``, add
@@ -61,6 +63,7 @@ class KeyproofConfig(NamedTuple):
     verifier: Verifier
     client_ip: Callable[[HttpRequest], str | None]
     exclude: frozenset[str]
+    usage_cost: Callable[[HttpRequest], int | None] | None = None
 
 
 def _setting(name: str, default: Any = None) -> Any:
@@ -104,7 +107,10 @@ def get_config() -> KeyproofConfig:
                 store = _setting("KEYPROOF_RATE_LIMITS")
                 verifier = Verifier(engine, lookup, save, rate_limits=store, touch=touch)
             client_ip, exclude = _setting("KEYPROOF_CLIENT_IP"), _setting("KEYPROOF_EXCLUDE", ())
-            _cache["config"] = KeyproofConfig(verifier, client_ip or request_client_ip, frozenset(exclude))
+            cost = _setting("KEYPROOF_USAGE_COST")
+            _cache["config"] = KeyproofConfig(
+                verifier, client_ip or request_client_ip, frozenset(exclude), cost
+            )
         return _cache["config"]
 
 
@@ -123,7 +129,9 @@ def verify(request: HttpRequest) -> Decision:
     if isinstance(decision, Decision):
         return decision
     config, method, target = get_config(), request.method or "GET", request_target(request)
-    decision = config.verifier.verify(method, target, request.headers.items(), config.client_ip(request))
+    cost = config.usage_cost(request) if config.usage_cost else None
+    headers, client_ip = request.headers.items(), config.client_ip(request)
+    decision = config.verifier.verify(method, target, headers, client_ip, usage_cost=cost)
     request.keyproof = decision.principal  # type: ignore[attr-defined]
     request.keyproof_decision = decision  # type: ignore[attr-defined]
     return decision

@@ -73,6 +73,7 @@ class KeyproofAuth:
         save: Save | None = None,
         rate_limits: RateLimitStore | None = None,
         client_ip: Callable[[Request], str | None] = request_client_ip,
+        usage_cost: Callable[[Request], int | None] | None = None,
     ) -> None:
         if verifier is None:
             if engine is None or lookup is None:
@@ -80,12 +81,13 @@ class KeyproofAuth:
             verifier = Verifier(engine, lookup, save, rate_limits=rate_limits)
         self.verifier = verifier
         self.client_ip = client_ip
+        self.usage_cost = usage_cost
 
     async def __call__(self, request: Request, response: Response) -> Principal:
         scope = request.scope
-        decision = await self.verifier.averify(
-            request.method, asgi_target(scope), scope.get("headers", []), self.client_ip(request)
-        )
+        cost = self.usage_cost(request) if self.usage_cost else None
+        target, headers, client_ip = asgi_target(scope), scope.get("headers", []), self.client_ip(request)
+        decision = await self.verifier.averify(request.method, target, headers, client_ip, usage_cost=cost)
         if not decision.allowed or decision.principal is None:
             raise KeyproofDenied(decision)
         for name, value in decision.headers:

@@ -61,6 +61,7 @@ class KeyproofFlask:
         verifier: Verifier | None = None,
         app: Flask | None = None,
         client_ip: Callable[[Request], str | None] = request_client_ip,
+        usage_cost: Callable[[Request], int | None] | None = None,
         exclude: Iterable[str] = (),
     ) -> None:
         if verifier is None:
@@ -69,6 +70,7 @@ class KeyproofFlask:
             verifier = Verifier(engine, lookup, save, rate_limits=rate_limits)
         self.verifier = verifier
         self.client_ip = client_ip
+        self.usage_cost = usage_cost
         self.exclude = frozenset(exclude)
         if app is not None:
             self.init_app(app)
@@ -83,8 +85,10 @@ class KeyproofFlask:
         decision = g.get("keyproof_decision")
         if isinstance(decision, Decision):
             return decision
+        cost = self.usage_cost(request) if self.usage_cost else None
+        target, client_ip = wsgi_target(request.environ), self.client_ip(request)
         decision = self.verifier.verify(
-            request.method, wsgi_target(request.environ), request.headers.items(), self.client_ip(request)
+            request.method, target, request.headers.items(), client_ip, usage_cost=cost
         )
         if decision.allowed:
             g.keyproof = decision.principal

@@ -405,10 +405,11 @@ class RedisVerifier(Verifier):
         client_ip: str | None = None,
         *,
         now: datetime | None = None,
+        usage_cost: int | None = None,
     ) -> Decision:
         if _is_async(self.rate_limits):
             raise TypeError("the rate-limit store is asynchronous: use averify()")
-        return super().verify(method, path, headers, client_ip, now=now)
+        return super().verify(method, path, headers, client_ip, now=now, usage_cost=usage_cost)
 
     def _rate_store_failed(self, v: Verification, error: Exception) -> Exception | None:
         failure = _store_failure(error)

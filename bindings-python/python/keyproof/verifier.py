@@ -108,12 +108,15 @@ class Verifier:
         client_ip: str | None = None,
         *,
         now: datetime | None = None,
+        usage_cost: int | None = None,
     ) -> Decision:
         """Verifies a request; ``lookup``, ``save``, ``touch`` and the store must be synchronous.
 
         ``path`` is the raw request target as sent (percent-encoded; a query is ignored).
+        ``usage_cost``: what the request spends of a usage-limited key's allowance
+        (default: its route's cost; 0 checks that a unit is left, spending nothing).
         """
-        v = self.engine.begin(method, path, headers, client_ip, now)
+        v = self.engine.begin(method, path, headers, client_ip, now, usage_cost)
         calls = self._calls or self._host_calls()
         try:  # _complete() inlined: this is the hot path
             result, failure = v.complete(*calls), None
@@ -135,9 +138,10 @@ class Verifier:
         client_ip: str | None = None,
         *,
         now: datetime | None = None,
+        usage_cost: int | None = None,
     ) -> Decision:
         """Verifies a request; ``lookup``, ``save``, ``touch`` and the store may be sync or async."""
-        v = self.engine.begin(method, path, headers, client_ip, now)
+        v = self.engine.begin(method, path, headers, client_ip, now, usage_cost)
         result, failure = self._complete(v)
         while not isinstance(result, Decision):
             try:

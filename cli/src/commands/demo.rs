@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use keyproof::{IdStyle, KeyRecord, MintOptions, MintedKey};
+use keyproof::{IdStyle, KeyRecord, MintOptions, MintedKey, Request};
 use serde_json::{json, Value};
 
 use crate::args::DemoArgs;
@@ -229,7 +229,14 @@ pub fn demo(ctx: &Ctx, args: &DemoArgs) -> CliResult {
             Sender::Raw(name, value) => (vec![(name.to_string(), value.to_string())], value.to_string()),
             Sender::Nobody => (Vec::new(), "-".to_string()),
         };
-        let (d, _) = evaluate(&engine, &mut store, s.method, s.path, &headers, s.ip, demo_ctx.now)?;
+        let sent = Request {
+            method: s.method.to_string(),
+            path: s.path.to_string(),
+            headers,
+            client_ip: s.ip.map(str::to_string),
+            usage_cost: None,
+        };
+        let (d, _) = evaluate(&engine, &mut store, &sent, demo_ctx.now)?;
         let code = if d.code == d.public_code { d.code.to_string() } else { format!("{} ({})", d.public_code, d.code) };
         let request = format!("{} {}{}", s.method, s.path, s.ip.map(|ip| format!(" from {ip}")).unwrap_or_default());
         let notes: Vec<String> = d

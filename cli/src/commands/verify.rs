@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitDecision, RateLimitState, Step};
+use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitDecision, RateLimitState, Request, Step};
 use serde_json::Value;
 
 use crate::args::VerifyArgs;
@@ -38,14 +38,11 @@ pub fn engine(ctx: &Ctx, store: &Store, path: &Path) -> CliResult<Engine> {
 pub fn evaluate(
     engine: &Engine,
     store: &mut Store,
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    ip: Option<&str>,
+    request: &Request,
     now: DateTime<Utc>,
 ) -> CliResult<(Decision, Option<KeyRecord>)> {
     let tx = store.write()?;
-    let mut step = engine.begin(method, path, headers, ip, now);
+    let mut step = engine.begin_request(request, now);
     let mut found = None;
     loop {
         match step.next_step() {
@@ -130,8 +127,14 @@ pub fn verify(ctx: &Ctx, args: &VerifyArgs) -> CliResult {
     }
     let mut store = ctx.open_store()?;
     let engine = engine(ctx, &store, &args.policy)?;
-    let (decision, record) =
-        evaluate(&engine, &mut store, &args.method, &args.path, &headers, args.ip.as_deref(), ctx.now)?;
+    let request = Request {
+        method: args.method.clone(),
+        path: args.path.clone(),
+        headers,
+        client_ip: args.ip.clone(),
+        usage_cost: args.usage_cost,
+    };
+    let (decision, record) = evaluate(&engine, &mut store, &request, ctx.now)?;
     if ctx.json {
         output::json(&decision_json(&decision));
     } else {

@@ -80,30 +80,29 @@ impl RateBucket {
 pub(crate) const USAGE: &str = "usage";
 
 /// The usage counter a request of a usage-limited key spends from, and the
-/// units it costs (its route's rate-limit cost).
+/// units it costs (the host's price, else its route's rate-limit cost).
 pub(crate) fn usage_meter(
     engine: &Engine,
     prepared: &Prepared,
     record: &KeyRecord,
     now: DateTime<Utc>,
+    cost: Option<u32>,
 ) -> Option<(UsageMeter, u32)> {
     let limit = record.usage_limit.as_ref()?;
-    let cost = engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).map_or(1, |rl| rl.cost);
-    Some((limit.meter(&record.id, now), cost))
+    let route_cost = || engine.route_of(prepared).and_then(|r| r.rate_limit.as_ref()).map_or(1, |rl| rl.cost);
+    Some((limit.meter(&record.id, now), cost.unwrap_or_else(route_cost)))
 }
 
 impl KeyRecord {
     /// What this key has left of its usage limit at `now`, given the state
     /// stored under the counter's key (`None`: nothing spent yet), or `None`
     /// without a usage limit; `allowed` says whether a one-unit request would
-    /// pass. A dashboard asks once with no state to learn the counter's `key`,
-    /// reads that key from the rate-limit store, and asks again.
+    /// pass (as a request priced at 0 would). A dashboard asks once with no
+    /// state to learn the counter's `key`, reads that key from the rate-limit
+    /// store, and asks again.
     pub fn usage(&self, state: Option<RateLimitState>, now: DateTime<Utc>) -> Option<RateLimitDecision> {
         let meter = self.usage_limit.as_ref()?.meter(&self.id, now);
-        let mut outcome = meter.spend(state, 0);
-        outcome.allowed = outcome.remaining > 0;
-        outcome.retry_after_seconds = if outcome.allowed { None } else { meter.reset_seconds };
-        Some(usage_decision(&meter, outcome))
+        Some(usage_decision(&meter, meter.spend(state, 0)))
     }
 }
 

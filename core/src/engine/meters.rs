@@ -101,8 +101,9 @@ impl Meters {
 
     /// What the usage counter spent, when it needs a write (allowed by both counters).
     fn usage_spent(&self) -> Option<(&UsageMeter, &Spent)> {
-        let (meter, _, spent) = self.usage.as_deref()?;
-        let spent = spent.as_ref().filter(|s| s.outcome.allowed && s.changed() && self.rate_allowed())?;
+        let (meter, cost, spent) = self.usage.as_deref()?;
+        // A check priced at 0 spends nothing, so it writes nothing (not even a clamped state).
+        let spent = spent.as_ref().filter(|s| *cost > 0 && s.outcome.allowed && s.changed() && self.rate_allowed())?;
         Some((meter, spent))
     }
 
@@ -148,6 +149,13 @@ impl Meters {
                 *spent = Some(Spent { outcome: meter.spend(state, *cost), read: state });
             }
             _ => {}
+        }
+    }
+
+    /// Prices the usage counter's spend at `units`, while it is still unread.
+    pub(super) fn price_usage(&mut self, units: u32) {
+        if let Some((_, cost, None)) = self.usage.as_deref_mut() {
+            *cost = units;
         }
     }
 

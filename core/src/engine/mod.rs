@@ -221,7 +221,11 @@ impl Engine {
 
     /// [`Engine::begin`] for a [`Request`].
     pub fn begin_request(&self, request: &Request, now: chrono::DateTime<chrono::Utc>) -> Verification {
-        Verification::new(self.clone(), self.prepare_request(request), now)
+        let mut v = Verification::new(self.clone(), self.prepare_request(request), now);
+        if let Some(units) = request.usage_cost {
+            v.set_usage_cost(units);
+        }
+        v
     }
 
     /// The route rule a prepared request matched.
@@ -236,14 +240,16 @@ impl Engine {
     }
 
     /// The usage counter a request of a usage-limited key spends from at `now`,
-    /// and the units the request costs; `None` without a usage limit.
+    /// and the units the request costs (`cost`, else its route's rate-limit
+    /// cost); `None` without a usage limit.
     pub fn usage_meter(
         &self,
         prepared: &Prepared,
         record: &KeyRecord,
         now: DateTime<Utc>,
+        cost: Option<u32>,
     ) -> Option<(UsageMeter, u32)> {
-        bucket::usage_meter(self, prepared, record, now)
+        bucket::usage_meter(self, prepared, record, now, cost)
     }
 
     /// The key under which the host keeps rate-limit state for this request and record.

@@ -24,6 +24,10 @@ pub struct Request {
     /// Client IP address, as the host determined it.
     #[serde(default)]
     pub client_ip: Option<String>,
+    /// Units of the key's usage limit this request spends, when the host prices
+    /// it (see [`crate::Verification::set_usage_cost`]); absent: the route's cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_cost: Option<u32>,
 }
 
 impl std::fmt::Debug for Request {
@@ -34,6 +38,7 @@ impl std::fmt::Debug for Request {
             .field("path", &self.path)
             .field("header_names", &names)
             .field("client_ip", &self.client_ip)
+            .field("usage_cost", &self.usage_cost)
             .finish()
     }
 }

@@ -121,11 +121,13 @@ pub struct Verification {
     prepared: Prepared,
     now: DateTime<Utc>,
     stage: Stage,
+    /// Units of a usage limit the host priced this request at (else its route's cost).
+    usage_cost: Option<u32>,
 }
 
 impl Verification {
     pub(crate) fn new(engine: Engine, prepared: Prepared, now: DateTime<Utc>) -> Self {
-        let mut v = Self { engine, prepared, now, stage: Stage::Lookup { next: 0 } };
+        let mut v = Self { engine, prepared, now, stage: Stage::Lookup { next: 0 }, usage_cost: None };
         match v.engine.token_gate(&v.prepared, now) {
             Some(Gate::Denied(deny)) => v.stage = Stage::Denied(deny),
             Some(Gate::Offline(record)) => v.record(Some(*record)), // zero lookups
@@ -144,6 +146,19 @@ impl Verification {
     /// The instant the request is judged at.
     pub fn now(&self) -> DateTime<Utc> {
         self.now
+    }
+
+    /// Prices this request for a usage-limited key: it spends `units` of the
+    /// key's allowance instead of its route's rate-limit cost (the host knows
+    /// what a request costs: a model, a batch size, a page count). `0` spends
+    /// nothing and passes while at least one unit is left. Rate limits keep
+    /// their route's cost; keys without a usage limit ignore it. Call it before
+    /// the usage counter is read (right after [`Engine::begin`]).
+    pub fn set_usage_cost(&mut self, units: u32) {
+        self.usage_cost = Some(units);
+        if let Stage::Checked { meters, .. } = &mut self.stage {
+            meters.price_usage(units);
+        }
     }
 
     /// What the host must do next.
@@ -173,7 +188,7 @@ impl Verification {
                 Ok(passed) => {
                     let meters = Meters::new(
                         self.engine.rate_bucket(&self.prepared, &record),
-                        self.engine.usage_meter(&self.prepared, &record, self.now),
+                        self.engine.usage_meter(&self.prepared, &record, self.now, self.usage_cost),
                     );
                     Stage::Checked { record: Box::new(record), passed, meters }
                 }

@@ -148,7 +148,8 @@ impl UsageMeter {
             Some(_) => limit,
         };
         let after = used.saturating_add(i64::from(cost));
-        let allowed = after <= limit;
+        // A check priced at 0 passes while a unit is left, as `KeyRecord::usage` reports.
+        let allowed = after <= limit && (cost > 0 || used < limit);
         let kept = if allowed { after } else { used };
         RateLimitOutcome {
             allowed,
@@ -156,7 +157,8 @@ impl UsageMeter {
             limit: self.limit,
             remaining: u32::try_from(limit.saturating_sub(kept).max(0)).unwrap_or(0),
             reset_seconds: self.reset_seconds.unwrap_or(0),
-            retry_after_seconds: if allowed { None } else { self.reset_seconds },
+            // More than the whole allowance never fits, not even in the next period.
+            retry_after_seconds: if allowed || i64::from(cost) > limit { None } else { self.reset_seconds },
         }
     }
 

@@ -72,6 +72,34 @@ pub fn grace_from_hours(hours: Option<f64>) -> Result<Duration> {
     }
 }
 
+/// [`crate::Engine::begin`] with the host's price for the request's usage
+/// ([`crate::Verification::set_usage_cost`]) as a JS number (`None`: its route's
+/// cost): a whole number from 0 to 2^32 - 1, else `invalid_quota`.
+pub fn begin_priced<N: AsRef<str>, V: AsRef<str>>(
+    engine: &crate::Engine,
+    request: (&str, &str, &[(N, V)], Option<&str>),
+    now: DateTime<Utc>,
+    usage_cost: Option<f64>,
+) -> Result<crate::Verification> {
+    let units = match usage_cost {
+        None => None,
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
+            // Whole and in range: the conversion is exact.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            Some(n as u32)
+        }
+        Some(_) => {
+            return Err(Error::new(ErrorKind::InvalidQuota, "usageCost must be a whole number from 0 to 4294967295"))
+        }
+    };
+    let (method, path, headers, client_ip) = request;
+    let mut v = engine.begin(method, path, headers, client_ip, now);
+    if let Some(units) = units {
+        v.set_usage_cost(units);
+    }
+    Ok(v)
+}
+
 /// A list of formats, preset ids or full definitions, as a host passes it to
 /// `parse_key`, `scan` and `redact`.
 #[derive(Debug, Deserialize)]
@@ -123,6 +151,19 @@ mod tests {
         assert_eq!(grace_from_hours(Some(1.5)).unwrap(), Duration::minutes(90));
         assert_eq!(grace_from_hours(Some(f64::NAN)).unwrap_err().kind(), ErrorKind::InvalidTransition);
         assert_eq!(grace_from_hours(Some(-2.0)).unwrap(), Duration::hours(-2), "refused by the rotation, not here");
+    }
+
+    #[test]
+    fn usage_costs_are_whole_numbers_in_range() {
+        let engine = crate::Engine::from_json(r#"{"formats": ["matchii_live"]}"#).unwrap();
+        let now = instant_from_ms(1_773_829_800_000.0).unwrap();
+        let begin = |cost| begin_priced(&engine, ("GET", "/", &[] as &[(&str, &str)], None), now, cost);
+        for fine in [None, Some(0.0), Some(7.0), Some(4_294_967_295.0)] {
+            assert!(begin(fine).is_ok(), "{fine:?}");
+        }
+        for bad in [-1.0, 1.5, 4_294_967_296.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(begin(Some(bad)).unwrap_err().kind(), ErrorKind::InvalidQuota, "{bad}");
+        }
     }
 
     #[test]

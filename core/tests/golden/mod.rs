@@ -84,7 +84,7 @@ pub fn bearer(key: &str) -> Vec<(String, String)> {
 }
 
 pub fn req(method: &str, path: &str, headers: Vec<(String, String)>) -> Request {
-    Request { method: method.into(), path: path.into(), headers, client_ip: None }
+    Request { method: method.into(), path: path.into(), headers, client_ip: None, usage_cost: None }
 }
 
 pub fn req_ip(method: &str, path: &str, headers: Vec<(String, String)>, ip: &str) -> Request {

@@ -13,7 +13,7 @@ use super::{bearer, req, t0, Suite, VectorFile};
 pub fn suite() -> VectorFile {
     let mut s = Suite::new(
         "usage_limits",
-        "Usage limits per day, per week, per month and in all (credits): counters keyed by period, spent after the rate limit, shared by a key that names another key's counter; 429 usage_exceeded with Retry-After until the period ends (none for credits)",
+        "Usage limits per day, per week, per month and in all (credits): counters keyed by period, spent after the rate limit, shared by a key that names another key's counter, priced by the host per request (usage_cost); 429 usage_exceeded with Retry-After until the period ends (none for credits)",
         json!({
             "formats": ["keyproof_live"],
             "policy": {
@@ -79,5 +79,15 @@ pub fn suite() -> VectorFile {
     let counter = format!("{credits_id}:usage:total");
     odd.insert(counter, RateLimitState { tat_us: -7 });
     s.case_stored("credits: a negative counter counts as spent", "usage_exceeded", get(&credits), now, &odd);
+
+    // The host prices a request (`usage_cost`): the usage counter spends that, the rate limit its route's cost.
+    let priced = s.mint("priced", "keyproof_live", scoped(json!({"limit": 10, "period": "month"})));
+    let costing = |units: u32| keyproof::Request { usage_cost: Some(units), ..get(&priced) };
+    let p = s.case_stored("priced: a request the host priced at 7 units spends 7", "ok", costing(7), now, &none);
+    s.case_stored("priced: 4 more would need 11 of 10", "usage_exceeded", costing(4), now, &p);
+    let p = s.case_stored("priced: 3 more spend the rest", "ok", costing(3), now, &p);
+    s.case_stored("priced at 0: a check passes while a unit is left", "ok", costing(0), now, &none);
+    s.case_stored("priced at 0: a spent allowance refuses even a check", "usage_exceeded", costing(0), now, &p);
+    s.case_stored("priced above the whole allowance: never passes", "usage_exceeded", costing(11), now, &none);
     s.finish()
 }
