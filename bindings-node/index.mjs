@@ -34,6 +34,7 @@ export const {
   rotate,
   successorOptions,
   usage,
+  charge,
   gcra,
   expiryFromPreset,
   fingerprint,

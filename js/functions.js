@@ -76,6 +76,13 @@ export function freeFunctions({ native, call, PreparedRecord }) {
      */
     usage: (record, state = null, { now } = {}) =>
       fromStorage(call(() => native.usage(toStorage(record), state ?? null, nowMs(now)))),
+    /**
+     * Charges `units` to `record`'s usage limit after the fact, given the state stored under
+     * the counter's key: `{write, usage, unpaid}` (compare-and-set `write` in the store;
+     * `Verifier#charge` does both), or `null` without a limit.
+     */
+    charge: (record, units, state = null, { now } = {}) =>
+      fromStorage(call(() => native.charge(toStorage(record), units, state ?? null, nowMs(now)))),
     /** One GCRA step (storage-schema state `{tat_us}` / quota `{limit, burst, period_seconds}`). */
     gcra: (state, nowUs, quota, cost = 1) => call(() => native.gcra(state ?? null, nowUs, toStorage(quota), cost)),
     expiryFromPreset: (preset, { now } = {}) => new Date(call(() => native.expiryFromPreset(preset, nowMs(now)))),

@@ -42,7 +42,8 @@ export function createKeyproof(native, { recordsAsText = false } = {}) {
   const Decision = decisionClass({ errors, tokens });
   const { Engine, Verification } = engineClasses({ native, call, tokens, Decision, recordInput });
   const functions = freeFunctions({ native, call, PreparedRecord });
-  const Verifier = verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage: functions.usage });
+  const { usage, charge } = functions;
+  const Verifier = verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage, charge, maxTries: native.maxWriteTries() });
 
   const api = {
     Engine,

@@ -129,6 +129,13 @@ export interface UsageStanding {
   limit: number; remaining: number; resetSeconds: number; retryAfterSeconds: number | null;
 }
 
+/** A charge after the fact (`charge()`, `Verifier#charge`): the counter's compare-and-set (null: nothing changes), what is left, and the units beyond it. */
+export interface Charge {
+  write: { key: string; expected: RateLimitState | null; new: RateLimitState; ttlSeconds: number } | null;
+  usage: UsageStanding;
+  unpaid: number;
+}
+
 // Access tokens (RFC 9068 JWTs; see the `tokens` section of an engine config).
 /** A JWK as core takes it: Ed25519 (`OKP`) or HS256 (`oct`); `d` and `k` are secret. */
 export interface Jwk { kty: 'OKP' | 'oct'; kid: string; crv?: string; x?: string; d?: string; k?: string; alg?: string; use?: string }
@@ -217,6 +224,8 @@ export class Verifier {
   verifySync(request: RequestLike): Decision;
   /** What `record` has left of its usage limit, read from this verifier's store; null without a limit. */
   usage(record: KeyRecord, opts?: { now?: TimeLike }): UsageStanding | null | Promise<UsageStanding | null>;
+  /** Charges `units` to `record`'s usage limit after the fact in this verifier's store; null without a limit. */
+  charge(record: KeyRecord, units: number, opts?: { now?: TimeLike }): Charge | null | Promise<Charge | null>;
 }
 
 export const version: string;
@@ -236,6 +245,8 @@ export function rotate(record: KeyRecord, successorId: string, opts?: { now?: Ti
 export function successorOptions(record: KeyRecord, opts?: { now?: TimeLike }): MintOptions;
 /** What `record` has left of its usage limit given its counter's stored state; null without a limit. */
 export function usage(record: KeyRecord, state?: RateLimitState | null, opts?: { now?: TimeLike }): UsageStanding | null;
+/** Charges `units` to `record`'s usage limit given its counter's stored state (what was left is spent, the rest unpaid); null without a limit. */
+export function charge(record: KeyRecord, units: number, state?: RateLimitState | null, opts?: { now?: TimeLike }): Charge | null;
 export function gcra(state: RateLimitState | null, nowUs: number, quota: { limit: number; burst: number; period_seconds?: number }, cost?: number): Record<string, unknown>;
 export function expiryFromPreset(preset: string, opts?: { now?: TimeLike }): Date;
 export function fingerprint(storedHash: string): string;

@@ -22,7 +22,7 @@ const stopAct = () => STOP;
  * The Verifier class over one engine's classes.
  * @param {{errors: {convert: Function, call: Function}, Engine: Function, Decision: Function, PreparedRecord: Function, recordInput: Function}} ctx
  */
-export function verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage }) {
+export function verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage, charge, maxTries }) {
   /**
    * Verifies requests: the engine decides, the verifier does the I/O (record
    * lookup, rate-limit state) around the step.
@@ -157,6 +157,30 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       const state = this.rateLimits.get(counter.key);
       if (isThenable(state)) return Promise.resolve(state).then((s) => usage(record, s ?? null, { now: at }));
       return usage(record, state ?? null, { now: at });
+    }
+
+    /**
+     * Charges `units` to `record`'s usage limit after the fact (a request's cost known once
+     * answered: tokens generated, rows exported) in this verifier's store, by compare-and-set:
+     * what was left is spent, the rest is `unpaid`; `usage` is what is left. `null` without a
+     * limit; a Promise when the store answers asynchronously.
+     */
+    charge(record, units, { now } = {}) {
+      const at = nowMs(now ?? (this.now ? this.now() : undefined));
+      const counter = usage(record, null, { now: at });
+      if (counter === null) return null;
+      const then = (value, next) => (isThenable(value) ? Promise.resolve(value).then(next) : next(value));
+      const attempt = (state, tries) => {
+        const c = charge(record, units, state ?? null, { now: at });
+        const w = c.write;
+        if (w === null) return c;
+        return then(this.rateLimits.compareAndSet(w.key, w.expected, w.new, w.ttlSeconds), (won) => {
+          if (won) return c;
+          if (tries + 1 >= maxTries) throw new Error(CONTENDED);
+          return then(this.rateLimits.get(counter.key), (fresh) => attempt(fresh, tries + 1));
+        });
+      };
+      return then(this.rateLimits.get(counter.key), (state) => attempt(state, 0));
     }
 
     /** Like verify(), but refuses asynchronous lookups and stores. */

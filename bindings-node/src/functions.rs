@@ -185,6 +185,21 @@ pub fn usage<'env>(env: &'env Env, record: Unknown<'_>, state: Unknown<'_>, now_
     to_js(env, &record.usage(state, instant(now_ms)?))
 }
 
+/// Charges `units` to `record`'s usage limit after the fact, given the state
+/// stored under the counter's key: `{write, usage, unpaid}`, or `null` without a limit.
+#[napi]
+pub fn charge<'env>(
+    env: &'env Env,
+    record: Unknown<'_>,
+    units: f64,
+    state: Unknown<'_>,
+    now_ms: f64,
+) -> Result<Unknown<'env>> {
+    let record: KeyRecord = load(record)?;
+    let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(state)?);
+    to_js(env, &record.charge(state, units, instant(now_ms)?))
+}
+
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,
 /// same lifetime counted from now).
 #[napi]
@@ -231,6 +246,12 @@ pub fn error_codes() -> Vec<ErrorCode> {
         .into_iter()
         .map(|e| ErrorCode { code: e.code.into(), family: e.family.into(), description: e.description.into() })
         .collect()
+}
+
+/// Compare-and-set attempts before a write gives up (core's: each lost race is another writer's progress).
+#[napi]
+pub fn max_write_tries() -> u32 {
+    keyproof::MAX_WRITE_TRIES
 }
 
 /// The Redis / Valkey compare-and-set script of shared rate-limit stores (core's).

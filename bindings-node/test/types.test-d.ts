@@ -29,7 +29,10 @@ async function run(): Promise<void> {
   const priced: Decision = verifier.verifySync({ method: 'GET', path: '/', usageCost: 7 });
   // @ts-expect-error a price is a number of units
   verifier.verifySync({ method: 'GET', path: '/', usageCost: '7' });
-  void priced;
+  const charged = await verifier.charge(metered.record, 120);
+  const unpaid: number | undefined = charged?.unpaid;
+  const after: number | undefined = keyproof.charge(metered.record, 3, null)?.usage.remaining;
+  void [priced, unpaid, after];
   void [p, status, pairs, sync, created, left, period];
   try {
     keyproof.parseKey('nope');

@@ -129,7 +129,7 @@ mod _keyproof {
         Policy, Quota, RateLimitOutcome, RateLimitState,
     };
     #[pymodule_export]
-    use crate::verification::{Outcome, RateWrite, Verification};
+    use crate::verification::{Charge, Outcome, RateWrite, Verification};
     use pyo3::prelude::*;
 
     #[pymodule_init]

@@ -92,6 +92,21 @@ impl KeyRecord {
         Ok(self.inner.usage(state, now).map(|inner| crate::engine::RateLimitDecision { inner }))
     }
 
+    /// Charges `units` to the key's usage limit after the fact (what was left is
+    /// spent, the rest is `unpaid`), given the state stored under the counter's
+    /// key: a `Charge` whose `write` the host compare-and-sets, or None without a
+    /// limit. `Verifier.charge` does the read and the write.
+    #[pyo3(signature = (units, state=None, now=None))]
+    fn charge(
+        &self,
+        units: u32,
+        state: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<crate::verification::Charge>> {
+        let (state, now) = (crate::values::state_arg(state)?, now_or(now)?);
+        Ok(self.inner.charge(state, units, now).map(|inner| crate::verification::Charge { inner }))
+    }
+
     /// A copy revoked at `now` (default: the current time).
     #[pyo3(signature = (now=None))]
     fn revoked(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {

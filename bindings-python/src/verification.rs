@@ -12,7 +12,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyString};
 
-use crate::engine::Decision;
+use crate::engine::{Decision, RateLimitDecision};
 use crate::errors::to_py_err;
 use crate::record::{record_arg, KeyRecord};
 use crate::values::{state_arg, RateLimitState};
@@ -249,6 +249,19 @@ wrap! {
         new: RateLimitState = RateLimitState { inner: w.new };
     }
 }
+
+wrap! {
+    /// A charge after the fact (`KeyRecord.charge`): the counter's `write` to
+    /// compare-and-set (None: nothing changes), the `usage` left once it is made,
+    /// and the units left `unpaid` (beyond what the key had left).
+    #[derive(Clone, PartialEq)]
+    Charge(keyproof::Charged) [eq] repr(unpaid) fields(unpaid) |c| {
+        write: Option<RateWrite> = c.write.clone().map(|inner| RateWrite { inner });
+        usage: RateLimitDecision = RateLimitDecision { inner: c.usage.clone() };
+    }
+}
+
+dumps!(Charge);
 
 wrap! {
     /// A finished verification: the `decision`, the `rate_write` and then the

@@ -8,6 +8,7 @@ without them.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import importlib.util
 import json
 import re
@@ -146,7 +147,9 @@ def test_key_layout_puts_every_bucket_of_a_key_in_one_cluster_slot() -> None:
     # Known CLUSTER KEYSLOT answers (redis.io), so the local hash is Redis's.
     assert key_slot("123456789") == 12739
     assert key_slot("{user1000}.following") == key_slot("{user1000}.followers")
-    assert key_slot("foo{}{bar}") == key_slot("foo{}{bar}")
+    # An empty tag hashes the whole key (not "bar"); "{{bar}}" tags "{bar" (CRC16-XMODEM, as binascii).
+    assert key_slot("foo{}{bar}") == binascii.crc_hqx(b"foo{}{bar}", 0) % 16384 != key_slot("bar")
+    assert key_slot("foo{{bar}}zap") == key_slot("{bar")
 
 
 def test_state_text_is_the_cores_json_and_anything_else_counts_as_no_state() -> None:

@@ -188,6 +188,53 @@ def test_a_host_prices_requests_with_usage_cost_sync_and_async() -> None:
         assert refused.value.code == "invalid_quota"
 
 
+def test_charging_after_the_fact_spends_what_is_left_across_threads_and_async_races() -> None:
+    e = engine()
+    metered = keyproof.mint(
+        "keyproof_live", name="Metered", scopes=["items:read"], usage_limit={"limit": 10, "period": "month"}
+    )
+    store = MemoryRateLimitStore()
+    v = Verifier(e, {metered.record.hash: metered.record}.get, rate_limits=store)
+    key = bearer(metered.key)
+    assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=0).allowed  # a check before the work
+    first = v.charge(metered.record, 7, now=NOW)  # the work cost 7 units
+    assert first is not None and (first.usage.remaining, first.unpaid) == (3, 0)
+    second = v.charge(metered.record, 5, now=NOW)
+    assert second is not None and (second.usage.remaining, second.unpaid) == (0, 2)
+    assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=0).code == "usage_exceeded"
+    assert v.charge(READER.record, 3, now=NOW) is None  # no usage limit
+
+    # 8 threads charge 2 units each against 10: exactly 10 are paid, whatever the interleaving.
+    credits = keyproof.mint("keyproof_live", name="Credits", usage_limit={"limit": 10})
+    with ThreadPoolExecutor(8) as pool:
+        charges = list(pool.map(lambda _: v.charge(credits.record, 2, now=NOW), range(8)))
+    assert sum(c.unpaid for c in charges if c) == 6
+    assert v.usage(credits.record, now=NOW).remaining == 0  # type: ignore[union-attr]
+
+    # An async store whose first compare-and-set loses to a rival's unit: charged again from the fresh state.
+    fresh = keyproof.mint("keyproof_live", name="Raced", usage_limit={"limit": 10})
+    inner, lost = MemoryRateLimitStore(), list[str]()
+
+    class RacedStore:
+        async def get(self, k: str) -> RateLimitState | None:
+            return inner.get(k)
+
+        async def compare_and_set(self, k: str, expected: Any, new: Any, ttl: int) -> bool:
+            if not lost:
+                lost.append(k)
+                rival = fresh.record.charge(1, inner.get(k), NOW)
+                assert rival is not None and rival.write is not None
+                inner.compare_and_set(k, None, rival.write.new, ttl)
+                return False
+            return inner.compare_and_set(k, expected, new, ttl)
+
+    av = Verifier(e, {fresh.record.hash: fresh.record}.get, rate_limits=RacedStore())
+    raced = asyncio.run(av.acharge(fresh.record, 4, now=NOW))
+    assert raced is not None and raced.usage.remaining == 5 and lost
+    with pytest.raises(TypeError, match="acharge"):
+        av.charge(fresh.record, 1, now=NOW)
+
+
 def test_memory_store_pruning_keeps_usage_counters_until_their_period_ends() -> None:
     # A usage counter's state is its period's end plus the units spent: pruning
     # full buckets must not hand a key its allowance back mid-period.

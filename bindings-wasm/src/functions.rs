@@ -191,6 +191,20 @@ pub fn usage(record: JsValue, state: JsValue, #[wasm_bindgen(js_name = nowMs)] n
     to_js(&record.usage(state, instant(now_ms)?))
 }
 
+/// Charges `units` to `record`'s usage limit after the fact, given the state
+/// stored under the counter's key: `{write, usage, unpaid}`, or `null` without a limit.
+#[wasm_bindgen]
+pub fn charge(
+    record: JsValue,
+    units: f64,
+    state: JsValue,
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+) -> Result<JsValue> {
+    let record: KeyRecord = load(&record)?;
+    let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(&state)?);
+    to_js(&record.charge(state, units, instant(now_ms)?))
+}
+
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,
 /// same lifetime counted from now).
 #[wasm_bindgen(js_name = successorOptions)]
@@ -229,6 +243,12 @@ pub fn is_record_id(#[wasm_bindgen(unchecked_param_type = "string")] lookup: JsV
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Result<JsValue> {
     to_js(&keyproof::wire::error_codes())
+}
+
+/// Compare-and-set attempts before a write gives up (core's: each lost race is another writer's progress).
+#[wasm_bindgen(js_name = maxWriteTries)]
+pub fn max_write_tries() -> u32 {
+    keyproof::MAX_WRITE_TRIES
 }
 
 /// The Redis / Valkey compare-and-set script of shared rate-limit stores (core's).

@@ -75,6 +75,13 @@ pub enum Command {
     Formats,
     /// Decide one HTTP request with a policy: exit 0 when allowed, 1 when denied.
     Verify(VerifyArgs),
+    /// Charge units to a key's usage limit after the fact (what was left is spent, the rest reported unpaid).
+    Charge {
+        /// Record id.
+        id: String,
+        /// Units to charge.
+        units: u32,
+    },
     /// Build a Matchii-like demo (store, policy, keys) and show decisions for sample requests.
     Demo(DemoArgs),
     /// Access tokens: issue one for a stored key, inspect or verify one.

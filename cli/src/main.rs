@@ -39,6 +39,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Redact(args) => commands::scan::redact(&ctx, &args),
         Command::Formats => commands::inspect::formats(&ctx),
         Command::Verify(args) => commands::verify::verify(&ctx, &args),
+        Command::Charge { id, units } => commands::verify::charge(&ctx, &id, units),
         Command::Demo(args) => commands::demo::demo(&ctx, &args),
         Command::Token(TokenCommand::Issue(args)) => commands::token::issue(&ctx, &args),
         Command::Token(TokenCommand::Inspect { token }) => commands::token::inspect(&ctx, &token),

@@ -230,7 +230,27 @@ fn usage_limit_is_counted_across_runs(env: &Env) {
     bad.code(2).stderr(predicate::str::contains("--usage-limit takes JSON"));
 }
 
+/// `charge` spends after the fact from the same counter `verify` reads.
+fn charge_spends_what_is_left_and_reports_the_rest(env: &Env) {
+    env.write("policy.json", CONFIG);
+    let metered = ["--format", "keyproof_live", "--name", "metered", "--scope", "briefs:read"];
+    let (key, record) = env.mint(&[&metered[..], &["--usage-limit", r#"{"limit": 10}"#]].concat());
+    let id = record["id"].as_str().unwrap().to_string();
+    let (code, c) = env.json(&["charge", id.as_str(), "7"]);
+    assert_eq!((code, c["unpaid"].as_u64(), c["usage"]["remaining"].as_u64()), (0, Some(0), Some(3)));
+    let text = env.cmd().args(["charge", id.as_str(), "5"]).assert().code(0);
+    text.stdout(predicate::str::contains("charged 3 of 5 units (2 unpaid); 0 of 10 left"));
+    let auth = format!("Authorization: Bearer {key}");
+    let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
+    assert_eq!((code, v["code"].as_str()), (1, Some("usage_exceeded")));
+    let (_, plain) = env.mint(&metered);
+    let plain_id = plain["id"].as_str().unwrap();
+    env.cmd().args(["charge", plain_id, "1"]).assert().code(2).stderr(predicate::str::contains("no usage limit"));
+    env.cmd().args(["charge", id.as_str(), "-3"]).assert().code(2);
+}
+
 common::on_every_store!(
+    charge_spends_what_is_left_and_reports_the_rest,
     usage_limit_is_counted_across_runs,
     allowed_denied_and_rate_limited,
     authentication_failures_are_401,

@@ -60,7 +60,7 @@ pub use complete::{Action, Completion, MAX_WRITE_TRIES};
 pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};
 pub use decision::{Decision, Principal, RateLimitDecision, Warning};
 pub use engine::{
-    Engine, EngineConfig, FormatRef, HashingConfig, Outcome, Prepared, RateBucket, RateWrite, Request, Step,
+    Charged, Engine, EngineConfig, FormatRef, HashingConfig, Outcome, Prepared, RateBucket, RateWrite, Request, Step,
     Verification,
 };
 pub use error::{all_codes, Error, ErrorFamily, ErrorKind, Result};

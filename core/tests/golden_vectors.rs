@@ -112,6 +112,20 @@ fn run_decisions(file: &Value) -> Vec<String> {
     codes
 }
 
+/// `charges` (usage_charges.json): `KeyRecord::charge` of each vector's record, state and units.
+fn run_charges(file: &Value) {
+    let records: Vec<KeyRecord> =
+        file["records"].as_array().unwrap().iter().map(|r| KeyRecord::from_json(&r.to_string()).unwrap()).collect();
+    for v in file["vectors"].as_array().unwrap() {
+        let record = records.iter().find(|r| r.id == v["record_id"].as_str().unwrap()).unwrap();
+        let state: Option<RateLimitState> = serde_json::from_value(v["state"].clone()).unwrap();
+        let now = keyproof::timestamp::parse_timestamp(v["now"].as_str().unwrap()).unwrap();
+        let units = u32::try_from(v["units"].as_u64().unwrap()).unwrap();
+        let got = serde_json::to_value(record.charge(state, units, now)).unwrap();
+        assert_eq!(got, v["expected"], "{}", v["name"]);
+    }
+}
+
 #[test]
 fn every_vector_file_runs_in_place() {
     if std::env::var("KEYPROOF_BLESS").is_ok_and(|v| v == "1") {
@@ -124,6 +138,7 @@ fn every_vector_file_runs_in_place() {
         match file["kind"].as_str().unwrap() {
             "decisions" => codes.extend(run_decisions(&file)),
             "tokens" => codes.extend(golden::token_requests::run(&file)),
+            "charges" => run_charges(&file),
             "config" | "parse" | "mint" | "rate_limit" | "scan" => {
                 for v in file["vectors"].as_array().unwrap() {
                     if let Some(code) = v["expected"]["code"].as_str() {

@@ -321,6 +321,19 @@ fn run(data: &[u8]) {
     if price == Some(0) {
         assert!(outcome.usage_write.is_none(), "a check priced at 0 wrote its counter");
     }
+    // A charge after the fact spends what is left, never more, and reports the rest unpaid.
+    if let (Some(limit), Some(units)) = (&record.usage_limit, price.map(|p| p * 3)) {
+        let charged = record.charge(used, units, now).expect("a usage-limited key can be charged");
+        let left = record.usage(used, now).map_or(0, |u| u.outcome.remaining);
+        assert_eq!(charged.unpaid, units.saturating_sub(left), "unpaid is what did not fit");
+        assert_eq!(charged.usage.outcome.remaining, left - (units - charged.unpaid));
+        let before = used.map_or(period_end, |s| s.tat_us);
+        match &charged.write {
+            Some(w) => assert_eq!(w.new.tat_us - before, i64::from(units - charged.unpaid)),
+            None => assert!(units == charged.unpaid, "a charge that spent wrote nothing"),
+        }
+        assert!(charged.usage.outcome.remaining <= limit.limit);
+    }
     if d.code == "usage_exceeded" {
         assert!(record.usage_limit.is_some() && outcome.rate_write.is_none());
     }

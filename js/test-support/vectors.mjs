@@ -162,6 +162,23 @@ function runRateLimit(kp, file) {
   }
 }
 
+/** usage_charges.json: `charge()`, then `Verifier#charge` through a store holding the vector's state. */
+async function runCharges(kp, file) {
+  const engine = new kp.Engine(file.config);
+  const records = file.records.map((r) => kp.recordFromJSON(r));
+  for (const v of file.vectors) {
+    const record = records.find((r) => r.id === v.record_id);
+    const charged = kp.charge(record, v.units, v.state, { now: v.now });
+    assert.deepEqual(kp.toStorage(charged), v.expected, v.name);
+    const rateLimits = new kp.MemoryRateLimitStore();
+    const counter = kp.usage(record, null, { now: v.now });
+    if (counter !== null && v.state !== null) rateLimits.compareAndSet(counter.key, null, v.state, 60);
+    const verifier = new kp.Verifier(engine, { lookup: () => null, rateLimits, now: () => new Date(v.now) });
+    assert.deepEqual(await verifier.charge(record, v.units), charged, `${v.name} (Verifier#charge)`);
+    if (charged?.write) assert.deepEqual(rateLimits.get(charged.write.key), charged.write.new, `${v.name} (stored)`);
+  }
+}
+
 function runScan(kp, file) {
   const engine = new kp.Engine({ formats: file.formats });
   for (const v of file.vectors) {
@@ -228,6 +245,7 @@ export const RUNNERS = {
   scan: runScan,
   lifecycle: runLifecycle,
   tokens: runTokens,
+  charges: runCharges,
 };
 
 /** Runs one vector file (parsed JSON) against `kp`; resolves to the number of vectors. */

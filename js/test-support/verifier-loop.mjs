@@ -166,4 +166,38 @@ export function verifierLoopTests(kp, runtime) {
     }
     assert.throws(() => v.verifySync(req('3')), TypeError);
   });
+
+  test(`${runtime}: Verifier#charge spends after the fact by compare-and-set, sync or async, racing or refused`, async () => {
+    const lookup = () => null;
+    const metered = plain.mint({ name: 'Charged', usageLimit: { limit: 10, period: 'month' } }, { now: NOW });
+    const v = new kp.Verifier(plain, { lookup, now: () => NOW });
+    const first = v.charge(metered.record, 7);
+    assert.deepEqual([first.usage.remaining, first.unpaid, first.write.new.tat_us - first.usage.state.tat_us], [3, 0, 0]);
+    const second = v.charge(metered.record, 5);
+    assert.deepEqual([second.usage.remaining, second.unpaid], [0, 2]);
+    assert.equal(v.charge(minted.record, 3), null, 'no usage limit');
+    // Eight concurrent charges of 2 against 10 credits through an asynchronous store: exactly 10 are paid.
+    const credits = plain.mint({ name: 'Credits', usageLimit: { limit: 10 } }, { now: NOW });
+    const inner = new kp.MemoryRateLimitStore();
+    let lost = 0;
+    const later = (x) => new Promise((resolve) => setTimeout(() => resolve(x), Math.random() * 3));
+    const rateLimits = {
+      get: (key) => later(inner.get(key)),
+      compareAndSet: async (key, expected, next, ttl) => {
+        const won = inner.compareAndSet(key, await later(expected), next, ttl);
+        if (!won) lost++;
+        return won;
+      },
+    };
+    const av = new kp.Verifier(plain, { lookup, rateLimits, now: () => NOW });
+    const all = await Promise.all(Array.from({ length: 8 }, () => av.charge(credits.record, 2)));
+    assert.equal(all.reduce((sum, c) => sum + c.unpaid, 0), 6);
+    assert.equal(kp.usage(credits.record, inner.get(kp.usage(credits.record, null, { now: NOW }).key), { now: NOW }).remaining, 0);
+    assert.ok(lost > 0, 'the concurrent charges raced (and re-read)');
+    const refusing = new kp.Verifier(plain, { lookup, rateLimits: { get: () => null, compareAndSet: () => false }, now: () => NOW });
+    assert.throws(() => refusing.charge(credits.record, 1), /kept refusing/);
+    for (const bad of [-1, 1.5, 2 ** 32]) {
+      assert.throws(() => v.charge(metered.record, bad), (e) => e instanceof kp.KeyproofError && e.code === 'invalid_quota', String(bad));
+    }
+  });
 }

@@ -31,6 +31,7 @@ from typing import Any, Callable, Union
 
 from keyproof._keyproof import (
     MAX_WRITE_TRIES,
+    Charge,
     Decision,
     Engine,
     KeyRecord,
@@ -170,6 +171,43 @@ class Verifier:
             return None
         state: Any = self._store.get(counter.key)
         return record.usage(await state if inspect.isawaitable(state) else state, now)
+
+    def charge(self, record: KeyRecord, units: int, *, now: datetime | None = None) -> Charge | None:
+        """Charges ``units`` to ``record``'s usage limit after the fact (a request's
+        cost known once answered: tokens generated, rows exported) in this verifier's
+        store, by compare-and-set: what was left is spent, the rest is ``.unpaid``;
+        ``.usage`` is what is left. None without a usage limit."""
+        for _ in range(MAX_CAS_TRIES):
+            counter = record.usage(None, now)
+            if counter is None:
+                return None
+            state = self._store.get(counter.key)
+            if inspect.isawaitable(state):
+                close = getattr(state, "close", None)
+                if callable(close):
+                    close()
+                raise TypeError("keyproof: the rate-limit store is asynchronous: use acharge()")
+            charged = record.charge(units, state, now)
+            w = charged.write if charged else None
+            if w is None or self._store.compare_and_set(w.key, w.expected, w.new, w.ttl_seconds):
+                return charged
+        raise RuntimeError("keyproof: the rate-limit store kept refusing the compare-and-set")
+
+    async def acharge(self, record: KeyRecord, units: int, *, now: datetime | None = None) -> Charge | None:
+        """``charge`` with a store that may be asynchronous."""
+        for _ in range(MAX_CAS_TRIES):
+            counter = record.usage(None, now)
+            if counter is None:
+                return None
+            state: Any = self._store.get(counter.key)
+            charged = record.charge(units, await state if inspect.isawaitable(state) else state, now)
+            w = charged.write if charged else None
+            if w is None:
+                return charged
+            won: Any = self._store.compare_and_set(w.key, w.expected, w.new, w.ttl_seconds)
+            if await won if inspect.isawaitable(won) else won:
+                return charged
+        raise RuntimeError("keyproof: the rate-limit store kept refusing the compare-and-set")
 
     def _complete(self, v: Verification) -> tuple[Any, Exception | None]:
         """Runs the host loop natively (``Verification.complete``) until the decision

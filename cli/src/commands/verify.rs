@@ -88,6 +88,33 @@ pub fn stored_usage(store: &Store, record: &KeyRecord, now: DateTime<Utc>) -> Cl
     Ok(record.usage(state, now))
 }
 
+/// `keyproof charge`: core's charge against the counter `verify` keeps, in one write transaction.
+pub fn charge(ctx: &Ctx, id: &str, units: u32) -> CliResult {
+    keyproof::ids::validate_id(id)?;
+    let mut store = ctx.open_store()?;
+    let tx = store.write()?;
+    let record = tx.get(id)?;
+    let Some(counter) = record.usage(None, ctx.now) else {
+        return Err(CliError::usage(format!("key {id} has no usage limit to charge")));
+    };
+    let state = stored_state(&counter.key, tx.kv_get(&format!("{RATE_PREFIX}{}", counter.key))?)?;
+    let charged = record.charge(state, units, ctx.now).ok_or_else(|| CliError::store("the usage limit vanished"))?;
+    if let Some(w) = &charged.write {
+        tx.kv_set(&format!("{RATE_PREFIX}{}", w.key), &w.new.to_json())?;
+    }
+    tx.commit()?;
+    if ctx.json {
+        output::json(&serde_json::to_value(&charged).unwrap_or_default());
+    } else {
+        let (o, paid) = (charged.usage.outcome, units.saturating_sub(charged.unpaid));
+        output::out(&format!(
+            "charged {paid} of {units} units ({} unpaid); {} of {} left\n",
+            charged.unpaid, o.remaining, o.limit
+        ));
+    }
+    Ok(Exit::Ok)
+}
+
 /// Parses `Name: value`.
 fn parse_header(text: &str) -> CliResult<(String, String)> {
     let (name, value) = text

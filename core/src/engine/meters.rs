@@ -10,7 +10,7 @@ use crate::ratelimit::{RateLimitOutcome, RateLimitState, UsageMeter};
 /// A rate-limit write: store `new` under `key` if the stored value is still
 /// `expected` (compare-and-set). On a conflict, read again and pass the fresh
 /// state to [`super::Verification::rate_state`]: the step recomputes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct RateWrite {
     /// Storage key of the bucket.
     pub key: String,

@@ -6,6 +6,7 @@
 //! hands back the decision and what to write.
 
 mod bucket;
+mod charge;
 mod config;
 mod decide;
 mod deny;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 
 pub use bucket::RateBucket;
 pub(crate) use bucket::{OWN_QUOTA, USAGE};
+pub use charge::Charged;
 pub use config::{EngineConfig, FormatRef, HashingConfig};
 pub(crate) use decide::Passed;
 pub(crate) use deny::{deny, Deny};

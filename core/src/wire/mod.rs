@@ -81,23 +81,24 @@ pub fn begin_priced<N: AsRef<str>, V: AsRef<str>>(
     now: DateTime<Utc>,
     usage_cost: Option<f64>,
 ) -> Result<crate::Verification> {
-    let units = match usage_cost {
-        None => None,
-        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
-            // Whole and in range: the conversion is exact.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            Some(n as u32)
-        }
-        Some(_) => {
-            return Err(Error::new(ErrorKind::InvalidQuota, "usageCost must be a whole number from 0 to 4294967295"))
-        }
-    };
+    let units = usage_cost.map(usage_units).transpose()?;
     let (method, path, headers, client_ip) = request;
     let mut v = engine.begin(method, path, headers, client_ip, now);
     if let Some(units) = units {
         v.set_usage_cost(units);
     }
     Ok(v)
+}
+
+/// Usage units given as a JS number (a request's price, a charge): a whole
+/// number from 0 to 2^32 - 1, else `invalid_quota`.
+pub fn usage_units(n: f64) -> Result<u32> {
+    if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+        // Whole and in range: the conversion is exact.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        return Ok(n as u32);
+    }
+    Err(Error::new(ErrorKind::InvalidQuota, "usage units must be a whole number from 0 to 4294967295"))
 }
 
 /// A list of formats, preset ids or full definitions, as a host passes it to

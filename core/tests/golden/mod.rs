@@ -2,6 +2,7 @@
 //! Every case names the code it must produce; the generator refuses to write a
 //! vector whose decision disagrees, then records the full decision as the contract.
 
+pub mod charges;
 pub mod generic;
 pub mod hardening;
 pub mod hostile;
@@ -307,6 +308,7 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(proxies::single_header_suite());
     files.push(quotas::suite());
     files.push(usage::suite());
+    files.push(charges::suite());
     files.push(scope::suite());
     files
 }
