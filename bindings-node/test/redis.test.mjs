@@ -355,6 +355,26 @@ if (KEYPROOF_REDIS_WORKER) {
     }
   });
 
+  test('charges after the fact are exact under concurrency in Redis (priced checks first)', withRedis, async () => {
+    const redis = client(URL_);
+    try {
+      const engine = new kp.Engine(config);
+      const credits = engine.mint({ name: 'Charged', scopes: ['items:read'], usageLimit: { limit: 20 } });
+      const verifier = new kp.RedisVerifier(engine, { lookup: () => credits.record, rateLimits: new kp.RedisRateLimitStore(redis) });
+      const now = wallNow();
+      const check = { method: 'GET', path: '/v1/items', headers: { authorization: `Bearer ${credits.key}` }, now, usageCost: 0 };
+      assert.equal((await verifier.verify(check)).code, 'ok');
+      assert.equal(await redis.get(redisKey(`${credits.record.id}:usage:total`)), null, 'a check writes no counter');
+      // 12 concurrent charges of 3 units against 20: exactly 20 are paid, the rest reported unpaid.
+      const all = await Promise.all(Array.from({ length: 12 }, () => verifier.charge(credits.record, 3, { now })));
+      assert.equal(all.reduce((sum, c) => sum + 3 - c.unpaid, 0), 20);
+      assert.equal(await redis.get(redisKey(`${credits.record.id}:usage:total`)), `{"tat_us":${7_258_118_400_000_000 + 20}}`);
+      assert.equal((await verifier.verify(check)).code, 'usage_exceeded');
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   test('refill follows the plan rate on the injected clock', withRedis, async () => {
     const redis = client(URL_);
     try {

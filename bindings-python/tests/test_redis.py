@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -319,6 +320,26 @@ def test_a_usage_limit_is_counted_exactly_across_threads_in_redis(client: Any) -
     never_ends_us = 7_258_118_400_000_000  # credits: "the period's end" is 2200-01-01
     assert RateLimitState.from_json(client.get(counter).decode()) == RateLimitState(never_ends_us + 5)
     assert client.pttl(counter) > 9 * 365 * 86_400 * 1000  # credits are kept (ten years)
+
+
+@needs_redis
+def test_charges_after_the_fact_are_exact_across_threads_and_asyncio_in_redis(client: Any) -> None:
+    d = Deployment(RedisRateLimitStore(redis.Redis.from_url(str(REDIS_URL))))
+    credits = keyproof.mint("keyproof_live", name="Charged", usage_limit={"limit": 20})
+    now = wall_now()
+    with ThreadPoolExecutor(6) as pool:  # 12 charges of 3 units against 20: 6 whole ones, then 2 paid of 3
+        charged = list(pool.map(lambda _: d.verifier.charge(credits.record, 3, now=now), range(12)))
+    assert sum(3 - c.unpaid for c in charged if c) == 20
+    counter = redis_key(f"{credits.record.id}:usage:total")
+    never_ends_us = 7_258_118_400_000_000  # credits: "the period's end" is 2200-01-01
+    assert RateLimitState.from_json(client.get(counter).decode()) == RateLimitState(never_ends_us + 20)
+
+    async def charge_async() -> list[Any]:
+        a = Deployment(AsyncRedisRateLimitStore(redis.asyncio.Redis.from_url(str(REDIS_URL))))
+        fresh = keyproof.mint("keyproof_live", name="Charged", usage_limit={"limit": 10, "period": "day"})
+        return await asyncio.gather(*(a.verifier.acharge(fresh.record, 2, now=now) for _ in range(8)))
+
+    assert sum(2 - c.unpaid for c in asyncio.run(charge_async()) if c) == 10
 
 
 @needs_redis
