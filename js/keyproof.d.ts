@@ -49,7 +49,7 @@ export interface UsageLimit {
 }
 
 export interface MintOptions {
-  format?: string; name: string; idStyle?: { style: 'uuid' } | { style: 'prefixed'; prefix?: string; hexLength?: number };
+  format?: string; name: string; idStyle?: 'uuid' | 'prefixed' | { style: 'uuid' } | { style: 'prefixed'; prefix?: string; hexLength?: number };
   id?: string; owner?: Owner; scopes?: string[]; role?: string; expiresIn?: string; expiresAt?: Date | string;
   allowedIps?: string[]; plan?: string; features?: string[]; clientId?: string; generateClientId?: boolean;
   metadata?: Record<string, unknown>;

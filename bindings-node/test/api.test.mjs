@@ -84,6 +84,9 @@ test("a key's own quotas: class names kept as written, applied instead of the pl
   assert.deepEqual(kp.update(next, { usageLimit: { limit: 9, period: 'day' } }).usageLimit, { limit: 9, period: 'day', counter: metered.record.id });
   assert.equal(kp.update(next, { usageLimit: null }).usageLimit, undefined);
   assert.throws(() => kp.update(next, { usageLimit: { limit: 0 } }), (e) => e.code === 'invalid_quota');
+  // An id style by name takes its defaults (`key_` + 8 hex).
+  assert.match(engine.mint({ name: 'Short id', idStyle: 'prefixed' }).record.id, /^key_[0-9a-f]{8}$/);
+  assert.throws(() => engine.mint({ name: 'Bad id', idStyle: 'ulid' }), (e) => e.code === 'invalid_record');
 });
 
 test('custom formats and Seam keys', () => {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use keyproof::{ErrorKind, KeyRecord as CoreRecord, MintOptions};
 use pyo3::prelude::*;
-use pyo3::types::{IntoPyDict, PyDict, PyString};
+use pyo3::types::PyDict;
 
 use crate::convert::{load, now_or, random_or_urandom, Text};
 use crate::errors::{refuse, to_py_err};
@@ -193,8 +193,7 @@ pub(crate) fn mint(
     Ok(MintedKey { inner })
 }
 
-/// Mint options from a dict plus keyword fields (`None` leaves a field alone;
-/// `id_style` may be a style name).
+/// Mint options from a dict plus keyword fields (`None` leaves a field alone).
 pub(crate) fn mint_options(
     py: Python<'_>,
     options: Option<&Bound<'_, PyAny>>,
@@ -207,10 +206,7 @@ pub(crate) fn mint_options(
         }
     };
     for (name, value) in fields.into_iter().flat_map(|f| f.iter()).filter(|(_, v)| !v.is_none()) {
-        match value.cast::<PyString>() {
-            Ok(style) if name.eq("id_style")? => data.set_item(name, [("style", style)].into_py_dict(py)?)?,
-            _ => data.set_item(name, value)?,
-        }
+        data.set_item(name, value)?;
     }
     load(&data)
 }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import keyproof
@@ -81,6 +82,15 @@ def test_all_options() -> None:
         now=NOW,
     )
     assert len(m2.record.id) == 36 and m2.record.owner.workspace == "ws"
+    # A style's name alone takes its defaults, in keywords and in an options dict alike.
+    for shorthand in (
+        keyproof.mint("keyproof_live", name="short id", id_style="prefixed"),
+        keyproof.mint("keyproof_live", {"name": "short id", "id_style": "prefixed"}),
+    ):
+        assert re.fullmatch(r"key_[0-9a-f]{8}", shorthand.record.id)
+    with pytest.raises(keyproof.KeyproofError) as refused:
+        keyproof.mint("keyproof_live", name="bad style", id_style="ulid")
+    assert refused.value.code == "invalid_record" and "ulid" in str(refused.value)
 
 
 def test_expires_at_accepts_any_aware_datetime() -> None:

@@ -4,9 +4,10 @@
 use crate::alphabet::Alphabet;
 use crate::error::{Error, ErrorKind, Result};
 
-/// How new record ids look.
+/// How new record ids look: `{"style": "uuid"}`, `{"style": "prefixed", "prefix":
+/// "key_", "hex_length": 8}`, or just the style's name (`"prefixed"`: its defaults).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields, from = "IdStyleInput")]
 #[non_exhaustive]
 pub enum IdStyle {
     /// `9904cf92-2202-48c0-a751-a9724e32c98e` (seed 002).
@@ -21,6 +22,56 @@ pub enum IdStyle {
         #[serde(default = "default_hex_length")]
         hex_length: usize,
     },
+}
+
+/// [`IdStyle`]'s tagged form, read as such (the enum reads through [`IdStyleInput`]).
+#[derive(serde::Deserialize)]
+#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
+enum TaggedIdStyle {
+    Uuid,
+    Prefixed {
+        #[serde(default = "default_prefix")]
+        prefix: String,
+        #[serde(default = "default_hex_length")]
+        hex_length: usize,
+    },
+}
+
+/// What a host may write for an [`IdStyle`]: the tagged object, or a style name.
+/// Read by hand, not `untagged`, so a bad object keeps serde's own message.
+struct IdStyleInput(IdStyle);
+
+impl<'de> serde::Deserialize<'de> for IdStyleInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Either;
+        impl<'de> serde::de::Visitor<'de> for Either {
+            type Value = IdStyle;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an id style: \"uuid\", \"prefixed\" or {\"style\": …}")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> std::result::Result<IdStyle, E> {
+                match name {
+                    "uuid" => Ok(IdStyle::Uuid),
+                    "prefixed" => Ok(IdStyle::Prefixed { prefix: default_prefix(), hex_length: default_hex_length() }),
+                    other => Err(E::unknown_variant(other, &["uuid", "prefixed"])),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> std::result::Result<IdStyle, A::Error> {
+                let tagged = serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(match tagged {
+                    TaggedIdStyle::Uuid => IdStyle::Uuid,
+                    TaggedIdStyle::Prefixed { prefix, hex_length } => IdStyle::Prefixed { prefix, hex_length },
+                })
+            }
+        }
+        deserializer.deserialize_any(Either).map(Self)
+    }
+}
+
+impl From<IdStyleInput> for IdStyle {
+    fn from(input: IdStyleInput) -> Self {
+        input.0
+    }
 }
 
 fn default_prefix() -> String {
@@ -126,6 +177,23 @@ mod tests {
         assert_eq!(id.len(), 128);
         assert!(validate_id(&id).is_ok());
         assert_eq!(style(121).make(&[1; 16]).map_err(|e| e.code()), Err("invalid_id"));
+    }
+
+    #[test]
+    fn a_style_loads_from_its_name_or_its_object() {
+        let load = |json: &str| serde_json::from_str::<IdStyle>(json).map_err(|e| e.to_string());
+        let prefixed = IdStyle::Prefixed { prefix: "key_".into(), hex_length: 8 };
+        assert_eq!(load(r#""prefixed""#), Ok(prefixed.clone()));
+        assert_eq!(load(r#"{"style": "prefixed"}"#), Ok(prefixed));
+        assert_eq!(load(r#""uuid""#), Ok(IdStyle::Uuid));
+        let custom = load(r#"{"style": "prefixed", "prefix": "acct_", "hex_length": 12}"#);
+        assert_eq!(custom, Ok(IdStyle::Prefixed { prefix: "acct_".into(), hex_length: 12 }));
+        assert!(load(r#""ulid""#).is_err_and(|e| e.contains("unknown variant `ulid`")));
+        assert!(load(r#"{"style": "prefixed", "hex": 8}"#).is_err_and(|e| e.contains("unknown field `hex`")));
+        assert!(load("7").is_err());
+        // Written back in the tagged form, which loads again.
+        let text = serde_json::to_string(&IdStyle::Uuid).unwrap_or_default();
+        assert_eq!((text.as_str(), load(&text)), (r#"{"style":"uuid"}"#, Ok(IdStyle::Uuid)));
     }
 
     #[test]
