@@ -167,3 +167,25 @@ fn tokens_never_outlive_their_key() {
         Some("scope_not_granted")
     );
 }
+
+#[test]
+fn revocation_settings_are_bounded_and_apply_to_offline_verification() {
+    let tokens = |extra: serde_json::Value| {
+        let mut config = json!({"issuer": "https://i.test/", "audience": "https://a.test/",
+                                "keys": [Jwk::ed25519(&[3; 32], "ed-1").unwrap()]});
+        config.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        keyproof::token::TokenConfig::from_json(&config.to_string()).map_err(|e| e.code())
+    };
+    let many: Vec<String> = (0..10_001).map(|i| format!("jti-{i}")).collect();
+    assert_eq!(tokens(json!({"revoked_jtis": many})).err(), Some("invalid_policy"));
+    assert_eq!(tokens(json!({"revoked_jtis": ["has space"]})).err(), Some("invalid_policy"));
+    assert_eq!(tokens(json!({"revoked_before": "yesterday"})).err(), Some("invalid_timestamp"));
+    // Engine::verify_token (offline verification) refuses a revoked token too.
+    let e = engine(false);
+    let (_, record) = record(&e);
+    let issued = e.issue_token(&record, &TokenOptions::default(), &[9; 32], now()).unwrap();
+    let token = issued.access_token.expose();
+    assert!(e.verify_token(token, now()).is_ok());
+    let revoked = e.with_tokens(tokens(json!({"revoked_before": "2026-03-18T10:30:00Z"})).unwrap()).unwrap();
+    assert_eq!(revoked.verify_token(token, now()).map_err(|e| e.code()).err(), Some("token_revoked"));
+}

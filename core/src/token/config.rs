@@ -47,7 +47,20 @@ pub struct TokenConfig {
     /// Signing and verification keys as JWKs; older keys stay to verify tokens they signed.
     #[serde(default)]
     pub keys: Vec<Jwk>,
+    /// Tokens issued at or before this instant (their `iat`, whole seconds) are
+    /// refused, `token_revoked`: signs every holder out at once, with no lookup
+    /// (a token verified offline otherwise works until it expires).
+    #[serde(default, with = "crate::timestamp::option", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
+    pub revoked_before: Option<chrono::DateTime<chrono::Utc>>,
+    /// `jti`s of single tokens refused before they expire (`token_revoked`), at
+    /// most 10,000: list a leaked token until its `exp` has passed, then drop it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revoked_jtis: Vec<String>,
 }
+
+/// Most revoked `jti`s a deployment may list (each stays only until its token expires).
+pub const MAX_REVOKED_JTIS: usize = 10_000;
 
 fn default_lifetime() -> u32 {
     3600
@@ -76,6 +89,8 @@ impl fmt::Debug for TokenConfig {
             .field("confirm_record", &self.confirm_record)
             .field("algorithms", &self.algorithms)
             .field("signing_kid", &self.signing_kid)
+            .field("revoked_before", &self.revoked_before)
+            .field("revoked_jtis", &self.revoked_jtis.len())
             .field("key_ids", &kids)
             .finish()
     }
@@ -101,6 +116,8 @@ impl TokenConfig {
 pub struct Tokens {
     config: TokenConfig,
     keyring: Keyring,
+    /// `revoked_jtis`, for a lookup per verification.
+    revoked: std::collections::HashSet<String>,
 }
 
 fn invalid(msg: &str) -> Error {
@@ -138,7 +155,11 @@ impl Tokens {
         if let Some(kid) = &config.signing_kid {
             keyring.signer(Some(kid))?;
         }
-        Ok(Self { config, keyring })
+        if config.revoked_jtis.len() > MAX_REVOKED_JTIS || !config.revoked_jtis.iter().all(|j| text_ok(j)) {
+            return Err(invalid("revoked_jtis lists at most 10000 jtis of 1-256 visible ASCII characters"));
+        }
+        let revoked = config.revoked_jtis.iter().cloned().collect();
+        Ok(Self { config, keyring, revoked })
     }
 
     /// The settings.
@@ -149,5 +170,10 @@ impl Tokens {
     /// The compiled keys.
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+
+    /// Whether a token with this `jti` and `iat` (seconds) was revoked.
+    pub fn is_revoked(&self, jti: &str, iat: i64) -> bool {
+        self.config.revoked_before.is_some_and(|cutoff| iat <= cutoff.timestamp()) || self.revoked.contains(jti)
     }
 }

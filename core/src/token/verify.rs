@@ -92,7 +92,7 @@ impl Tokens {
         Ok(AccessToken { claims, kid: kid.to_string(), scopes, cidrs })
     }
 
-    /// The time window at `now`, with the configured leeway.
+    /// The time window at `now`, with the configured leeway, then revocation.
     pub fn check_time(&self, token: &AccessToken, now: DateTime<Utc>) -> Result<()> {
         let now = now.timestamp();
         let leeway = i64::from(self.config().leeway_seconds);
@@ -102,6 +102,9 @@ impl Tokens {
         let start = token.claims.nbf.unwrap_or(token.claims.iat).max(token.claims.iat);
         if start > now.saturating_add(leeway) {
             return Err(fail(ErrorKind::TokenNotYetValid, "the token is not valid yet"));
+        }
+        if self.is_revoked(&token.claims.jti, token.claims.iat) {
+            return Err(fail(ErrorKind::TokenRevoked, "the token was revoked (tokens.revoked_before or revoked_jtis)"));
         }
         Ok(())
     }

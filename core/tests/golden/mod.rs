@@ -113,6 +113,20 @@ impl Suite {
         self.mint_with(label, format, options, |_| {})
     }
 
+    /// The suite's engine config, as its vector file records it.
+    pub fn config(&self) -> &Value {
+        &self.config
+    }
+
+    /// Replaces the suite's config (and engine) before its first vector: a
+    /// setting that names something minted or issued first (a token's `jti`).
+    pub fn reconfigure(&mut self, config: Value) {
+        assert!(self.vectors.is_empty(), "{}: reconfigured after a vector", self.name);
+        let parsed = EngineConfig::from_json(&config.to_string()).unwrap();
+        self.engine = Engine::from_config(parsed, None).unwrap();
+        self.config = config;
+    }
+
     /// Mints, then lets `edit` change the stored record (revoke, rotate, …).
     pub fn mint_with(
         &mut self,

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use super::{bearer, req, req_ip, seeded, t0, Suite, VectorFile};
 
 pub fn all() -> Vec<VectorFile> {
-    vec![confirmed(), offline()]
+    vec![confirmed(), offline(), revoked()]
 }
 
 /// The fixed token keys: the current Ed25519 key, the previous one (still
@@ -280,6 +280,38 @@ fn restricted(s: &mut Suite, writer: &KeyRecord, at: DateTime<Utc>, confirm: boo
         full,
         wid,
     );
+}
+
+/// Offline revocation: `tokens.revoked_before` signs every holder out, `revoked_jtis`
+/// one leaked token; no lookup either way (`confirm_record: false`).
+fn revoked() -> VectorFile {
+    let mut s = suite(
+        "tokens_revoked",
+        "Access tokens revoked without a lookup: tokens.revoked_before (every token issued at or before it) and tokens.revoked_jtis (single leaked tokens) answer 401 token_revoked (public invalid_key)",
+        false,
+    );
+    let (reader, _) = common(&mut s);
+    let cutoff = t0() - Duration::seconds(300);
+    let (before, at_cutoff) = (
+        issue(&s, &reader, json!({}), cutoff - Duration::seconds(200), None),
+        issue(&s, &reader, json!({}), cutoff, None),
+    );
+    let (after, leaked) = (
+        issue(&s, &reader, json!({}), t0() - Duration::seconds(60), None),
+        issue(&s, &reader, json!({}), t0() - Duration::seconds(59), None),
+    );
+    let jti = segments(&leaked).1["jti"].clone();
+    assert_ne!(jti, segments(&after).1["jti"], "two tokens, two jtis");
+    let mut config = s.config().clone();
+    config["tokens"]["revoked_before"] = json!(keyproof::timestamp::format_timestamp(&cutoff));
+    config["tokens"]["revoked_jtis"] = json!([jti]);
+    s.reconfigure(config);
+    let briefs = |t: &str| req("GET", "/v1/briefs", bearer(t));
+    s.case("issued before revoked_before", "token_revoked", briefs(&before));
+    s.case("issued in the revoked_before second", "token_revoked", briefs(&at_cutoff));
+    s.case("issued after revoked_before", "ok", briefs(&after));
+    s.case("its jti listed in revoked_jtis", "token_revoked", briefs(&leaked));
+    s.finish()
 }
 
 fn offline() -> VectorFile {
