@@ -24,12 +24,14 @@ wrap! {
     }
 }
 
-/// A usage cost from Python: None, or an int from 0 to 2^32 - 1 (else `invalid_quota`).
-fn units(cost: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u32>> {
-    let refused = || refuse(ErrorKind::InvalidQuota, "usage_cost must be an integer from 0 to 4294967295");
-    cost.filter(|c| !c.is_none())
-        .map(|c| if c.is_instance_of::<PyBool>() { Err(refused()) } else { c.extract().map_err(|_| refused()) })
-        .transpose()
+/// Usage units from Python (a price, a charge): an int from 0 to 2^32 - 1, else `invalid_quota`.
+pub(crate) fn units(units: &Bound<'_, PyAny>) -> PyResult<u32> {
+    let refused = || refuse(ErrorKind::InvalidQuota, "usage units are an integer from 0 to 4294967295");
+    if units.is_instance_of::<PyBool>() {
+        Err(refused())
+    } else {
+        units.extract().map_err(|_| refused())
+    }
 }
 
 fn engine(config: &Bound<'_, PyAny>, pepper: Option<Vec<u8>>) -> PyResult<Engine> {
@@ -86,7 +88,8 @@ impl Engine {
         usage_cost: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Verification> {
         let engine = &self.inner;
-        let (headers, now, cost) = (read_headers(headers, engine.policy())?, now_or(now)?, units(usage_cost)?);
+        let cost = usage_cost.filter(|c| !c.is_none()).map(units).transpose()?;
+        let (headers, now) = (read_headers(headers, engine.policy())?, now_or(now)?);
         let mut inner = engine.begin(&method, &path, &headers, client_ip.as_deref(), now);
         if let Some(cost) = cost {
             inner.set_usage_cost(cost);

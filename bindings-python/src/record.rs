@@ -99,11 +99,11 @@ impl KeyRecord {
     #[pyo3(signature = (units, state=None, now=None))]
     fn charge(
         &self,
-        units: u32,
+        units: &Bound<'_, PyAny>,
         state: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Option<crate::verification::Charge>> {
-        let (state, now) = (crate::values::state_arg(state)?, now_or(now)?);
+        let (units, state, now) = (crate::engine::units(units)?, crate::values::state_arg(state)?, now_or(now)?);
         Ok(self.inner.charge(state, units, now).map(|inner| crate::verification::Charge { inner }))
     }
 

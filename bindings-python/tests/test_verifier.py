@@ -203,6 +203,10 @@ def test_charging_after_the_fact_spends_what_is_left_across_threads_and_async_ra
     assert second is not None and (second.usage.remaining, second.unpaid) == (0, 2)
     assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=0).code == "usage_exceeded"
     assert v.charge(READER.record, 3, now=NOW) is None  # no usage limit
+    for bad in (-1, 2**32, 2.0, False):
+        with pytest.raises(keyproof.KeyproofError) as refused:
+            v.charge(metered.record, bad, now=NOW)  # type: ignore[arg-type]
+        assert refused.value.code == "invalid_quota"
 
     # 8 threads charge 2 units each against 10: exactly 10 are paid, whatever the interleaving.
     credits = keyproof.mint("keyproof_live", name="Credits", usage_limit={"limit": 10})
