@@ -288,9 +288,20 @@ def scan_seeds():
         save("scan", ("token=" + v["key"] + "\n").encode("utf-8"))
 
 
+def tokens_seeds():
+    """Each issued token unchanged (the target issues them itself), then with one
+    edit of each kind in its header, claims and signature."""
+    for base in range(6):
+        save("tokens", frame(u8(base), []))
+        for kind in range(5):
+            for pos in (10, 80, 200):
+                save("tokens", frame(u8(base) + u8(kind) + u8(pos) + u8(0x41 + base), []))
+
+
 if __name__ == "__main__":
     for fn in (verify_step_seeds, decide_seeds, extract_headers_seeds, ip_parsing_seeds, gcra_seeds,
-               mint_expiry_seeds, lifecycle_seeds, store_record_seeds, load_json_seeds, parse_key_seeds, scan_seeds):
+               mint_expiry_seeds, lifecycle_seeds, store_record_seeds, load_json_seeds, parse_key_seeds, scan_seeds,
+               tokens_seeds):
         fn()
     for target in sorted(written):
         count = len(os.listdir(os.path.join(OUT, target)))
