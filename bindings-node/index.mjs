@@ -35,6 +35,7 @@ export const {
   successorOptions,
   usage,
   charge,
+  refund,
   gcra,
   expiryFromPreset,
   fingerprint,

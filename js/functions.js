@@ -83,6 +83,9 @@ export function freeFunctions({ native, call, PreparedRecord }) {
      */
     charge: (record, units, state = null, { now } = {}) =>
       fromStorage(call(() => native.charge(toStorage(record), units, state ?? null, nowMs(now)))),
+    /** Gives back `units` of what `record` spent this period (at most that): `{write, usage, unpaid}`, or `null`. */
+    refund: (record, units, state = null, { now } = {}) =>
+      fromStorage(call(() => native.refund(toStorage(record), units, state ?? null, nowMs(now)))),
     /** One GCRA step (storage-schema state `{tat_us}` / quota `{limit, burst, period_seconds}`). */
     gcra: (state, nowUs, quota, cost = 1) => call(() => native.gcra(state ?? null, nowUs, toStorage(quota), cost)),
     expiryFromPreset: (preset, { now } = {}) => new Date(call(() => native.expiryFromPreset(preset, nowMs(now)))),

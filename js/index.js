@@ -42,8 +42,9 @@ export function createKeyproof(native, { recordsAsText = false } = {}) {
   const Decision = decisionClass({ errors, tokens });
   const { Engine, Verification } = engineClasses({ native, call, tokens, Decision, recordInput });
   const functions = freeFunctions({ native, call, PreparedRecord });
-  const { usage, charge } = functions;
-  const Verifier = verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage, charge, maxTries: native.maxWriteTries() });
+  const { usage, charge, refund } = functions;
+  const maxTries = native.maxWriteTries();
+  const Verifier = verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage, charge, refund, maxTries });
 
   const api = {
     Engine,

@@ -226,6 +226,8 @@ export class Verifier {
   usage(record: KeyRecord, opts?: { now?: TimeLike }): UsageStanding | null | Promise<UsageStanding | null>;
   /** Charges `units` to `record`'s usage limit after the fact in this verifier's store; null without a limit. */
   charge(record: KeyRecord, units: number, opts?: { now?: TimeLike }): Charge | null | Promise<Charge | null>;
+  /** Gives back `units` of what `record` spent this period (at most that), in this verifier's store. */
+  refund(record: KeyRecord, units: number, opts?: { now?: TimeLike }): Charge | null | Promise<Charge | null>;
 }
 
 export const version: string;
@@ -247,6 +249,8 @@ export function successorOptions(record: KeyRecord, opts?: { now?: TimeLike }): 
 export function usage(record: KeyRecord, state?: RateLimitState | null, opts?: { now?: TimeLike }): UsageStanding | null;
 /** Charges `units` to `record`'s usage limit given its counter's stored state (what was left is spent, the rest unpaid); null without a limit. */
 export function charge(record: KeyRecord, units: number, state?: RateLimitState | null, opts?: { now?: TimeLike }): Charge | null;
+/** Gives back `units` of what `record` spent this period given its counter's stored state (the rest unpaid); null without a limit. */
+export function refund(record: KeyRecord, units: number, state?: RateLimitState | null, opts?: { now?: TimeLike }): Charge | null;
 export function gcra(state: RateLimitState | null, nowUs: number, quota: { limit: number; burst: number; period_seconds?: number }, cost?: number): Record<string, unknown>;
 export function expiryFromPreset(preset: string, opts?: { now?: TimeLike }): Date;
 export function fingerprint(storedHash: string): string;

@@ -22,7 +22,7 @@ const stopAct = () => STOP;
  * The Verifier class over one engine's classes.
  * @param {{errors: {convert: Function, call: Function}, Engine: Function, Decision: Function, PreparedRecord: Function, recordInput: Function}} ctx
  */
-export function verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage, charge, maxTries }) {
+export function verifierClass({ errors, Engine, Decision, PreparedRecord, recordInput, usage, charge, refund, maxTries }) {
   /**
    * Verifies requests: the engine decides, the verifier does the I/O (record
    * lookup, rate-limit state) around the step.
@@ -166,12 +166,25 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
      * limit; a Promise when the store answers asynchronously.
      */
     charge(record, units, { now } = {}) {
+      return this._settle(record, units, now, charge);
+    }
+
+    /**
+     * Gives back `units` of what `record` spent this period (an estimate settled lower, a
+     * failed job), at most that (the rest is `unpaid`), by compare-and-set in the store.
+     */
+    refund(record, units, { now } = {}) {
+      return this._settle(record, units, now, refund);
+    }
+
+    /** Reads the usage counter, settles (`charge` or `refund`), compare-and-sets; again after a lost race. */
+    _settle(record, units, now, settle) {
       const at = nowMs(now ?? (this.now ? this.now() : undefined));
       const counter = usage(record, null, { now: at });
       if (counter === null) return null;
       const then = (value, next) => (isThenable(value) ? Promise.resolve(value).then(next) : next(value));
       const attempt = (state, tries) => {
-        const c = charge(record, units, state ?? null, { now: at });
+        const c = settle(record, units, state ?? null, { now: at });
         const w = c.write;
         if (w === null) return c;
         return then(this.rateLimits.compareAndSet(w.key, w.expected, w.new, w.ttlSeconds), (won) => {

@@ -200,6 +200,21 @@ pub fn charge<'env>(
     to_js(env, &record.charge(state, units, instant(now_ms)?))
 }
 
+/// Gives back `units` of what `record` spent this period (at most that), given
+/// the counter's stored state: `{write, usage, unpaid}`, or `null` without a limit.
+#[napi]
+pub fn refund<'env>(
+    env: &'env Env,
+    record: Unknown<'_>,
+    units: f64,
+    state: Unknown<'_>,
+    now_ms: f64,
+) -> Result<Unknown<'env>> {
+    let record: KeyRecord = load(record)?;
+    let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(state)?);
+    to_js(env, &record.refund(state, units, instant(now_ms)?))
+}
+
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,
 /// same lifetime counted from now).
 #[napi]

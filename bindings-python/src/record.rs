@@ -107,6 +107,20 @@ impl KeyRecord {
         Ok(self.inner.charge(state, units, now).map(|inner| crate::verification::Charge { inner }))
     }
 
+    /// Gives back `units` of what the key spent this period (at most that; the rest
+    /// is `unpaid`): a `Charge` whose `write` the host compare-and-sets, or None
+    /// without a limit. `Verifier.refund` does the read and the write.
+    #[pyo3(signature = (units, state=None, now=None))]
+    fn refund(
+        &self,
+        units: &Bound<'_, PyAny>,
+        state: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<crate::verification::Charge>> {
+        let (units, state, now) = (crate::engine::units(units)?, crate::values::state_arg(state)?, now_or(now)?);
+        Ok(self.inner.refund(state, units, now).map(|inner| crate::verification::Charge { inner }))
+    }
+
     /// A copy revoked at `now` (default: the current time).
     #[pyo3(signature = (now=None))]
     fn revoked(&self, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {

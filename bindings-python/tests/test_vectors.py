@@ -237,7 +237,9 @@ def run_rate_limit(v: dict[str, Any]) -> None:
 def run_charge(name: str, v: dict[str, Any]) -> None:
     record = next(r for r in records_for(name) if r.id == v["record_id"])
     state = None if v["state"] is None else keyproof.RateLimitState(v["state"]["tat_us"])
-    charged = record.charge(v["units"], state, when(v["now"]))
+    refund = v.get("operation") == "refund"
+    settle = record.refund if refund else record.charge
+    charged = settle(v["units"], state, when(v["now"]))
     assert (charged and charged.to_dict()) == v["expected"]
     # The Verifier charges the same through its store (sync and async), starting from that state.
     store = keyproof.MemoryRateLimitStore()
@@ -245,7 +247,8 @@ def run_charge(name: str, v: dict[str, Any]) -> None:
     if counter is not None and state is not None:
         store.compare_and_set(counter.key, None, state, 60)
     verifier = keyproof.Verifier(engine_for(name), lambda _: None, rate_limits=store)
-    assert verifier.charge(record, v["units"], now=when(v["now"])) == charged
+    through = verifier.refund if refund else verifier.charge
+    assert through(record, v["units"], now=when(v["now"])) == charged
     if charged is not None and charged.write is not None:
         assert store.get(charged.write.key) == charged.write.new
 

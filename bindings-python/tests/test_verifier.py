@@ -202,6 +202,10 @@ def test_charging_after_the_fact_spends_what_is_left_across_threads_and_async_ra
     second = v.charge(metered.record, 5, now=NOW)
     assert second is not None and (second.usage.remaining, second.unpaid) == (0, 2)
     assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=0).code == "usage_exceeded"
+    back = v.refund(metered.record, 4, now=NOW)  # the work cost less than charged: settle down
+    assert back is not None and (back.usage.remaining, back.unpaid) == (4, 0)
+    assert v.verify("GET", "/v1/items", key, now=NOW, usage_cost=0).allowed
+    assert asyncio.run(v.arefund(metered.record, 9, now=NOW)).unpaid == 3  # type: ignore[union-attr]
     assert v.charge(READER.record, 3, now=NOW) is None  # no usage limit
     for bad in (-1, 2**32, 2.0, False):
         with pytest.raises(keyproof.KeyproofError) as refused:

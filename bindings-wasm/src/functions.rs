@@ -205,6 +205,20 @@ pub fn charge(
     to_js(&record.charge(state, units, instant(now_ms)?))
 }
 
+/// Gives back `units` of what `record` spent this period (at most that), given
+/// the counter's stored state: `{write, usage, unpaid}`, or `null` without a limit.
+#[wasm_bindgen]
+pub fn refund(
+    record: JsValue,
+    units: f64,
+    state: JsValue,
+    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+) -> Result<JsValue> {
+    let record: KeyRecord = load(&record)?;
+    let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(&state)?);
+    to_js(&record.refund(state, units, instant(now_ms)?))
+}
+
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,
 /// same lifetime counted from now).
 #[wasm_bindgen(js_name = successorOptions)]

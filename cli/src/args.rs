@@ -82,6 +82,13 @@ pub enum Command {
         /// Units to charge.
         units: u32,
     },
+    /// Give back units of what a key spent this period (at most that; the rest reported unpaid).
+    Refund {
+        /// Record id.
+        id: String,
+        /// Units to give back.
+        units: u32,
+    },
     /// Build a Matchii-like demo (store, policy, keys) and show decisions for sample requests.
     Demo(DemoArgs),
     /// Access tokens: issue one for a stored key, inspect or verify one.

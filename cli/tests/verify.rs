@@ -240,6 +240,11 @@ fn charge_spends_what_is_left_and_reports_the_rest(env: &Env) {
     assert_eq!((code, c["unpaid"].as_u64(), c["usage"]["remaining"].as_u64()), (0, Some(0), Some(3)));
     let text = env.cmd().args(["charge", id.as_str(), "5"]).assert().code(0);
     text.stdout(predicate::str::contains("charged 3 of 5 units (2 unpaid); 0 of 10 left"));
+    let (code, r) = env.json(&["refund", id.as_str(), "4"]);
+    assert_eq!((code, r["unpaid"].as_u64(), r["usage"]["remaining"].as_u64()), (0, Some(0), Some(4)));
+    let text = env.cmd().args(["refund", id.as_str(), "20"]).assert().code(0);
+    text.stdout(predicate::str::contains("refunded 6 of 20 units (14 unpaid); 10 of 10 left"));
+    env.json(&["charge", id.as_str(), "10"]);
     let auth = format!("Authorization: Bearer {key}");
     let (code, v) = env.json(&["verify", "--policy", "policy.json", "-H", &auth, "--path", "/v1/briefs"]);
     assert_eq!((code, v["code"].as_str()), (1, Some("usage_exceeded")));

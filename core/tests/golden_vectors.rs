@@ -112,7 +112,7 @@ fn run_decisions(file: &Value) -> Vec<String> {
     codes
 }
 
-/// `charges` (usage_charges.json): `KeyRecord::charge` of each vector's record, state and units.
+/// `charges` (usage_charges.json): `KeyRecord::charge` (or `refund`, per `operation`) of each vector's record, state and units.
 fn run_charges(file: &Value) {
     let records: Vec<KeyRecord> =
         file["records"].as_array().unwrap().iter().map(|r| KeyRecord::from_json(&r.to_string()).unwrap()).collect();
@@ -121,7 +121,11 @@ fn run_charges(file: &Value) {
         let state: Option<RateLimitState> = serde_json::from_value(v["state"].clone()).unwrap();
         let now = keyproof::timestamp::parse_timestamp(v["now"].as_str().unwrap()).unwrap();
         let units = u32::try_from(v["units"].as_u64().unwrap()).unwrap();
-        let got = serde_json::to_value(record.charge(state, units, now)).unwrap();
+        let settled = match v.get("operation").and_then(Value::as_str) {
+            Some("refund") => record.refund(state, units, now),
+            _ => record.charge(state, units, now),
+        };
+        let got = serde_json::to_value(settled).unwrap();
         assert_eq!(got, v["expected"], "{}", v["name"]);
     }
 }

@@ -333,6 +333,11 @@ fn run(data: &[u8]) {
             None => assert!(units == charged.unpaid, "a charge that spent wrote nothing"),
         }
         assert!(charged.usage.outcome.remaining <= limit.limit);
+        // Refunding what was charged gives the same standing back.
+        let after = charged.write.as_ref().map_or(used, |w| Some(w.new));
+        let back = record.refund(after, units - charged.unpaid, now).expect("a usage-limited key can be refunded");
+        assert_eq!(back.unpaid, 0, "a refund of what was just charged is whole");
+        assert_eq!(back.usage.outcome.remaining, left, "refunded to where it started");
     }
     if d.code == "usage_exceeded" {
         assert!(record.usage_limit.is_some() && outcome.rate_write.is_none());

@@ -168,13 +168,15 @@ async function runCharges(kp, file) {
   const records = file.records.map((r) => kp.recordFromJSON(r));
   for (const v of file.vectors) {
     const record = records.find((r) => r.id === v.record_id);
-    const charged = kp.charge(record, v.units, v.state, { now: v.now });
+    const refund = v.operation === 'refund';
+    const charged = (refund ? kp.refund : kp.charge)(record, v.units, v.state, { now: v.now });
     assert.deepEqual(kp.toStorage(charged), v.expected, v.name);
     const rateLimits = new kp.MemoryRateLimitStore();
     const counter = kp.usage(record, null, { now: v.now });
     if (counter !== null && v.state !== null) rateLimits.compareAndSet(counter.key, null, v.state, 60);
     const verifier = new kp.Verifier(engine, { lookup: () => null, rateLimits, now: () => new Date(v.now) });
-    assert.deepEqual(await verifier.charge(record, v.units), charged, `${v.name} (Verifier#charge)`);
+    const through = refund ? verifier.refund(record, v.units) : verifier.charge(record, v.units);
+    assert.deepEqual(await through, charged, `${v.name} (Verifier#${refund ? 'refund' : 'charge'})`);
     if (charged?.write) assert.deepEqual(rateLimits.get(charged.write.key), charged.write.new, `${v.name} (stored)`);
   }
 }

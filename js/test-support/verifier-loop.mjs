@@ -175,6 +175,9 @@ export function verifierLoopTests(kp, runtime) {
     assert.deepEqual([first.usage.remaining, first.unpaid, first.write.new.tat_us - first.usage.state.tat_us], [3, 0, 0]);
     const second = v.charge(metered.record, 5);
     assert.deepEqual([second.usage.remaining, second.unpaid], [0, 2]);
+    const back = v.refund(metered.record, 4);
+    assert.deepEqual([back.usage.remaining, back.unpaid], [4, 0]);
+    assert.equal(v.refund(metered.record, 9).unpaid, 3, 'at most what the period spent comes back');
     assert.equal(v.charge(minted.record, 3), null, 'no usage limit');
     // Eight concurrent charges of 2 against 10 credits through an asynchronous store: exactly 10 are paid.
     const credits = plain.mint({ name: 'Credits', usageLimit: { limit: 10 } }, { now: NOW });

@@ -177,6 +177,25 @@ class Verifier:
         cost known once answered: tokens generated, rows exported) in this verifier's
         store, by compare-and-set: what was left is spent, the rest is ``.unpaid``;
         ``.usage`` is what is left. None without a usage limit."""
+        return self._settle(record, lambda state: record.charge(units, state, now), now, "acharge")
+
+    def refund(self, record: KeyRecord, units: int, *, now: datetime | None = None) -> Charge | None:
+        """Gives back ``units`` of what ``record`` spent this period (an estimate
+        settled lower, a failed job), at most that (the rest is ``.unpaid``)."""
+        return self._settle(record, lambda state: record.refund(units, state, now), now, "arefund")
+
+    async def acharge(self, record: KeyRecord, units: int, *, now: datetime | None = None) -> Charge | None:
+        """``charge`` with a store that may be asynchronous."""
+        return await self._asettle(record, lambda state: record.charge(units, state, now), now)
+
+    async def arefund(self, record: KeyRecord, units: int, *, now: datetime | None = None) -> Charge | None:
+        """``refund`` with a store that may be asynchronous."""
+        return await self._asettle(record, lambda state: record.refund(units, state, now), now)
+
+    def _settle(
+        self, record: KeyRecord, settle: Callable[[Any], Charge | None], now: datetime | None, use: str
+    ) -> Charge | None:
+        """Reads the usage counter, settles, compare-and-sets; again after a lost race."""
         for _ in range(MAX_CAS_TRIES):
             counter = record.usage(None, now)
             if counter is None:
@@ -186,21 +205,23 @@ class Verifier:
                 close = getattr(state, "close", None)
                 if callable(close):
                     close()
-                raise TypeError("keyproof: the rate-limit store is asynchronous: use acharge()")
-            charged = record.charge(units, state, now)
+                raise TypeError(f"keyproof: the rate-limit store is asynchronous: use {use}()")
+            charged = settle(state)
             w = charged.write if charged else None
             if w is None or self._store.compare_and_set(w.key, w.expected, w.new, w.ttl_seconds):
                 return charged
         raise RuntimeError("keyproof: the rate-limit store kept refusing the compare-and-set")
 
-    async def acharge(self, record: KeyRecord, units: int, *, now: datetime | None = None) -> Charge | None:
-        """``charge`` with a store that may be asynchronous."""
+    async def _asettle(
+        self, record: KeyRecord, settle: Callable[[Any], Charge | None], now: datetime | None
+    ) -> Charge | None:
+        """``_settle``, awaiting the store's answers when they are awaitable."""
         for _ in range(MAX_CAS_TRIES):
             counter = record.usage(None, now)
             if counter is None:
                 return None
             state: Any = self._store.get(counter.key)
-            charged = record.charge(units, await state if inspect.isawaitable(state) else state, now)
+            charged = settle(await state if inspect.isawaitable(state) else state)
             w = charged.write if charged else None
             if w is None:
                 return charged

@@ -88,8 +88,11 @@ pub fn stored_usage(store: &Store, record: &KeyRecord, now: DateTime<Utc>) -> Cl
     Ok(record.usage(state, now))
 }
 
-/// `keyproof charge`: core's charge against the counter `verify` keeps, in one write transaction.
-pub fn charge(ctx: &Ctx, id: &str, units: u32) -> CliResult {
+/// The signature of `KeyRecord::charge` and `KeyRecord::refund`.
+pub type Settle = fn(&KeyRecord, Option<RateLimitState>, u32, DateTime<Utc>) -> Option<keyproof::Charged>;
+
+/// `keyproof charge` / `refund`: core's settlement against the counter `verify` keeps, in one write transaction.
+pub fn settle(ctx: &Ctx, id: &str, units: u32, settle: Settle, done: &str) -> CliResult {
     keyproof::ids::validate_id(id)?;
     let mut store = ctx.open_store()?;
     let tx = store.write()?;
@@ -98,7 +101,7 @@ pub fn charge(ctx: &Ctx, id: &str, units: u32) -> CliResult {
         return Err(CliError::usage(format!("key {id} has no usage limit to charge")));
     };
     let state = stored_state(&counter.key, tx.kv_get(&format!("{RATE_PREFIX}{}", counter.key))?)?;
-    let charged = record.charge(state, units, ctx.now).ok_or_else(|| CliError::store("the usage limit vanished"))?;
+    let charged = settle(&record, state, units, ctx.now).ok_or_else(|| CliError::store("the usage limit vanished"))?;
     if let Some(w) = &charged.write {
         tx.kv_set(&format!("{RATE_PREFIX}{}", w.key), &w.new.to_json())?;
     }
@@ -106,11 +109,9 @@ pub fn charge(ctx: &Ctx, id: &str, units: u32) -> CliResult {
     if ctx.json {
         output::json(&serde_json::to_value(&charged).unwrap_or_default());
     } else {
-        let (o, paid) = (charged.usage.outcome, units.saturating_sub(charged.unpaid));
-        output::out(&format!(
-            "charged {paid} of {units} units ({} unpaid); {} of {} left\n",
-            charged.unpaid, o.remaining, o.limit
-        ));
+        let (o, applied) = (charged.usage.outcome, units.saturating_sub(charged.unpaid));
+        let (unpaid, left, limit) = (charged.unpaid, o.remaining, o.limit);
+        output::out(&format!("{done} {applied} of {units} units ({unpaid} unpaid); {left} of {limit} left\n"));
     }
     Ok(Exit::Ok)
 }

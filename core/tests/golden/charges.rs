@@ -1,5 +1,6 @@
-//! Charges after the fact (`KeyRecord::charge`): what was left is spent, the
-//! rest is unpaid; the write is the counter's compare-and-set.
+//! Charges and refunds after the fact (`KeyRecord::charge`, `KeyRecord::refund`):
+//! a charge spends what was left and reports the rest unpaid, a refund gives back
+//! at most what the period spent; the write is the counter's compare-and-set.
 
 use chrono::Duration;
 use keyproof::RateLimitState;
@@ -24,16 +25,29 @@ pub fn suite() -> VectorFile {
 
     // Each case states what the key has left after it and what went unpaid (None: no usage limit).
     let mut vectors = Vec::new();
-    let mut charge = |name: &str, record: &keyproof::KeyRecord, state, units, at, expect: Option<(u32, u32)>| {
-        let charged = record.charge(state, units, at);
-        assert_eq!(charged.as_ref().map(|c| (c.usage.outcome.remaining, c.unpaid)), expect, "{name}");
-        if let Some(c) = &charged {
-            let paid = i64::from(units - c.unpaid);
-            let before = state.map_or(end_at(record, at), |s| s.tat_us);
-            assert_eq!(c.write.as_ref().map(|w| w.new.tat_us - before), (paid > 0).then_some(paid), "{name}");
-        }
-        vectors.push(json!({"name": name, "record_id": record.id, "state": state, "units": units,
-            "now": keyproof::timestamp::format_timestamp(&at), "expected": charged}));
+    // A refund's write moves the counter down by what it gave back (from a full counter for an odd state).
+    let mut settle =
+        |op: &str, name: &str, record: &keyproof::KeyRecord, state, units, at, expect: Option<(u32, u32)>| {
+            let refund = op == "refund";
+            let charged = if refund { record.refund(state, units, at) } else { record.charge(state, units, at) };
+            assert_eq!(charged.as_ref().map(|c| (c.usage.outcome.remaining, c.unpaid)), expect, "{name}");
+            if let (Some(c), Some(limit)) = (&charged, &record.usage_limit) {
+                let applied = i64::from(units - c.unpaid);
+                let end = end_at(record, at);
+                let sane = |s: &RateLimitState| (end..=end + i64::from(limit.limit)).contains(&s.tat_us);
+                let before = state.map_or(end, |s| if sane(&s) { s.tat_us } else { end + i64::from(limit.limit) });
+                let moved = if refund { -applied } else { applied };
+                assert_eq!(c.write.as_ref().map(|w| w.new.tat_us - before), (applied > 0).then_some(moved), "{name}");
+            }
+            let mut vector = json!({"name": name, "record_id": record.id, "state": state, "units": units,
+            "now": keyproof::timestamp::format_timestamp(&at), "expected": charged});
+            if refund {
+                vector["operation"] = json!("refund");
+            }
+            vectors.push(vector);
+        };
+    let mut charge = |name: &str, record: &keyproof::KeyRecord, state, units, at, expect| {
+        settle("charge", name, record, state, units, at, expect);
     };
     charge("monthly: 4 units from nothing spent", &monthly, None, 4, now, Some((6, 0)));
     charge("monthly: 6 more spend the rest", &monthly, spent(&monthly, 4), 6, now, Some((0, 0)));
@@ -48,9 +62,26 @@ pub fn suite() -> VectorFile {
     let shared = spent(&credits, 90);
     charge("credits: a key naming another's counter charges it", &sharing, shared, 4, now, Some((6, 0)));
     charge("no usage limit: nothing to charge", &unlimited, None, 5, now, None);
+    let mut refund = |name: &str, record: &keyproof::KeyRecord, state, units, at, expect| {
+        settle("refund", name, record, state, units, at, expect);
+    };
+    refund("refund: 3 of the 8 spent come back", &monthly, spent(&monthly, 8), 3, now, Some((5, 0)));
+    refund(
+        "refund: more than the period spent gives back what it spent",
+        &monthly,
+        spent(&monthly, 2),
+        5,
+        now,
+        Some((10, 3)),
+    );
+    refund("refund: nothing spent, nothing to give back", &monthly, None, 4, now, Some((10, 4)));
+    let odd = Some(RateLimitState { tat_us: -7 });
+    refund("refund: a state no spending produces counts as fully spent", &monthly, odd, 4, now, Some((4, 0)));
+    refund("refund: credits", &credits, spent(&credits, 100), 30, now, Some((30, 0)));
+    refund("refund: no usage limit, nothing to refund", &unlimited, None, 5, now, None);
     let records: Vec<Value> = s.records.iter().map(|r| serde_json::from_str(&r.to_json()).unwrap()).collect();
     let count = vectors.len();
-    let description = "Charges after the fact (KeyRecord::charge): what was left is spent, the rest is unpaid; the write is the counter's compare-and-set, none when nothing changes";
+    let description = "Charges and refunds after the fact (KeyRecord::charge, KeyRecord::refund; `operation` absent means charge): a charge spends what was left and reports the rest unpaid, a refund gives back at most what the period spent; the write is the counter's compare-and-set, none when nothing changes";
     VectorFile {
         name: "usage_charges".into(),
         json: json!({"kind": "charges", "description": description, "config": {"formats": ["keyproof_live"]},
