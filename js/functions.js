@@ -82,10 +82,10 @@ export function freeFunctions({ native, call, PreparedRecord }) {
      * `Verifier#charge` does both), or `null` without a limit.
      */
     charge: (record, units, state = null, { now } = {}) =>
-      fromStorage(call(() => native.charge(toStorage(record), units, state ?? null, nowMs(now)))),
+      fromStorage(call(() => native.settle(toStorage(record), units, state ?? null, nowMs(now), false))),
     /** Gives back `units` of what `record` spent this period (at most that): `{write, usage, unpaid}`, or `null`. */
     refund: (record, units, state = null, { now } = {}) =>
-      fromStorage(call(() => native.refund(toStorage(record), units, state ?? null, nowMs(now)))),
+      fromStorage(call(() => native.settle(toStorage(record), units, state ?? null, nowMs(now), true))),
     /** One GCRA step (storage-schema state `{tat_us}` / quota `{limit, burst, period_seconds}`). */
     gcra: (state, nowUs, quota, cost = 1) => call(() => native.gcra(state ?? null, nowUs, toStorage(quota), cost)),
     expiryFromPreset: (preset, { now } = {}) => new Date(call(() => native.expiryFromPreset(preset, nowMs(now)))),

@@ -185,34 +185,22 @@ pub fn usage<'env>(env: &'env Env, record: Unknown<'_>, state: Unknown<'_>, now_
     to_js(env, &record.usage(state, instant(now_ms)?))
 }
 
-/// Charges `units` to `record`'s usage limit after the fact, given the state
-/// stored under the counter's key: `{write, usage, unpaid}`, or `null` without a limit.
+/// Charges `units` to `record`'s usage limit after the fact, or (`refund`) gives
+/// back at most what the period spent, given the state stored under the counter's
+/// key: `{write, usage, unpaid}`, or `null` without a limit.
 #[napi]
-pub fn charge<'env>(
+pub fn settle<'env>(
     env: &'env Env,
     record: Unknown<'_>,
     units: f64,
     state: Unknown<'_>,
     now_ms: f64,
+    refund: bool,
 ) -> Result<Unknown<'env>> {
     let record: KeyRecord = load(record)?;
     let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(state)?);
-    to_js(env, &record.charge(state, units, instant(now_ms)?))
-}
-
-/// Gives back `units` of what `record` spent this period (at most that), given
-/// the counter's stored state: `{write, usage, unpaid}`, or `null` without a limit.
-#[napi]
-pub fn refund<'env>(
-    env: &'env Env,
-    record: Unknown<'_>,
-    units: f64,
-    state: Unknown<'_>,
-    now_ms: f64,
-) -> Result<Unknown<'env>> {
-    let record: KeyRecord = load(record)?;
-    let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(state)?);
-    to_js(env, &record.refund(state, units, instant(now_ms)?))
+    let settlement = if refund { keyproof::Settlement::Refund } else { keyproof::Settlement::Charge };
+    to_js(env, &record.settle(settlement, state, units, instant(now_ms)?))
 }
 
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,

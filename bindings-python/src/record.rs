@@ -10,6 +10,7 @@ use pyo3::types::PyDict;
 use crate::convert::{load, now_or, random_or_urandom, Text};
 use crate::errors::{refuse, to_py_err};
 use crate::format::{format_arg, Hasher};
+use crate::verification::Charge;
 
 wrap! {
     /// Who owns a key.
@@ -52,6 +53,17 @@ wrap! {
 }
 
 impl KeyRecord {
+    fn settled(
+        &self,
+        settlement: keyproof::Settlement,
+        units: &Bound<'_, PyAny>,
+        state: Option<&Bound<'_, PyAny>>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Charge>> {
+        let (units, state, now) = (crate::engine::units(units)?, crate::values::state_arg(state)?, now_or(now)?);
+        Ok(self.inner.settle(settlement, state, units, now).map(|inner| Charge { inner }))
+    }
+
     fn changed(
         &self,
         now: Option<&Bound<'_, PyAny>>,
@@ -102,23 +114,20 @@ impl KeyRecord {
         units: &Bound<'_, PyAny>,
         state: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Option<crate::verification::Charge>> {
-        let (units, state, now) = (crate::engine::units(units)?, crate::values::state_arg(state)?, now_or(now)?);
-        Ok(self.inner.charge(state, units, now).map(|inner| crate::verification::Charge { inner }))
+    ) -> PyResult<Option<Charge>> {
+        self.settled(keyproof::Settlement::Charge, units, state, now)
     }
 
     /// Gives back `units` of what the key spent this period (at most that; the rest
-    /// is `unpaid`): a `Charge` whose `write` the host compare-and-sets, or None
-    /// without a limit. `Verifier.refund` does the read and the write.
+    /// is `unpaid`), as `charge` does otherwise. `Verifier.refund` does the read and the write.
     #[pyo3(signature = (units, state=None, now=None))]
     fn refund(
         &self,
         units: &Bound<'_, PyAny>,
         state: Option<&Bound<'_, PyAny>>,
         now: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Option<crate::verification::Charge>> {
-        let (units, state, now) = (crate::engine::units(units)?, crate::values::state_arg(state)?, now_or(now)?);
-        Ok(self.inner.refund(state, units, now).map(|inner| crate::verification::Charge { inner }))
+    ) -> PyResult<Option<Charge>> {
+        self.settled(keyproof::Settlement::Refund, units, state, now)
     }
 
     /// A copy revoked at `now` (default: the current time).

@@ -191,32 +191,21 @@ pub fn usage(record: JsValue, state: JsValue, #[wasm_bindgen(js_name = nowMs)] n
     to_js(&record.usage(state, instant(now_ms)?))
 }
 
-/// Charges `units` to `record`'s usage limit after the fact, given the state
-/// stored under the counter's key: `{write, usage, unpaid}`, or `null` without a limit.
+/// Charges `units` to `record`'s usage limit after the fact, or (`refund`) gives
+/// back at most what the period spent, given the state stored under the counter's
+/// key: `{write, usage, unpaid}`, or `null` without a limit.
 #[wasm_bindgen]
-pub fn charge(
+pub fn settle(
     record: JsValue,
     units: f64,
     state: JsValue,
     #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    refund: bool,
 ) -> Result<JsValue> {
     let record: KeyRecord = load(&record)?;
     let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(&state)?);
-    to_js(&record.charge(state, units, instant(now_ms)?))
-}
-
-/// Gives back `units` of what `record` spent this period (at most that), given
-/// the counter's stored state: `{write, usage, unpaid}`, or `null` without a limit.
-#[wasm_bindgen]
-pub fn refund(
-    record: JsValue,
-    units: f64,
-    state: JsValue,
-    #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
-) -> Result<JsValue> {
-    let record: KeyRecord = load(&record)?;
-    let (units, state) = (keyproof::wire::usage_units(units).map_err(core_error)?, load_optional(&state)?);
-    to_js(&record.refund(state, units, instant(now_ms)?))
+    let settlement = if refund { keyproof::Settlement::Refund } else { keyproof::Settlement::Charge };
+    to_js(&record.settle(settlement, state, units, instant(now_ms)?))
 }
 
 /// Mint options for the key that replaces `record` (same name, owner, scopes …,

@@ -14,7 +14,7 @@ mod store;
 
 use std::process::ExitCode;
 
-use keyproof::KeyRecord;
+use keyproof::Settlement;
 
 use crate::args::{Cli, Command, TokenCommand};
 use crate::context::Ctx;
@@ -41,8 +41,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Redact(args) => commands::scan::redact(&ctx, &args),
         Command::Formats => commands::inspect::formats(&ctx),
         Command::Verify(args) => commands::verify::verify(&ctx, &args),
-        Command::Charge { id, units } => commands::verify::settle(&ctx, &id, units, KeyRecord::charge, "charged"),
-        Command::Refund { id, units } => commands::verify::settle(&ctx, &id, units, KeyRecord::refund, "refunded"),
+        Command::Charge { id, units } => commands::verify::settle(&ctx, &id, units, Settlement::Charge),
+        Command::Refund { id, units } => commands::verify::settle(&ctx, &id, units, Settlement::Refund),
         Command::Demo(args) => commands::demo::demo(&ctx, &args),
         Command::Token(TokenCommand::Issue(args)) => commands::token::issue(&ctx, &args),
         Command::Token(TokenCommand::Inspect { token }) => commands::token::inspect(&ctx, &token),

@@ -60,8 +60,8 @@ pub use complete::{Action, Completion, MAX_WRITE_TRIES};
 pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};
 pub use decision::{Decision, Principal, RateLimitDecision, Warning};
 pub use engine::{
-    Charged, Engine, EngineConfig, FormatRef, HashingConfig, Outcome, Prepared, RateBucket, RateWrite, Request, Step,
-    Verification,
+    Charged, Engine, EngineConfig, FormatRef, HashingConfig, Outcome, Prepared, RateBucket, RateWrite, Request,
+    Settlement, Step, Verification,
 };
 pub use error::{all_codes, Error, ErrorFamily, ErrorKind, Result};
 pub use expiry::{expiry_from_preset, EXPIRY_PRESETS};

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use keyproof::{Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitDecision, RateLimitState, Request, Step};
+use keyproof::{
+    Decision, Engine, EngineConfig, KeyRecord, Policy, RateLimitDecision, RateLimitState, Request, Settlement, Step,
+};
 use serde_json::Value;
 
 use crate::args::VerifyArgs;
@@ -88,11 +90,8 @@ pub fn stored_usage(store: &Store, record: &KeyRecord, now: DateTime<Utc>) -> Cl
     Ok(record.usage(state, now))
 }
 
-/// The signature of `KeyRecord::charge` and `KeyRecord::refund`.
-pub type Settle = fn(&KeyRecord, Option<RateLimitState>, u32, DateTime<Utc>) -> Option<keyproof::Charged>;
-
 /// `keyproof charge` / `refund`: core's settlement against the counter `verify` keeps, in one write transaction.
-pub fn settle(ctx: &Ctx, id: &str, units: u32, settle: Settle, done: &str) -> CliResult {
+pub fn settle(ctx: &Ctx, id: &str, units: u32, settlement: Settlement) -> CliResult {
     keyproof::ids::validate_id(id)?;
     let mut store = ctx.open_store()?;
     let tx = store.write()?;
@@ -101,7 +100,8 @@ pub fn settle(ctx: &Ctx, id: &str, units: u32, settle: Settle, done: &str) -> Cl
         return Err(CliError::usage(format!("key {id} has no usage limit to charge")));
     };
     let state = stored_state(&counter.key, tx.kv_get(&format!("{RATE_PREFIX}{}", counter.key))?)?;
-    let charged = settle(&record, state, units, ctx.now).ok_or_else(|| CliError::store("the usage limit vanished"))?;
+    let charged =
+        record.settle(settlement, state, units, ctx.now).ok_or_else(|| CliError::store("the usage limit vanished"))?;
     if let Some(w) = &charged.write {
         tx.kv_set(&format!("{RATE_PREFIX}{}", w.key), &w.new.to_json())?;
     }
@@ -111,6 +111,7 @@ pub fn settle(ctx: &Ctx, id: &str, units: u32, settle: Settle, done: &str) -> Cl
     } else {
         let (o, applied) = (charged.usage.outcome, units.saturating_sub(charged.unpaid));
         let (unpaid, left, limit) = (charged.unpaid, o.remaining, o.limit);
+        let done = if settlement == Settlement::Refund { "refunded" } else { "charged" };
         output::out(&format!("{done} {applied} of {units} units ({unpaid} unpaid); {left} of {limit} left\n"));
     }
     Ok(Exit::Ok)

@@ -26,7 +26,30 @@ pub struct Charged {
     pub unpaid: u32,
 }
 
+/// What a host settles after the fact: spending more, or giving some back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// [`KeyRecord::charge`].
+    Charge,
+    /// [`KeyRecord::refund`].
+    Refund,
+}
+
 impl KeyRecord {
+    /// [`KeyRecord::charge`] or [`KeyRecord::refund`], as `settlement` says.
+    pub fn settle(
+        &self,
+        settlement: Settlement,
+        state: Option<RateLimitState>,
+        units: u32,
+        now: DateTime<Utc>,
+    ) -> Option<Charged> {
+        match settlement {
+            Settlement::Charge => self.charge(state, units, now),
+            Settlement::Refund => self.refund(state, units, now),
+        }
+    }
+
     /// Charges `units` to this key's usage limit at `now`, given the state
     /// stored under its counter's key (`None`: nothing spent yet; ask
     /// [`KeyRecord::usage`] with no state for the key): what was left is spent

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 
 pub use bucket::RateBucket;
 pub(crate) use bucket::{OWN_QUOTA, USAGE};
-pub use charge::Charged;
+pub use charge::{Charged, Settlement};
 pub use config::{EngineConfig, FormatRef, HashingConfig};
 pub(crate) use decide::Passed;
 pub(crate) use deny::{deny, Deny};
