@@ -152,6 +152,9 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
         usage = {**fields, "scopes": '["briefs:read"]', "usage_limit": '{"limit": 1000, "period": "month"}'}
         assert post_change(client, change, usage).status_code == 302
         assert project.records()[key_id]["usage_limit"] == {"limit": 1000, "period": "month"}
+        # The change page shows what is left, from the verifier's store (two requests spent two).
+        assert [briefs(project.base, key).status_code for _ in range(2)] == [200, 200]
+        assert "998 of 1000 left (month, starts again in " in client.get(change).text
         bad = post_change(client, change, {**usage, "usage_limit": '{"limit": 0}'})
         assert bad.status_code == 200 and "invalid_quota" in bad.text
         # Emptying the field removes the limit.

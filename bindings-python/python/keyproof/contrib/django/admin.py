@@ -1,6 +1,6 @@
 """The admin: mint a key (shown once, never again, never its hash), change its
-record through core's update, and revoke / disable / enable / rotate keys through
-core's lifecycle operations."""
+record through core's update, revoke / disable / enable / rotate keys through
+core's lifecycle operations, and see what a usage-limited key has left."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from keyproof.contrib.django.models import APIKey
 
 READ_ONLY = (
     "id", "preview", "fingerprint", "format", "environment", "kind", "status", "created_at",
-    "updated_at", "revoked_at", "replaced_by", "rotated_at", "grace_until", "last_used_at",
+    "updated_at", "revoked_at", "replaced_by", "rotated_at", "grace_until", "last_used_at", "usage_left",
 )  # fmt: skip
 
 
@@ -61,6 +61,23 @@ class APIKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         lifecycle_action("enable", lifecycle.enable_key, "Enable"),
         "rotate",
     )
+
+    @admin.display(description="Usage left")
+    def usage_left(self, obj: APIKey) -> str:
+        """What the key has left of its usage limit, read from the rate-limit store of
+        the verifier the middleware uses (``keyproof.django.get_config()``)."""
+        from keyproof.django import get_config  # settings are read at call time
+
+        if obj.pk is None or not obj.usage_limit:
+            return "-"
+        try:
+            left = get_config().verifier.usage(obj.to_record())
+        except TypeError:  # an asynchronous store; the admin is synchronous
+            return "(asynchronous rate-limit store)"
+        if left is None:
+            return "-"
+        starts = f", starts again in {left.reset_seconds} s" if left.reset_seconds else ""
+        return f"{left.remaining} of {left.limit} left ({left.class_}{starts})"
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
         """Mints a key and shows it once (instead of Django's add form)."""
