@@ -186,14 +186,15 @@ fn store<'a>(slot: &mut Option<&'a str>, value: &'a str, name: &str) -> Result<(
 /// RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn is_b64token(token: &str) -> bool {
     let body = token.trim_end_matches('=');
-    !body.is_empty() && body.bytes().all(|c| c.is_ascii_alphanumeric() || b"-._~+/".contains(&c))
+    !body.is_empty()
+        && body.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
-fn non_empty(value: &str, what: &str) -> Result<Secret> {
+fn non_empty(value: &str, what: &str) -> Result<()> {
     if value.is_empty() {
         return Err(Error::fixed(ErrorKind::EmptyToken, format!("the {what} is empty")));
     }
-    Ok(Secret::new(value))
+    Ok(())
 }
 
 /// Extracts the one credential a request carries.
@@ -224,47 +225,53 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
         store(slot, value, name)?;
     }
 
-    let mut found: Vec<Credential> = Vec::new();
     let header_client_id = match seen.client_id {
         Some("") => return Err(Error::fixed(ErrorKind::EmptyToken, "the client id header is empty")),
-        other => other.map(str::to_string),
+        other => other,
+    };
+    // The first credential is kept; each later one only has to equal it. A
+    // conflict is reported after every credential's own checks, as before.
+    let mut first: Option<Credential> = None;
+    let mut conflicting = false;
+    let mut offer = |method: CredentialMethod, secret: &str, client_id: Option<&str>| match &first {
+        None => {
+            let client_id = client_id.map(str::to_string);
+            first = Some(Credential { method, secret: Secret::new(secret), client_id });
+        }
+        Some(f) => {
+            let same = crate::secret::ct_eq(f.secret.expose().as_bytes(), secret.as_bytes());
+            conflicting |= !same || f.client_id.as_deref() != client_id;
+        }
     };
     if let Some(auth) = seen.authorization {
         let (scheme, rest) = auth.split_once([' ', '\t']).unwrap_or((auth, ""));
         let rest = rest.trim_matches(|c| c == ' ' || c == '\t');
         if scheme.eq_ignore_ascii_case("bearer") && accepts(CredentialMethod::Bearer) {
-            let secret = non_empty(rest, "bearer token")?;
+            non_empty(rest, "bearer token")?;
             if !is_b64token(rest) {
                 return Err(Error::fixed(
                     ErrorKind::MalformedAuthorization,
                     "the bearer token has characters RFC 6750 does not allow",
                 ));
             }
-            found.push(Credential { method: CredentialMethod::Bearer, secret, client_id: header_client_id.clone() });
+            offer(CredentialMethod::Bearer, rest, header_client_id);
         } else if scheme.eq_ignore_ascii_case("basic") && accepts(CredentialMethod::Basic) {
-            found.push(basic(rest, header_client_id.as_deref())?);
+            let basic = basic(rest, header_client_id)?;
+            offer(basic.method, basic.secret.expose(), basic.client_id.as_deref());
         }
     }
     if let Some(key) = seen.api_key {
-        let secret = non_empty(key, "API key")?;
-        found.push(Credential { method: CredentialMethod::ApiKeyHeader, secret, client_id: header_client_id.clone() });
+        non_empty(key, "API key")?;
+        offer(CredentialMethod::ApiKeyHeader, key, header_client_id);
     }
     if let Some(token) = seen.sdk_token {
-        let secret = non_empty(token, "SDK token")?;
-        found.push(Credential { method: CredentialMethod::SdkToken, secret, client_id: header_client_id.clone() });
+        non_empty(token, "SDK token")?;
+        offer(CredentialMethod::SdkToken, token, header_client_id);
     }
-    let mut found = found.into_iter();
-    let first =
-        found.next().ok_or_else(|| Error::fixed(ErrorKind::MissingCredentials, "the request carries no credential"))?;
-    for other in found {
-        if other.secret != first.secret || other.client_id != first.client_id {
-            return Err(Error::fixed(
-                ErrorKind::ConflictingCredentials,
-                "the request carries two different credentials",
-            ));
-        }
+    if conflicting {
+        return Err(Error::fixed(ErrorKind::ConflictingCredentials, "the request carries two different credentials"));
     }
-    Ok(first)
+    first.ok_or_else(|| Error::fixed(ErrorKind::MissingCredentials, "the request carries no credential"))
 }
 
 fn basic(encoded: &str, header_client_id: Option<&str>) -> Result<Credential> {

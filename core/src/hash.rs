@@ -235,18 +235,15 @@ impl Hasher {
     /// records made before an algorithm change are still found.
     pub fn lookup_hashes(&self, format: &KeyFormat, key: &ParsedKey) -> Vec<String> {
         let preferred = self.algorithm_for(format);
-        let mut algorithms = vec![preferred];
-        for alt in [HashAlgorithm::HmacSha256, HashAlgorithm::Sha256, HashAlgorithm::SeamSha256] {
-            let usable = match alt {
-                HashAlgorithm::HmacSha256 => self.hmac.is_some(),
-                HashAlgorithm::SeamSha256 => format.layout == Layout::Seam,
-                HashAlgorithm::Sha256 => true,
-            };
-            if usable && !algorithms.contains(&alt) {
-                algorithms.push(alt);
-            }
-        }
-        algorithms.into_iter().filter_map(|a| self.hash_with(a, key).ok()).collect()
+        let usable = |alt: &HashAlgorithm| match alt {
+            HashAlgorithm::HmacSha256 => self.hmac.is_some(),
+            HashAlgorithm::SeamSha256 => format.layout == Layout::Seam,
+            HashAlgorithm::Sha256 => true,
+        };
+        let others = [HashAlgorithm::HmacSha256, HashAlgorithm::Sha256, HashAlgorithm::SeamSha256]
+            .into_iter()
+            .filter(|alt| *alt != preferred && usable(alt));
+        std::iter::once(preferred).chain(others).filter_map(|a| self.hash_with(a, key).ok()).collect()
     }
 
     /// Checks `key` against a stored hash in constant time.
@@ -275,7 +272,8 @@ impl Hasher {
             .ok_or_else(|| Error::new(ErrorKind::InvalidHash, "stored hash has no algorithm tag"))?;
         let algorithm = HashAlgorithm::from_tag(tag)
             .ok_or_else(|| Error::new(ErrorKind::InvalidHash, "unknown hash algorithm tag"))?;
-        let same_algorithm = precomputed.iter().find(|h| h.split_once(':').is_some_and(|(t, _)| t == tag));
+        let tagged = |h: &&String| h.as_bytes().get(tag.len()) == Some(&b':') && h.starts_with(tag);
+        let same_algorithm = precomputed.iter().find(tagged);
         match same_algorithm {
             // Equal strings mean a well-formed stored hash; unequal ones are a mismatch either way.
             Some(h) => Ok(HashCheck {

@@ -218,17 +218,23 @@ pub fn normalize_method(method: &str) -> Result<std::borrow::Cow<'_, str>> {
 /// never cut the path short of the handler the framework picks.
 pub fn normalize_path(path: &str) -> Result<std::borrow::Cow<'_, str>> {
     let invalid = |why: &str| Error::fixed(ErrorKind::InvalidPath, format!("the request path {why}"));
-    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let end = path.bytes().position(|c| c == b'?' || c == b'#').unwrap_or(path.len());
+    let path = path.get(..end).unwrap_or_default();
     if path.len() > MAX_PATH_BYTES {
         return Err(invalid("is too long"));
     }
     if !path.starts_with('/') {
         return Err(invalid("must start with '/'"));
     }
-    if !path.bytes().all(|c| (0x21..0x7f).contains(&c) && c != b'\\') {
-        return Err(invalid("has spaces, control, non-ASCII characters or backslashes"));
+    // One pass: every byte visible ASCII but a backslash, and whether any is `%`.
+    let mut escaped = false;
+    for c in path.bytes() {
+        if !(0x21..0x7f).contains(&c) || c == b'\\' {
+            return Err(invalid("has spaces, control, non-ASCII characters or backslashes"));
+        }
+        escaped |= c == b'%';
     }
-    let decoded = if path.contains('%') { std::borrow::Cow::Owned(percent_decode(path)?) } else { path.into() };
+    let decoded = if escaped { std::borrow::Cow::Owned(percent_decode(path)?) } else { path.into() };
     let trimmed_len =
         if decoded.len() > 1 && decoded.ends_with('/') { decoded.len().saturating_sub(1) } else { decoded.len() };
     let trimmed = decoded.get(..trimmed_len).unwrap_or_default();

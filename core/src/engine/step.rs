@@ -40,8 +40,6 @@
 //! # Ok::<(), keyproof::Error>(())
 //! ```
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 
 use super::decide::Passed;
@@ -130,7 +128,7 @@ impl Verification {
         let mut v = Self { engine, prepared, now, stage: Stage::Lookup { next: 0 }, usage_cost: None };
         match v.engine.token_gate(&v.prepared, now) {
             Some(Gate::Denied(deny)) => v.stage = Stage::Denied(deny),
-            Some(Gate::Offline(record)) => v.record(Some(*record)), // zero lookups
+            Some(Gate::Offline(record)) => v.stage = v.checked(record), // zero lookups
             Some(Gate::Lookup) => {}
             None if v.prepared.lookup_hashes().is_empty() => v.stage = Stage::Denied(v.engine.no_record(&v.prepared)),
             None => {}
@@ -181,23 +179,30 @@ impl Verification {
     /// `None` (the next lookup hash is asked for, if any). Ignored at any other step.
     pub fn record(&mut self, record: Option<KeyRecord>) {
         let Stage::Lookup { next } = self.stage else { return };
-        let record = record.map(|r| self.engine.narrow_for_token(&self.prepared, Cow::Owned(r)).into_owned());
         self.stage = match record {
-            Some(record) => match self.engine.check(&self.prepared, &record, self.now) {
-                Err(deny) => Stage::Denied(deny),
-                Ok(passed) => {
-                    let meters = Meters::new(
-                        self.engine.rate_bucket(&self.prepared, &record),
-                        self.engine.usage_meter(&self.prepared, &record, self.now, self.usage_cost),
-                    );
-                    Stage::Checked { record: Box::new(record), passed, meters }
-                }
-            },
+            // Boxed once, here: a record is large, and moving it costs a copy each time.
+            Some(record) => self.checked(Box::new(record)),
             None if next.saturating_add(1) < self.prepared.lookup_hashes().len() => {
                 Stage::Lookup { next: next.saturating_add(1) }
             }
             None => Stage::Denied(self.engine.no_record(&self.prepared)),
         };
+    }
+
+    /// The stage after authentication and authorization of `record`.
+    fn checked(&self, mut record: Box<KeyRecord>) -> Stage {
+        // A token narrows what its key's record grants (scopes, features, kind).
+        self.engine.narrow_owned_for_token(&self.prepared, &mut record);
+        match self.engine.check(&self.prepared, &record, self.now) {
+            Err(deny) => Stage::Denied(deny),
+            Ok(passed) => {
+                let meters = Meters::new(
+                    self.engine.rate_bucket(&self.prepared, &record),
+                    self.engine.usage_meter(&self.prepared, &record, self.now, self.usage_cost),
+                );
+                Stage::Checked { record, passed, meters }
+            }
+        }
     }
 
     /// Answers [`Step::LoadRateState`] with the stored state (or `None`). May be

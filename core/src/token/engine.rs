@@ -60,15 +60,27 @@ impl Engine {
     /// narrowed to the token (scopes, features, kind), never widened. A borrowed
     /// record is copied only when a token narrows it.
     pub(crate) fn narrow_for_token<'r>(&self, prepared: &Prepared, record: Cow<'r, KeyRecord>) -> Cow<'r, KeyRecord> {
-        let Some(token) = prepared.outcome.as_ref().ok().and_then(|p| p.token()) else { return record };
-        if !self.tokens().is_some_and(|t| t.config().confirm_record) {
-            return record;
+        match self.narrowing_token(prepared) {
+            None => record,
+            Some(token) => {
+                let mut record = record.into_owned();
+                narrow(token, &mut record);
+                Cow::Owned(record)
+            }
         }
-        let mut record = record.into_owned();
-        record.scopes = token.scopes.iter().filter(|s| grants(&record.scopes, s)).cloned().collect();
-        record.features.retain(|f| token.claims.features.contains(f));
-        record.kind = token.claims.kind;
-        Cow::Owned(record)
+    }
+
+    /// [`Engine::narrow_for_token`] of an owned record, in place.
+    pub(crate) fn narrow_owned_for_token(&self, prepared: &Prepared, record: &mut KeyRecord) {
+        if let Some(token) = self.narrowing_token(prepared) {
+            narrow(token, record);
+        }
+    }
+
+    /// The token whose grants narrow its stored record's (under `confirm_record`).
+    fn narrowing_token<'p>(&self, prepared: &'p Prepared) -> Option<&'p AccessToken> {
+        let token = prepared.outcome.as_ref().ok().and_then(|p| p.token())?;
+        self.tokens().is_some_and(|t| t.config().confirm_record).then_some(token)
     }
 
     /// Authentication of a token credential against its (stored or offline) record.
@@ -161,4 +173,11 @@ fn offline_record(token: &AccessToken, now: DateTime<Utc>) -> KeyRecord {
         metadata: Default::default(),
         last_used_at: Some(now),
     }
+}
+
+/// What `record` grants, narrowed to what `token` carries.
+fn narrow(token: &AccessToken, record: &mut KeyRecord) {
+    record.scopes = token.scopes.iter().filter(|s| grants(&record.scopes, s)).cloned().collect();
+    record.features.retain(|f| token.claims.features.contains(f));
+    record.kind = token.claims.kind;
 }
