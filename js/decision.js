@@ -14,7 +14,7 @@ export function decisionClass({ errors, tokens }) {
   /** The decision for one request. */
   class Decision {
     constructor(decided) {
-      // "<allowed 0|1> <status> <code> <flags> <json>" (NATIVE.md): the rest is parsed when read.
+      // "<allowed 0|1> <status> <code> <flags> <json>[\n<body>]" (NATIVE.md): the rest is parsed when read.
       const a = decided.indexOf(' ');
       const b = decided.indexOf(' ', a + 1);
       const c = decided.indexOf(' ', b + 1);
@@ -26,7 +26,10 @@ export function decisionClass({ errors, tokens }) {
       /** Internal code: `ok` or the precise reason (for logs). */
       this.code = decided.slice(b + 1, c);
       this._flags = decided.slice(c + 1, f);
-      this._j = decided.slice(f + 1);
+      // A denial's body follows the JSON after a newline (flag `b`), as it is.
+      const nl = this._flags.includes('b') ? decided.indexOf('\n', f + 1) : -1;
+      this._j = nl < 0 ? decided.slice(f + 1) : decided.slice(f + 1, nl);
+      this._body = nl < 0 ? null : decided.slice(nl + 1);
       this._rest = undefined;
       this._principal = undefined;
     }
@@ -38,7 +41,7 @@ export function decisionClass({ errors, tokens }) {
 
     /** The exact `application/problem+json` body of a denial, or `null`. */
     get body() {
-      return this._restObject().body ?? null;
+      return this._body;
     }
 
     /** Response headers as `[name, value]` pairs, in order. */
