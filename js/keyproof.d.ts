@@ -21,6 +21,8 @@ export interface KeyRecord {
   createdAt: Date; updatedAt: Date; expiresAt?: Date; revokedAt?: Date; rotation?: Rotation;
   allowedIps?: string[]; plan?: string; rateLimits?: Record<string, Quota>; usageLimit?: UsageLimit;
   features?: string[]; metadata?: Record<string, unknown>; lastUsedAt?: Date;
+  /** Requests the key was let through for, as the host counted them (absent: none). */
+  requestCount?: number;
 }
 
 export interface Principal {
@@ -215,6 +217,8 @@ export interface VerifierOptions {
   save?: (record: KeyRecord) => void | Promise<void>;
   /** Writes `at` as the key's last use when core asks (write it only if newer than the stored value). */
   touch?: (keyId: string, at: Date) => void | Promise<void>;
+  /** Adds one to the key's request count: each allowed request, last (a store write per request). */
+  count?: (keyId: string) => void | Promise<void>;
   rateLimits?: RateLimitStore; now?: () => Date | number;
 }
 export class Verifier {

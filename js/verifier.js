@@ -30,16 +30,18 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
   class Verifier {
     /**
      * @param {Engine} engine
-     * @param {{lookup: Function, save?: Function, touch?: Function, rateLimits?: object, now?: () => (Date | number)}} options
-     *   `touch(keyId, at)` writes `at` as the key's last use when core asks (write it only if newer)
+     * @param {{lookup: Function, save?: Function, touch?: Function, count?: Function, rateLimits?: object, now?: () => (Date | number)}} options
+     *   `touch(keyId, at)` writes `at` as the key's last use when core asks (write it only if newer);
+     *   `count(keyId)` adds one to the key's request count (each allowed request, last)
      */
-    constructor(engine, { lookup, save, touch, rateLimits, now } = {}) {
+    constructor(engine, { lookup, save, touch, count, rateLimits, now } = {}) {
       if (!(engine instanceof Engine)) throw new TypeError('new Verifier(engine, …) takes a keyproof Engine');
       if (typeof lookup !== 'function') throw new TypeError('new Verifier(engine, {lookup}) needs a lookup function');
       this.engine = engine;
       this.lookup = lookup;
       this.save = save;
       this.touch = touch;
+      this.count = count;
       this.rateLimits = rateLimits ?? new MemoryRateLimitStore();
       this.now = now;
       // Per-call scratch for the synchronous callbacks (verify never re-enters itself).
@@ -101,7 +103,12 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       };
     }
 
-    /** Does a compare-and-set, save or touch action; its answer (maybe a promise). */
+    /** `hostWrites` for the native loop: saves (1), touches (2), counts (4) (js/NATIVE.md). */
+    _writes() {
+      return (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2) | (this.count === undefined ? 0 : 4);
+    }
+
+    /** Does a compare-and-set, save, touch or count action; its answer (maybe a promise). */
     _act(action) {
       if (action.kind === 'compare_and_set') {
         const w = action.write;
@@ -109,6 +116,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       }
       if (action.kind === 'save_record') return this.save === undefined ? undefined : this.save(recordFromStorage(action.record));
       if (action.kind === 'touch_last_used') return this.touch === undefined ? undefined : this.touch(action.value, new Date(action.at));
+      if (action.kind === 'count_request') return this.count === undefined ? undefined : this.count(action.value);
       return undefined;
     }
 
@@ -127,7 +135,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       this._hasThrown = false;
       let out;
       try {
-        const writes = (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2);
+        const writes = this._writes();
         const n = this.engine.native;
         out = n.verify(r.method, r.path, r.headers, r.clientIp, at, this._lookupCb, this._stateCb, this._actCb, writes, r.usageCost);
       } catch (e) {
@@ -227,7 +235,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
     _begin(request) {
       const r = requestParts(request, this.engine._reads);
       const at = nowMs(request.now ?? (this.now ? this.now() : undefined));
-      const writes = (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2);
+      const writes = this._writes();
       const out = errors.call(() => this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, stop, stop, stopAct, writes, r.usageCost));
       return typeof out === 'string' ? new Decision(out) : out;
     }
@@ -240,6 +248,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
         else if (kind === 'compare_and_set') c.written(Boolean(answer));
         else if (kind === 'save_record') c.saved();
         else if (kind === 'touch_last_used') c.touched();
+        else if (kind === 'count_request') c.counted();
       });
     }
 

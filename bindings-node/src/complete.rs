@@ -16,10 +16,6 @@ use keyproof::{Action, RateLimitState};
 use crate::verification::{ask_record, ask_state, Decided};
 use crate::{core_error, load_optional, napi_error, record_from, to_js, Result};
 
-/// `hostWrites` bits: the host saves upgraded records / writes the last use.
-pub(crate) const SAVES: u32 = 1;
-pub(crate) const TOUCHES: u32 = 2;
-
 /// Runs `c` through the callbacks until the decision (its `Decided` string) or
 /// until a callback stops (the handle, at the action it stopped on).
 pub(crate) fn run(
@@ -125,6 +121,13 @@ impl Completion {
     #[napi]
     pub fn touched(&mut self) -> Result<()> {
         self.get()?.touched();
+        Ok(())
+    }
+
+    /// Answers `count_request`.
+    #[napi]
+    pub fn counted(&mut self) -> Result<()> {
+        self.get()?.counted();
         Ok(())
     }
 

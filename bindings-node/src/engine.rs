@@ -10,7 +10,7 @@ use keyproof::drive::answered;
 use keyproof::wire::{begin_priced, decided, ChangedView, ParsedView};
 use keyproof::{EngineConfig, KeyRecord, MintOptions, RecordUpdate, Scanner};
 
-use crate::complete::{run, Completion, SAVES, TOUCHES};
+use crate::complete::{run, Completion};
 use crate::verification::{ask_record, ask_state, Decided, Verification};
 use crate::{bytes, core_error, instant, load, to_js, Result};
 
@@ -93,11 +93,11 @@ impl Engine {
     /// [`Decided`] when the step got to the end, else the [`Verification`].
     ///
     /// With `act`, the whole host loop runs (core's `Completion`): `act(action)`
-    /// does each compare-and-set, save and touch (`{kind, value?, write?, record?,
-    /// at?}`) and answers 1 (done, or the write won), 0 (lost) or -1 (stop there);
-    /// the result is then the `Decided` string or the `Completion` where it stopped.
-    /// `hostWrites` (default 3): bit 1, the host saves upgraded records; bit 2, it
-    /// writes the last use (a host that does not is never asked). `usage_cost`:
+    /// does each compare-and-set, save, touch and count (`{kind, value?, write?,
+    /// record?, at?}`) and answers 1 (done, or the write won), 0 (lost) or -1 (stop
+    /// there); the result is then the `Decided` string or the `Completion` where it
+    /// stopped. `hostWrites` (default 3): 1, the host saves upgraded records; 2, it
+    /// writes the last use; 4, it counts requests (a host that does not is never asked). `usage_cost`:
     /// the host's price of the request in usage units (`null`: its route's cost).
     #[napi(ts_return_type = "Decided | Verification | Completion")]
     #[allow(clippy::too_many_arguments)]
@@ -119,9 +119,7 @@ impl Engine {
         let request = (method.as_str(), path.as_str(), headers.as_slice(), client_ip.as_deref());
         let mut v = begin_priced(&self.inner, request, now, usage_cost).map_err(core_error)?;
         if let Some(act) = &act {
-            let mut c = keyproof::Completion::new(v);
-            let writes = host_writes.unwrap_or(SAVES | TOUCHES);
-            c.set_host_writes(writes & SAVES != 0, writes & TOUCHES != 0);
+            let c = keyproof::wire::completion(v, host_writes);
             return Ok(match run(env, c, &lookup, load_state.as_ref(), act)? {
                 Either::A(decided) => Either3::A(decided),
                 Either::B(completion) => Either3::C(completion),

@@ -41,7 +41,7 @@ wrap! {
     /// methods return an updated copy.
     #[derive(Clone, PartialEq)]
     KeyRecord(CoreRecord) [eq] repr(id, name, preview, status) fields(id, name, hash, fingerprint, preview, format,
-        environment, kind, client_id, scopes, role, status, allowed_ips, plan, rate_limits, usage_limit, features, metadata) |r| {
+        environment, kind, client_id, scopes, role, status, allowed_ips, plan, rate_limits, usage_limit, features, metadata, request_count) |r| {
         owner: Owner = Owner { inner: r.owner.clone() };
         created_at: DateTime<Utc> = r.created_at;
         updated_at: DateTime<Utc> = r.updated_at;

@@ -125,10 +125,12 @@ impl Verification {
 
     /// The whole host loop in one call (core's `Completion`): lookups and state
     /// loads, the compare-and-set of the rate write (re-reading the state after a
-    /// lost race), then `save(upgraded_record)` and `touch(key_id, at)` when core
-    /// asks for them (either may be None). Returns the `Decision`, or the first
+    /// lost race), then `save(upgraded_record)`, `touch(key_id, at)` and
+    /// `count(key_id)` (one more request the key was let through for) when core
+    /// asks for them (each may be None). Returns the `Decision`, or the first
     /// awaitable a callable returns: await it, pass its result to `answer()`, call again.
-    #[pyo3(signature = (lookup, get, compare_and_set, save=None, touch=None))]
+    #[pyo3(signature = (lookup, get, compare_and_set, save=None, touch=None, count=None))]
+    #[allow(clippy::too_many_arguments)] // the host's callables, as Python keyword arguments
     fn complete<'py>(
         &mut self,
         py: Python<'py>,
@@ -137,12 +139,14 @@ impl Verification {
         compare_and_set: &Bound<'py, PyAny>,
         save: Option<&Bound<'py, PyAny>>,
         touch: Option<&Bound<'py, PyAny>>,
+        count: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         if self.waiting {
             return Err(PyRuntimeError::new_err("answer() the awaited call before complete() goes on"));
         }
         let c = self.completion()?;
         c.set_host_writes(save.is_some(), touch.is_some());
+        c.set_host_counts(count.is_some());
         // Core's loop; a callable that answers with an awaitable stops it there.
         let flow = c.drive(
             |hash| answer(lookup.call1((hash,)), record_arg),
@@ -159,6 +163,10 @@ impl Verification {
                 (Action::TouchLastUsed { key_id, at }, _, Some(touch)) => {
                     answer(touch.call1((key_id, at)), |_| Ok(true))
                 }
+                (Action::CountRequest { key_id }, _, _) => match count {
+                    Some(count) => answer(count.call1((key_id,)), |_| Ok(true)),
+                    None => ControlFlow::Continue(true),
+                },
                 _ => ControlFlow::Continue(true),
             },
         );
@@ -183,6 +191,7 @@ impl Verification {
             Action::CompareAndSet(_) => c.written(truthy(value)?),
             Action::SaveRecord(_) => c.saved(),
             Action::TouchLastUsed { .. } => c.touched(),
+            Action::CountRequest { .. } => c.counted(),
             Action::StoreContended | Action::Done(_) => {}
         }
         Ok(())

@@ -112,6 +112,7 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
         assert ok.status_code == 200 and ok.json()["scopes"] == ["briefs:read"]
         (key_id,) = project.records()
         assert project.records()[key_id]["last_used_at"] is not None  # written through core's hint
+        assert project.records()[key_id]["request_count"] == 1  # KEYPROOF_COUNT_REQUESTS
         assert "hash" not in project.records()[key_id]
 
         # Never again: not in the list, not on the change page, and never the hash.
@@ -155,6 +156,14 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
         # The change page shows what is left, from the verifier's store (two requests spent two).
         assert [briefs(project.base, key).status_code for _ in range(2)] == [200, 200]
         assert "998 of 1000 left (month, starts again in " in client.get(change).text
+        # Seed 001's dashboard: request counts beside the last use, in the list and on the
+        # key's page (denied requests are not counted: the one insufficient_scope above).
+        count = project.records()[key_id]["request_count"]
+        assert count == 4  # the first request, one before the scope change, two now
+        assert briefs(project.base, key).status_code == 200
+        listing = client.get("/admin/keyproof/apikey/").text
+        assert re.search(r'<td class="field-request_count">5</td>', listing), "the list shows the count"
+        assert re.search(r"Request count:</label>\s*<div class=\"readonly\">5</div>", client.get(change).text)
         bad = post_change(client, change, {**usage, "usage_limit": '{"limit": 0}'})
         assert bad.status_code == 200 and "invalid_quota" in bad.text
         # Emptying the field removes the limit.
@@ -255,6 +264,8 @@ def test_management_commands(project: Project) -> None:
     assert briefs(project.base, minted["key"]).status_code == 200
     listed = project.manage("keyproof_list").stdout
     assert minted["id"] in listed and minted["key"] not in listed and "last used 20" in listed
+    (used,) = [line for line in listed.splitlines() if line.startswith(minted["id"])]
+    assert used.endswith("requests 1")  # the one request above
 
     rotated = json.loads(
         project.manage("keyproof_rotate", minted["id"], "--grace-hours", "1", "--json").stdout

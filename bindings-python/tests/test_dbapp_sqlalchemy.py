@@ -122,6 +122,40 @@ def test_sync_store_lifecycle_and_last_use(store: KeyStore) -> None:
         store.revoke("no-such-key")
 
 
+def test_request_counts_sync_and_async(urls: tuple[str, str], store: KeyStore) -> None:
+    minted = store.mint(ENGINE, name="Counted key", scopes=["briefs:read"])
+    key_id = minted.record.id
+    assert store.get(key_id).request_count == 0
+    assert get(store.verifier(ENGINE), minted.key).status == 200  # not counting unless asked
+    assert store.get(key_id).request_count == 0
+    counting = store.verifier(ENGINE, count_requests=True)
+    for _ in range(3):
+        assert get(counting, minted.key).status == 200
+    assert (
+        counting.verify("GET", "/v1/briefs", {"Authorization": "Bearer kp_live_bad"}).status == 401
+    )  # not counted
+    assert store.get(key_id).request_count == 3
+    # Lifecycle writes keep the count (the row is read and written back locked).
+    assert store.update(key_id, {"name": "Renamed key"}).request_count == 3
+
+    async def concurrently() -> int:
+        engine = create_async_engine(urls[1])
+        astore = AsyncKeyStore(engine)
+        averifier = astore.verifier(ENGINE, count_requests=True)
+        decisions = await asyncio.gather(
+            *(
+                averifier.averify("GET", "/v1/briefs", {"Authorization": f"Bearer {minted.key}"})
+                for _ in range(5)
+            )
+        )
+        assert [d.status for d in decisions] == [200] * 5
+        count = (await astore.get(key_id)).request_count
+        await engine.dispose()
+        return count
+
+    assert asyncio.run(concurrently()) == 8  # increments in the database: none lost
+
+
 def test_access_tokens_find_their_key_by_id(urls: tuple[str, str], store: KeyStore) -> None:
     """Under ``confirm_record`` a token's lookup receives its key id, not a storage
     hash: both stores find the record by id, and revoking the key stops the token."""

@@ -560,6 +560,41 @@ def test_touch_is_asked_on_a_route_without_quota_sync_and_async() -> None:
     assert touched == [("sync", READER.record.id), ("async", READER.record.id)]
 
 
+def test_count_is_asked_once_per_allowed_request_sync_and_async() -> None:
+    counted: list[tuple[str, str]] = []
+
+    def count(key_id: str) -> None:
+        counted.append(("sync", key_id))
+
+    async def acount(key_id: str) -> None:
+        counted.append(("async", key_id))
+
+    v = Verifier(engine(), lookup, count=count)
+    assert v.verify("GET", "/v1/items", bearer(READER.key), now=NOW).allowed
+    assert v.verify("GET", "/v1/items", bearer(READER.key), now=NOW).allowed
+    # Denials are not counted: a missing scope, an unknown key, a malformed one.
+    assert v.verify("POST", "/v1/items", bearer(READER.key), now=NOW).code == "insufficient_scope"
+    assert (
+        Verifier(engine(), lambda h: None, count=count)
+        .verify("GET", "/v1/items", bearer(READER.key), now=NOW)
+        .code
+        == "unknown_key"
+    )
+    assert v.verify("GET", "/v1/items", bearer("kp_live_bad"), now=NOW).code == "wrong_length"
+    d = asyncio.run(
+        Verifier(engine(), alookup, count=acount).averify("GET", "/v1/items", bearer(READER.key), now=NOW)
+    )
+    assert d.allowed
+    assert counted == [("sync", READER.record.id)] * 2 + [("async", READER.record.id)]
+    # Set after construction, the cached host calls pick it up; a failing count raises.
+    v.count = lambda key_id: (_ for _ in ()).throw(OSError("db down"))
+    with pytest.raises(OSError, match="db down"):
+        v.verify("GET", "/v1/items", bearer(READER.key), now=NOW)
+    v.count = None
+    assert v.verify("GET", "/v1/items", bearer(READER.key), now=NOW).allowed
+    assert len(counted) == 3
+
+
 def test_verification_object() -> None:
     e = engine()
     v = e.begin("GET", "/v1/limited", bearer(READER.key), now=NOW)

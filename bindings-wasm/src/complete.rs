@@ -119,6 +119,12 @@ impl Completion {
         Ok(())
     }
 
+    /// Answers `count_request`.
+    pub fn counted(&mut self) -> Result<()> {
+        self.get()?.counted();
+        Ok(())
+    }
+
     /// Answers a rate-limit action with "the store failed" (`fail_closed` / `fail_open`;
     /// neither: the policy's `rate_store_failure`).
     #[wasm_bindgen(js_name = rateStateUnavailable)]

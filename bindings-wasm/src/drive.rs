@@ -119,9 +119,8 @@ pub(crate) fn ask_state(load_state: Option<&Function>, key: &str) -> Result<Opti
 }
 
 /// The step driven by `lookup` / `loadState`; with `act`, core's whole host loop
-/// (`act(action)` does each compare-and-set, save and touch: see `complete`;
-/// `hostWrites` bit 1: the host saves upgraded records, bit 2: it writes the
-/// last use; default both).
+/// (`act(action)` does each compare-and-set, save, touch and count: see
+/// `complete`; `hostWrites` bits as `keyproof::wire::action::SAVES`).
 pub(crate) fn drive_or_complete(
     v: keyproof::Verification,
     lookup: &Function,
@@ -130,12 +129,7 @@ pub(crate) fn drive_or_complete(
     host_writes: Option<u32>,
 ) -> Result<JsValue> {
     match act {
-        Some(act) => {
-            let mut c = keyproof::Completion::new(v);
-            let writes = host_writes.unwrap_or(3);
-            c.set_host_writes(writes & 1 != 0, writes & 2 != 0);
-            crate::complete::run(c, lookup, load_state, act)
-        }
+        Some(act) => crate::complete::run(keyproof::wire::completion(v, host_writes), lookup, load_state, act),
         None => drive(v, lookup, load_state),
     }
 }

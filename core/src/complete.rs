@@ -1,8 +1,9 @@
 //! The whole host loop as I/O-free actions: the verification step, then the
 //! compare-and-set of the rate-limit write (re-reading the state after a lost
-//! race), saving an upgraded record and writing the last use. A binding's
-//! verifier is a `match` over [`Completion::next_action`] doing each action's
-//! I/O, so every runtime retries, saves and touches in the same order.
+//! race), saving an upgraded record, writing the last use and, for a host that
+//! keeps them, counting the request. A binding's verifier is a `match` over
+//! [`Completion::next_action`] doing each action's I/O, so every runtime
+//! retries, saves, touches and counts in the same order.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -30,6 +31,7 @@
 //!         }
 //!         Action::SaveRecord(record) => { db.insert(record.hash.clone(), record.clone()); c.saved(); }
 //!         Action::TouchLastUsed { .. } => c.touched(),
+//!         Action::CountRequest { .. } => c.counted(),
 //!         Action::StoreContended => break None,
 //!         Action::Done(decision) => break Some(decision.clone()),
 //!     }
@@ -75,6 +77,14 @@ pub enum Action<'a> {
         /// The instant of this use.
         at: DateTime<Utc>,
     },
+    /// Add one to the record's request count (seed 001's per-key request
+    /// counts: requests the key was let through for); then
+    /// [`Completion::counted`]. Asked only of a host that counts
+    /// ([`Completion::set_host_counts`]), once per allowed request, last.
+    CountRequest {
+        /// The record's id.
+        key_id: &'a str,
+    },
     /// The store refused [`MAX_WRITE_TRIES`] compare-and-sets in a row (or the
     /// host's own limit): fail the request as a server error, or answer
     /// [`Completion::rate_state_unavailable`] to have core decide it as a store failure.
@@ -93,8 +103,9 @@ enum Stage {
     Reread { v: Verification, key: String, tries: u32 },
     /// Too many lost compare-and-sets; the step waits for a store-failure answer.
     Contended(Verification),
-    /// Decided: saving (`saved` false), touching (`touched` false), then done.
-    Decided { outcome: Box<Outcome>, saved: bool, touched: bool },
+    /// Decided: saving (`saved` false), touching (`touched` false), counting
+    /// (`counted` false), then done.
+    Decided { outcome: Box<Outcome>, saved: bool, touched: bool, counted: bool },
     /// Only between taking a stage apart and putting the next one in place.
     Poisoned,
 }
@@ -104,16 +115,18 @@ enum Stage {
 pub struct Completion {
     stage: Stage,
     max_tries: u32,
-    /// The host saves upgraded records / writes the last use (else those actions are skipped).
+    /// The host saves upgraded records / writes the last use / counts requests
+    /// (else those actions are skipped).
     saves: bool,
     touches: bool,
+    counts: bool,
 }
 
 impl Completion {
     /// Carries `v` through the loop. A host that keeps no records or no last
     /// use answers [`Action::SaveRecord`] / [`Action::TouchLastUsed`] at once.
     pub fn new(v: Verification) -> Self {
-        Self { stage: Stage::Steps(v), max_tries: MAX_WRITE_TRIES, saves: true, touches: true }
+        Self { stage: Stage::Steps(v), max_tries: MAX_WRITE_TRIES, saves: true, touches: true, counts: false }
     }
 
     /// Whether the host saves upgraded records and writes the last use: a host
@@ -121,6 +134,13 @@ impl Completion {
     /// [`Action::TouchLastUsed`]), which spares it a call per request.
     pub fn set_host_writes(&mut self, saves: bool, touches: bool) {
         (self.saves, self.touches) = (saves, touches);
+    }
+
+    /// Whether the host keeps a request count per key: then each allowed
+    /// request ends with [`Action::CountRequest`] (never asked by default, as
+    /// it is a store write per request where the last use is one a minute).
+    pub fn set_host_counts(&mut self, counts: bool) {
+        self.counts = counts;
     }
 
     /// At most `max_tries` compare-and-sets (at least one) before [`Action::StoreContended`].
@@ -150,6 +170,10 @@ impl Completion {
                     _ => Action::Done(&outcome.decision),
                 }
             }
+            Stage::Decided { outcome, counted: false, .. } => match &outcome.decision.principal {
+                Some(p) => Action::CountRequest { key_id: &p.key_id },
+                None => Action::Done(&outcome.decision),
+            },
             Stage::Decided { outcome, .. } => Action::Done(&outcome.decision),
             Stage::Poisoned => Action::StoreContended,
         }
@@ -166,12 +190,14 @@ impl Completion {
         }
     }
 
-    /// The decided stage: nothing left to save or touch (or a host that does not) counts as done.
+    /// The decided stage: nothing left to save, touch or count (or a host that
+    /// does not) counts as done. Only allowed requests are counted.
     fn decided(&self, v: Verification) -> Stage {
         let outcome = v.finish();
         let saved = !self.saves || outcome.upgraded_record.is_none();
         let touched = !self.touches || outcome.touch_last_used.is_none();
-        Stage::Decided { outcome: Box::new(outcome), saved, touched }
+        let counted = !self.counts || !outcome.decision.allowed;
+        Stage::Decided { outcome: Box::new(outcome), saved, touched, counted }
     }
 
     /// The write a finished step needs, or its decision when it needs none. A
@@ -271,9 +297,16 @@ impl Completion {
         }
     }
 
+    /// Answers [`Action::CountRequest`].
+    pub fn counted(&mut self) {
+        if let Stage::Decided { saved: true, touched: true, counted, .. } = &mut self.stage {
+            *counted = true;
+        }
+    }
+
     /// Does every action through the host's closures — `lookup(hash)`,
     /// `load_state(key)`, `act(action)` for a compare-and-set (answering whether
-    /// it won), a save or a touch — until [`Action::Done`] or
+    /// it won), a save, a touch or a count — until [`Action::Done`] or
     /// [`Action::StoreContended`] (`Continue`), or until a closure breaks with
     /// `B`: that action stays open, for the host to answer itself.
     pub fn drive<B>(
@@ -304,6 +337,10 @@ impl Completion {
                 action @ Action::TouchLastUsed { .. } => {
                     act(action)?;
                     self.touched();
+                }
+                action @ Action::CountRequest { .. } => {
+                    act(action)?;
+                    self.counted();
                 }
             }
         }

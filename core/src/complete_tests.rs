@@ -69,6 +69,10 @@ fn run(c: &mut Completion, record: &KeyRecord, mut losses: u32) -> Vec<String> {
                 asked.push(format!("touch {}", key_id == record.id));
                 c.touched();
             }
+            Action::CountRequest { key_id } => {
+                asked.push(format!("count {}", key_id == record.id));
+                c.counted();
+            }
             Action::StoreContended => return asked,
             Action::Done(d) => {
                 asked.push(format!("done {}", d.status));
@@ -198,4 +202,52 @@ fn a_host_that_keeps_no_records_is_not_asked_to_save_or_touch() {
     assert_eq!(run(&mut c, &record, 0), ["lookup", "lookup", "load", "cas expected=Some(1)", "done 200"]);
     let outcome = c.into_outcome().unwrap();
     assert!(outcome.upgraded_record.is_some() && outcome.touch_last_used.is_some(), "still in the outcome");
+}
+
+#[test]
+fn a_host_that_counts_is_asked_once_per_allowed_request_last() {
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    c.set_host_counts(true);
+    let asked = run(&mut c, &record, 0);
+    let expected = [
+        "lookup",
+        "lookup",
+        "load",
+        "cas expected=Some(1)",
+        "save upgraded=true",
+        "touch true",
+        "count true",
+        "done 200",
+    ];
+    assert_eq!(asked, expected);
+    // Answered out of turn, a count does not skip the save or the touch.
+    let (mut early, record) = request(&engine);
+    early.set_host_counts(true);
+    to_the_write(&mut early, &record);
+    early.written(true);
+    early.counted();
+    assert!(matches!(early.next_action(), Action::SaveRecord(_)));
+}
+
+#[test]
+fn denied_requests_are_not_counted() {
+    let engine = engine();
+    let (mut c, mut record) = request(&engine);
+    c.set_host_counts(true);
+    record.scopes = vec!["other:read".to_string()];
+    assert_eq!(run(&mut c, &record, 0), ["lookup", "lookup", "done 403"]);
+    let (mut unknown, mut record) = request(&engine);
+    unknown.set_host_counts(true);
+    record.hash = "sha256:unknown".to_string();
+    assert_eq!(run(&mut unknown, &record, 0), ["lookup", "lookup", "done 401"]);
+}
+
+#[test]
+fn a_host_that_does_not_count_is_never_asked() {
+    let engine = engine();
+    let (mut c, record) = request(&engine);
+    let asked = run(&mut c, &record, 0);
+    assert!(!asked.iter().any(|a| a.starts_with("count")), "{asked:?}");
+    assert_eq!(asked.last().map(String::as_str), Some("done 200"));
 }

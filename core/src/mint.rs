@@ -207,6 +207,7 @@ pub fn mint_with_rules(
         features: options.features.clone(),
         metadata: options.metadata.clone(),
         last_used_at: None,
+        request_count: 0,
     };
     Ok(MintedKey { key: key_text, record })
 }

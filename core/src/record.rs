@@ -133,6 +133,14 @@ pub struct KeyRecord {
     /// (coarsely: see `Outcome::touch_last_used`); `None` if never recorded.
     #[serde(default, with = "timestamp::option", skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Requests the key was let through for, as the host counted them (a host
+    /// that counts answers `Action::CountRequest`); 0, and left out, if none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub request_count: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl fmt::Debug for KeyRecord {
@@ -164,6 +172,7 @@ impl fmt::Debug for KeyRecord {
             .field("features", &self.features)
             .field("metadata", &self.metadata)
             .field("last_used_at", &self.last_used_at)
+            .field("request_count", &self.request_count)
             .finish()
     }
 }

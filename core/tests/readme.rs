@@ -64,6 +64,7 @@ fn json_examples_load() {
     keyproof::KeyFormat::from_json(&keys[0]).unwrap();
     let record = keyproof::KeyRecord::from_json(&keys[1]).unwrap();
     assert_eq!(record.id, "key_2f8a3b1c");
+    assert_eq!(record.request_count, 1284);
     let policy = json_blocks_after(&text, "### Policy");
     keyproof::Policy::load(&policy[0]).unwrap();
 }

@@ -51,6 +51,7 @@ fn complete(
             }
             Action::SaveRecord(_) => c.saved(),
             Action::TouchLastUsed { .. } => c.touched(),
+            Action::CountRequest { .. } => c.counted(),
             Action::StoreContended => panic!("contended"),
             Action::Done(d) => return d.code,
         }
@@ -248,6 +249,7 @@ fn a_bucket_recomputed_into_allowing_reads_the_usage_counter_before_deciding() {
             Action::CompareAndSet(_) => c.written(true),
             Action::SaveRecord(_) => c.saved(),
             Action::TouchLastUsed { .. } => c.touched(),
+            Action::CountRequest { .. } => c.counted(),
             Action::StoreContended => panic!("contended"),
             Action::Done(d) => break d.code,
         }

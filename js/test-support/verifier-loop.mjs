@@ -81,6 +81,36 @@ export function verifierLoopTests(kp, runtime) {
     assert.throws(() => failing.verify(request), /db down/);
   });
 
+  test(`${runtime}: a counting host is asked once per allowed request, last; denials are not counted`, async () => {
+    const log = [];
+    const counting = (wrap) => new kp.Verifier(engine, {
+      lookup: (hash) => wrap((log.push('lookup'), hash === minted.record.hash ? minted.record : null)),
+      save: (record) => wrap(void log.push(`save ${record.hash.split(':')[0]}`)),
+      touch: (keyId) => wrap(void log.push(`touch ${keyId === minted.record.id}`)),
+      count: (keyId) => wrap(void log.push(`count ${keyId === minted.record.id}`)),
+      rateLimits: store(log, 0, wrap),
+    });
+    const sync = counting((x) => x);
+    assert.equal(sync.verify(request).status, 200);
+    assert.deepEqual(log.slice(-3), ['save hmac-sha256', 'touch true', 'count true']);
+    log.length = 0;
+    assert.equal(sync.verify({ ...request, headers: { authorization: 'Bearer kp_live_bad' } }).status, 401);
+    assert.equal(sync.verify({ ...request, method: 'POST' }).status, 403); // no route: denied by default
+    assert.ok(!log.some((entry) => entry.startsWith('count')), `no count for denials: ${log}`);
+    log.length = 0;
+    const d = await counting((x) => Promise.resolve(x)).verify(request);
+    assert.equal(d.status, 200);
+    assert.deepEqual(log.filter((entry) => entry.startsWith('count')), ['count true']);
+    assert.equal(log.at(-1), 'count true', 'counted last, awaited');
+    // Without `count` the host is never asked (hostWrites has no 4).
+    const quiet = [];
+    const v = new kp.Verifier(plain, { lookup: () => minted.record, touch: (id) => quiet.push(id) });
+    assert.equal(v.verify(request).status, 200);
+    assert.deepEqual(quiet, [minted.record.id]);
+    const failing = new kp.Verifier(plain, { lookup: () => minted.record, count: () => { throw new Error('db down'); } });
+    assert.throws(() => failing.verify(request), /db down/);
+  });
+
   test(`${runtime}: only the headers verification reads cross into the engine, from every header shape`, () => {
     const config = {
       formats: ['keyproof_live'],

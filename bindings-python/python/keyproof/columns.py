@@ -1,7 +1,7 @@
 """A key record as flat database columns, shared by the Django app and the SQLAlchemy store.
 
 Every field of core's record gets its own column (so it can be indexed and
-queried: ``hash`` unique, ``status``, ``expires_at``, ``last_used_at`` …); the owner's
+queried: ``hash`` unique, ``status``, ``expires_at``, ``last_used_at``, ``request_count`` …); the owner's
 ids and the rotation become ``owner_*`` and ``replaced_by`` / ``rotated_at`` /
 ``grace_until``. Reading a row rebuilds the record through core, which validates it.
 """
@@ -20,6 +20,7 @@ COLUMNS = (
     "owner_organization", "owner_workspace", "owner_profile", "client_id", "scopes", "role", "status",
     "created_at", "updated_at", "expires_at", "revoked_at", "replaced_by", "rotated_at", "grace_until",
     "allowed_ips", "plan", "rate_limits", "usage_limit", "features", "metadata", "last_used_at",
+    "request_count",
 )  # fmt: skip
 #: The columns holding instants (UTC).
 TIMES = frozenset(
@@ -53,6 +54,7 @@ def to_columns(record: KeyRecord) -> dict[str, Any]:
         ("rate_limits", {}),
     ):
         row[name] = row[name] if row[name] is not None else empty
+    row["request_count"] = record.request_count
     return row
 
 
@@ -76,6 +78,7 @@ def from_columns(row: Mapping[Any, Any]) -> KeyRecord:
     data.update({k: row[k] or [] for k in ("scopes", "allowed_ips", "features")})
     data["metadata"] = row["metadata"] or {}
     data["rate_limits"] = row["rate_limits"] or {}
+    data["request_count"] = row.get("request_count") or 0
     data.update({k: utc(row[k]) for k in ("created_at", "updated_at")})
     data.update({k: utc(row[k]) if k in TIMES else row[k] for k in _OPTIONAL if row[k] is not None})
     if row["grace_until"] is not None:

@@ -4,7 +4,9 @@ Settings: ``KEYPROOF_ENGINE`` (an ``Engine``, its config dict, or a dotted path)
 ``KEYPROOF_LOOKUP`` (synchronous) and optionally ``KEYPROOF_SAVE``, ``KEYPROOF_TOUCH``,
 ``KEYPROOF_RATE_LIMITS`` (or, instead of these, a ready ``KEYPROOF_VERIFIER``). With the
 ``keyproof.contrib.django`` app installed, lookup, save and touch default to its
-``APIKey`` table. ``KEYPROOF_CLIENT_IP`` (``request -> str | None``) and
+``APIKey`` table. ``KEYPROOF_COUNT_REQUESTS``: ``True`` counts each allowed request in
+that table's ``request_count`` (an UPDATE per request), or a ``count(key_id)``
+function. ``KEYPROOF_CLIENT_IP`` (``request -> str | None``) and
 ``KEYPROOF_USAGE_COST`` (``request -> int | None``: what the request spends of a
 usage-limited key's allowance; None, its route's cost), each an object or a dotted
 path, and ``KEYPROOF_EXCLUDE`` (paths the middleware lets through). Core judges the raw
@@ -105,13 +107,29 @@ def get_config() -> KeyproofConfig:
                 if not callable(lookup):
                     raise ImproperlyConfigured("KEYPROOF_LOOKUP must be a function")
                 store = _setting("KEYPROOF_RATE_LIMITS")
-                verifier = Verifier(engine, lookup, save, rate_limits=store, touch=touch)
+                verifier = Verifier(engine, lookup, save, rate_limits=store, touch=touch, count=_counter())
             client_ip, exclude = _setting("KEYPROOF_CLIENT_IP"), _setting("KEYPROOF_EXCLUDE", ())
             cost = _setting("KEYPROOF_USAGE_COST")
             _cache["config"] = KeyproofConfig(
                 verifier, client_ip or request_client_ip, frozenset(exclude), cost
             )
         return _cache["config"]
+
+
+def _counter() -> Callable[[str], Any] | None:
+    """``KEYPROOF_COUNT_REQUESTS``: a function, ``True`` for the app's table, else None."""
+    count = _setting("KEYPROOF_COUNT_REQUESTS", False)
+    if count is True:
+        if not apps.is_installed("keyproof.contrib.django"):
+            raise ImproperlyConfigured("KEYPROOF_COUNT_REQUESTS = True needs the keyproof.contrib.django app")
+        from keyproof.contrib.django import store as table
+
+        return table.count
+    if count is False or count is None:
+        return None
+    if not callable(count):
+        raise ImproperlyConfigured("KEYPROOF_COUNT_REQUESTS must be True, False or a function")
+    return count  # type: ignore[no-any-return]
 
 
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:

@@ -1,5 +1,5 @@
 """Key records in SQLAlchemy 2.x (sync and asyncio): a table, a lookup for ``Verifier``,
-last-used writes and core's lifecycle operations.
+last-used writes, request counts and core's lifecycle operations.
 
 ``KeyRecordMixin`` adds the record's columns (``keyproof.columns``) to your declarative
 model; ``APIKey`` is a ready one (table ``keyproof_api_keys``, on ``KeyproofBase``).
@@ -8,6 +8,7 @@ on that table:
 
     store = AsyncKeyStore(create_async_engine("postgresql+psycopg://…"))
     verifier = store.verifier(engine)          # lookup, hash upgrades, last use
+    counting = store.verifier(engine, count_requests=True)  # + a request count per key
     minted = await store.mint(engine, name="CI", scopes=["briefs:read"])  # minted.key: show once
     await store.revoke(minted.record.id)
 
@@ -65,6 +66,9 @@ class KeyRecordMixin:
     features: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", sa.JSON, default=dict)
     last_used_at: Mapped[datetime | None] = mapped_column(_TIME)
+    #: Added after the first release: existing tables need
+    #: ``ALTER TABLE … ADD COLUMN request_count BIGINT NOT NULL DEFAULT 0``.
+    request_count: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
 
 class KeyproofBase(DeclarativeBase):
@@ -131,6 +135,11 @@ class _Statements:
         newer = sa.or_(c.last_used_at.is_(None), c.last_used_at < utc(at))
         return sa.update(self.table).where(c.id == key_id, newer).values(last_used_at=utc(at))
 
+    def count(self, key_id: str) -> sa.Update:
+        """One more request for the key: an increment in the database, so none is lost."""
+        c = self.table.c
+        return sa.update(self.table).where(c.id == key_id).values(request_count=c.request_count + 1)
+
 
 def _found(row: sa.Row[Any] | None, key_id: str) -> KeyRecord:
     if row is None:
@@ -148,9 +157,11 @@ class KeyStore:
         """Creates the table if it does not exist (use migrations in production)."""
         self.sql.table.create(self.engine, checkfirst=True)
 
-    def verifier(self, engine: Engine, **kwargs: Any) -> Verifier:
-        """A ``Verifier`` reading this table, finishing hash upgrades and writing last use."""
-        return Verifier(engine, self.lookup, self.save, touch=self.touch, **kwargs)
+    def verifier(self, engine: Engine, *, count_requests: bool = False, **kwargs: Any) -> Verifier:
+        """A ``Verifier`` reading this table, finishing hash upgrades and writing last use;
+        with ``count_requests``, also one UPDATE per allowed request (``request_count``)."""
+        count = self.count if count_requests else None
+        return Verifier(engine, self.lookup, self.save, touch=self.touch, count=count, **kwargs)
 
     def lookup(self, value: str) -> KeyRecord | None:
         with self.engine.connect() as conn:
@@ -164,6 +175,10 @@ class KeyStore:
     def touch(self, key_id: str, at: datetime) -> None:
         with self.engine.begin() as conn:
             conn.execute(self.sql.touch(key_id, at))
+
+    def count(self, key_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(self.sql.count(key_id))
 
     def get(self, key_id: str) -> KeyRecord:
         with self.engine.connect() as conn:
@@ -224,9 +239,10 @@ class AsyncKeyStore:
         async with self.engine.begin() as conn:
             await conn.run_sync(lambda sync: self.sql.table.create(sync, checkfirst=True))
 
-    def verifier(self, engine: Engine, **kwargs: Any) -> Verifier:
-        """A ``Verifier`` (use ``averify``) reading this table."""
-        return Verifier(engine, self.lookup, self.save, touch=self.touch, **kwargs)
+    def verifier(self, engine: Engine, *, count_requests: bool = False, **kwargs: Any) -> Verifier:
+        """A ``Verifier`` (use ``averify``) reading this table (``count_requests`` as for ``KeyStore``)."""
+        count = self.count if count_requests else None
+        return Verifier(engine, self.lookup, self.save, touch=self.touch, count=count, **kwargs)
 
     async def lookup(self, value: str) -> KeyRecord | None:
         async with self.engine.connect() as conn:
@@ -240,6 +256,10 @@ class AsyncKeyStore:
     async def touch(self, key_id: str, at: datetime) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(self.sql.touch(key_id, at))
+
+    async def count(self, key_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(self.sql.count(key_id))
 
     async def get(self, key_id: str) -> KeyRecord:
         async with self.engine.connect() as conn:

@@ -12,12 +12,15 @@ awaitables):
   when core asks for it (``Outcome.touch_last_used``: allowed requests whose
   stored last-used time is absent or older than the policy's
   ``last_used_interval_seconds``). Write it only if newer than the stored value.
+- ``count(key_id)`` (optional): adds one to the key's request count, once per
+  allowed request, last (seed 001's per-key request counts). A store write per
+  request, so only hosts that pass it are asked.
 - ``rate_limits``: a store with ``get(key)`` and ``compare_and_set(key, expected,
   new, ttl_seconds)`` (``keyproof.stores``); default: a ``MemoryRateLimitStore``.
 
 ``verify`` and ``averify`` share one implementation, ``Verification.complete``:
 the whole loop (lookups, state loads, the compare-and-set with re-reads on a
-lost race, ``save`` and ``touch``) runs natively in one call and hands back the
+lost race, ``save``, ``touch`` and ``count``) runs natively in one call and hands back the
 decision, or the first awaitable a callable returns; ``averify`` awaits it,
 answers with ``Verification.answer`` and calls again.
 """
@@ -48,6 +51,8 @@ Lookup = Callable[[str], Union[RecordLike, Awaitable[RecordLike]]]
 Save = Callable[[KeyRecord], Union[Awaitable[None], None]]
 #: A sync or async callback that records a key's last use: ``touch(key_id, at)``.
 Touch = Callable[[str, datetime], Union[Awaitable[None], None]]
+#: A sync or async callback that adds one to a key's request count: ``count(key_id)``.
+Count = Callable[[str], Union[Awaitable[None], None]]
 #: Request headers: a mapping or (name, value) pairs, str or bytes.
 Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, bytes]]]]
 
@@ -56,14 +61,14 @@ Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, 
 MAX_CAS_TRIES = MAX_WRITE_TRIES
 
 #: Attributes ``Verification.complete`` is handed (as ``Verifier._calls``, rebuilt when one changes).
-_HOST_CALL_PARTS = frozenset({"lookup", "save", "touch", "_store"})
+_HOST_CALL_PARTS = frozenset({"lookup", "save", "touch", "count", "_store"})
 
 
 class Verifier:
     """Verifies requests with one shared ``Engine``. Thread- and asyncio-safe."""
 
     #: The host's callables as ``Verification.complete`` takes them, built once per
-    #: change of ``lookup``, ``save``, ``touch`` or the store: not per request.
+    #: change of ``lookup``, ``save``, ``touch``, ``count`` or the store: not per request.
     _calls: tuple[Any, ...] | None = None
 
     def __init__(
@@ -74,11 +79,13 @@ class Verifier:
         *,
         rate_limits: RateLimitStore | TransactStore | None = None,
         touch: Touch | None = None,
+        count: Count | None = None,
     ) -> None:
         self.engine = engine
         self.lookup = lookup
         self.save = save
         self.touch = touch
+        self.count = count
         self.rate_limits = rate_limits if rate_limits is not None else MemoryRateLimitStore()
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -88,7 +95,14 @@ class Verifier:
 
     def _host_calls(self) -> tuple[Any, ...]:
         store = self._store
-        calls = self._calls = (self.lookup, store.get, store.compare_and_set, self.save, self.touch)
+        calls = self._calls = (
+            self.lookup,
+            store.get,
+            store.compare_and_set,
+            self.save,
+            self.touch,
+            self.count,
+        )
         return calls
 
     @property

@@ -65,6 +65,8 @@ KEYPROOF_ENGINE = {
         "last_used_interval_seconds": 0,
     },
 }
+# Seed 001's dashboard: each allowed request adds one to the key's request_count.
+KEYPROOF_COUNT_REQUESTS = True
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["keyproof.django.KeyproofAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],

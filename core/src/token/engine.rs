@@ -172,6 +172,7 @@ fn offline_record(token: &AccessToken, now: DateTime<Utc>) -> KeyRecord {
         features: c.features.clone(),
         metadata: Default::default(),
         last_used_at: Some(now),
+        request_count: 0,
     }
 }
 

@@ -1,19 +1,36 @@
 //! A [`Completion`](crate::Completion) action as a plain object for a JS host:
 //! `{kind, value?, write?, record?, at?}`, where `kind` is `lookup_record`,
 //! `load_rate_state`, `compare_and_set`, `save_record`, `touch_last_used`,
-//! `store_contended` or `done`.
+//! `count_request`, `store_contended` or `done`.
 
 use serde::Serialize;
 
 use super::decided::RateWriteView;
-use crate::complete::Action;
+use crate::complete::{Action, Completion};
 use crate::record::KeyRecord;
+
+/// `hostWrites` bits of a JS host: it saves upgraded records (1), writes the
+/// last use (2), counts requests (4). Without any: `SAVES | TOUCHES`.
+pub const SAVES: u32 = 1;
+/// See [`SAVES`].
+pub const TOUCHES: u32 = 2;
+/// See [`SAVES`].
+pub const COUNTS: u32 = 4;
+
+/// A completion for a JS host whose writes are `host_writes` (see [`SAVES`]).
+pub fn completion(v: crate::Verification, host_writes: Option<u32>) -> Completion {
+    let writes = host_writes.unwrap_or(SAVES | TOUCHES);
+    let mut c = Completion::new(v);
+    c.set_host_writes(writes & SAVES != 0, writes & TOUCHES != 0);
+    c.set_host_counts(writes & COUNTS != 0);
+    c
+}
 
 /// One action in the storage schema (see the module docs).
 #[derive(Debug, Serialize)]
 pub struct ActionView<'a> {
     kind: &'static str,
-    /// The storage hash, the bucket key, or the record id to touch.
+    /// The storage hash, the bucket key, or the record id to touch or count.
     #[serde(skip_serializing_if = "Option::is_none")]
     value: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,6 +62,7 @@ impl<'a> From<Action<'a>> for ActionView<'a> {
                 at: Some(crate::timestamp::format_timestamp(&at)),
                 ..bare("touch_last_used")
             },
+            Action::CountRequest { key_id } => Self { value: Some(key_id), ..bare("count_request") },
             Action::StoreContended => bare("store_contended"),
             Action::Done(_) => bare("done"),
         }
@@ -71,6 +89,8 @@ mod tests {
             touch,
             serde_json::json!({"kind": "touch_last_used", "value": "key_1", "at": "2026-03-18T10:30:00Z"})
         );
+        let count = serde_json::to_value(ActionView::from(Action::CountRequest { key_id: "key_1" })).unwrap();
+        assert_eq!(count, serde_json::json!({"kind": "count_request", "value": "key_1"}));
         assert_eq!(ActionView::from(Action::StoreContended).kind(), "store_contended");
     }
 }

@@ -17,7 +17,7 @@ pub mod action;
 pub mod decided;
 pub mod views;
 
-pub use action::ActionView;
+pub use action::{completion, ActionView};
 pub use decided::{decided, RateWriteView};
 pub use views::{
     error_codes, ChangedView, ErrorCodeView, InspectedTokenView, IssuedTokenView, MintedView, ParsedView, StepView,

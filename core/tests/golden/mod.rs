@@ -266,6 +266,7 @@ impl Suite {
                 }
                 Action::SaveRecord(_) => c.saved(),
                 Action::TouchLastUsed { .. } => c.touched(),
+                Action::CountRequest { .. } => c.counted(),
                 Action::StoreContended => panic!("{name}: contended"),
                 Action::Done(decision) => break decision.clone(),
             }

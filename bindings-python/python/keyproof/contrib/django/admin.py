@@ -19,7 +19,8 @@ from keyproof.contrib.django.models import APIKey
 
 READ_ONLY = (
     "id", "preview", "fingerprint", "format", "environment", "kind", "status", "created_at",
-    "updated_at", "revoked_at", "replaced_by", "rotated_at", "grace_until", "last_used_at", "usage_left",
+    "updated_at", "revoked_at", "replaced_by", "rotated_at", "grace_until", "last_used_at", "request_count",
+    "usage_left",
 )  # fmt: skip
 
 
@@ -49,7 +50,16 @@ def lifecycle_action(name: str, op: Any, label: str) -> Any:
 @admin.register(APIKey)
 class APIKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ChangeForm
-    list_display = ("name", "preview", "status", "format", "created_at", "expires_at", "last_used_at")
+    list_display = (
+        "name",
+        "preview",
+        "status",
+        "format",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "request_count",
+    )
     list_filter = ("status", "format", "environment")
     search_fields = ("name", "preview", "fingerprint", "id")
     readonly_fields = READ_ONLY

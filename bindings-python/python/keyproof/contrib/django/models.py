@@ -70,6 +70,7 @@ class APIKey(models.Model):
     features = models.JSONField(default=list, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    request_count = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "API key"

@@ -1,4 +1,5 @@
-"""The verifier's side of the ``APIKey`` table: lookup by hash (or key id), hash upgrades, last use.
+"""The verifier's side of the ``APIKey`` table: lookup by hash (or key id), hash upgrades,
+last use and request counts.
 
 ``keyproof.django`` uses these by default when this app is installed and no
 ``KEYPROOF_LOOKUP`` / ``KEYPROOF_VERIFIER`` is set.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from keyproof import KeyRecord, is_record_id
 from keyproof.contrib.django.models import APIKey, db_time
@@ -32,3 +33,8 @@ def touch(key_id: str, at: datetime) -> None:
     at = db_time(at)  # type: ignore[assignment]
     newer = Q(last_used_at__isnull=True) | Q(last_used_at__lt=at)
     APIKey.objects.filter(newer, pk=key_id).update(last_used_at=at)
+
+
+def count(key_id: str) -> None:
+    """One more request for the key (``request_count``): an increment in the database, so none is lost."""
+    APIKey.objects.filter(pk=key_id).update(request_count=F("request_count") + 1)

@@ -11,7 +11,10 @@ from keyproof.contrib.django.models import APIKey
 
 
 class Command(BaseCommand):
-    help = "Lists API keys (id, name, preview, status, last use); --json prints the records without hashes."
+    help = (
+        "Lists API keys (id, name, preview, status, last use, requests); "
+        "--json prints the records without hashes."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true")
@@ -27,4 +30,5 @@ class Command(BaseCommand):
         for row in rows:
             record = row.to_record()
             last = record.last_used_at.isoformat() if record.last_used_at else "never"
-            self.stdout.write(f"{row.pk}  {row.preview}  {row.status:8}  {row.name}  last used {last}")
+            used = f"last used {last}  requests {record.request_count}"
+            self.stdout.write(f"{row.pk}  {row.preview}  {row.status:8}  {row.name}  {used}")
