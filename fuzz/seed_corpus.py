@@ -298,10 +298,21 @@ def tokens_seeds():
                 save("tokens", frame(u8(base) + u8(kind) + u8(pos) + u8(0x41 + base), []))
 
 
+def completion_seeds():
+    """Each key, with every combination of host writes, counters empty or spent, answered
+    right throughout; then with a lost write, and with each out-of-turn answer."""
+    for key in range(5):
+        for writes in range(8):
+            for spent in (0, 200):
+                save("completion", frame(u8(key) + u8(writes) + u8(spent), []))
+                for noise in (11, 12, 13, 14, 15):
+                    save("completion", frame(u8(key) + u8(writes) + u8(spent) + u8(0) * 3 + u8(noise), []))
+
+
 if __name__ == "__main__":
     for fn in (verify_step_seeds, decide_seeds, extract_headers_seeds, ip_parsing_seeds, gcra_seeds,
                mint_expiry_seeds, lifecycle_seeds, store_record_seeds, load_json_seeds, parse_key_seeds, scan_seeds,
-               tokens_seeds):
+               tokens_seeds, completion_seeds):
         fn()
     for target in sorted(written):
         count = len(os.listdir(os.path.join(OUT, target)))

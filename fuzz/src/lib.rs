@@ -215,7 +215,7 @@ pub fn deployments() -> &'static [Deployment] {
 
 /// Statuses the README documents (the code table) plus the policy's overrides.
 pub fn documented_status(policy: &Policy, status: u16) -> bool {
-    matches!(status, 200 | 400 | 401 | 403 | 429 | 500) || policy.status_overrides.values().any(|s| *s == status)
+    matches!(status, 200 | 400 | 401 | 403 | 429 | 500 | 503) || policy.status_overrides.values().any(|s| *s == status)
 }
 
 fn visible(value: &str) -> bool {
