@@ -19,6 +19,9 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings (every crate, every target)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "cargo doc -D warnings (core's API docs: no broken or ambiguous links)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p keyproof --no-deps --locked
+
 step "cargo test (core, golden vectors regenerated and diffed, CLI)"
 cargo test --workspace --locked
 

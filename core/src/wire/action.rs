@@ -1,4 +1,4 @@
-//! A [`Completion`](crate::Completion) action as a plain object for a JS host:
+//! A [`Completion`] action as a plain object for a JS host:
 //! `{kind, value?, write?, record?, at?}`, where `kind` is `lookup_record`,
 //! `load_rate_state`, `compare_and_set`, `save_record`, `touch_last_used`,
 //! `count_request`, `store_contended` or `done`.

@@ -1,5 +1,5 @@
 //! What crosses a host boundary, written once for every binding: the
-//! finished-verification string ([`decided`]), the plain views of core values
+//! finished-verification string ([`mod@decided`]), the plain views of core values
 //! the bindings hand to their runtime ([`views`]), and the conversions of the
 //! arguments every binding takes the same way (flat header lists, times in
 //! milliseconds, grace periods in hours, format lists). A binding converts its
