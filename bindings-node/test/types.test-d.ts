@@ -73,7 +73,15 @@ async function tokens(): Promise<void> {
   const bearer: string = issued.accessToken;
   const keyId: string = tokenEngine.verifyToken(bearer).keyId;
   const jwks: string[] = tokenEngine.publicJwks().keys.map((k) => k.kid);
-  const toucher = new Verifier(tokenEngine, { lookup: () => null, touch: async (id: string, at: Date) => void [id, at] });
+  const toucher = new Verifier(tokenEngine, {
+    lookup: () => null,
+    touch: async (id: string, at: Date) => void [id, at],
+    count: (id: string) => void id,
+  });
+  const requests: number | undefined = record.requestCount;
+  void requests;
+  // @ts-expect-error a count callback takes the key id only
+  void new Verifier(tokenEngine, { lookup: () => null, count: (id: string, n: number) => void [id, n] });
   const d = await toucher.verify({ path: '/v1/briefs', headers: { authorization: `Bearer ${bearer}` } });
   const used: TokenUse | null = d.token;
   const last: Date | null = d.touchLastUsed;
