@@ -240,7 +240,7 @@ wrap! {
         allowed: bool = d.allowed;
         code: &'static str = d.code;
         status: u16 = d.status;
-        headers: Vec<(String, String)> = d.headers.clone();
+        headers: Vec<(String, String)> = d.headers.to_vec();
         /// The headers with repeated names joined by ", " (for one-value-per-name header maps).
         combined_headers: Vec<(String, String)> = d.combined_headers();
         body: Option<&str> = d.body.as_deref();

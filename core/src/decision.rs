@@ -2,12 +2,14 @@
 //! or deny (with a stable code), rendered as HTTP status, headers and body.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::error::ErrorKind;
 use crate::format::CredentialKind;
+use crate::headers::Headers;
 use crate::ratelimit::RateLimitOutcome;
 use crate::record::Owner;
 
@@ -107,10 +109,12 @@ pub struct Decision {
     pub public_code: &'static str,
     /// HTTP status (200 when allowed).
     pub status: u16,
-    /// Response headers, in a fixed order.
-    pub headers: Vec<(String, String)>,
-    /// `application/problem+json` body for denials, exact bytes.
-    pub body: Option<String>,
+    /// Response headers, in a fixed order (a denial's are shared with every
+    /// denial of its kind: rendered once per engine).
+    pub headers: Headers,
+    /// `application/problem+json` body for denials, exact bytes (shared like the headers).
+    #[serde(serialize_with = "shared_text")]
+    pub body: Option<Arc<str>>,
     /// The caller, when allowed.
     pub principal: Option<Principal>,
     /// Warnings, when allowed.
@@ -166,4 +170,9 @@ impl Decision {
         }
         out
     }
+}
+
+/// A shared body as the text it is.
+fn shared_text<S: serde::Serializer>(body: &Option<Arc<str>>, serializer: S) -> Result<S::Ok, S::Error> {
+    body.as_deref().serialize(serializer)
 }

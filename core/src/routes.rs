@@ -52,7 +52,7 @@ pub struct RouteRule {
     /// Scopes of which one must be held.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub any_of: Vec<String>,
-    /// Minimum role (see [`crate::Policy::roles`]).
+    /// Minimum role: a name from the policy's `roles`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
     /// Credential kinds allowed; empty means secret, restricted and client_secret keys.

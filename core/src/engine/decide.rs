@@ -157,7 +157,7 @@ impl Engine {
             code: "ok",
             public_code: "ok",
             status: 200,
-            headers: passed.headers,
+            headers: passed.headers.into(),
             body: None,
             principal: Some(principal(record, self.policy().default_plan.as_ref())),
             warnings: passed.warnings,

@@ -3,9 +3,12 @@
 //! engine ([`Rendered`]), from scratch only when the denial carries
 //! request-specific parts (rate-limit and usage headers, `Retry-After`).
 
+use std::sync::Arc;
+
 use super::Engine;
 use crate::decision::{Decision, RateLimitDecision};
 use crate::error::{Error, ErrorKind};
+use crate::headers::Headers;
 use crate::policy::Policy;
 use crate::ratelimit::Quota;
 use crate::render::{problem_body, public_view, rate_limit_headers, usage_headers, www_authenticate};
@@ -42,20 +45,21 @@ impl From<&Error> for Deny {
     }
 }
 
-/// A denial's answer, rendered once per engine.
+/// A denial's answer, rendered once per engine and shared by every such denial.
 #[derive(Clone, Debug)]
 pub(crate) struct Rendered {
     pub(crate) public_code: &'static str,
     pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: String,
+    pub(crate) headers: Headers,
+    pub(crate) body: Arc<str>,
 }
 
 impl Rendered {
     /// Renders the denial of `kind` (with its missing scope, no rate limit).
     pub(crate) fn new(policy: &Policy, kind: ErrorKind, missing_scope: Option<&str>) -> Self {
         let d = render(policy, Deny { missing_scope: missing_scope.map(str::to_string), ..deny(kind, String::new()) });
-        Self { public_code: d.public_code, status: d.status, headers: d.headers, body: d.body.unwrap_or_default() }
+        let headers = Headers::shared(Arc::from(d.headers.into_vec()));
+        Self { public_code: d.public_code, status: d.status, headers, body: d.body.unwrap_or_default() }
     }
 }
 
@@ -71,7 +75,7 @@ impl Engine {
                     public_code: cached.public_code,
                     status: cached.status,
                     headers: cached.headers.clone(),
-                    body: Some(cached.body.clone()),
+                    body: Some(Arc::clone(&cached.body)),
                     principal: None,
                     warnings: Vec::new(),
                     missing_scope: d.missing_scope,
@@ -116,8 +120,8 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         code: d.kind.code(),
         public_code: view.public_code,
         status: view.status,
-        headers,
-        body: Some(problem_body(policy, &view, d.missing_scope.as_deref(), retry)),
+        headers: headers.into(),
+        body: Some(problem_body(policy, &view, d.missing_scope.as_deref(), retry).into()),
         principal: None,
         warnings: Vec::new(),
         missing_scope: d.missing_scope,
