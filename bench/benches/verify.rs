@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use keyproof::{Engine, KeyRecord, MintOptions, RateLimitState, Step};
@@ -32,14 +33,14 @@ fn setup(config: &str) -> (Engine, String, KeyRecord) {
     (engine, minted.key.expose().to_string(), minted.record)
 }
 
-/// The host loop: records from a map (cloned out, as a cache would), state from a map.
+/// The host loop: records from a map of `Arc`s (shared out, as a cache would), state from a map.
 fn verify(
     engine: &Engine,
     method: &str,
     path: &str,
     headers: &[(String, String)],
     ip: Option<&str>,
-    db: &HashMap<String, KeyRecord>,
+    db: &HashMap<String, Arc<KeyRecord>>,
     rates: &mut HashMap<String, RateLimitState>,
 ) -> u16 {
     let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
@@ -48,7 +49,7 @@ fn verify(
         match v.next_step() {
             Step::LookupRecord(hash) => {
                 let found = db.get(hash).cloned();
-                v.record(found);
+                v.shared_record(found);
             }
             Step::LoadRateState(key) => {
                 let state = rates.get(key).copied();
@@ -70,7 +71,7 @@ fn bench(c: &mut Criterion) {
     let stored: [u8; 32] = Sha256::digest(key.as_bytes()).into();
     let bearer = |k: &str| [("authorization".to_string(), format!("Bearer {k}"))];
     let headers = bearer(&key);
-    let db = HashMap::from([(record.hash.clone(), record.clone())]);
+    let db = HashMap::from([(record.hash.clone(), Arc::new(record.clone()))]);
     let mut rates = HashMap::new();
     let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
 
@@ -108,7 +109,7 @@ fn bench(c: &mut Criterion) {
         CONFIG.replace("\"environments\"", "\"plans\": {\"pro\": {\"limit\": 300, \"burst\": 50}}, \"environments\"");
     let (engine_rl, key_rl, record_rl) = setup(&limited);
     let headers_rl = bearer(&key_rl);
-    let db_rl = HashMap::from([(record_rl.hash.clone(), record_rl)]);
+    let db_rl = HashMap::from([(record_rl.hash.clone(), Arc::new(record_rl))]);
     group.bench_function("full_verify_with_rate_limit_and_ip", |b| {
         b.iter(|| {
             verify(&engine_rl, "GET", "/v1/briefs", black_box(&headers_rl), Some("203.0.113.7"), &db_rl, &mut rates)
@@ -118,7 +119,7 @@ fn bench(c: &mut Criterion) {
     let (engine_usage, key_usage, mut record_usage) = setup(&limited);
     record_usage.usage_limit = Some(keyproof::UsageLimit { limit: 1_000_000_000, period: None, counter: None });
     let headers_usage = bearer(&key_usage);
-    let db_usage = HashMap::from([(record_usage.hash.clone(), record_usage)]);
+    let db_usage = HashMap::from([(record_usage.hash.clone(), Arc::new(record_usage))]);
     group.bench_function("full_verify_with_rate_and_usage_limit", |b| {
         b.iter(|| {
             verify(

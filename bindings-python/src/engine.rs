@@ -211,8 +211,8 @@ wrap! {
     /// Who is calling, once a key is accepted.
     #[derive(Clone, PartialEq)]
     Principal(keyproof::Principal) [eq] repr(key_id, name)
-        fields(key_id, name, environment, kind, format, scopes, role, plan, client_id, features, metadata) |p| {
-        owner: Owner = Owner { inner: p.owner.clone() };
+        methods(key_id, name, environment, kind, format, scopes, role, plan, client_id, features, metadata) |p| {
+        owner: Owner = Owner { inner: p.owner().clone() };
     }
 }
 

@@ -5,9 +5,9 @@
 use pyo3::prelude::*;
 
 /// A Python class over a core value `inner`: `wrap! { /// doc  Name(core::Type)
-/// [pyclass options] repr(property, …) fields(field, …) |v| { name: Ret = expr; … } }`
-/// declares the class, a read-only property per named core `field` (converted
-/// by serde: plain Python data), one per `name` line (`v` is `&self.inner`)
+/// [pyclass options] repr(property, …) fields(field, …) methods(method, …) |v| { name: Ret = expr; … } }`
+/// declares the class, a read-only property per named core `field` or
+/// accessor `method` (converted by serde: plain Python data), one per `name` line (`v` is `&self.inner`)
 /// and, given `repr(…)`, a `__repr__` showing those properties (never a key, secret or hash).
 macro_rules! wrap {
     (@pyclass [] $class:item) => { #[pyclass(module = "keyproof", frozen)] $class };
@@ -15,7 +15,7 @@ macro_rules! wrap {
     (@pyclass [eq, hash] $class:item) => { #[pyclass(module = "keyproof", frozen, eq, hash)] $class };
     (
         $(#[$attr:meta])* $ty:ident($inner:ty) [$($opt:ident),*] $(repr($($field:ident),*))?
-        $(fields($($plain:ident),*))? |$v:ident| { $($(#[$doc:meta])* $name:ident: $ret:ty = $body:expr;)* }
+        $(fields($($plain:ident),*))? $(methods($($method:ident),*))? |$v:ident| { $($(#[$doc:meta])* $name:ident: $ret:ty = $body:expr;)* }
     ) => {
         wrap!(@pyclass [$($opt),*] $(#[$attr])* pub struct $ty {
             pub(crate) inner: $inner,
@@ -26,6 +26,9 @@ macro_rules! wrap {
         impl $ty {
             $($(#[getter] fn $plain(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
                 crate::convert::field(py, &self.inner.$plain)
+            })*)?
+            $($(#[getter] fn $method(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                crate::convert::field(py, &self.inner.$method())
             })*)?
             $($(#[$doc])* #[getter] fn $name(&self) -> $ret { let $v = &self.inner; $body })*
 

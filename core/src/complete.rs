@@ -42,6 +42,7 @@
 //! ```
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -166,12 +167,12 @@ impl Completion {
             },
             Stage::Decided { outcome, touched: false, .. } => {
                 match (&outcome.decision.principal, outcome.touch_last_used) {
-                    (Some(p), Some(at)) => Action::TouchLastUsed { key_id: &p.key_id, at },
+                    (Some(p), Some(at)) => Action::TouchLastUsed { key_id: p.key_id(), at },
                     _ => Action::Done(&outcome.decision),
                 }
             }
             Stage::Decided { outcome, counted: false, .. } => match &outcome.decision.principal {
-                Some(p) => Action::CountRequest { key_id: &p.key_id },
+                Some(p) => Action::CountRequest { key_id: p.key_id() },
                 None => Action::Done(&outcome.decision),
             },
             Stage::Decided { outcome, .. } => Action::Done(&outcome.decision),
@@ -216,8 +217,14 @@ impl Completion {
 
     /// Answers [`Action::LookupRecord`].
     pub fn record(&mut self, record: Option<KeyRecord>) {
+        self.shared_record(record.map(Arc::new));
+    }
+
+    /// Answers [`Action::LookupRecord`] with a record the host keeps in an `Arc`
+    /// (see [`Verification::shared_record`]).
+    pub fn shared_record(&mut self, record: Option<Arc<KeyRecord>>) {
         if let Stage::Steps(v) = &mut self.stage {
-            v.record(record);
+            v.shared_record(record);
         }
     }
 
@@ -309,9 +316,9 @@ impl Completion {
     /// it won), a save, a touch or a count — until [`Action::Done`] or
     /// [`Action::StoreContended`] (`Continue`), or until a closure breaks with
     /// `B`: that action stays open, for the host to answer itself.
-    pub fn drive<B>(
+    pub fn drive<B, R: Into<Arc<KeyRecord>>>(
         &mut self,
-        mut lookup: impl FnMut(&str) -> ControlFlow<B, Option<KeyRecord>>,
+        mut lookup: impl FnMut(&str) -> ControlFlow<B, Option<R>>,
         mut load_state: impl FnMut(&str) -> ControlFlow<B, Option<RateLimitState>>,
         mut act: impl FnMut(Action<'_>) -> ControlFlow<B, bool>,
     ) -> ControlFlow<B> {
@@ -319,7 +326,7 @@ impl Completion {
             match self.next_action() {
                 Action::LookupRecord(hash) => {
                     let record = lookup(hash)?;
-                    self.record(record);
+                    self.shared_record(record.map(Into::into));
                 }
                 Action::LoadRateState(key) => {
                     let state = load_state(key)?;

@@ -189,7 +189,11 @@ fn drive_answers_through_closures_and_stops_where_the_host_breaks() {
     assert_eq!(acted, ["CompareAndSet"]);
     assert!(matches!(c.next_action(), Action::SaveRecord(_)), "the stopped action stays open");
     c.saved();
-    let done = c.drive(|_| ControlFlow::Break("no"), |_| ControlFlow::Break("no"), |_| ControlFlow::Continue(true));
+    let done = c.drive(
+        |_| ControlFlow::<_, Option<KeyRecord>>::Break("no"),
+        |_| ControlFlow::Break("no"),
+        |_| ControlFlow::Continue(true),
+    );
     assert_eq!(done, ControlFlow::Continue(()));
     assert!(matches!(c.next_action(), Action::Done(d) if d.status == 200));
 }

@@ -2,44 +2,136 @@
 //! or deny (with a stable code), rendered as HTTP status, headers and body.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
 use crate::error::ErrorKind;
 use crate::format::CredentialKind;
 use crate::headers::Headers;
 use crate::ratelimit::RateLimitOutcome;
-use crate::record::Owner;
+use crate::record::{KeyRecord, Owner};
 
-/// Who is calling, once a key is accepted.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// Who is calling, once a key is accepted: the accepted record's grants, read
+/// through the record itself. The record is shared with the verification that
+/// accepted it (an `Arc`), so a host that keeps its records in `Arc`s
+/// ([`crate::Verification::shared_record`]) pays no copy per request.
+#[derive(Clone, PartialEq)]
 pub struct Principal {
+    /// The accepted record (narrowed to the token, for an access token).
+    record: Arc<KeyRecord>,
+    /// The policy's default plan, kept only when the record names none.
+    default_plan: Option<String>,
+}
+
+impl Principal {
+    pub(crate) fn new(record: Arc<KeyRecord>, default_plan: Option<&String>) -> Self {
+        let default_plan = if record.plan.is_none() { default_plan.cloned() } else { None };
+        Self { record, default_plan }
+    }
+
     /// Record id of the key.
-    pub key_id: String,
+    pub fn key_id(&self) -> &str {
+        &self.record.id
+    }
+
     /// Key name.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.record.name
+    }
+
     /// Owner of the key.
-    pub owner: Owner,
+    pub fn owner(&self) -> &Owner {
+        &self.record.owner
+    }
+
     /// Key environment.
-    pub environment: String,
+    pub fn environment(&self) -> &str {
+        &self.record.environment
+    }
+
     /// Credential kind.
-    pub kind: CredentialKind,
+    pub fn kind(&self) -> CredentialKind {
+        self.record.kind
+    }
+
     /// Format id.
-    pub format: String,
+    pub fn format(&self) -> &str {
+        &self.record.format
+    }
+
     /// Granted scopes.
-    pub scopes: Vec<String>,
+    pub fn scopes(&self) -> &[String] {
+        &self.record.scopes
+    }
+
     /// Role.
-    pub role: Option<String>,
-    /// Effective rate-limit plan.
-    pub plan: Option<String>,
+    pub fn role(&self) -> Option<&str> {
+        self.record.role.as_deref()
+    }
+
+    /// Effective rate-limit plan: the record's, else the policy's default.
+    pub fn plan(&self) -> Option<&str> {
+        self.record.plan.as_deref().or(self.default_plan.as_deref())
+    }
+
     /// Client id bound to the key.
-    pub client_id: Option<String>,
+    pub fn client_id(&self) -> Option<&str> {
+        self.record.client_id.as_deref()
+    }
+
     /// Enabled features.
-    pub features: Vec<String>,
+    pub fn features(&self) -> &[String] {
+        &self.record.features
+    }
+
     /// Application metadata from the record.
-    pub metadata: BTreeMap<String, serde_json::Value>,
+    pub fn metadata(&self) -> &BTreeMap<String, serde_json::Value> {
+        &self.record.metadata
+    }
+}
+
+/// The principal as every runtime shows it: its twelve fields, in this order.
+impl Serialize for Principal {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Principal", 12)?;
+        s.serialize_field("key_id", self.key_id())?;
+        s.serialize_field("name", self.name())?;
+        s.serialize_field("owner", self.owner())?;
+        s.serialize_field("environment", self.environment())?;
+        s.serialize_field("kind", &self.kind())?;
+        s.serialize_field("format", self.format())?;
+        s.serialize_field("scopes", self.scopes())?;
+        s.serialize_field("role", &self.role())?;
+        s.serialize_field("plan", &self.plan())?;
+        s.serialize_field("client_id", &self.client_id())?;
+        s.serialize_field("features", self.features())?;
+        s.serialize_field("metadata", self.metadata())?;
+        s.end()
+    }
+}
+
+/// The principal's fields (never the record's hash).
+impl fmt::Debug for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Principal")
+            .field("key_id", &self.key_id())
+            .field("name", &self.name())
+            .field("owner", self.owner())
+            .field("environment", &self.environment())
+            .field("kind", &self.kind())
+            .field("format", &self.format())
+            .field("scopes", &self.scopes())
+            .field("role", &self.role())
+            .field("plan", &self.plan())
+            .field("client_id", &self.client_id())
+            .field("features", &self.features())
+            .field("metadata", self.metadata())
+            .finish()
+    }
 }
 
 /// Something the host should know about an allowed request.

@@ -4,6 +4,7 @@
 //! itself, then drives on).
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use crate::engine::{Step, Verification};
 use crate::ratelimit::RateLimitState;
@@ -13,17 +14,18 @@ impl Verification {
     /// Answers [`Step::LookupRecord`] with `lookup(hash)` and
     /// [`Step::LoadRateState`] with `load_state(key)` until the step is
     /// [`Step::Done`] (`Continue`), or until one of them breaks with `B`: the
-    /// step it was asked for stays open, to be answered by the host.
-    pub fn drive<B>(
+    /// step it was asked for stays open, to be answered by the host. `lookup`
+    /// answers with owned records or with `Arc`s (see [`Verification::shared_record`]).
+    pub fn drive<B, R: Into<Arc<KeyRecord>>>(
         &mut self,
-        mut lookup: impl FnMut(&str) -> ControlFlow<B, Option<KeyRecord>>,
+        mut lookup: impl FnMut(&str) -> ControlFlow<B, Option<R>>,
         mut load_state: impl FnMut(&str) -> ControlFlow<B, Option<RateLimitState>>,
     ) -> ControlFlow<B> {
         loop {
             match self.next_step() {
                 Step::LookupRecord(hash) => {
                     let record = lookup(hash)?;
-                    self.record(record);
+                    self.shared_record(record.map(Into::into));
                 }
                 Step::LoadRateState(key) => {
                     let state = load_state(key)?;
@@ -71,7 +73,7 @@ mod tests {
             v.drive(|_| ControlFlow::Continue(Some(minted.record.clone())), |key| ControlFlow::Break(key.len()));
         assert!(matches!(stopped, ControlFlow::Break(n) if n > 0));
         assert!(matches!(v.next_step(), crate::Step::LoadRateState(_)));
-        let done = v.drive(|_| ControlFlow::Break(0), |_| ControlFlow::Continue(None));
+        let done = v.drive(|_| ControlFlow::<_, Option<crate::KeyRecord>>::Break(0), |_| ControlFlow::Continue(None));
         assert_eq!(done, ControlFlow::Continue(()));
         let outcome = v.finish();
         assert!(outcome.decision.allowed);

@@ -6,8 +6,9 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::Arc;
 
-use keyproof::{Engine, KeyRecord, MintOptions};
+use keyproof::{Engine, KeyRecord, MintOptions, Step};
 
 struct Counting;
 
@@ -66,16 +67,28 @@ fn requests_allocate_only_what_each_request_needs() {
     let (engine, key, record) = setup();
     let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
     let bearer = |k: &str| [("authorization".to_string(), format!("Bearer {k}"))];
-    // The step on a borrowed record (`decide`): the engine's own allocations, no record copy.
+    // The host loop of a host that keeps its records in `Arc`s (a cache): the
+    // engine's own allocations, no record copy.
+    let shared = Arc::new(record.clone());
     let decide = |method: &str, path: &str, headers: &[(String, String)]| {
-        let prepared = engine.prepare(method, path, headers, None);
+        let mut v = engine.begin(method, path, headers, None, now);
+        while let Step::LookupRecord(hash) = v.next_step() {
+            v.shared_record((hash == shared.hash).then(|| Arc::clone(&shared)));
+        }
+        v.finish().decision
+    };
+    // `decide` on a borrowed record copies it once, for the principal to share.
+    let borrowed = |headers: &[(String, String)]| {
+        let prepared = engine.prepare("GET", "/v1/briefs", headers, None);
         let found = prepared.lookup_hashes().first().is_some_and(|h| *h == record.hash);
         engine.decide(&prepared, found.then_some(&record), now, None)
     };
     let (good, malformed, unknown) = (bearer(&key), bearer("mk_live_tooShort"), bearer(&format!("{key}x")));
     assert_eq!(decide("GET", "/v1/briefs", &good).status, 200);
+    assert_eq!(borrowed(&good).status, 200);
     let counts = [
-        ("allowed", allocations(|| decide("GET", "/v1/briefs", &good)), 12),
+        ("allowed", allocations(|| decide("GET", "/v1/briefs", &good)), 3),
+        ("allowed, borrowed record", allocations(|| borrowed(&good)), 13),
         // A denial's headers and body are the engine's, shared: only the message and the credential.
         ("malformed key", allocations(|| decide("GET", "/v1/briefs", &malformed)), 4),
         ("unknown key", allocations(|| decide("GET", "/v1/briefs", &unknown)), 4),

@@ -29,6 +29,10 @@ fn nothing_secret_is_ever_printed() {
     let denied = engine.decide(&prepared, Some(&minted.record), now, None);
     assert_eq!(denied.code, "insufficient_scope");
     let wrong = engine.decide(&prepared, None, now, None);
+    let mut granted = minted.record.clone();
+    granted.scopes = vec!["x:read".into()];
+    let allowed = engine.decide(&prepared, Some(&granted), now, None);
+    assert!(allowed.allowed && allowed.principal.is_some());
     let parse_error = engine.parse(&format!("{}x", &key[..key.len() - 1])).unwrap_err();
     let printed = [
         format!("{minted:?}"),
@@ -41,6 +45,9 @@ fn nothing_secret_is_ever_printed() {
         format!("{engine:?}"),
         format!("{denied:?}"),
         format!("{wrong:?}"),
+        // The principal shares the accepted record, hash and all: its Debug shows grants only.
+        format!("{allowed:?}"),
+        allowed.to_json(),
         denied.to_json(),
         wrong.to_json(),
         format!("{parse_error} {parse_error:?}"),

@@ -93,7 +93,7 @@ fn fail_open_allows_uncounted_with_a_warning() {
     let warnings = serde_json::to_value(&d.warnings).unwrap();
     assert_eq!(warnings, serde_json::json!([{"code": "rate_limit_unavailable"}]));
     assert!(d.rate_limit.is_none());
-    assert_eq!(d.principal.as_ref().map(|p| p.key_id.as_str()), Some(record.id.as_str()));
+    assert_eq!(d.principal.as_ref().map(|p| p.key_id()), Some(record.id.as_str()));
     assert!(out.rate_write.is_none());
     assert_eq!(out.touch_last_used, Some(now()), "an allowed request still records its use");
 }

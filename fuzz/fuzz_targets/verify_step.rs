@@ -368,7 +368,7 @@ fn check_allowed(
 ) {
     let policy = engine.policy();
     let principal = d.principal.as_ref().expect("allowed with a principal");
-    assert_eq!(principal.key_id, record.id);
+    assert_eq!(principal.key_id(), record.id);
     assert!(prepared.error().is_none());
     let parsed = prepared.parsed_key().expect("allowed with a parsed key");
     assert_eq!(parsed.format_id(), record.format);

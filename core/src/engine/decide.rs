@@ -25,6 +25,7 @@
 //! requests that passed everything else.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -69,7 +70,7 @@ impl Engine {
         // claims alone when no record is confirmed.
         let record = match (self.token_gate(prepared, now), record) {
             (Some(crate::token::Gate::Denied(d)), _) => return self.render_denial(d),
-            (Some(crate::token::Gate::Offline(own)), _) => Cow::Owned(*own),
+            (Some(crate::token::Gate::Offline(own)), _) => Cow::Owned(Arc::unwrap_or_clone(own)),
             (_, Some(record)) => self.narrow_for_token(prepared, Cow::Borrowed(record)),
             (_, None) => return self.render_denial(self.no_record(prepared)),
         };
@@ -80,8 +81,9 @@ impl Engine {
                     let outcome = b.spend(rate_state, now);
                     (b, outcome)
                 });
-                // The principal takes the record's fields: the one copy of a borrowed record.
-                self.conclude(passed, record.into_owned(), rate.as_ref().map(|(b, o)| (b, o)), None)
+                // The principal shares the record: the one copy of a borrowed record.
+                let record = Arc::new(record.into_owned());
+                self.conclude(passed, record, rate.as_ref().map(|(b, o)| (b, o)), None)
             }
         }
     }
@@ -111,7 +113,7 @@ impl Engine {
     pub(crate) fn conclude(
         &self,
         mut passed: Passed,
-        record: KeyRecord,
+        record: Arc<KeyRecord>,
         rate: Option<(&RateBucket, &RateLimitOutcome)>,
         usage: Option<(&UsageMeter, &RateLimitOutcome)>,
     ) -> Decision {
@@ -159,7 +161,7 @@ impl Engine {
             status: 200,
             headers: passed.headers.into(),
             body: None,
-            principal: Some(principal(record, self.policy().default_plan.as_ref())),
+            principal: Some(Principal::new(record, self.policy().default_plan.as_ref())),
             warnings: passed.warnings,
             missing_scope: None,
             rate_limit,
@@ -282,23 +284,5 @@ impl Engine {
             }
         }
         Ok(())
-    }
-}
-
-/// The principal, built by moving the record's fields (no copies).
-fn principal(record: KeyRecord, default_plan: Option<&String>) -> Principal {
-    Principal {
-        plan: record.plan.or_else(|| default_plan.cloned()),
-        key_id: record.id,
-        name: record.name,
-        owner: record.owner,
-        environment: record.environment,
-        kind: record.kind,
-        format: record.format,
-        scopes: record.scopes,
-        role: record.role,
-        client_id: record.client_id,
-        features: record.features,
-        metadata: record.metadata,
     }
 }

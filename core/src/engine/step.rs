@@ -6,6 +6,7 @@
 //!
 //! ```
 //! use std::collections::HashMap;
+//! use std::sync::Arc;
 //! use keyproof::{mint, Engine, KeyRecord, MintOptions, RateLimitState, Step};
 //!
 //! let engine = Engine::from_json(r#"{"formats": ["matchii_live"], "policy": {
@@ -15,7 +16,8 @@
 //! let options = MintOptions::from_json(r#"{"name": "Docs key", "scopes": ["briefs:read"]}"#)?;
 //! let format = engine.formats().get("matchii_live")?;
 //! let minted = mint(format, engine.hasher(), &options, &[7; 32], now)?;
-//! let mut db: HashMap<String, KeyRecord> = HashMap::from([(minted.record.hash.clone(), minted.record)]);
+//! // Records kept in `Arc`s: the decision shares the one it accepts, no copy per request.
+//! let mut db: HashMap<String, Arc<KeyRecord>> = HashMap::from([(minted.record.hash.clone(), Arc::new(minted.record))]);
 //! let mut rates: HashMap<String, RateLimitState> = HashMap::new();
 //!
 //! // The host's loop: the only I/O is the two map reads and the writes after it.
@@ -23,7 +25,7 @@
 //! let mut v = engine.begin("GET", "/v1/briefs", &headers, None, now);
 //! loop {
 //!     match v.next_step() {
-//!         Step::LookupRecord(hash) => { let found = db.get(hash).cloned(); v.record(found); }
+//!         Step::LookupRecord(hash) => { let found = db.get(hash).cloned(); v.shared_record(found); }
 //!         Step::LoadRateState(key) => { let state = rates.get(key).copied(); v.rate_state(state); }
 //!         Step::Done => break,
 //!     }
@@ -33,12 +35,15 @@
 //!     rates.insert(w.key.clone(), w.new); // a shared store: compare-and-set against w.expected
 //! }
 //! if let Some(record) = outcome.upgraded_record {
-//!     db.insert(record.hash.clone(), *record); // finishes a hash migration
+//!     db.insert(record.hash.clone(), Arc::from(record)); // finishes a hash migration
 //! }
 //! assert_eq!(outcome.decision.status, 200);
+//! assert_eq!(outcome.decision.principal.as_ref().map(|p| p.name()), Some("Docs key"));
 //! assert_eq!(outcome.decision.header("RateLimit"), Some("\"starter\";r=9;t=1"));
 //! # Ok::<(), keyproof::Error>(())
 //! ```
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -98,13 +103,13 @@ enum Stage {
     },
     Denied(Deny),
     Checked {
-        record: Box<KeyRecord>,
+        record: Arc<KeyRecord>,
         passed: Passed,
         meters: Meters,
     },
     /// The rate-limit store failed: the request is answered per `on_error`, uncounted.
     StoreFailed {
-        record: Box<KeyRecord>,
+        record: Arc<KeyRecord>,
         passed: Passed,
         on_error: RateStoreFailure,
     },
@@ -178,10 +183,16 @@ impl Verification {
     /// Answers [`Step::LookupRecord`]: the record stored under the hash, or
     /// `None` (the next lookup hash is asked for, if any). Ignored at any other step.
     pub fn record(&mut self, record: Option<KeyRecord>) {
+        self.shared_record(record.map(Arc::new));
+    }
+
+    /// [`Verification::record`] for a host that keeps its records in `Arc`s (a
+    /// cache): the decision's principal shares the record, so an allowed request
+    /// copies none of it (a token that narrows its record copies it once).
+    pub fn shared_record(&mut self, record: Option<Arc<KeyRecord>>) {
         let Stage::Lookup { next } = self.stage else { return };
         self.stage = match record {
-            // Boxed once, here: a record is large, and moving it costs a copy each time.
-            Some(record) => self.checked(Box::new(record)),
+            Some(record) => self.checked(record),
             None if next.saturating_add(1) < self.prepared.lookup_hashes().len() => {
                 Stage::Lookup { next: next.saturating_add(1) }
             }
@@ -190,9 +201,9 @@ impl Verification {
     }
 
     /// The stage after authentication and authorization of `record`.
-    fn checked(&self, mut record: Box<KeyRecord>) -> Stage {
+    fn checked(&self, mut record: Arc<KeyRecord>) -> Stage {
         // A token narrows what its key's record grants (scopes, features, kind).
-        self.engine.narrow_owned_for_token(&self.prepared, &mut record);
+        self.engine.narrow_shared_for_token(&self.prepared, &mut record);
         match self.engine.check(&self.prepared, &record, self.now) {
             Err(deny) => Stage::Denied(deny),
             Ok(passed) => {
@@ -276,7 +287,7 @@ impl Verification {
             Stage::Denied(deny) => denied(deny),
             Stage::Lookup { .. } | Stage::Finished => denied(engine.no_record(&self.prepared)),
             Stage::Checked { record, passed, meters } => {
-                let mut outcome = allowed(engine, &self.prepared, *record, passed, &meters, self.now);
+                let mut outcome = allowed(engine, &self.prepared, record, passed, &meters, self.now);
                 (outcome.rate_write, outcome.usage_write) = (meters.rate_write(), meters.usage_write());
                 outcome
             }
@@ -286,7 +297,7 @@ impl Verification {
             Stage::StoreFailed { record, mut passed, on_error: RateStoreFailure::FailOpen } => {
                 passed.warnings.push(Warning::RateLimitUnavailable);
                 let none = Meters::new(None, None);
-                let mut outcome = allowed(engine, &self.prepared, *record, passed, &none, self.now);
+                let mut outcome = allowed(engine, &self.prepared, record, passed, &none, self.now);
                 outcome.decision.detail = "the rate-limit store is unavailable: allowed uncounted".to_string();
                 outcome
             }
@@ -297,7 +308,7 @@ impl Verification {
 fn allowed(
     engine: &Engine,
     prepared: &Prepared,
-    record: KeyRecord,
+    record: Arc<KeyRecord>,
     passed: Passed,
     meters: &Meters,
     now: DateTime<Utc>,

@@ -4,6 +4,7 @@
 //! token; otherwise the token alone stands in for the record (zero lookups).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -23,7 +24,7 @@ pub(crate) enum Gate {
     /// Ask the host for the record under the key id (`confirm_record`).
     Lookup,
     /// Zero lookups: decide on this record made from the token's claims.
-    Offline(Box<KeyRecord>),
+    Offline(Arc<KeyRecord>),
 }
 
 impl Engine {
@@ -53,7 +54,7 @@ impl Engine {
         if tokens.config().confirm_record {
             return Some(Gate::Lookup);
         }
-        Some(Gate::Offline(Box::new(offline_record(token, now))))
+        Some(Gate::Offline(Arc::new(offline_record(token, now))))
     }
 
     /// The record a token acts with: under `confirm_record`, the stored record
@@ -70,10 +71,11 @@ impl Engine {
         }
     }
 
-    /// [`Engine::narrow_for_token`] of an owned record, in place.
-    pub(crate) fn narrow_owned_for_token(&self, prepared: &Prepared, record: &mut KeyRecord) {
+    /// [`Engine::narrow_for_token`] of a shared record: copied only when a token
+    /// narrows it and the host still holds it too.
+    pub(crate) fn narrow_shared_for_token(&self, prepared: &Prepared, record: &mut Arc<KeyRecord>) {
         if let Some(token) = self.narrowing_token(prepared) {
-            narrow(token, record);
+            narrow(token, Arc::make_mut(record));
         }
     }
 

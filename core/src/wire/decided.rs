@@ -151,7 +151,7 @@ mod tests {
         let minted = mint(format, engine.hasher(), &options, &[7; 32], now).unwrap();
         let headers = [("Authorization", format!("Bearer {}", minted.key.expose()))];
         let mut v = engine.begin("GET", "/v1/briefs", &headers, None, now);
-        let _ = v.drive::<()>(
+        let _ = v.drive::<(), KeyRecord>(
             |_| std::ops::ControlFlow::Continue(Some(minted.record.clone())),
             |_| std::ops::ControlFlow::Continue(None),
         );
