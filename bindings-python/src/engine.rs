@@ -140,7 +140,7 @@ impl Engine {
     ) -> PyResult<Decision> {
         let (record, now, state) = (record_arg(record)?, now_or(now)?, state_arg(rate_state)?);
         let (engine, prepared) = (&self.inner, &prepared.inner);
-        Ok(Decision { inner: engine.decide(prepared, record.as_ref(), now, state) })
+        Ok(Decision { inner: engine.decide(prepared, record.as_deref(), now, state) })
     }
 
     /// The key of the rate-limit state for this request and record, or None when no quota applies.
@@ -180,9 +180,9 @@ impl Engine {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(MintedKey, KeyRecord)> {
         let (grace, now, random) = (grace_arg(grace)?, now_or(now)?, random_or_urandom(py, random_bytes)?);
-        let mut inner = record.inner.clone();
+        let mut inner = keyproof::KeyRecord::clone(&record.inner);
         let minted = self.inner.rotate_with_successor(&mut inner, grace, &random, now).map_err(to_py_err)?;
-        Ok((MintedKey { inner: minted }, KeyRecord { inner }))
+        Ok((MintedKey { inner: minted }, inner.into()))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -2,6 +2,8 @@
 //! `MintedKey`); every change goes through core's lifecycle (rotate, revoke,
 //! disable, enable, update). Timestamps are aware UTC datetimes.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use keyproof::{ErrorKind, KeyRecord as CoreRecord, MintOptions};
 use pyo3::prelude::*;
@@ -38,9 +40,10 @@ wrap! {
 
 wrap! {
     /// One stored API key: only its hash, never the key. Immutable: the lifecycle
-    /// methods return an updated copy.
+    /// methods return an updated copy. Shared with the decisions that accept it
+    /// (an `Arc`), so a lookup answering with a cached `KeyRecord` copies nothing.
     #[derive(Clone, PartialEq)]
-    KeyRecord(CoreRecord) [eq] repr(id, name, preview, status) fields(id, name, hash, fingerprint, preview, format,
+    KeyRecord(Arc<CoreRecord>) [eq] repr(id, name, preview, status) fields(id, name, hash, fingerprint, preview, format,
         environment, kind, client_id, scopes, role, status, allowed_ips, plan, rate_limits, usage_limit, features, metadata, request_count) |r| {
         owner: Owner = Owner { inner: r.owner.clone() };
         created_at: DateTime<Utc> = r.created_at;
@@ -69,24 +72,34 @@ impl KeyRecord {
         now: Option<&Bound<'_, PyAny>>,
         change: impl FnOnce(&mut CoreRecord, DateTime<Utc>) -> keyproof::Result<()>,
     ) -> PyResult<Self> {
-        let (mut inner, now) = (self.inner.clone(), now_or(now)?);
+        let (mut inner, now) = (CoreRecord::clone(&self.inner), now_or(now)?);
         change(&mut inner, now).map_err(to_py_err)?;
-        Ok(Self { inner })
+        Ok(Self { inner: Arc::new(inner) })
     }
 }
 
-/// A record given as a `KeyRecord`, a dict, JSON text, or `None`.
-pub(crate) fn record_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<CoreRecord>> {
+/// A record given as a `KeyRecord` (shared, not copied), a dict, JSON text, or `None`.
+pub(crate) fn record_arg(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Arc<CoreRecord>>> {
     match obj.filter(|o| !o.is_none()) {
         None => Ok(None),
         Some(obj) => match obj.cast::<KeyRecord>() {
-            Ok(r) => Ok(Some(r.get().inner.clone())),
-            Err(_) => load(obj).map(Some),
+            Ok(r) => Ok(Some(Arc::clone(&r.get().inner))),
+            Err(_) => load(obj).map(|r| Some(Arc::new(r))),
         },
     }
 }
 
-loads!(KeyRecord);
+impl From<CoreRecord> for KeyRecord {
+    fn from(record: CoreRecord) -> Self {
+        Self { inner: Arc::new(record) }
+    }
+}
+
+fn shared(record: CoreRecord) -> PyResult<Arc<CoreRecord>> {
+    Ok(Arc::new(record))
+}
+
+loads!(KeyRecord => shared);
 dumps!(KeyRecord, Owner);
 
 #[pymethods]
@@ -187,7 +200,7 @@ wrap! {
     /// A freshly minted key: show `.key` once, store `.record`. `repr` shows the preview only.
     MintedKey(keyproof::MintedKey) [] repr(preview) |m| {
         key: &str = m.key.expose();
-        record: KeyRecord = KeyRecord { inner: m.record.clone() };
+        record: KeyRecord = m.record.clone().into();
         preview: &str = &m.record.preview;
     }
 }

@@ -32,7 +32,7 @@ impl TokenExchange {
 
     /// Answers the lookup step with the record stored under the hash, or None.
     fn record(&mut self, record: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let record = record_arg(record)?;
+        let record = record_arg(record)?.map(std::sync::Arc::unwrap_or_clone);
         let x = self.inner.as_mut().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
         x.record(record);
         Ok(())

@@ -80,7 +80,7 @@ impl Verification {
     /// JSON text) or None (the next lookup hash is asked for, if any).
     fn record(&mut self, record: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let record = record_arg(record)?;
-        self.live()?.record(record);
+        self.live()?.shared_record(record);
         Ok(())
     }
 
@@ -158,7 +158,7 @@ impl Verification {
                     answer(compare_and_set.call1((w.key.as_str(), expected, new, w.ttl_seconds)), truthy)
                 }
                 (Action::SaveRecord(record), Some(save), _) => {
-                    answer(save.call1((KeyRecord { inner: record.clone() },)), |_| Ok(true))
+                    answer(save.call1((KeyRecord::from(record.clone()),)), |_| Ok(true))
                 }
                 (Action::TouchLastUsed { key_id, at }, _, Some(touch)) => {
                     answer(touch.call1((key_id, at)), |_| Ok(true))
@@ -186,7 +186,7 @@ impl Verification {
         self.waiting = false;
         let c = self.completion()?;
         match c.next_action() {
-            Action::LookupRecord(_) => c.record(record_arg(value)?),
+            Action::LookupRecord(_) => c.shared_record(record_arg(value)?),
             Action::LoadRateState(_) => c.rate_state(state_arg(value)?),
             Action::CompareAndSet(_) => c.written(truthy(value)?),
             Action::SaveRecord(_) => c.saved(),
@@ -281,7 +281,7 @@ wrap! {
         decision: Decision = Decision { inner: o.decision.clone() };
         rate_write: Option<RateWrite> = o.rate_write.clone().map(|inner| RateWrite { inner });
         usage_write: Option<RateWrite> = o.usage_write.clone().map(|inner| RateWrite { inner });
-        upgraded_record: Option<KeyRecord> = o.upgraded_record.as_deref().cloned().map(|inner| KeyRecord { inner });
+        upgraded_record: Option<KeyRecord> = o.upgraded_record.as_deref().cloned().map(KeyRecord::from);
         touch_last_used: Option<DateTime<Utc>> = o.touch_last_used;
     }
 }
