@@ -83,7 +83,7 @@ impl Completion {
     #[napi]
     pub fn record(&mut self, record: Unknown<'_>) -> Result<()> {
         let record = record_from(record)?;
-        self.get()?.record(record);
+        self.get()?.shared_record(record);
         Ok(())
     }
 

@@ -217,7 +217,8 @@ impl Engine {
 /// costs no conversion. Immutable.
 #[napi]
 pub struct NativeRecord {
-    pub(crate) record: KeyRecord,
+    /// Shared with the decisions that accept it: a lookup answering with it copies nothing.
+    pub(crate) record: std::sync::Arc<KeyRecord>,
 }
 
 #[napi]
@@ -225,7 +226,7 @@ impl NativeRecord {
     /// Loads and validates a record (storage-schema object or JSON text).
     #[napi(constructor)]
     pub fn new(record: Unknown<'_>) -> Result<Self> {
-        Ok(Self { record: load(record)? })
+        Ok(Self { record: std::sync::Arc::new(load(record)?) })
     }
 
     /// Record id.

@@ -119,20 +119,20 @@ fn js_numbers(value: &mut serde_json::Value) {
     }
 }
 
-/// A record from what a lookup returned: a [`NativeRecord`] (no conversion) or a
+/// A record from what a lookup returned: a [`NativeRecord`] (shared, no conversion) or a
 /// record object in the storage schema. `null`/`undefined` are `None`.
-pub(crate) fn record_from(value: Unknown<'_>) -> Result<Option<keyproof::KeyRecord>> {
+pub(crate) fn record_from(value: Unknown<'_>) -> Result<Option<std::sync::Arc<keyproof::KeyRecord>>> {
     match value.get_type().map_err(napi_error)? {
         ValueType::Null | ValueType::Undefined => Ok(None),
         ValueType::Object => {
             // A NativeRecord unwraps (napi checks its type tag, so no other wrapped
             // object passes for one); anything else is a record object.
             match napi::bindgen_prelude::ClassInstance::<NativeRecord>::from_unknown(value) {
-                Ok(native) => Ok(Some(native.record.clone())),
-                Err(_) => load(value).map(Some),
+                Ok(native) => Ok(Some(std::sync::Arc::clone(&native.record))),
+                Err(_) => load(value).map(|r| Some(std::sync::Arc::new(r))),
             }
         }
-        _ => load(value).map(Some),
+        _ => load(value).map(|r| Some(std::sync::Arc::new(r))),
     }
 }
 

@@ -58,7 +58,7 @@ impl Verification {
     #[napi]
     pub fn record(&mut self, record: Unknown<'_>) -> Result<()> {
         let record = record_from(record)?;
-        self.get_mut()?.record(record);
+        self.get_mut()?.shared_record(record);
         Ok(())
     }
 
@@ -112,7 +112,10 @@ impl Verification {
 pub type Decided = String;
 
 /// What `lookup(hash)` answered: a record or `null` (`Some`), or `false` to stop (`None`).
-pub(crate) fn ask_record(lookup: &Function<'_, String, Unknown<'_>>, hash: &str) -> Result<Option<Option<KeyRecord>>> {
+pub(crate) fn ask_record(
+    lookup: &Function<'_, String, Unknown<'_>>,
+    hash: &str,
+) -> Result<Option<Option<std::sync::Arc<KeyRecord>>>> {
     let found = lookup.call(hash.to_string()).map_err(napi_error)?;
     if found.get_type().map_err(napi_error)? == ValueType::Boolean {
         return Ok(None);

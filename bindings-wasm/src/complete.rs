@@ -81,7 +81,7 @@ impl Completion {
     /// Answers `lookup_record`: a `NativeRecord`, a record object, or `null`.
     pub fn record(&mut self, record: JsValue) -> Result<()> {
         let record = record_from(&record)?;
-        self.get()?.record(record);
+        self.get()?.shared_record(record);
         Ok(())
     }
 

@@ -94,7 +94,7 @@ pub(crate) fn drive(
 }
 
 /// What `lookup(hash)` answered: a record or `null` (`Some`), or `false` to stop (`None`).
-pub(crate) fn ask_record(lookup: &Function, hash: &str) -> Result<Option<Option<KeyRecord>>> {
+pub(crate) fn ask_record(lookup: &Function, hash: &str) -> Result<Option<Option<std::sync::Arc<KeyRecord>>>> {
     let found = lookup.call1(&JsValue::NULL, &js_string(hash))?;
     if found.as_bool().is_some() {
         return Ok(None);

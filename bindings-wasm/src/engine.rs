@@ -246,7 +246,8 @@ impl Engine {
 /// costs no conversion. Immutable.
 #[wasm_bindgen]
 pub struct NativeRecord {
-    record: KeyRecord,
+    /// Shared with the decisions that accept it: a lookup answering with it copies nothing.
+    record: std::sync::Arc<KeyRecord>,
 }
 
 #[wasm_bindgen]
@@ -254,7 +255,7 @@ impl NativeRecord {
     /// Loads and validates a record (storage-schema object or JSON text).
     #[wasm_bindgen(constructor)]
     pub fn new(record: JsValue) -> Result<NativeRecord> {
-        Ok(Self { record: load(&record)? })
+        Ok(Self { record: std::sync::Arc::new(load(&record)?) })
     }
 
     /// Record id.

@@ -13,6 +13,7 @@
 //! code path here panics (a trap would leave the instance unusable).
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use js_sys::Reflect;
 use serde::Serialize;
@@ -135,27 +136,27 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue> {
 thread_local! {
     /// A [`NativeRecord`]'s record, handed over by its hidden getter while the
     /// binding reads a lookup answer (see [`record_from`]).
-    static HANDOFF: RefCell<Option<KeyRecord>> = const { RefCell::new(None) };
+    static HANDOFF: RefCell<Option<Arc<KeyRecord>>> = const { RefCell::new(None) };
 }
 
 /// The hidden property of a [`NativeRecord`] that hands its record over.
 pub(crate) const HANDOFF_PROPERTY: &str = "__keyproofRecord";
 
-pub(crate) fn hand_over(record: &KeyRecord) {
+pub(crate) fn hand_over(record: &Arc<KeyRecord>) {
     HANDOFF.with(|h| {
         if let Ok(mut slot) = h.try_borrow_mut() {
-            *slot = Some(record.clone());
+            *slot = Some(Arc::clone(record));
         }
     });
 }
 
-pub(crate) fn take_handoff() -> Option<KeyRecord> {
+pub(crate) fn take_handoff() -> Option<Arc<KeyRecord>> {
     HANDOFF.with(|h| h.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
 }
 
-/// A record from what a lookup returned: a [`NativeRecord`] (no conversion), a
+/// A record from what a lookup returned: a [`NativeRecord`] (shared, no conversion), a
 /// record object in the storage schema or JSON text. `null`/`undefined` are `None`.
-pub(crate) fn record_from(value: &JsValue) -> Result<Option<KeyRecord>> {
+pub(crate) fn record_from(value: &JsValue) -> Result<Option<Arc<KeyRecord>>> {
     if value.is_null() || value.is_undefined() {
         return Ok(None);
     }
@@ -169,7 +170,7 @@ pub(crate) fn record_from(value: &JsValue) -> Result<Option<KeyRecord>> {
             }
         }
     }
-    load(value).map(Some)
+    load(value).map(|r| Some(Arc::new(r)))
 }
 
 /// Milliseconds since the Unix epoch as a UTC instant.

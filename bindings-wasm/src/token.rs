@@ -97,7 +97,7 @@ impl TokenExchange {
 
     /// Answers the lookup step: a `NativeRecord`, a record object, or `null`.
     pub fn record(&mut self, record: JsValue) -> Result<()> {
-        let record = record_from(&record)?;
+        let record = record_from(&record)?.map(std::sync::Arc::unwrap_or_clone);
         self.inner.as_mut().ok_or_else(finished)?.record(record);
         Ok(())
     }

@@ -40,7 +40,7 @@ impl Verification {
     /// Answers a lookup step: a `NativeRecord`, a record object, or `null`.
     pub fn record(&mut self, record: JsValue) -> Result<()> {
         let record = record_from(&record)?;
-        self.get_mut()?.record(record);
+        self.get_mut()?.shared_record(record);
         Ok(())
     }
 
