@@ -358,7 +358,11 @@ test('the packed fast path decides exactly as the checked path, for every decisi
 // feature needs the bytes. 1,200,000 → 1,250,000 (2026-12-07): client addresses
 // behind trusted proxies, a key's own quotas (three more loadable maps), the
 // optional mint format and isRecordId took the module from 1,171 to 1,199 KB.
-const SIZE_BUDGET_BYTES = 1_250_000;
+// 1,250,000 → 1,275,000 (2026-12-07): per-key token revocation
+// (`tokens.revoked_before_by_key`, a map of instants) took it from 1,248,209 to
+// 1,255,862 bytes (first 1,262,828: its map was collected, which sorts; it is
+// now filled by inserts and read as the map type metadata already uses).
+const SIZE_BUDGET_BYTES = 1_275_000;
 
 test('the .wasm module stays within its size budget', () => {
   const bytes = readFileSync(new URL('../pkg/keyproof.wasm', import.meta.url)).length;

@@ -146,7 +146,7 @@ error_kinds! {
     TokenExpired => "token_expired", Authentication;
     /// The access token is not valid yet (`nbf` or `iat` in the future).
     TokenNotYetValid => "token_not_yet_valid", Authentication;
-    /// The access token was revoked before it expired (`tokens.revoked_before`, `tokens.revoked_jtis`).
+    /// The access token was revoked before it expired (`tokens.revoked_before`, `revoked_before_by_key`, `revoked_jtis`).
     TokenRevoked => "token_revoked", Authentication;
     /// The access token comes from another issuer.
     WrongTokenIssuer => "wrong_token_issuer", Authentication;

@@ -99,6 +99,37 @@ pub(crate) mod option {
     }
 }
 
+/// Serde helpers for instants by name (`{"key_…": "2026-…Z"}`).
+pub(crate) mod map {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(
+        m: &BTreeMap<String, DateTime<Utc>>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(m.iter().map(|(name, t)| (name, format_timestamp(t))))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<BTreeMap<String, DateTime<Utc>>, D::Error> {
+        // Read as the map type records' metadata already use, and filled by
+        // inserts (collecting sorts first): each saved WASM code size.
+        let mut out = BTreeMap::new();
+        for (name, value) in BTreeMap::<String, serde_json::Value>::deserialize(d)? {
+            let at = match value.as_str().map(parse_timestamp) {
+                Some(Ok(t)) => t,
+                Some(Err(e)) => return Err(de::Error::custom(format!("invalid_timestamp: {}", e.message()))),
+                None => return Err(de::Error::custom("invalid_timestamp: expected an RFC 3339 timestamp string")),
+            };
+            out.insert(name, at);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

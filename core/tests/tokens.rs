@@ -180,6 +180,20 @@ fn revocation_settings_are_bounded_and_apply_to_offline_verification() {
     assert_eq!(tokens(json!({"revoked_jtis": many})).err(), Some("invalid_policy"));
     assert_eq!(tokens(json!({"revoked_jtis": ["has space"]})).err(), Some("invalid_policy"));
     assert_eq!(tokens(json!({"revoked_before": "yesterday"})).err(), Some("invalid_timestamp"));
+    let keys: serde_json::Map<String, serde_json::Value> =
+        (0..10_001).map(|i| (format!("key_{i}"), json!("2026-03-18T10:30:00Z"))).collect();
+    assert_eq!(tokens(json!({"revoked_before_by_key": keys})).err(), Some("invalid_policy"));
+    assert_eq!(
+        tokens(json!({"revoked_before_by_key": {"a key": "2026-03-18T10:30:00Z"}})).err(),
+        Some("invalid_policy")
+    );
+    assert_eq!(tokens(json!({"revoked_before_by_key": {"key_1": "yesterday"}})).err(), Some("invalid_timestamp"));
+    assert_eq!(tokens(json!({"revoked_before_by_key": {"key_1": 1_773_829_800}})).err(), Some("invalid_timestamp"));
+    let by_key = tokens(json!({"revoked_before_by_key": {"key_1": "2026-03-18T12:30:00+02:00"}})).unwrap();
+    assert_eq!(
+        serde_json::to_value(&by_key).unwrap()["revoked_before_by_key"],
+        json!({"key_1": "2026-03-18T10:30:00Z"})
+    );
     // Engine::verify_token (offline verification) refuses a revoked token too.
     let e = engine(false);
     let (_, record) = record(&e);
@@ -188,4 +202,11 @@ fn revocation_settings_are_bounded_and_apply_to_offline_verification() {
     assert!(e.verify_token(token, now()).is_ok());
     let revoked = e.with_tokens(tokens(json!({"revoked_before": "2026-03-18T10:30:00Z"})).unwrap()).unwrap();
     assert_eq!(revoked.verify_token(token, now()).map_err(|e| e.code()).err(), Some("token_revoked"));
+    // One key's tokens signed out: only that key's, only those issued by then.
+    let signed_out = |id: &str, at: &str| {
+        e.with_tokens(tokens(json!({"revoked_before_by_key": {id: at}})).unwrap()).unwrap().verify_token(token, now())
+    };
+    assert_eq!(signed_out(&record.id, "2026-03-18T10:30:00Z").map_err(|e| e.code()).err(), Some("token_revoked"));
+    assert!(signed_out(&record.id, "2026-03-18T10:29:59Z").is_ok(), "issued after its key's cutoff");
+    assert!(signed_out("key_other", "2026-03-18T10:30:00Z").is_ok(), "another key's cutoff");
 }

@@ -1,5 +1,6 @@
 //! Access tokens near valid ones: tokens this engine issued (EdDSA and HS256,
-//! live, narrowed, expired, revoked by `revoked_before` and by `revoked_jtis`)
+//! live, narrowed, expired, revoked by `revoked_before`, by `revoked_before_by_key`
+//! and by `revoked_jtis`)
 //! with fuzzed byte edits — overwrite, insert, delete, splice another token's
 //! part — through offline verification and the zero-lookup verification step.
 //!
@@ -27,20 +28,20 @@ struct World {
     now: DateTime<Utc>,
 }
 
-fn tokens_config(signing_kid: &str, revoked_jtis: &[String]) -> serde_json::Value {
+fn tokens_config(signing_kid: &str, revoked_jtis: &[String], by_key: &serde_json::Value) -> serde_json::Value {
     json!({
         "issuer": "https://i.fuzz/", "audience": "https://a.fuzz/", "confirm_record": false,
         "algorithms": ["EdDSA", "HS256"], "signing_kid": signing_kid,
-        "revoked_before": "2026-03-18T09:00:00Z", "revoked_jtis": revoked_jtis,
+        "revoked_before": "2026-03-18T09:00:00Z", "revoked_jtis": revoked_jtis, "revoked_before_by_key": by_key,
         "keys": [Jwk::ed25519(&[3; 32], "ed-1").expect("ed key"), Jwk::hs256(&[4; 32], "hs-1").expect("hs key")],
     })
 }
 
-fn engine(signing_kid: &str, revoked_jtis: &[String]) -> Engine {
+fn engine(signing_kid: &str, revoked_jtis: &[String], by_key: &serde_json::Value) -> Engine {
     let config = json!({
         "formats": ["keyproof_live"],
         "policy": {"routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}]},
-        "tokens": tokens_config(signing_kid, revoked_jtis),
+        "tokens": tokens_config(signing_kid, revoked_jtis, by_key),
     });
     Engine::from_json(&config.to_string()).expect("tokens engine")
 }
@@ -49,14 +50,18 @@ fn world() -> &'static World {
     static CELL: OnceLock<World> = OnceLock::new();
     CELL.get_or_init(|| {
         let now = DateTime::from_timestamp(BASE_SECS, 0).unwrap_or_default();
-        let (ed, hs) = (engine("ed-1", &[]), engine("hs-1", &[]));
+        let (ed, hs) = (engine("ed-1", &[], &json!({})), engine("hs-1", &[], &json!({})));
         let options = MintOptions::from_json(r#"{"name": "Fuzzed", "scopes": ["briefs:read", "briefs:write"]}"#);
         let record = ed.mint(None, &options.expect("options"), &[7; 64], now).expect("mint").record;
         let narrowed = TokenOptions::from_json(r#"{"scopes": ["briefs:read"]}"#).expect("narrowed");
-        let issue = |e: &Engine, options: &TokenOptions, at: DateTime<Utc>, seed: u8| {
-            let issued = e.issue_token(&record, options, &[seed; 32], at).expect("issue");
+        // A second key whose tokens were signed out at `now - 45 s` (revoked_before_by_key).
+        let mut signed_out = record.clone();
+        signed_out.id = "key_5160ed00".into();
+        let issue_for = |r: &keyproof::KeyRecord, e: &Engine, options: &TokenOptions, at: DateTime<Utc>, seed: u8| {
+            let issued = e.issue_token(r, options, &[seed; 32], at).expect("issue");
             issued.access_token.expose().to_string()
         };
+        let issue = |e: &Engine, options: &TokenOptions, at: DateTime<Utc>, seed: u8| issue_for(&record, e, options, at, seed);
         let plain = TokenOptions::default();
         let leaked = issue(&ed, &plain, now - Duration::seconds(30), 5);
         let jti = leaked.split('.').nth(1).and_then(|p| {
@@ -70,8 +75,11 @@ fn world() -> &'static World {
             (issue(&ed, &plain, now - Duration::hours(2), 4), false), // expired (one hour lifetime)
             (issue(&ed, &plain, now - Duration::seconds(5400), 6), false), // issued before revoked_before
             (leaked, false),                                          // its jti is revoked
+            (issue_for(&signed_out, &ed, &plain, now - Duration::seconds(50), 8), false), // before its key's cutoff
+            (issue_for(&signed_out, &hs, &plain, now - Duration::seconds(40), 9), true),  // after it
         ];
-        World { engine: engine("ed-1", &[jti.expect("jti")]), tokens, now }
+        let by_key = json!({"key_5160ed00": "2026-03-18T10:29:15Z"});
+        World { engine: engine("ed-1", &[jti.expect("jti")], &by_key), tokens, now }
     })
 }
 

@@ -2,6 +2,7 @@
 //! access tokens, for how long, with which keys, and whether each use confirms
 //! the key's record (immediate revocation) or trusts the token until it expires.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -57,9 +58,17 @@ pub struct TokenConfig {
     /// most 10,000: list a leaked token until its `exp` has passed, then drop it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub revoked_jtis: Vec<String>,
+    /// Per key id, an instant: that key's tokens issued at or before it are
+    /// refused (`token_revoked`), with no lookup. Signs the holders of one key's
+    /// tokens out (a customer's leaked SDK session) without revoking the key or
+    /// anyone else's tokens; at most 10,000 keys.
+    #[serde(default, with = "crate::timestamp::map", skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(with = "BTreeMap<String, String>"))]
+    pub revoked_before_by_key: BTreeMap<String, chrono::DateTime<chrono::Utc>>,
 }
 
-/// Most revoked `jti`s a deployment may list (each stays only until its token expires).
+/// Most revoked `jti`s a deployment may list (each stays only until its token
+/// expires), and most keys `revoked_before_by_key` may name.
 pub const MAX_REVOKED_JTIS: usize = 10_000;
 
 fn default_lifetime() -> u32 {
@@ -91,6 +100,7 @@ impl fmt::Debug for TokenConfig {
             .field("signing_kid", &self.signing_kid)
             .field("revoked_before", &self.revoked_before)
             .field("revoked_jtis", &self.revoked_jtis.len())
+            .field("revoked_before_by_key", &self.revoked_before_by_key.len())
             .field("key_ids", &kids)
             .finish()
     }
@@ -158,6 +168,10 @@ impl Tokens {
         if config.revoked_jtis.len() > MAX_REVOKED_JTIS || !config.revoked_jtis.iter().all(|j| text_ok(j)) {
             return Err(invalid("revoked_jtis lists at most 10000 jtis of 1-256 visible ASCII characters"));
         }
+        let by_key = &config.revoked_before_by_key;
+        if by_key.len() > MAX_REVOKED_JTIS || !by_key.keys().all(|k| text_ok(k)) {
+            return Err(invalid("revoked_before_by_key names at most 10000 key ids of 1-256 visible ASCII characters"));
+        }
         let revoked = config.revoked_jtis.iter().cloned().collect();
         Ok(Self { config, keyring, revoked })
     }
@@ -172,8 +186,12 @@ impl Tokens {
         &self.keyring
     }
 
-    /// Whether a token with this `jti` and `iat` (seconds) was revoked.
-    pub fn is_revoked(&self, jti: &str, iat: i64) -> bool {
-        self.config.revoked_before.is_some_and(|cutoff| iat <= cutoff.timestamp()) || self.revoked.contains(jti)
+    /// Whether a token of key `key_id` with this `jti` and `iat` (seconds) was revoked.
+    pub fn is_revoked(&self, jti: &str, key_id: &str, iat: i64) -> bool {
+        let config = &self.config;
+        let before = |cutoff: &chrono::DateTime<chrono::Utc>| iat <= cutoff.timestamp();
+        config.revoked_before.as_ref().is_some_and(before)
+            || config.revoked_before_by_key.get(key_id).is_some_and(before)
+            || self.revoked.contains(jti)
     }
 }

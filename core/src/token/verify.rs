@@ -103,8 +103,11 @@ impl Tokens {
         if start > now.saturating_add(leeway) {
             return Err(fail(ErrorKind::TokenNotYetValid, "the token is not valid yet"));
         }
-        if self.is_revoked(&token.claims.jti, token.claims.iat) {
-            return Err(fail(ErrorKind::TokenRevoked, "the token was revoked (tokens.revoked_before or revoked_jtis)"));
+        if self.is_revoked(&token.claims.jti, &token.claims.key_id, token.claims.iat) {
+            return Err(fail(
+                ErrorKind::TokenRevoked,
+                "the token was revoked (tokens.revoked_before, revoked_before_by_key or revoked_jtis)",
+            ));
         }
         Ok(())
     }

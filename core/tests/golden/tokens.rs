@@ -282,12 +282,13 @@ fn restricted(s: &mut Suite, writer: &KeyRecord, at: DateTime<Utc>, confirm: boo
     );
 }
 
-/// Offline revocation: `tokens.revoked_before` signs every holder out, `revoked_jtis`
-/// one leaked token; no lookup either way (`confirm_record: false`).
+/// Offline revocation: `tokens.revoked_before` signs every holder out,
+/// `revoked_before_by_key` one key's holders, `revoked_jtis` one leaked token; no
+/// lookup either way (`confirm_record: false`).
 fn revoked() -> VectorFile {
     let mut s = suite(
         "tokens_revoked",
-        "Access tokens revoked without a lookup: tokens.revoked_before (every token issued at or before it) and tokens.revoked_jtis (single leaked tokens) answer 401 token_revoked (public invalid_key)",
+        "Access tokens revoked without a lookup: tokens.revoked_before (every token issued at or before it), tokens.revoked_before_by_key (one key's tokens issued at or before its instant) and tokens.revoked_jtis (single leaked tokens) answer 401 token_revoked (public invalid_key)",
         false,
     );
     let (reader, _) = common(&mut s);
@@ -302,15 +303,27 @@ fn revoked() -> VectorFile {
     );
     let jti = segments(&leaked).1["jti"].clone();
     assert_ne!(jti, segments(&after).1["jti"], "two tokens, two jtis");
+    // One key's tokens signed out: before its own cutoff only, and no other key's.
+    let signed_out = mint(&mut s, "key_9e8d7c6b", &["briefs:read"], json!({}));
+    let key_cutoff = t0() - Duration::seconds(30);
+    let (key_before, key_after) = (
+        issue(&s, &signed_out, json!({}), key_cutoff - Duration::seconds(20), None),
+        issue(&s, &signed_out, json!({}), key_cutoff + Duration::seconds(10), None),
+    );
     let mut config = s.config().clone();
     config["tokens"]["revoked_before"] = json!(keyproof::timestamp::format_timestamp(&cutoff));
     config["tokens"]["revoked_jtis"] = json!([jti]);
+    config["tokens"]["revoked_before_by_key"] =
+        json!({ signed_out.id.as_str(): keyproof::timestamp::format_timestamp(&key_cutoff) });
     s.reconfigure(config);
     let briefs = |t: &str| req("GET", "/v1/briefs", bearer(t));
     s.case("issued before revoked_before", "token_revoked", briefs(&before));
     s.case("issued in the revoked_before second", "token_revoked", briefs(&at_cutoff));
     s.case("issued after revoked_before", "ok", briefs(&after));
     s.case("its jti listed in revoked_jtis", "token_revoked", briefs(&leaked));
+    s.case("its key signed out after it was issued (revoked_before_by_key)", "token_revoked", briefs(&key_before));
+    s.case("issued after its key's revoked_before_by_key", "ok", briefs(&key_after));
+    s.case("another key's token issued at the same time", "ok", briefs(&after));
     s.finish()
 }
 
