@@ -30,8 +30,9 @@ if [ ! -x "$PY" ] || ! "$PY" -c "import keyproof" >/dev/null 2>&1; then
     bash scripts/test-python.sh
 fi
 INSTALLED="$("$PY" -c 'import keyproof, os; print(os.path.dirname(keyproof.__file__))')"
-if ! cmp -s "$INSTALLED/redis.py" bindings-python/python/keyproof/redis.py; then
-    echo "the installed wheel predates python/keyproof/redis.py: rebuilding it"
+if ! cmp -s "$INSTALLED/redis.py" bindings-python/python/keyproof/redis.py \
+    || ! cmp -s "$INSTALLED/_redis_shared.py" bindings-python/python/keyproof/_redis_shared.py; then
+    echo "the installed wheel predates python/keyproof/redis.py or _redis_shared.py: rebuilding it"
     bash scripts/python-wheels.sh target/wheels
     "$PY" -m pip install --quiet --disable-pip-version-check --no-index --find-links target/wheels \
         --no-deps --force-reinstall keyproof
