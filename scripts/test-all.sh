@@ -15,6 +15,8 @@ rustup component list --installed | grep -q '^clippy' || rustup component add cl
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+# fuzz/ is its own workspace (cargo-fuzz builds it with nightly): checked on its own.
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "cargo clippy -D warnings (every crate, every target)"
 cargo clippy --workspace --all-targets --locked -- -D warnings

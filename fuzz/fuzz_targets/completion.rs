@@ -131,7 +131,8 @@ fn run(data: &[u8]) {
                 // A bucket starts full, or with `spent` units' worth spent (a usage counter too).
                 let k = k.to_string();
                 let state = states.get(&k).copied().or_else(|| {
-                    (spent >= 128).then(|| RateLimitState { tat_us: w.now.timestamp_micros() + i64::from(spent) * 7_000_000 })
+                    (spent >= 128)
+                        .then(|| RateLimitState { tat_us: w.now.timestamp_micros() + i64::from(spent) * 7_000_000 })
                 });
                 c.rate_state(state);
             }

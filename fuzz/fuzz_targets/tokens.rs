@@ -61,7 +61,8 @@ fn world() -> &'static World {
             let issued = e.issue_token(r, options, &[seed; 32], at).expect("issue");
             issued.access_token.expose().to_string()
         };
-        let issue = |e: &Engine, options: &TokenOptions, at: DateTime<Utc>, seed: u8| issue_for(&record, e, options, at, seed);
+        let issue =
+            |e: &Engine, options: &TokenOptions, at: DateTime<Utc>, seed: u8| issue_for(&record, e, options, at, seed);
         let plain = TokenOptions::default();
         let leaked = issue(&ed, &plain, now - Duration::seconds(30), 5);
         let jti = leaked.split('.').nth(1).and_then(|p| {
@@ -76,7 +77,7 @@ fn world() -> &'static World {
             (issue(&ed, &plain, now - Duration::seconds(5400), 6), false), // issued before revoked_before
             (leaked, false),                                          // its jti is revoked
             (issue_for(&signed_out, &ed, &plain, now - Duration::seconds(50), 8), false), // before its key's cutoff
-            (issue_for(&signed_out, &hs, &plain, now - Duration::seconds(40), 9), true),  // after it
+            (issue_for(&signed_out, &hs, &plain, now - Duration::seconds(40), 9), true), // after it
         ];
         let by_key = json!({"key_5160ed00": "2026-03-18T10:29:15Z"});
         World { engine: engine("ed-1", &[jti.expect("jti")], &by_key), tokens, now }
@@ -122,7 +123,7 @@ fuzz_target!(|data: &[u8]| {
     let trimmed = token.trim_matches([' ', '\t']);
     let live_in_header = w.tokens.iter().any(|(t, ok)| *ok && t == trimmed);
     let headers = [("Authorization", format!("Bearer {token}"))];
-    let mut v = w.engine.begin("GET", "/v1/briefs", &headers, None, w.now);
+    let v = w.engine.begin("GET", "/v1/briefs", &headers, None, w.now);
     assert_eq!(v.next_step(), Step::Done, "confirm_record is off: no lookup");
     let outcome = v.finish();
     check_decision(w.engine.policy(), &outcome.decision);

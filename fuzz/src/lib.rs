@@ -22,6 +22,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use keyproof::render::public_view;
 use keyproof::{Decision, Engine, ErrorKind, Policy};
 
+pub mod verify_step;
+
 /// The framing described in the crate docs.
 pub struct Input<'a> {
     ctl: &'a [u8],
