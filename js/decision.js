@@ -62,6 +62,17 @@ export function decisionClass({ errors, tokens }) {
       return this._principal;
     }
 
+    /**
+     * The presented key's record id once identified: allowed requests (the
+     * principal's), and denials after its hash matched (revoked, expired, scope,
+     * rate limit …), for logs and per-key counts; never sent to the caller.
+     * `null` for unknown, mismatched and malformed keys.
+     */
+    get keyId() {
+      const rest = this._restObject();
+      return rest.principal?.key_id ?? rest.key_id ?? null;
+    }
+
     /** Warnings of an allowed request (`rotation_grace`, `expires_soon`, `should_rehash`). */
     get warnings() {
       return fromStorage(this._restObject().warnings ?? []);
@@ -132,6 +143,7 @@ export function decisionClass({ errors, tokens }) {
         headers: this.headers,
         body: this.body,
         principal: this.principal,
+        keyId: this.keyId,
         warnings: this.warnings,
         missingScope: this.missingScope,
         rateLimit: this.rateLimit,

@@ -100,6 +100,8 @@ export class PreparedRecord { readonly id: string; toRecord(): KeyRecord }
 export class Decision {
   readonly allowed: boolean; readonly status: number; readonly code: string; readonly body: string | null;
   readonly headers: [string, string][]; readonly principal: Principal | null; readonly warnings: Warning[];
+  /** The presented key's record id once identified (allowed, or denied after its hash matched); never sent to the caller. */
+  readonly keyId: string | null;
   readonly publicCode: string; readonly detail: string; readonly missingScope: string | null;
   readonly rateLimit: Record<string, unknown> | null; readonly upgradedRecord: KeyRecord | null;
   /** The usage-limit result (plan `usage`, class the period), when the key has a usage limit. */

@@ -239,6 +239,8 @@ wrap! {
     Decision(keyproof::Decision) [eq] repr(allowed, code, status) fields(public_code, warnings, missing_scope, detail) |d| {
         allowed: bool = d.allowed;
         code: &'static str = d.code;
+        /// The presented key's record id once identified: allowed, or denied after its hash matched.
+        key_id: Option<&str> = d.key_id();
         status: u16 = d.status;
         headers: Vec<(String, String)> = d.headers.to_vec();
         /// The headers with repeated names joined by ", " (for one-value-per-name header maps).

@@ -135,6 +135,8 @@ def run_decision(name: str, v: dict[str, Any]) -> None:
     assert decision.headers == [tuple(h) for h in expected["headers"]]
     assert decision.body == expected["body"]
     assert decision.allowed == expected["allowed"]
+    principal = expected.get("principal")
+    assert decision.key_id == (principal["key_id"] if principal else expected.get("key_id"))
     assert decision.to_dict() == expected
     # The Verifier (sync: lookups answered in Rust; async: through the same generator) agrees …
     touched: list[tuple[str, datetime]] = []

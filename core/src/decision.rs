@@ -226,12 +226,26 @@ pub struct Decision {
     pub token: Option<crate::token::TokenUse>,
     #[serde(skip)]
     pub(crate) kind: Option<ErrorKind>,
+    /// A denial's identified key (see [`Decision::key_id`]).
+    #[serde(rename = "key_id", skip_serializing_if = "Option::is_none")]
+    pub(crate) denied_key_id: Option<String>,
 }
 
 impl Decision {
     /// The error kind of a denial.
     pub fn kind(&self) -> Option<ErrorKind> {
         self.kind
+    }
+
+    /// The record id of the key the request presented, once it was identified:
+    /// allowed requests (the principal's), and denials after the key's hash
+    /// matched or its token's signed claims named it (revoked, expired, out of
+    /// scope, rate-limited …), so a host can log and count a key's refused
+    /// requests too. Never part of the response: unknown and revoked keys still
+    /// look alike to the caller. `None` for unknown, mismatched and malformed
+    /// keys, and for tokens refused before their key is read (expired, revoked).
+    pub fn key_id(&self) -> Option<&str> {
+        self.principal.as_ref().map(Principal::key_id).or(self.denied_key_id.as_deref())
     }
 
     /// The decision as JSON (the shape golden vectors pin).

@@ -104,3 +104,44 @@ fn secrets_zeroize_on_drop() {
     drop(a);
     assert_eq!(b.expose(), "kp_live_secret");
 }
+
+/// A denial names the presented key once it was identified (`Decision::key_id`,
+/// for the host's logs and counts) without the caller learning anything: a
+/// revoked key and an unknown one still get the same answer.
+#[test]
+fn identified_denials_name_their_key_only_to_the_host() {
+    let engine = Engine::from_json(
+        r#"{"formats": ["keyproof_live"], "policy": {"routes": [{"method": "GET", "path": "/v1/x", "all_of": ["x:read"]}]}}"#,
+    )
+    .unwrap();
+    let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
+    let mut options = MintOptions::named("Identified");
+    options.scopes = vec!["x:read".into()];
+    let minted = engine.mint(None, &options, &[5; 32], now).unwrap();
+    let key = minted.key.expose();
+    let decide = |method: &str, presented: &str, record: Option<&keyproof::KeyRecord>| {
+        let prepared = engine.prepare(method, "/v1/x", &[("Authorization", format!("Bearer {presented}"))], None);
+        engine.decide(&prepared, record, now, None)
+    };
+    let allowed = decide("GET", key, Some(&minted.record));
+    assert_eq!(allowed.key_id(), Some(minted.record.id.as_str()));
+    let revoked_record = {
+        let mut r = minted.record.clone();
+        r.revoke(now).unwrap();
+        r
+    };
+    let revoked = decide("GET", key, Some(&revoked_record));
+    let unknown = decide("GET", key, None);
+    let other = engine.mint(None, &options, &[6; 32], now).unwrap();
+    let mismatched = decide("GET", other.key.expose(), Some(&minted.record));
+    assert_eq!((revoked.code, unknown.code, mismatched.code), ("key_revoked", "unknown_key", "key_mismatch"));
+    assert_eq!(revoked.key_id(), Some(minted.record.id.as_str()), "identified: its hash matched");
+    assert_eq!((unknown.key_id(), mismatched.key_id()), (None, None), "never identified");
+    for d in [&unknown, &mismatched] {
+        assert_eq!((d.status, &d.headers, &d.body), (revoked.status, &revoked.headers, &revoked.body));
+        assert!(!d.body.as_deref().unwrap_or_default().contains(&minted.record.id));
+    }
+    assert!(!revoked.headers.iter().any(|(_, v)| v.contains(&minted.record.id)));
+    let out_of_scope = decide("POST", key, Some(&minted.record));
+    assert_eq!((out_of_scope.code, out_of_scope.key_id()), ("route_not_allowed", Some(minted.record.id.as_str())));
+}

@@ -49,6 +49,7 @@ function runDecisions(kp, file) {
     assert.equal(d.missingScope, e.missing_scope, v.name);
     assert.deepEqual(kp.toStorage(d.principal), e.principal === null ? null : kp.toStorage(kp.fromStorage(e.principal)), v.name);
     assert.deepEqual(d.token, e.token === undefined ? null : kp.fromStorage(e.token), v.name);
+    assert.equal(d.keyId, e.principal?.key_id ?? e.key_id ?? null, `${v.name} (keyId)`);
     if ('touch_last_used' in v) {
       assert.equal(d.touchLastUsed?.getTime() ?? null, v.touch_last_used === null ? null : Date.parse(v.touch_last_used), v.name);
     }
@@ -83,6 +84,7 @@ function runDecisions(kp, file) {
     assert.equal(fast.body, e.body, `${v.name} (verify)`);
     assert.deepEqual(kp.toStorage(fast.principal), kp.toStorage(d.principal), `${v.name} (verify)`);
     assert.deepEqual(fast.token, d.token, `${v.name} (verify)`);
+    assert.equal(fast.keyId, d.keyId, `${v.name} (verify keyId)`);
     // The last-use hint reaches the touch callback: once, for the caller's key, at the hinted instant.
     const hint = d.touchLastUsed;
     assert.deepEqual(touched, hint === null ? [] : [[d.principal.keyId, hint.getTime()]], `${v.name} (touch)`);

@@ -587,6 +587,11 @@ class Decision:
     @property
     def principal(self) -> Principal | None: ...
     @property
+    def key_id(self) -> str | None:
+        """The presented key's record id once identified: allowed requests, and
+        denials after its hash matched (revoked, expired, scope, rate limit …);
+        never sent to the caller. None for unknown, mismatched, malformed keys."""
+    @property
     def warnings(self) -> list[dict[str, Any]]: ...
     @property
     def missing_scope(self) -> str | None: ...

@@ -100,11 +100,11 @@ impl Engine {
     pub(crate) fn check(&self, prepared: &Prepared, record: &KeyRecord, now: DateTime<Utc>) -> Result<Passed, Deny> {
         let presented = prepared.outcome.as_ref().map_err(Deny::from)?;
         let mut passed = Passed::default();
-        match presented.token() {
-            Some(token) => self.authenticate_token(presented, token, record, now, &mut passed)?,
-            None => self.authenticate(presented, record, now, &mut passed)?,
-        }
-        self.authorize(prepared, presented, record)?;
+        let authenticated = match presented.token() {
+            Some(token) => self.authenticate_token(presented, token, record, now, &mut passed),
+            None => self.authenticate(presented, record, now, &mut passed),
+        };
+        authenticated.and_then(|()| self.authorize(prepared, presented, record)).map_err(|d| d.of(record))?;
         Ok(passed)
     }
 
@@ -124,10 +124,13 @@ impl Engine {
                 } else {
                     "quota exhausted"
                 };
-                return self.render_denial(Deny {
-                    rate_limit: Some(Box::new((bucket.decision(*outcome), bucket.quota))),
-                    ..deny(ErrorKind::RateLimited, detail)
-                });
+                return self.render_denial(
+                    Deny {
+                        rate_limit: Some(Box::new((bucket.decision(*outcome), bucket.quota))),
+                        ..deny(ErrorKind::RateLimited, detail)
+                    }
+                    .of(&record),
+                );
             }
             Some((bucket, outcome)) => {
                 let names = (bucket.plan.as_str(), bucket.class.as_str());
@@ -143,10 +146,13 @@ impl Engine {
                 } else {
                     "usage limit spent"
                 };
-                return self.render_denial(Deny {
-                    usage: Some(Box::new((usage_decision(meter, *outcome), meter.window_seconds))),
-                    ..deny(ErrorKind::UsageExceeded, detail)
-                });
+                return self.render_denial(
+                    Deny {
+                        usage: Some(Box::new((usage_decision(meter, *outcome), meter.window_seconds))),
+                        ..deny(ErrorKind::UsageExceeded, detail)
+                    }
+                    .of(&record),
+                );
             }
             Some((meter, outcome)) => {
                 usage_headers(self.policy(), outcome, meter.window_seconds, &mut passed.headers);
@@ -169,6 +175,7 @@ impl Engine {
             detail: String::new(),
             token: passed.token,
             kind: None,
+            denied_key_id: None,
         }
     }
 

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use super::Engine;
 use crate::decision::{Decision, RateLimitDecision};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorFamily, ErrorKind};
 use crate::headers::Headers;
 use crate::policy::Policy;
 use crate::ratelimit::Quota;
+use crate::record::KeyRecord;
 use crate::render::{problem_body, public_view, rate_limit_headers, usage_headers, www_authenticate};
 
 /// Why a request is denied, before rendering.
@@ -25,10 +26,24 @@ pub(crate) struct Deny {
     pub(super) usage: Option<Box<(RateLimitDecision, Option<u64>)>>,
     /// `Retry-After` of a denial without a rate-limit outcome (the rate-limit store failed).
     pub(super) retry_after: Option<u64>,
+    /// The key the request presented, once it was identified (see [`Deny::of`]).
+    pub(super) key_id: Option<String>,
 }
 
 pub(crate) fn deny(kind: ErrorKind, detail: impl Into<String>) -> Deny {
-    Deny { kind, detail: detail.into(), missing_scope: None, rate_limit: None, usage: None, retry_after: None }
+    let detail = detail.into();
+    Deny { kind, detail, missing_scope: None, rate_limit: None, usage: None, retry_after: None, key_id: None }
+}
+
+impl Deny {
+    /// This denial of the key stored in `record`, named by its id for the host's
+    /// logs and counts, when the denial came after the key was identified (its
+    /// hash matched, or its token's signed claims named it): every denial but a
+    /// mismatch and a record core cannot read.
+    pub(crate) fn of(self, record: &KeyRecord) -> Self {
+        let identified = self.kind != ErrorKind::KeyMismatch && self.kind.family() != ErrorFamily::Config;
+        Self { key_id: identified.then(|| record.id.clone()), ..self }
+    }
 }
 
 /// The fail-closed answer when the rate-limit store failed: 503 `rate_limit_unavailable`.
@@ -84,6 +99,7 @@ impl Engine {
                     detail: d.detail,
                     token: None,
                     kind: Some(d.kind),
+                    denied_key_id: d.key_id,
                 };
             }
         }
@@ -130,5 +146,6 @@ fn render(policy: &Policy, d: Deny) -> Decision {
         detail: d.detail,
         token: None,
         kind: Some(d.kind),
+        denied_key_id: d.key_id,
     }
 }

@@ -291,8 +291,8 @@ impl Verification {
                 (outcome.rate_write, outcome.usage_write) = (meters.rate_write(), meters.usage_write());
                 outcome
             }
-            Stage::StoreFailed { on_error: RateStoreFailure::FailClosed { retry_after_seconds }, .. } => {
-                denied(store_unavailable(retry_after_seconds))
+            Stage::StoreFailed { record, on_error: RateStoreFailure::FailClosed { retry_after_seconds }, .. } => {
+                denied(store_unavailable(retry_after_seconds).of(&record))
             }
             Stage::StoreFailed { record, mut passed, on_error: RateStoreFailure::FailOpen } => {
                 passed.warnings.push(Warning::RateLimitUnavailable);

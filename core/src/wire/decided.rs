@@ -34,6 +34,9 @@ struct Rest<'a> {
     headers: &'a [(String, String)],
     #[serde(skip_serializing_if = "Option::is_none")]
     principal: Option<&'a Principal>,
+    /// A denial's identified key (an allowed answer names it in `principal`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_write: Option<RateWriteView<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -63,7 +66,7 @@ struct Rest<'a> {
 /// denial: `<flags>` is `-`, or any of `w` (a rate-limit or usage write to
 /// make), `u` (an upgraded record to save), `t` (a last-used time to write) and
 /// `b` (a body follows); `<json>` is the JSON text of everything else (headers,
-/// principal, rate_write, usage_write, public_code, detail, missing_scope,
+/// principal, a denial's key_id, rate_write, usage_write, public_code, detail, missing_scope,
 /// warnings, rate_limit, usage, upgraded_record, token, touch_last_used, and
 /// with `full` the whole decision); `<body>` the problem body, byte for byte.
 pub fn decided(outcome: Outcome, full: bool) -> String {
@@ -71,6 +74,7 @@ pub fn decided(outcome: Outcome, full: bool) -> String {
     let rest = Rest {
         headers: &d.headers,
         principal: d.principal.as_ref(),
+        key_id: d.denied_key_id.as_deref(),
         rate_write: rate_write.as_ref().map(RateWriteView::from),
         usage_write: usage_write.as_ref().map(RateWriteView::from),
         public_code: d.public_code,
