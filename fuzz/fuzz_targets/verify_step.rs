@@ -271,6 +271,16 @@ fn run(data: &[u8]) {
         eprintln!("TRACE {} {} {rate} {write} {upgraded}", d.code, d.status);
     }
     check_decision(policy, d);
+    // A decision names a key only once the record's hash matched (allowed, or a
+    // later denial), and only that record's id; never in what the caller sees.
+    if let Some(id) = d.key_id() {
+        assert_eq!(id, record.id, "a key id other than the record's");
+        assert!(!matches!(d.code, "unknown_key" | "key_mismatch"), "{} named a key", d.code);
+        assert!(prepared.error().is_none(), "a request denied before its lookup named a key");
+        let parsed = prepared.parsed_key().expect("identified with a parsed key");
+        assert!(engine.hasher().verify(parsed.format(), parsed, &record.hash).is_ok_and(|c| c.matched));
+    }
+    assert!(!d.allowed || d.key_id() == Some(record.id.as_str()), "an allowed request names its key");
 
     if let Source::Minted { key } = &source {
         assert!(!leaks(d, key), "the key leaks into the decision");
