@@ -4,6 +4,7 @@ import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory, override_settings
+from keyproof import Decision
 from keyproof.django import KeyproofAuthentication, KeyproofDenied, get_config
 from rest_framework.request import Request
 
@@ -142,4 +143,31 @@ def test_settings_are_validated_and_reloaded() -> None:
         assert get_config().verifier.lookup is support.lookup
         assert get_config().verifier.engine is ENGINE
         assert get_config().verifier.rate_limits is STORE
+    assert get_config().verifier is VERIFIER
+
+
+def test_on_decision_setting_sees_refused_requests_over_real_http() -> None:
+    """``KEYPROOF_ON_DECISION``: the middleware answers a denial itself, so this is
+    where a deployment logs it (with the identified key)."""
+    seen: list[tuple[str, str | None, str, str]] = []
+
+    def audit(decision: Decision, method: str, path: str, client_ip: str | None) -> None:
+        seen.append((decision.code, decision.key_id, method, path))
+
+    settings = {
+        "KEYPROOF_VERIFIER": None,
+        "KEYPROOF_LOOKUP": "tests.support.lookup",
+        "KEYPROOF_ON_DECISION": audit,
+    }
+    with override_settings(**settings):
+        assert get_config().verifier.on_decision is audit
+        with serve_wsgi(application(), server="wsgiref") as base, httpx.Client(base_url=base) as client:
+            assert client.post("/v1/items", headers=dict(bearer(READER.key))).status_code == 403
+            assert client.get("/v1/items", headers=dict(bearer(REVOKED_MINT.key))).status_code == 401
+            assert client.get("/v1/items").status_code == 401
+    assert seen == [
+        ("insufficient_scope", READER.record.id, "POST", "/v1/items"),
+        ("key_revoked", REVOKED_MINT.record.id, "GET", "/v1/items"),
+        ("missing_credentials", None, "GET", "/v1/items"),
+    ]
     assert get_config().verifier is VERIFIER

@@ -642,3 +642,47 @@ def test_mint_with_caller_supplied_id() -> None:
     with pytest.raises(keyproof.ConfigError) as info:
         keyproof.mint("keyproof_live", name="Bad id", id="a b", random_bytes=bytes(32), now=NOW)
     assert info.value.code == "invalid_id"
+
+
+def test_on_decision_sees_every_final_decision_with_its_key() -> None:
+    """An audit hook: allowed and refused requests alike, the identified key on both,
+    never the key for an unknown one; sync and async hooks; its errors propagate."""
+    from .support import REVOKED_MINT
+
+    seen: list[tuple[str, str | None, str, str, str | None]] = []
+
+    def log(d: keyproof.Decision, method: str, path: str, client_ip: str | None) -> None:
+        seen.append((d.code, d.key_id, method, path, client_ip))
+
+    v = Verifier(engine(), lookup, on_decision=log)
+    v.verify("GET", "/v1/items", bearer(READER.key), "203.0.113.9", now=NOW)
+    v.verify("POST", "/v1/items", bearer(READER.key), now=NOW)  # items:write missing
+    v.verify("GET", "/v1/items", bearer(REVOKED_MINT.key), now=NOW)
+    v.verify("GET", "/v1/items", bearer(READER.key[:-1] + ("A" if READER.key[-1] != "A" else "B")), now=NOW)
+    reader, revoked = READER.record.id, REVOKED_MINT.record.id
+    assert [(c, k) for c, k, *_ in seen] == [
+        ("ok", reader),
+        ("insufficient_scope", reader),
+        ("key_revoked", revoked),
+        (seen[3][0], None),  # a mangled key: never identified, whatever it failed on
+    ]
+    assert seen[3][0] in ("bad_checksum", "unknown_key", "bad_character")
+    assert seen[0][2:] == ("GET", "/v1/items", "203.0.113.9") and seen[1][2:] == ("POST", "/v1/items", None)
+
+    async def alog(d: keyproof.Decision, method: str, path: str, client_ip: str | None) -> None:
+        await asyncio.sleep(0)
+        seen.append((d.code, d.key_id, method, path, client_ip))
+
+    seen.clear()
+    d = asyncio.run(
+        Verifier(engine(), alookup, on_decision=alog).averify("GET", "/v1/items", bearer(READER.key), now=NOW)
+    )
+    assert seen == [("ok", reader, "GET", "/v1/items", None)] and d.key_id == reader
+    with pytest.raises(TypeError, match="averify"):
+        Verifier(engine(), lookup, on_decision=alog).verify("GET", "/v1/items", bearer(READER.key), now=NOW)
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("audit log down")
+
+    with pytest.raises(RuntimeError, match="audit log down"):
+        Verifier(engine(), lookup, on_decision=broken).verify("GET", "/v1/items", bearer(READER.key), now=NOW)

@@ -107,7 +107,16 @@ def get_config() -> KeyproofConfig:
                 if not callable(lookup):
                     raise ImproperlyConfigured("KEYPROOF_LOOKUP must be a function")
                 store = _setting("KEYPROOF_RATE_LIMITS")
-                verifier = Verifier(engine, lookup, save, rate_limits=store, touch=touch, count=_counter())
+                on_decision = _setting("KEYPROOF_ON_DECISION")
+                verifier = Verifier(
+                    engine,
+                    lookup,
+                    save,
+                    rate_limits=store,
+                    touch=touch,
+                    count=_counter(),
+                    on_decision=on_decision,
+                )
             client_ip, exclude = _setting("KEYPROOF_CLIENT_IP"), _setting("KEYPROOF_EXCLUDE", ())
             cost = _setting("KEYPROOF_USAGE_COST")
             _cache["config"] = KeyproofConfig(

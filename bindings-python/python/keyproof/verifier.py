@@ -53,6 +53,8 @@ Save = Callable[[KeyRecord], Union[Awaitable[None], None]]
 Touch = Callable[[str, datetime], Union[Awaitable[None], None]]
 #: A sync or async callback that adds one to a key's request count: ``count(key_id)``.
 Count = Callable[[str], Union[Awaitable[None], None]]
+#: A sync or async observer of every decision: ``on_decision(decision, method, path, client_ip)``.
+OnDecision = Callable[[Decision, str, str, Union[str, None]], Union[Awaitable[None], None]]
 #: Request headers: a mapping or (name, value) pairs, str or bytes.
 Headers = Union[Mapping[str, str], Iterable[tuple[Union[str, bytes], Union[str, bytes]]]]
 
@@ -80,12 +82,17 @@ class Verifier:
         rate_limits: RateLimitStore | TransactStore | None = None,
         touch: Touch | None = None,
         count: Count | None = None,
+        on_decision: OnDecision | None = None,
     ) -> None:
         self.engine = engine
         self.lookup = lookup
         self.save = save
         self.touch = touch
         self.count = count
+        #: Called with every decision once it is final (after the store's writes):
+        #: an audit log or per-key counts of refused requests (``decision.key_id``
+        #: names the key once identified). Its exceptions propagate.
+        self.on_decision = on_decision
         self.rate_limits = rate_limits if rate_limits is not None else MemoryRateLimitStore()
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -143,7 +150,15 @@ class Verifier:
             if callable(close):
                 close()  # a coroutine never awaited: no RuntimeWarning
             raise TypeError("keyproof: the lookup, save or rate-limit store is asynchronous: use averify()")
-        return result if failure is None else self._without_store(result, failure)
+        decision = result if failure is None else self._without_store(result, failure)
+        if self.on_decision is not None:
+            observed = self.on_decision(decision, method, path, client_ip)
+            if inspect.isawaitable(observed):
+                close = getattr(observed, "close", None)
+                if callable(close):
+                    close()
+                raise TypeError("keyproof: on_decision is asynchronous: use averify()")
+        return decision
 
     async def averify(
         self,
@@ -165,7 +180,12 @@ class Verifier:
                 failure = self._failed(v, error)
             result, again = self._complete(v)
             failure = failure or again
-        return result if failure is None else self._without_store(result, failure)
+        decision = result if failure is None else self._without_store(result, failure)
+        if self.on_decision is not None:
+            observed = self.on_decision(decision, method, path, client_ip)
+            if inspect.isawaitable(observed):
+                await observed
+        return decision
 
     def usage(self, record: KeyRecord, *, now: datetime | None = None) -> RateLimitDecision | None:
         """What ``record`` has left of its usage limit (``.remaining``, ``.limit``,
