@@ -221,6 +221,8 @@ export interface VerifierOptions {
   touch?: (keyId: string, at: Date) => void | Promise<void>;
   /** Adds one to the key's request count: each allowed request, last (a store write per request). */
   count?: (keyId: string) => void | Promise<void>;
+  /** Sees every final decision, allowed or refused (an audit log; `decision.keyId` names an identified key). */
+  onDecision?: (decision: Decision, request: { method: string; path: string; clientIp: string | null }) => void | Promise<void>;
   rateLimits?: RateLimitStore; now?: () => Date | number;
 }
 export class Verifier {

@@ -224,8 +224,8 @@ export function redisStores(kp, { native, call }) {
     async _verifyWithStore(request) {
       const store = this.rateLimits;
       const maxRetries = Number.isInteger(store.maxRetries) ? store.maxRetries : DEFAULT_MAX_RETRIES;
-      const c = this._begin(request);
-      if (c instanceof kp.Decision) return c;
+      const [c, r] = this._begin(request);
+      if (c instanceof kp.Decision) return this._observed(c, r);
       call(() => c.setMaxTries(maxRetries + 1));
       let failure = null;
       const unavailable = (e) => {
@@ -239,7 +239,7 @@ export function redisStores(kp, { native, call }) {
         if (kind === 'done') {
           const decision = this._decided(c);
           if (failure !== null) decision.cause = failure;
-          return decision;
+          return this._observed(decision, r);
         }
         if (kind === 'store_contended') {
           unavailable(new RateLimitStoreError('the compare-and-set kept conflicting'));

@@ -30,11 +30,13 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
   class Verifier {
     /**
      * @param {Engine} engine
-     * @param {{lookup: Function, save?: Function, touch?: Function, count?: Function, rateLimits?: object, now?: () => (Date | number)}} options
+     * @param {{lookup: Function, save?: Function, touch?: Function, count?: Function, onDecision?: Function, rateLimits?: object, now?: () => (Date | number)}} options
      *   `touch(keyId, at)` writes `at` as the key's last use when core asks (write it only if newer);
-     *   `count(keyId)` adds one to the key's request count (each allowed request, last)
+     *   `count(keyId)` adds one to the key's request count (each allowed request, last);
+     *   `onDecision(decision, {method, path, clientIp})` sees every final decision (an audit
+     *   log: middlewares answer denials themselves; `decision.keyId` names an identified key)
      */
-    constructor(engine, { lookup, save, touch, count, rateLimits, now } = {}) {
+    constructor(engine, { lookup, save, touch, count, onDecision, rateLimits, now } = {}) {
       if (!(engine instanceof Engine)) throw new TypeError('new Verifier(engine, …) takes a keyproof Engine');
       if (typeof lookup !== 'function') throw new TypeError('new Verifier(engine, {lookup}) needs a lookup function');
       this.engine = engine;
@@ -42,6 +44,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       this.save = save;
       this.touch = touch;
       this.count = count;
+      this.onDecision = onDecision;
       this.rateLimits = rateLimits ?? new MemoryRateLimitStore();
       this.now = now;
       // Per-call scratch for the synchronous callbacks (verify never re-enters itself).
@@ -103,6 +106,17 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       };
     }
 
+    /**
+     * Hands a final decision to `onDecision` with the request's method, path and
+     * client address; the decision, or a Promise of it when the hook returned one.
+     * The hook's errors propagate.
+     */
+    _observed(decision, r) {
+      if (this.onDecision === undefined) return decision;
+      const seen = this.onDecision(decision, { method: r.method, path: r.path, clientIp: r.clientIp });
+      return isThenable(seen) ? Promise.resolve(seen).then(() => decision) : decision;
+    }
+
     /** `hostWrites` for the native loop: saves (1), touches (2), counts (4) (js/NATIVE.md). */
     _writes() {
       return (this.save === undefined ? 0 : 1) | (this.touch === undefined ? 0 : 2) | (this.count === undefined ? 0 : 4);
@@ -146,11 +160,11 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
         this._thrown = undefined;
         throw e;
       }
-      if (typeof out === 'string') return new Decision(out);
+      if (typeof out === 'string') return this._observed(new Decision(out), r);
       const pending = this._pending;
       this._pending = undefined;
       if (pending === undefined) throw new Error(CONTENDED); // stopped without waiting on anything
-      return this._continue(out, pending);
+      return this._continue(out, pending).then((d) => this._observed(d, r));
     }
 
     /**
@@ -209,7 +223,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       const d = this.verify(request);
       if (isThenable(d)) {
         d.catch(() => {});
-        throw new TypeError('the lookup or rate-limit store is asynchronous: use await verifier.verify()');
+        throw new TypeError('the lookup, rate-limit store or onDecision is asynchronous: use await verifier.verify()');
       }
       return d;
     }
@@ -231,13 +245,16 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       }
     }
 
-    /** The loop started with no I/O done: a Decision, or the native Completion at its first action. */
+    /**
+     * The loop started with no I/O done: `[out, r]`, a Decision or the native
+     * Completion at its first action, and the request's parts (for `_observed`).
+     */
     _begin(request) {
       const r = requestParts(request, this.engine._reads);
       const at = nowMs(request.now ?? (this.now ? this.now() : undefined));
       const writes = this._writes();
       const out = errors.call(() => this.engine.native.verify(r.method, r.path, r.headers, r.clientIp, at, stop, stop, stopAct, writes, r.usageCost));
-      return typeof out === 'string' ? new Decision(out) : out;
+      return [typeof out === 'string' ? new Decision(out) : out, r];
     }
 
     /** Gives the native Completion the answer to its action of `kind`. */

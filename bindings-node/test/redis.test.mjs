@@ -244,15 +244,19 @@ if (KEYPROOF_REDIS_WORKER) {
     const engine = new kp.Engine({ ...config, policy: { ...config.policy, rate_store_failure: { on_error: 'fail_open' } } });
     const minted = engine.mint({ name: 'Policy key', scopes: ['items:read'] });
     const down = { get: async () => { throw new RateLimitStoreError('down'); }, compareAndSet: async () => true };
+    const seen = [];
+    const onDecision = (d) => void seen.push([d.code, d.keyId, d.cause?.message]);
     const answer = (options) => {
       const store = { ...down, ...options };
-      const verifier = new kp.RedisVerifier(engine, { lookup: () => minted.record, rateLimits: store });
+      const verifier = new kp.RedisVerifier(engine, { lookup: () => minted.record, rateLimits: store, onDecision });
       return verifier.verify({ method: 'GET', path: '/v1/items', headers: { authorization: `Bearer ${minted.key}` } });
     };
     const open = await answer({});
     assert.deepEqual([open.status, open.headers, open.warnings], [200, [], [{ code: 'rate_limit_unavailable' }]]);
     const closed = await answer({ onError: 'fail_closed' });
     assert.deepEqual([closed.status, closed.header('retry-after')], [503, '1']);
+    // The audit hook sees the store's answer too, with the key and the store's error.
+    assert.deepEqual(seen, [['ok', minted.record.id, 'down'], ['rate_limit_unavailable', minted.record.id, 'down']]);
     assert.equal((await answer({ retryAfterSeconds: 9 })).header('retry-after'), '9'); // seconds alone: fail closed
     assert.equal((await deployment(down).verify()).status, 503); // the default policy fails closed
   });

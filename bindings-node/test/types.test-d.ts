@@ -77,6 +77,8 @@ async function tokens(): Promise<void> {
     lookup: () => null,
     touch: async (id: string, at: Date) => void [id, at],
     count: (id: string) => void id,
+    onDecision: (decision: Decision, request: { method: string; path: string; clientIp: string | null }) =>
+      void [decision.keyId satisfies string | null, request.method, request.clientIp],
   });
   const requests: number | undefined = record.requestCount;
   void requests;

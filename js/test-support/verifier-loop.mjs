@@ -111,6 +111,33 @@ export function verifierLoopTests(kp, runtime) {
     assert.throws(() => failing.verify(request), /db down/);
   });
 
+  test(`${runtime}: onDecision sees every final decision, allowed or refused, with the identified key`, async () => {
+    const seen = [];
+    const hook = (d, r) => void seen.push([d.code, d.keyId, r.method, r.path, r.clientIp]);
+    const revoked = kp.revoke(minted.record, { now: NOW });
+    const lookups = { ok: minted.record, revoked };
+    const audited = (which, onDecision, wrap = (x) => x) =>
+      new kp.Verifier(plain, { lookup: (hash) => wrap(hash === minted.record.hash ? lookups[which] : null), onDecision });
+    assert.equal(audited('ok', hook).verify({ ...request, clientIp: '203.0.113.9' }).status, 200);
+    assert.equal(audited('ok', hook).verify({ ...request, method: 'POST' }).status, 403); // no POST route
+    assert.equal(audited('revoked', hook).verify(request).status, 401);
+    assert.equal(audited('ok', hook).verify({ ...request, headers: { authorization: 'Bearer kp_live_bad' } }).status, 401);
+    const id = minted.record.id;
+    assert.deepEqual(seen.slice(0, 3), [
+      ['ok', id, 'GET', '/v1/items', '203.0.113.9'],
+      ['route_not_allowed', id, 'POST', '/v1/items', null],
+      ['key_revoked', id, 'GET', '/v1/items', null],
+    ]);
+    assert.equal(seen[3][1], null, `a malformed key is never identified: ${seen[3]}`);
+    // Asynchronous lookups and hooks are awaited; an async hook makes verifySync refuse.
+    seen.length = 0;
+    const later = (d, r) => new Promise((resolve) => setTimeout(() => resolve(hook(d, r)), 1));
+    const d = await audited('ok', later, (x) => Promise.resolve(x)).verify(request);
+    assert.deepEqual([d.keyId, seen], [id, [['ok', id, 'GET', '/v1/items', null]]]);
+    assert.throws(() => audited('ok', later).verifySync(request), /asynchronous/);
+    assert.throws(() => audited('ok', () => { throw new Error('audit log down'); }).verify(request), /audit log down/);
+  });
+
   test(`${runtime}: only the headers verification reads cross into the engine, from every header shape`, () => {
     const config = {
       formats: ['keyproof_live'],
