@@ -243,7 +243,8 @@ impl Decision {
     /// scope, rate-limited …), so a host can log and count a key's refused
     /// requests too. Never part of the response: unknown and revoked keys still
     /// look alike to the caller. `None` for unknown, mismatched and malformed
-    /// keys, and for tokens refused before their key is read (expired, revoked).
+    /// keys. A token's key is named once its signature verified (an expired or
+    /// revoked token too).
     pub fn key_id(&self) -> Option<&str> {
         self.principal.as_ref().map(Principal::key_id).or(self.denied_key_id.as_deref())
     }

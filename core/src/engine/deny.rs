@@ -41,8 +41,13 @@ impl Deny {
     /// hash matched, or its token's signed claims named it): every denial but a
     /// mismatch and a record core cannot read.
     pub(crate) fn of(self, record: &KeyRecord) -> Self {
+        self.of_key(&record.id)
+    }
+
+    /// [`Deny::of`] the key with this record id (a verified token's `key_id` claim).
+    pub(crate) fn of_key(self, key_id: &str) -> Self {
         let identified = self.kind != ErrorKind::KeyMismatch && self.kind.family() != ErrorFamily::Config;
-        Self { key_id: identified.then(|| record.id.clone()), ..self }
+        Self { key_id: identified.then(|| key_id.to_string()), ..self }
     }
 }
 

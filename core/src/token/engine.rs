@@ -49,7 +49,8 @@ impl Engine {
             return Some(Gate::Denied(deny(ErrorKind::UnknownTokenKey, "the engine has no tokens section")));
         };
         if let Err(e) = tokens.check_time(token, now) {
-            return Some(Gate::Denied(Deny::from(&e)));
+            // Its signature verified, so its claims name the key: expired and revoked tokens too.
+            return Some(Gate::Denied(Deny::from(&e).of_key(&token.claims.key_id)));
         }
         if tokens.config().confirm_record {
             return Some(Gate::Lookup);
