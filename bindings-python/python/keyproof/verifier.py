@@ -66,6 +66,15 @@ MAX_CAS_TRIES = MAX_WRITE_TRIES
 _HOST_CALL_PARTS = frozenset({"lookup", "save", "touch", "count", "_store"})
 
 
+def _refused(awaitable: object, what: str) -> TypeError:
+    """The error for an awaitable ``verify()`` cannot wait for, closed first (a
+    coroutine never awaited would warn)."""
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()
+    return TypeError(f"keyproof: {what} is asynchronous: use averify()")
+
+
 class Verifier:
     """Verifies requests with one shared ``Engine``. Thread- and asyncio-safe."""
 
@@ -146,18 +155,12 @@ class Verifier:
             failure = self._failed(v, error)
             result = v.complete(*calls)
         if not isinstance(result, Decision):
-            close = getattr(result, "close", None)
-            if callable(close):
-                close()  # a coroutine never awaited: no RuntimeWarning
-            raise TypeError("keyproof: the lookup, save or rate-limit store is asynchronous: use averify()")
+            raise _refused(result, "the lookup, save or rate-limit store")
         decision = result if failure is None else self._without_store(result, failure)
         if self.on_decision is not None:
             observed = self.on_decision(decision, method, path, client_ip)
             if inspect.isawaitable(observed):
-                close = getattr(observed, "close", None)
-                if callable(close):
-                    close()
-                raise TypeError("keyproof: on_decision is asynchronous: use averify()")
+                raise _refused(observed, "on_decision")
         return decision
 
     async def averify(
