@@ -172,6 +172,29 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
       return tokens.engineMethods.verifyToken(this, token, opts);
     }
 
+    /**
+     * The record cache's counters `{records, absent, hits, absentHits, misses, evictions}`,
+     * or null without `recordCache` in the config.
+     */
+    cacheStats() {
+      const stats = call(() => this.native.cacheStats());
+      return stats === null || stats === undefined ? null : fromStorage(stats);
+    }
+
+    /**
+     * Forgets the cached record of `keyId` (after revoking, disabling, updating or
+     * deleting it in this process; other processes see it within `ttlSeconds`).
+     * How many entries went.
+     */
+    invalidateCached(keyId) {
+      return call(() => this.native.invalidateCached(String(keyId)));
+    }
+
+    /** Forgets every cached record and the counters. */
+    clearCache() {
+      call(() => this.native.clearCache());
+    }
+
     /** The public JWKS to publish for verifiers elsewhere (Ed25519 public keys only). */
     publicJwks() {
       return call(() => this.native.publicJwks());

@@ -181,7 +181,11 @@ export class TokenEndpoint {
   readonly fastify: (instance: any, options: { path?: string; clientIp?: (request: any) => string | null }, done: (err?: Error) => void) => void;
 }
 
-export interface EngineConfig { formats: FormatRef[]; hashing?: { algorithm?: 'sha256' | 'hmac-sha256'; pepperHex?: string }; policy?: Record<string, unknown>; tokens?: TokenConfig }
+export interface EngineConfig { formats: FormatRef[]; hashing?: { algorithm?: 'sha256' | 'hmac-sha256'; pepperHex?: string }; policy?: Record<string, unknown>; tokens?: TokenConfig; recordCache?: RecordCacheConfig }
+/** Keep looked-up records for a while: the store sees one lookup per key and `ttlSeconds` (defaults: 30 s, unknown keys 5 s, 10,000 of each). */
+export interface RecordCacheConfig { ttlSeconds?: number; absentTtlSeconds?: number; maxRecords?: number; maxAbsent?: number }
+/** The record cache's counters (`Engine#cacheStats`). */
+export interface CacheStats { records: number; absent: number; hits: number; absentHits: number; misses: number; evictions: number }
 export class Engine {
   constructor(config: EngineConfig | string, options?: { pepper?: Uint8Array });
   /** The native engine (napi-rs addon or wasm-bindgen module). */
@@ -204,6 +208,12 @@ export class Engine {
   issueToken(record: RecordLike, options?: TokenOptions | null, opts?: { now?: TimeLike; randomBytes?: Uint8Array }): IssuedToken;
   verifyToken(token: string, opts?: { now?: TimeLike }): VerifiedToken;
   publicJwks(): { keys: Jwk[] };
+  /** The record cache's counters, or null without `recordCache` in the config. */
+  cacheStats(): CacheStats | null;
+  /** Forgets the cached record of `keyId` (after changing or deleting it in this process); how many entries went. */
+  invalidateCached(keyId: string): number;
+  /** Forgets every cached record and the counters. */
+  clearCache(): void;
 }
 
 export class MemoryRateLimitStore implements RateLimitStore {

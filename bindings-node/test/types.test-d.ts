@@ -1,5 +1,5 @@
 // Type test (tsc --noEmit): the API used as documented compiles; misuse does not.
-import keyproof, { Engine, Verifier, Decision, KeyproofError, TokenEndpoint, RedisRateLimitStore, RedisVerifier, redisKey, parseState, type KeyRecord, type Principal, type TokenUse } from '../index.js';
+import keyproof, { Engine, Verifier, Decision, KeyproofError, TokenEndpoint, RedisRateLimitStore, RedisVerifier, redisKey, parseState, type KeyRecord, type Principal, type TokenUse, type CacheStats } from '../index.js';
 import type * as Native from '../native.js';
 import Fastify from 'fastify';
 
@@ -121,3 +121,11 @@ if (completed instanceof native.Completion) completed.written(true);
 void [verified, completed];
 const exchange: Native.TokenExchange = new native.Engine({}).beginToken('POST', [], '', null, 0, new Uint8Array(16));
 void exchange;
+
+// The record cache: configured with the engine, read and invalidated through it.
+const cached = new Engine({ formats: ['matchii_live'], recordCache: { ttlSeconds: 60, absentTtlSeconds: 5, maxRecords: 1000, maxAbsent: 100 } });
+const stats: CacheStats | null = cached.cacheStats();
+const hitRate: number = stats === null ? 0 : stats.hits / Math.max(1, stats.hits + stats.misses + stats.absentHits);
+const dropped: number = cached.invalidateCached('key-id');
+cached.clearCache();
+void [hitRate, dropped];

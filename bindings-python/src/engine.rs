@@ -5,7 +5,7 @@ use keyproof::{EngineConfig, ErrorKind};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString};
 
-use crate::convert::{load, now_or, random_or_urandom, read_headers, Text};
+use crate::convert::{load, now_or, random_or_urandom, read_headers, to_py, Text};
 use crate::errors::{refuse, to_py_err};
 use crate::format::{FormatSet, Hasher, ParsedKey};
 use crate::record::{grace_arg, mint_options, record_arg, KeyRecord, MintedKey, Owner};
@@ -183,6 +183,26 @@ impl Engine {
         let mut inner = keyproof::KeyRecord::clone(&record.inner);
         let minted = self.inner.rotate_with_successor(&mut inner, grace, &random, now).map_err(to_py_err)?;
         Ok((MintedKey { inner: minted }, inner.into()))
+    }
+
+    /// The record cache's counters (`records`, `absent`, `hits`, `absent_hits`,
+    /// `misses`, `evictions`), or None without a `record_cache` in the config.
+    fn cache_stats(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.inner.record_cache().map(|c| to_py(py, &c.stats())).transpose()
+    }
+
+    /// Forgets the cached record of `key_id` (after revoking, disabling, updating
+    /// or deleting it in this process; other processes see it within `ttl_seconds`).
+    /// How many entries went.
+    fn invalidate_cached(&self, key_id: Text) -> usize {
+        self.inner.record_cache().map_or(0, |c| c.invalidate(&key_id))
+    }
+
+    /// Forgets every cached record and the counters.
+    fn clear_cache(&self) {
+        if let Some(cache) = self.inner.record_cache() {
+            cache.clear();
+        }
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -16,7 +16,18 @@ from keyproof.redis import RateLimitStoreError, RedisVerifier
 
 from .conftest import VECTORS
 
-KINDS = {"decisions", "config", "parse", "mint", "rate_limit", "scan", "lifecycle", "tokens", "charges"}
+KINDS = {
+    "decisions",
+    "config",
+    "parse",
+    "mint",
+    "rate_limit",
+    "scan",
+    "lifecycle",
+    "tokens",
+    "charges",
+    "record_cache",
+}
 
 
 @cache
@@ -345,6 +356,47 @@ def run_tokens(name: str, v: dict[str, Any]) -> None:
         assert issued.access_token not in repr(issued)
 
 
+def run_record_cache(name: str, v: dict[str, Any], asynchronous: bool) -> None:
+    """A fresh engine per vector; its steps in order through the Verifier, as a host with a store."""
+    engine = Engine({**load(name)["config"], "record_cache": v["record_cache"]})
+    store = {r.id: r for r in records_for(name)}
+    asked = {"lookups": 0, "saved": False, "touched": False}
+
+    def lookup(h: str) -> KeyRecord | None:
+        asked["lookups"] += 1
+        return next((r for r in store.values() if r.hash == h), None)
+
+    def save(record: KeyRecord) -> None:
+        store[record.id], asked["saved"] = record, True
+
+    def touch(key_id: str, at: datetime) -> None:
+        store[key_id] = KeyRecord.from_dict({**store[key_id].to_dict(), "last_used_at": at})
+        asked["touched"] = True
+
+    async def alookup(h: str) -> KeyRecord | None:
+        await asyncio.sleep(0)
+        return lookup(h)
+
+    verifier = keyproof.Verifier(engine, alookup if asynchronous else lookup, save, touch=touch)
+    for step in v["steps"]:
+        for op in step.get("before", []):
+            if "delete" in op:
+                del store[op["delete"]]
+            if "invalidate" in op:
+                engine.invalidate_cached(op["invalidate"])
+        asked.update(lookups=0, saved=False, touched=False)
+        r = step["request"]
+        headers = [tuple(h) for h in r["headers"]]
+        args = (r["method"], r["path"], headers, r["client_ip"])
+        if asynchronous:
+            decision = asyncio.run(verifier.averify(*args, now=when(step["now"])))
+        else:
+            decision = verifier.verify(*args, now=when(step["now"]))
+        got = {"code": decision.code, "status": decision.status, **asked}
+        assert got == step["expected"], v["name"]
+    assert engine.cache_stats() == v["stats"], v["name"]
+
+
 def test_vectors_exist_and_kinds_are_known() -> None:
     files = vector_files()
     assert files, f"no vectors in {VECTORS}"
@@ -377,6 +429,9 @@ def test_vector(name: str, index: int) -> None:
         run_tokens(name, v)
     elif kind == "charges":
         run_charge(name, v)
+    elif kind == "record_cache":
+        run_record_cache(name, v, asynchronous=False)
+        run_record_cache(name, v, asynchronous=True)
     else:
         pytest.fail(f"{name}: unknown vector kind {kind!r}")
 

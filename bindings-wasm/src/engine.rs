@@ -44,6 +44,28 @@ impl Engine {
         to_js(self.inner.policy())
     }
 
+    /// The record cache's counters (`records`, `absent`, `hits`, `absent_hits`,
+    /// `misses`, `evictions`), or `null` without `record_cache`.
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> Result<JsValue> {
+        self.inner.record_cache().map_or(Ok(JsValue::NULL), |c| to_js(&c.stats()))
+    }
+
+    /// Forgets the cached record of `key_id`; how many entries went.
+    #[wasm_bindgen(js_name = invalidateCached)]
+    pub fn invalidate_cached(&self, key_id: String) -> u32 {
+        let gone = self.inner.record_cache().map_or(0, |c| c.invalidate(&key_id));
+        u32::try_from(gone).unwrap_or(u32::MAX)
+    }
+
+    /// Forgets every cached record and the counters.
+    #[wasm_bindgen(js_name = clearCache)]
+    pub fn clear_cache(&self) {
+        if let Some(cache) = self.inner.record_cache() {
+            cache.clear();
+        }
+    }
+
     /// The only headers verification reads (lowercase; core's
     /// `Policy::header_names`: credentials, and the client-address header of
     /// trusted proxies): a host may leave every other header out.

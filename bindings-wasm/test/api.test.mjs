@@ -362,7 +362,11 @@ test('the packed fast path decides exactly as the checked path, for every decisi
 // (`tokens.revoked_before_by_key`, a map of instants) took it from 1,248,209 to
 // 1,255,862 bytes (first 1,262,828: its map was collected, which sorts; it is
 // now filled by inserts and read as the map type metadata already uses).
-const SIZE_BUDGET_BYTES = 1_275_000;
+// 1,275,000 → 1,300,000 (2026-12-07): the engine's record cache (`record_cache`:
+// the lru crate over std's HashMap, its config's loader ≈ 6.4 KB, stats, the
+// host loop's cache answers) took it from 1,257,9xx to 1,282,896 bytes (lru on
+// its own hashbrown copy: 1,288,310).
+const SIZE_BUDGET_BYTES = 1_300_000;
 
 test('the .wasm module stays within its size budget', () => {
   const bytes = readFileSync(new URL('../pkg/keyproof.wasm', import.meta.url)).length;

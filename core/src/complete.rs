@@ -47,6 +47,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::answers::RateStoreFailure;
+use crate::cache::RecordCache;
 use crate::decision::Decision;
 use crate::engine::{Outcome, RateWrite, Step, Verification};
 use crate::ratelimit::RateLimitState;
@@ -121,13 +122,24 @@ pub struct Completion {
     saves: bool,
     touches: bool,
     counts: bool,
+    /// The engine's record cache, when configured, and the request's instant.
+    cache: Option<Arc<RecordCache>>,
+    now: DateTime<Utc>,
+    /// The cache missed the open lookup: the host answers it (asked once, however
+    /// often the host reads the next action).
+    cache_missed: bool,
 }
 
 impl Completion {
     /// Carries `v` through the loop. A host that keeps no records or no last
     /// use answers [`Action::SaveRecord`] / [`Action::TouchLastUsed`] at once.
+    /// With the engine's record cache, lookups it holds are answered without the
+    /// host, and the host's answers, saves and touches are kept in it.
     pub fn new(v: Verification) -> Self {
-        Self { stage: Stage::Steps(v), max_tries: MAX_WRITE_TRIES, saves: true, touches: true, counts: false }
+        let (cache, now) = (v.engine().record_cache().cloned(), v.now());
+        let stage = Stage::Steps(v);
+        let (saves, touches, counts, cache_missed) = (true, true, false, false);
+        Self { stage, max_tries: MAX_WRITE_TRIES, saves, touches, counts, cache, now, cache_missed }
     }
 
     /// Whether the host saves upgraded records and writes the last use: a host
@@ -183,6 +195,17 @@ impl Completion {
     /// Moves past a finished step. Only then is the stage taken out and put back:
     /// `next_action` runs several times per request, and a stage is half a kilobyte.
     fn advance(&mut self) {
+        if let (Some(cache), Stage::Steps(v), false) = (&self.cache, &mut self.stage, self.cache_missed) {
+            while let Step::LookupRecord(lookup) = v.next_step() {
+                match cache.get(lookup, self.now) {
+                    Some(cached) => v.shared_record(cached),
+                    None => {
+                        self.cache_missed = true;
+                        break;
+                    }
+                }
+            }
+        }
         if !matches!(&self.stage, Stage::Steps(v) if v.next_step() == Step::Done) {
             return;
         }
@@ -224,6 +247,10 @@ impl Completion {
     /// (see [`Verification::shared_record`]).
     pub fn shared_record(&mut self, record: Option<Arc<KeyRecord>>) {
         if let Stage::Steps(v) = &mut self.stage {
+            if let (Some(cache), Step::LookupRecord(lookup)) = (&self.cache, v.next_step()) {
+                cache.put(lookup, record.clone(), self.now);
+            }
+            self.cache_missed = false;
             v.shared_record(record);
         }
     }
@@ -292,14 +319,23 @@ impl Completion {
 
     /// Answers [`Action::SaveRecord`].
     pub fn saved(&mut self) {
-        if let Stage::Decided { saved, .. } = &mut self.stage {
+        if let Stage::Decided { saved, outcome, .. } = &mut self.stage {
+            if let (Some(cache), Some(record), false) = (&self.cache, &outcome.upgraded_record, *saved) {
+                cache.replace(record, self.now);
+            }
             *saved = true;
         }
     }
 
     /// Answers [`Action::TouchLastUsed`].
     pub fn touched(&mut self) {
-        if let Stage::Decided { saved: true, touched, .. } = &mut self.stage {
+        if let Stage::Decided { saved: true, touched, outcome, .. } = &mut self.stage {
+            let key_id = outcome.decision.principal.as_ref().map(|p| p.key_id());
+            if let (Some(cache), Some(key_id), Some(at), false) =
+                (&self.cache, key_id, outcome.touch_last_used, *touched)
+            {
+                cache.touch(key_id, at);
+            }
             *touched = true;
         }
     }

@@ -209,6 +209,8 @@ error_kinds! {
     InvalidTransition => "invalid_transition", Config;
     /// A token key (JWK) is invalid, or no key can sign.
     InvalidTokenKey => "invalid_token_key", Config;
+    /// A record cache setting is out of range.
+    InvalidCache => "invalid_cache", Config;
 
     /// Fewer random bytes were supplied than the operation needs.
     InsufficientRandomness => "insufficient_randomness", Randomness;

@@ -20,6 +20,7 @@
 
 pub mod alphabet;
 pub mod answers;
+pub mod cache;
 pub mod checksum;
 pub mod complete;
 pub mod credential;
@@ -56,6 +57,7 @@ pub mod wire;
 
 pub use alphabet::Alphabet;
 pub use answers::{RateLimitHeaders, RateStoreFailure};
+pub use cache::{CacheConfig, CacheStats, RecordCache};
 pub use checksum::Checksum;
 pub use complete::{Action, Completion, MAX_WRITE_TRIES};
 pub use credential::{extract, Credential, CredentialMethod, ExtractionConfig};

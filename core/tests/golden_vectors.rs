@@ -143,6 +143,7 @@ fn every_vector_file_runs_in_place() {
             "decisions" => codes.extend(run_decisions(&file)),
             "tokens" => codes.extend(golden::token_requests::run(&file)),
             "charges" => run_charges(&file),
+            "record_cache" => codes.extend(golden::record_cache::run(&file)),
             "config" | "parse" | "mint" | "rate_limit" | "scan" => {
                 for v in file["vectors"].as_array().unwrap() {
                     if let Some(code) = v["expected"]["code"].as_str() {

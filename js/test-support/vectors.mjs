@@ -13,6 +13,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { expectError, hex, supplied } from './vector-helpers.mjs';
 import { runTokens } from './vectors-tokens.mjs';
+import { runRecordCache } from './vectors-cache.mjs';
 
 export { hex } from './vector-helpers.mjs';
 
@@ -250,6 +251,7 @@ export const RUNNERS = {
   lifecycle: runLifecycle,
   tokens: runTokens,
   charges: runCharges,
+  record_cache: runRecordCache,
 };
 
 /** Runs one vector file (parsed JSON) against `kp`; resolves to the number of vectors. */

@@ -70,6 +70,10 @@ pub struct EngineConfig {
     /// Access tokens: issuer, audience, lifetimes, `confirm_record` and keys (JWK).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<crate::token::TokenConfig>,
+    /// Keep looked-up records for a while (`ttl_seconds` …), so the store sees one
+    /// lookup per key and period instead of one per request. Absent: no cache.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::cache::deserialize_config")]
+    pub record_cache: Option<crate::cache::CacheConfig>,
 }
 
 impl crate::load::Load for EngineConfig {

@@ -29,6 +29,7 @@ pub(crate) use request::Presented;
 pub use request::{Prepared, Request};
 pub use step::{Outcome, Step, Verification};
 
+use crate::cache::{CacheConfig, RecordCache};
 use crate::credential::{extract, Credential};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::{FormatSet, KeyFormat};
@@ -59,6 +60,8 @@ struct Inner {
     denials: Vec<deny::Rendered>,
     /// `insufficient_scope` for every scope (or any-of set) a route can miss.
     scope_denials: std::collections::HashMap<String, deny::Rendered>,
+    /// Looked-up records kept between requests, when configured.
+    cache: Option<Arc<RecordCache>>,
 }
 
 impl Engine {
@@ -74,7 +77,8 @@ impl Engine {
                 scope_denials.insert(missing, rendered);
             }
         }
-        Ok(Self { inner: Arc::new(Inner { tokens: None, formats, hasher, policy, denials, scope_denials }) })
+        let inner = Inner { tokens: None, formats, hasher, policy, denials, scope_denials, cache: None };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// This engine with access tokens configured (settings and JWKs checked here).
@@ -82,6 +86,20 @@ impl Engine {
         let mut inner = (*self.inner).clone();
         inner.tokens = Some(Arc::new(Tokens::new(config)?));
         Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// This engine with a record cache (see [`crate::cache`]); a new, empty one
+    /// that this engine and its clones share.
+    pub fn with_record_cache(&self, config: CacheConfig) -> Result<Self> {
+        let mut inner = (*self.inner).clone();
+        inner.cache = Some(Arc::new(RecordCache::new(config)?));
+        Ok(Self { inner: Arc::new(inner) })
+    }
+
+    /// The record cache, if configured: its stats, and `invalidate` after a
+    /// revocation or update this process made.
+    pub fn record_cache(&self) -> Option<&Arc<RecordCache>> {
+        self.inner.cache.as_ref()
     }
 
     /// The access-token settings and keys, if configured.
@@ -115,8 +133,12 @@ impl Engine {
         let pepper = pepper.or(from_hex.as_ref().map(|p| p.as_slice()));
         let hasher = Hasher::new(config.hashing.algorithm, pepper)?;
         let engine = Self::new(FormatSet::new(formats)?, hasher, config.policy)?;
-        match config.tokens {
-            Some(tokens) => engine.with_tokens(tokens),
+        let engine = match config.tokens {
+            Some(tokens) => engine.with_tokens(tokens)?,
+            None => engine,
+        };
+        match config.record_cache {
+            Some(cache) => engine.with_record_cache(cache),
             None => Ok(engine),
         }
     }

@@ -146,6 +146,11 @@ impl Verification {
         &self.prepared
     }
 
+    /// The engine judging the request.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// The instant the request is judged at.
     pub fn now(&self) -> DateTime<Utc> {
         self.now

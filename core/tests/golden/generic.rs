@@ -554,6 +554,25 @@ fn config_errors() -> VectorFile {
             json!({"formats": ["keyproof_live"], "hashing": {"algorithm": "hmac-sha256", "pepper_hex": "00112233445566778899aabbccddeeff"}}),
             "ok",
         ),
+        (
+            "engine with a record cache kept for 0 seconds",
+            "engine",
+            json!({"formats": ["keyproof_live"], "record_cache": {"ttl_seconds": 0}}),
+            "invalid_cache",
+        ),
+        (
+            "engine remembering unknown keys longer than records",
+            "engine",
+            json!({"formats": ["keyproof_live"], "record_cache": {"ttl_seconds": 10, "absent_ttl_seconds": 11}}),
+            "invalid_cache",
+        ),
+        (
+            "engine with an unknown record cache setting",
+            "engine",
+            json!({"formats": ["keyproof_live"], "record_cache": {"ttl": 10}}),
+            "invalid_cache",
+        ),
+        ("engine with a record cache", "engine", json!({"formats": ["keyproof_live"], "record_cache": {}}), "ok"),
         ("rate-limit state with unknown field", "rate_limit_state", json!({"tat": 1}), "invalid_quota"),
         ("valid rate-limit state", "rate_limit_state", json!({"tat_us": 1}), "ok"),
     ];

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod proxies;
 pub mod quotas;
 pub mod rate_store;
+pub mod record_cache;
 pub mod scope;
 pub mod seeds;
 pub mod seeds_more;
@@ -325,5 +326,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(usage::suite());
     files.push(charges::suite());
     files.push(scope::suite());
+    files.push(record_cache::suite());
     files
 }
