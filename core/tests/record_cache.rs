@@ -1,7 +1,7 @@
 //! The record cache's own rules (its behaviour through the host loop is pinned
 //! by `tests/vectors/record_cache.json`): bounds, sharing, last-use updates,
 //! and that it never shows a hash.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
 
 use std::sync::Arc;
 
