@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,13 @@ class Project:
         return {r["id"]: r for r in json.loads(self.manage("keyproof_list", "--json").stdout)}
 
 
-@pytest.fixture(params=BACKENDS)
-def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
-    with database(request.param, tmp_path) as db:
+@contextmanager
+def running_project(backend: str, tmp_path: Path, **settings: str) -> Iterator[Project]:
+    """The test project migrated, with an admin user, served by ``runserver``."""
+    with database(backend, tmp_path) as db:
         env = {
             **os.environ,
+            **settings,
             "KEYPROOF_TEST_DATABASE": db,
             "DJANGO_SETTINGS_MODULE": "tests.djangoproject.settings",
         }
@@ -60,6 +63,19 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]
         with server_process(args, port, env, ROOT) as base:
             p.base = base
             yield p
+
+
+@pytest.fixture(params=BACKENDS)
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
+    with running_project(request.param, tmp_path) as p:
+        yield p
+
+
+@pytest.fixture(params=BACKENDS)
+def cached_project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
+    """The project whose engine keeps looked-up records for five minutes (``record_cache``)."""
+    with running_project(request.param, tmp_path, KEYPROOF_TEST_RECORD_CACHE="300") as p:
+        yield p
 
 
 def login(client: httpx.Client) -> None:
@@ -215,6 +231,35 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
         (record,) = [r for r in project.records().values() if r["name"] == "Paired key"]
         assert re.fullmatch(r"[0-9A-Za-z]{32}", record["client_id"]) and record["client_id"] in paired.text
         assert only_key(paired.text)
+
+
+def test_a_cached_engine_sees_this_process_changes_at_once(cached_project: Project) -> None:
+    """With ``record_cache``, every change the admin makes (update, revoke, disable,
+    enable, rotate) reaches the serving process's next request: the lifecycle
+    functions drop the key's entry when their transaction commits."""
+    test_admin_mints_once_then_revokes_rotates_and_updates(cached_project)
+    # A change another process makes (a management command) is seen when the entry expires.
+    minted = json.loads(
+        cached_project.manage("keyproof_mint", "--name", "Cached", "--scopes", "briefs:read", "--json").stdout
+    )
+    assert briefs(cached_project.base, minted["key"]).status_code == 200  # looked up, now cached
+    cached_project.manage("keyproof_revoke", minted["id"])
+    assert cached_project.records()[minted["id"]]["status"] == "revoked"
+    assert briefs(cached_project.base, minted["key"]).status_code == 200  # within ttl_seconds
+    # Deleting a key in this process (the admin's delete) drops its entry too.
+    with httpx.Client(base_url=cached_project.base) as client:
+        login(client)
+        fresh = only_key(
+            post_form(
+                client, "/admin/keyproof/apikey/add/", {"name": "Deleted", "scopes": "briefs:read"}
+            ).text
+        )
+        assert briefs(cached_project.base, fresh).status_code == 200
+        (fresh_id,) = [i for i, r in cached_project.records().items() if r["name"] == "Deleted"]
+        selected = {"action": "delete_selected", "_selected_action": fresh_id, "post": "yes"}
+        deleted = post_form(client, "/admin/keyproof/apikey/", selected)
+        assert deleted.status_code == 302 and fresh_id not in cached_project.records()
+    assert briefs(cached_project.base, fresh).status_code == 401
 
 
 def test_management_commands(project: Project) -> None:

@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 import keyproof
@@ -22,16 +23,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from .dbapp_support import BACKENDS, database
 from .http_support import serve
 
-ENGINE = keyproof.Engine(
-    {
-        "formats": ["keyproof_live"],
-        "policy": {
-            "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
-            "plans": {"starter": {"limit": 60, "burst": 20}},
-            "default_plan": "starter",
-        },
-    }
-)
+CONFIG: dict[str, Any] = {
+    "formats": ["keyproof_live"],
+    "policy": {
+        "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}],
+        "plans": {"starter": {"limit": 60, "burst": 20}},
+        "default_plan": "starter",
+    },
+}
+ENGINE = keyproof.Engine(CONFIG)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -72,10 +72,14 @@ def get(verifier: keyproof.Verifier, key: str, now: datetime | None = None) -> k
     return verifier.verify("GET", "/v1/briefs", {"Authorization": f"Bearer {key}"}, now=now)
 
 
-def test_sync_store_lifecycle_and_last_use(store: KeyStore) -> None:
-    verifier = store.verifier(ENGINE)
+@pytest.mark.parametrize("cached", [False, True], ids=["uncached", "record_cache"])
+def test_sync_store_lifecycle_and_last_use(store: KeyStore, cached: bool) -> None:
+    """Every change reaches the next request; with a record cache too (the store drops
+    the changed key from the cache of each engine it serves)."""
+    engine = keyproof.Engine({**CONFIG, "record_cache": {"ttl_seconds": 3600}}) if cached else ENGINE
+    verifier = store.verifier(engine)
     t0 = datetime.now(timezone.utc)  # microseconds: what the database keeps
-    minted = store.mint(ENGINE, name="Sync key", scopes=["briefs:read"], expires_in="90d", now=t0)
+    minted = store.mint(engine, name="Sync key", scopes=["briefs:read"], expires_in="90d", now=t0)
     key_id = minted.record.id
     assert store.get(key_id) == minted.record and store.get(key_id).last_used_at is None
     assert get(verifier, minted.key, t0).status == 200
@@ -88,7 +92,7 @@ def test_sync_store_lifecycle_and_last_use(store: KeyStore) -> None:
     store.touch(key_id, t0)  # an older instant never overwrites a newer one
     assert store.get(key_id).last_used_at == t0 + timedelta(seconds=61)
 
-    verifier = store.verifier(ENGINE)  # a fresh rate-limit bucket: back to the real clock
+    verifier = store.verifier(engine)  # a fresh rate-limit bucket: back to the real clock
     assert store.update(key_id, {"scopes": ["briefs:write"]}).scopes == ["briefs:write"]
     assert get(verifier, minted.key).code == "insufficient_scope"
     with pytest.raises(keyproof.KeyproofError) as bad:
@@ -100,7 +104,7 @@ def test_sync_store_lifecycle_and_last_use(store: KeyStore) -> None:
     store.enable(key_id)
     assert get(verifier, minted.key).status == 200
 
-    successor = store.rotate(ENGINE, key_id, timedelta(hours=1))
+    successor = store.rotate(engine, key_id, timedelta(hours=1))
     old = store.get(key_id)
     assert old.rotation is not None and old.rotation.replaced_by == successor.record.id
     assert store.get(successor.record.id).scopes == ["briefs:read"]
@@ -115,11 +119,13 @@ def test_sync_store_lifecycle_and_last_use(store: KeyStore) -> None:
     assert store.revoke(key_id).status == "revoked"
     assert get(verifier, minted.key).code == "key_revoked"
     with pytest.raises(keyproof.KeyproofError) as refused:
-        store.rotate(ENGINE, key_id)
+        store.rotate(engine, key_id)
     assert refused.value.code == "invalid_transition"
     assert len(store.list()) == 2  # the refused rotation stored nothing
     with pytest.raises(LookupError):
         store.revoke("no-such-key")
+    stats = engine.cache_stats()
+    assert (stats is None) if not cached else (stats is not None and stats["hits"] >= 2), stats
 
 
 def test_request_counts_sync_and_async(urls: tuple[str, str], store: KeyStore) -> None:

@@ -148,10 +148,17 @@ def _found(row: sa.Row[Any] | None, key_id: str) -> KeyRecord:
 
 
 class KeyStore:
-    """Key records in a database through a synchronous ``sqlalchemy.Engine``."""
+    """Key records in a database through a synchronous ``sqlalchemy.Engine``. Its
+    lifecycle methods drop the changed key from the record cache of every keyproof
+    engine it made a verifier for, once the change is committed."""
 
     def __init__(self, engine: sa.Engine, model: Any = APIKey) -> None:
         self.engine, self.sql = engine, _Statements(model)
+        self._served: list[Engine] = []
+
+    def _forget(self, key_id: str) -> None:
+        for served in self._served:
+            served.invalidate_cached(key_id)
 
     def create_table(self) -> None:
         """Creates the table if it does not exist (use migrations in production)."""
@@ -161,6 +168,8 @@ class KeyStore:
         """A ``Verifier`` reading this table, finishing hash upgrades and writing last use;
         with ``count_requests``, also one UPDATE per allowed request (``request_count``)."""
         count = self.count if count_requests else None
+        if all(served is not engine for served in self._served):
+            self._served.append(engine)
         return Verifier(engine, self.lookup, self.save, touch=self.touch, count=count, **kwargs)
 
     def lookup(self, value: str) -> KeyRecord | None:
@@ -205,6 +214,7 @@ class KeyStore:
         with self.engine.begin() as conn:
             record = op(_found(conn.execute(self.sql.locked(key_id)).first(), key_id))
             conn.execute(self.sql.update(record))
+        self._forget(key_id)
         return record
 
     def revoke(self, key_id: str) -> KeyRecord:
@@ -226,6 +236,7 @@ class KeyStore:
             minted, rotated = engine.rotate(old, grace=grace)
             conn.execute(self.sql.insert(minted.record))
             conn.execute(self.sql.update(rotated))
+        self._forget(key_id)
         return minted
 
 

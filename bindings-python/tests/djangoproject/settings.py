@@ -56,7 +56,7 @@ TEMPLATES = [
         },
     }
 ]
-KEYPROOF_ENGINE = {
+KEYPROOF_ENGINE: dict[str, Any] = {
     "formats": ["keyproof_live"],
     "policy": {
         "routes": [{"method": "GET", "path": "/api/briefs", "all_of": ["briefs:read"]}],
@@ -65,6 +65,9 @@ KEYPROOF_ENGINE = {
         "last_used_interval_seconds": 0,
     },
 }
+# KEYPROOF_TEST_RECORD_CACHE=<seconds>: the engine keeps looked-up records that long.
+if ttl := os.environ.get("KEYPROOF_TEST_RECORD_CACHE"):
+    KEYPROOF_ENGINE["record_cache"] = {"ttl_seconds": int(ttl)}
 # Seed 001's dashboard: each allowed request adds one to the key's request_count.
 KEYPROOF_COUNT_REQUESTS = True
 REST_FRAMEWORK = {

@@ -3,7 +3,10 @@
 Every change loads the row's record, asks core for the changed record
 (``KeyRecord.revoked`` / ``disabled`` / ``enabled`` / ``updated`` / ``rotated``) and
 writes it back inside a transaction with the row locked, so concurrent changes
-serialize. The minted key is returned once (``MintedKey.key``) and never stored.
+serialize. Once the transaction commits, the engine's record cache (``record_cache``
+in ``KEYPROOF_ENGINE``) forgets the key, so this process's next request sees the
+change; other processes see it when their entry expires (``ttl_seconds``). The
+minted key is returned once (``MintedKey.key``) and never stored.
 """
 
 from __future__ import annotations
@@ -36,12 +39,19 @@ def mint_key(*, owned_by: Any = None, format: str | None = None, **options: Any)
     return minted, row
 
 
+def forget_cached(key_id: str) -> None:
+    """Has the engine's record cache forget ``key_id`` once the current transaction
+    commits (at once outside one): a change stored, then the stale entry dropped."""
+    transaction.on_commit(lambda: get_engine().invalidate_cached(key_id))
+
+
 def change(key_id: str, op: Callable[[KeyRecord], KeyRecord]) -> APIKey:
     """Applies core's operation ``op`` to the stored record of ``key_id`` (row locked)."""
     with transaction.atomic():
         row = APIKey.objects.select_for_update().get(pk=key_id)
         row.set_record(op(row.to_record()))
         row.save()
+        forget_cached(key_id)
         return row
 
 
@@ -78,4 +88,5 @@ def rotate_key(key_id: str, grace: timedelta | None = None) -> tuple[MintedKey, 
         new.save(force_insert=True)
         old.set_record(rotated)
         old.save()
+        forget_cached(key_id)
         return minted, new, old
