@@ -47,6 +47,8 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       this.onDecision = onDecision;
       this.rateLimits = rateLimits ?? new MemoryRateLimitStore();
       this.now = now;
+      /** Lookups awaited now, by hash: concurrent requests for one key share one. */
+      this._inflight = new Map();
       // Per-call scratch for the synchronous callbacks (verify never re-enters itself).
       this._pending = undefined;
       this._thrown = undefined;
@@ -54,7 +56,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       this._lookupCb = (hash) => {
         let found;
         try {
-          found = this.lookup(hash);
+          found = this._sharedLookup(hash);
         } catch (e) {
           this._thrown = e;
           this._hasThrown = true;
@@ -104,6 +106,21 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
         }
         return action.kind !== 'compare_and_set' || out ? DONE : LOST;
       };
+    }
+
+    /**
+     * `lookup(hash)`; while its promise is pending, later requests for the same hash
+     * get that promise instead of a lookup of their own (a hot key whose cached
+     * record expired costs one query, not one per request in flight).
+     */
+    _sharedLookup(hash) {
+      const pending = this._inflight.get(hash);
+      if (pending !== undefined) return pending;
+      const found = this.lookup(hash);
+      if (!isThenable(found)) return found;
+      const shared = Promise.resolve(found).finally(() => this._inflight.delete(hash));
+      this._inflight.set(hash, shared);
+      return shared;
     }
 
     /**
@@ -237,7 +254,7 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
         if (kind === 'store_contended') throw new Error(CONTENDED);
         let answer;
         if (pending !== undefined) answer = await pending;
-        else if (kind === 'lookup_record') answer = await this.lookup(action.value);
+        else if (kind === 'lookup_record') answer = await this._sharedLookup(action.value);
         else if (kind === 'load_rate_state') answer = await this.rateLimits.get(action.value);
         else answer = await this._act(action);
         pending = undefined;

@@ -22,6 +22,7 @@ import hmac
 import ipaddress
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -135,6 +136,19 @@ def main() -> None:
     records = {record.hash: record}
     dicts = {record.hash: record.to_dict()}
     texts = {record.hash: record.to_json()}
+    # A database lookup: the record's JSON text in SQLite (in memory), one SELECT per
+    # lookup; and the same behind an engine with a record cache.
+    sql = sqlite3.connect(":memory:", check_same_thread=False)
+    sql.execute("CREATE TABLE keys (hash TEXT PRIMARY KEY, record TEXT NOT NULL)")
+    sql.execute("INSERT INTO keys VALUES (?, ?)", (record.hash, record.to_json()))
+
+    def select(storage_hash: str) -> str | None:
+        row = sql.execute("SELECT record FROM keys WHERE hash = ?", (storage_hash,)).fetchone()
+        return None if row is None else str(row[0])
+
+    cached = keyproof.Engine({"formats": ["keyproof_live"], "policy": {"routes": routes}, "record_cache": {"ttl_seconds": 3600}})
+    sql_verifier = keyproof.Verifier(engine, select)
+    cached_verifier = keyproof.Verifier(cached, select)
     verifier = keyproof.Verifier(engine, records.get)
     dict_verifier = keyproof.Verifier(engine, dicts.get)
     text_verifier = keyproof.Verifier(engine, texts.get)
@@ -218,7 +232,11 @@ def main() -> None:
         ("keyproof_allowed", "allowed (lookup → KeyRecord)", verifier, "GET", headers, 200),
         ("keyproof_allowed_dict", "allowed (lookup → dict)", dict_verifier, "GET", headers, 200),
         ("keyproof_allowed_json", "allowed (lookup → JSON text)", text_verifier, "GET", headers, 200),
+        ("keyproof_allowed_sqlite", "allowed (lookup → SQLite SELECT of the JSON text)", sql_verifier, "GET", headers, 200),
+        ("keyproof_allowed_cached", "allowed, record_cache over that SQLite lookup", cached_verifier, "GET", headers, 200),
         ("keyproof_denied_unknown", "denied: unknown key", verifier, "GET", unknown_headers, 401),
+        ("keyproof_denied_unknown_sqlite", "denied: unknown key (SQLite lookup)", sql_verifier, "GET", unknown_headers, 401),
+        ("keyproof_denied_unknown_cached", "denied: unknown key, record_cache over SQLite", cached_verifier, "GET", unknown_headers, 401),
         ("keyproof_denied_scope", "denied: insufficient scope", verifier, "POST", headers, 403),
         ("keyproof_rate_limited", "allowed, GCRA rate limit (memory store)", rate_verifier, "GET", headers, 200),
     ]
@@ -242,6 +260,8 @@ def main() -> None:
         "keyproof_vs_floor": kp / ns["floor"],
         "hand_rolled_vs_keyproof": ns["hand_rolled"] / kp,
         "drf_full_vs_keyproof": ns["drf_full"] / kp,
+        "sqlite_vs_cached": ns["keyproof_allowed_sqlite"] / ns["keyproof_allowed_cached"],
+        "sqlite_unknown_vs_cached": ns["keyproof_denied_unknown_sqlite"] / ns["keyproof_denied_unknown_cached"],
     }
     result = {
         "python": sys.version.split()[0],
@@ -265,6 +285,10 @@ def main() -> None:
         f"\nkeyproof allowed = {ratios['keyproof_vs_floor']:.1f}× the floor (goal ≤ 1×); "
         f"hand-rolled = {ratios['hand_rolled_vs_keyproof']:.2f}× keyproof (goal ≥ 8×); "
         f"DRF api-key = {ratios['drf_full_vs_keyproof']:.2f}× keyproof"
+    )
+    print(
+        f"record_cache over an SQLite lookup: allowed {ratios['sqlite_vs_cached']:.2f}× faster, "
+        f"unknown key {ratios['sqlite_unknown_vs_cached']:.2f}× faster"
     )
     print("2 threads vs 1 (throughput): " + ", ".join(f"{k} {v:.2f}×" for k, v in threads.items()) + " (goal ≥ 1.8×)")
     print(

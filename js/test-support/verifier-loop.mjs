@@ -66,6 +66,40 @@ export function verifierLoopTests(kp, runtime) {
     assert.deepEqual(log, order);
   });
 
+  test(`${runtime}: concurrent requests for one key share one pending lookup; a failed one is not kept`, async () => {
+    let calls = 0;
+    let release;
+    const gate = new Promise((resolve) => (release = resolve));
+    const shared = new kp.Verifier(plain, {
+      lookup: async (hash) => {
+        calls += 1;
+        await gate;
+        return hash === minted.record.hash ? minted.record : null;
+      },
+    });
+    const inFlight = Array.from({ length: 10 }, () => shared.verify(request));
+    release();
+    assert.deepEqual((await Promise.all(inFlight)).map((d) => d.status), Array(10).fill(200));
+    assert.equal(calls, 1, 'one lookup for ten requests in flight');
+    assert.equal((await shared.verify(request)).status, 200);
+    assert.equal(calls, 2, 'a settled lookup is not reused');
+    let down = true;
+    const flaky = new kp.Verifier(plain, {
+      lookup: async () => {
+        calls += 1;
+        if (down) throw new Error('db down');
+        return minted.record;
+      },
+    });
+    calls = 0;
+    const failed = await Promise.allSettled([flaky.verify(request), flaky.verify(request)]);
+    assert.deepEqual(failed.map((r) => r.status === 'rejected' && r.reason.message), ['db down', 'db down']);
+    assert.equal(calls, 1);
+    down = false;
+    assert.equal((await flaky.verify(request)).status, 200);
+    assert.equal(calls, 2, 'the failure was not kept');
+  });
+
   test(`${runtime}: a store that always refuses the write is an error, sync and async`, async () => {
     assert.throws(() => verifier([], { losses: Infinity }).verify(request), /kept refusing the compare-and-set/);
     const async = verifier([], { losses: Infinity, wrap: (x) => Promise.resolve(x) });

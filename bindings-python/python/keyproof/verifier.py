@@ -5,7 +5,9 @@ coroutine function (``averify`` awaits what they return, ``verify`` refuses
 awaitables):
 
 - ``lookup(hash)``: the record stored under a storage hash (``KeyRecord``, dict
-  or JSON text) or ``None``; asked once per lookup hash, preferred algorithm first.
+  or JSON text) or ``None``; asked once per lookup hash, preferred algorithm first,
+  unless the engine's ``record_cache`` holds the answer. Under ``averify``,
+  concurrent requests for one hash share its pending lookup.
 - ``save(record)`` (optional): stores a record whose hash core upgraded to the
   preferred algorithm; this finishes a hash migration.
 - ``touch(key_id, at)`` (optional): writes ``at`` as the key's ``last_used_at``
@@ -27,6 +29,7 @@ answers with ``Verification.answer`` and calls again.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Iterable, Mapping
 from datetime import datetime
@@ -80,7 +83,9 @@ class Verifier:
 
     #: The host's callables as ``Verification.complete`` takes them, built once per
     #: change of ``lookup``, ``save``, ``touch``, ``count`` or the store: not per request.
+    #: ``_acalls``: the same for ``averify``, its lookups shared while pending.
     _calls: tuple[Any, ...] | None = None
+    _acalls: tuple[Any, ...] = ()
 
     def __init__(
         self,
@@ -103,6 +108,8 @@ class Verifier:
         #: names the key once identified). Its exceptions propagate.
         self.on_decision = on_decision
         self.rate_limits = rate_limits if rate_limits is not None else MemoryRateLimitStore()
+        #: Lookups awaited now, by hash: concurrent ``averify`` calls for one key share one.
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
 
     def __setattr__(self, name: str, value: Any) -> None:
         super().__setattr__(name, value)
@@ -119,7 +126,29 @@ class Verifier:
             self.touch,
             self.count,
         )
+        self._acalls = (self._shared_lookup, *calls[1:])
         return calls
+
+    def _shared_lookup(self, storage_hash: str) -> Any:
+        """``lookup(hash)``; while its awaitable is pending, later requests (on the same
+        event loop) for the same hash await it instead of a lookup of their own, so a
+        hot key whose cached record expired costs one query. Each waiter is shielded:
+        a cancelled request does not cancel the others' lookup."""
+        pending = self._inflight.get(storage_hash)
+        if pending is not None and pending.get_loop() is asyncio.get_running_loop():
+            return asyncio.shield(pending)
+        found = self.lookup(storage_hash)
+        if not inspect.isawaitable(found):
+            return found
+        task = asyncio.ensure_future(found)
+        self._inflight[storage_hash] = task
+        task.add_done_callback(lambda done: self._settled(storage_hash, done))
+        return asyncio.shield(task)
+
+    def _settled(self, storage_hash: str, done: asyncio.Task[Any]) -> None:
+        """A shared lookup finished: the next request for its hash looks up again."""
+        if self._inflight.get(storage_hash) is done:
+            del self._inflight[storage_hash]
 
     @property
     def rate_limits(self) -> RateLimitStore | TransactStore:
@@ -270,7 +299,9 @@ class Verifier:
     def _complete(self, v: Verification) -> tuple[Any, Exception | None]:
         """Runs the host loop natively (``Verification.complete``) until the decision
         or an awaitable, and the store failure answered on the way, if any."""
-        calls = self._calls or self._host_calls()
+        if self._calls is None:
+            self._host_calls()
+        calls = self._acalls
         try:
             return v.complete(*calls), None
         except Exception as error:
