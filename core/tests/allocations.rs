@@ -2,7 +2,7 @@
 //! deterministic, unlike timings, so a regression (a denial copying what the
 //! engine rendered once, a lookup hash built twice) fails here, not just in the
 //! bench. Bounds are today's counts.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, unsafe_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs, unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -102,4 +102,38 @@ fn requests_allocate_only_what_each_request_needs() {
     let (a, b) = (decide("GET", "/v1/briefs", &malformed), decide("GET", "/v1/briefs", &malformed));
     assert!(std::ptr::eq(a.body.as_deref().unwrap(), b.body.as_deref().unwrap()));
     assert!(std::ptr::eq(a.headers.as_ptr(), b.headers.as_ptr()));
+}
+
+#[test]
+fn a_cached_record_answers_without_a_copy() {
+    let (_, key, record) = setup();
+    let engine = Engine::from_json(
+        r#"{"formats": ["matchii_live"], "record_cache": {"ttl_seconds": 60}, "policy": {"environments": ["live"],
+            "routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}]}}"#,
+    )
+    .unwrap();
+    let now = chrono::DateTime::from_timestamp(1_773_829_800, 0).unwrap();
+    let headers = [("authorization".to_string(), format!("Bearer {key}"))];
+    let mut asked = 0;
+    // The host loop of `Completion`, as every verifier runs it; the host writes nothing.
+    let mut verify = || {
+        let mut c = keyproof::Completion::new(engine.begin("GET", "/v1/briefs", &headers, None, now));
+        c.set_host_writes(false, false);
+        loop {
+            match c.next_action() {
+                keyproof::Action::LookupRecord(hash) => {
+                    asked += 1;
+                    let found = (hash == record.hash).then(|| record.clone());
+                    c.record(found);
+                }
+                keyproof::Action::Done(d) => break d.status,
+                other => panic!("{other:?}"),
+            }
+        }
+    };
+    assert_eq!(verify(), 200);
+    let count = allocations(&mut verify);
+    // The step's own three and the completion's boxed outcome: the cache copies nothing.
+    assert!(count <= 4, "a cache hit: {count} allocations");
+    assert_eq!(asked, 1, "only the first request reached the host");
 }
