@@ -70,4 +70,6 @@ export const {
   redisKey,
   stateText,
   parseState,
+  RedisRecordCacheSync,
+  RECORD_CACHE_CHANNEL,
 } = keyproof;

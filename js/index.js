@@ -18,6 +18,7 @@ import { MintedKey, fromStorage, toStorage } from './records.js';
 import { MemoryRateLimitStore } from './store.js';
 import { middleware } from './middleware.js';
 import { redisStores } from './redis.js';
+import { recordCacheSync } from './redis-cache.js';
 import { tokenTools } from './tokens.js';
 import { flatHeaders, targetOf } from './request.js';
 import { preparedRecords } from './prepared.js';
@@ -71,5 +72,6 @@ export function createKeyproof(native, { recordsAsText = false } = {}) {
   };
   Object.assign(api, middleware(api));
   Object.assign(api, redisStores(api, { native, call }));
+  Object.assign(api, recordCacheSync(api));
   return api;
 }

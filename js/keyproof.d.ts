@@ -216,6 +216,18 @@ export class Engine {
   clearCache(): void;
 }
 
+/** Keeps an engine's record cache in step with every process on one Redis channel (ioredis; same channel and message as Python's `keyproof.redis_cache`). */
+export class RedisRecordCacheSync {
+  constructor(client: unknown, engine: Engine, options?: { channel?: string });
+  readonly channel: string;
+  /** Drops `keyId` from this engine's cache and announces it; how many listeners received it. */
+  publish(keyId: string): Promise<number>;
+  /** Subscribes on a connection of its own; resolves once subscribed (each (re)subscription empties the cache). */
+  start(): Promise<this>;
+  stop(): Promise<void>;
+}
+export const RECORD_CACHE_CHANNEL: string;
+
 export class MemoryRateLimitStore implements RateLimitStore {
   constructor(options?: { maxEntries?: number });
   get(key: string): RateLimitState | null;

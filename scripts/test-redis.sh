@@ -31,8 +31,9 @@ if [ ! -x "$PY" ] || ! "$PY" -c "import keyproof" >/dev/null 2>&1; then
 fi
 INSTALLED="$("$PY" -c 'import keyproof, os; print(os.path.dirname(keyproof.__file__))')"
 if ! cmp -s "$INSTALLED/redis.py" bindings-python/python/keyproof/redis.py \
-    || ! cmp -s "$INSTALLED/_redis_shared.py" bindings-python/python/keyproof/_redis_shared.py; then
-    echo "the installed wheel predates python/keyproof/redis.py or _redis_shared.py: rebuilding it"
+    || ! cmp -s "$INSTALLED/_redis_shared.py" bindings-python/python/keyproof/_redis_shared.py \
+    || ! cmp -s "$INSTALLED/redis_cache.py" bindings-python/python/keyproof/redis_cache.py; then
+    echo "the installed wheel predates python/keyproof/redis.py, _redis_shared.py or redis_cache.py: rebuilding it"
     bash scripts/python-wheels.sh target/wheels
     "$PY" -m pip install --quiet --disable-pip-version-check --no-index --find-links target/wheels \
         --no-deps --force-reinstall keyproof
@@ -142,10 +143,10 @@ else
     sed 's/^/    /' "$WORK/cluster-create.log"
 fi
 
-step "Python: keyproof.redis (pytest)"
-(cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider tests/test_redis.py tests/test_redis_processes.py)
+step "Python: keyproof.redis and keyproof.redis_cache (pytest)"
+(cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider tests/test_redis.py tests/test_redis_processes.py tests/test_redis_cache.py)
 
-step "Node: js/redis.js (node --test)"
-(cd bindings-node && node --test --test-concurrency=1 test/redis.test.mjs)
+step "Node: js/redis.js and js/redis-cache.js (node --test)"
+(cd bindings-node && node --test --test-concurrency=1 test/redis.test.mjs test/redis-cache.test.mjs)
 
 step "redis: all checks passed"

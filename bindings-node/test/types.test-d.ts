@@ -129,3 +129,10 @@ const hitRate: number = stats === null ? 0 : stats.hits / Math.max(1, stats.hits
 const dropped: number = cached.invalidateCached('key-id');
 cached.clearCache();
 void [hitRate, dropped];
+async function cacheSync(redis: unknown): Promise<void> {
+  const sync = await new keyproof.RedisRecordCacheSync(redis, cached, { channel: keyproof.RECORD_CACHE_CHANNEL }).start();
+  const heard: number = await sync.publish('key-id');
+  await sync.stop();
+  void heard;
+}
+void cacheSync;
