@@ -46,9 +46,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+mod action;
+
+pub use action::Action;
+
 use crate::answers::RateStoreFailure;
 use crate::cache::RecordCache;
-use crate::decision::Decision;
 use crate::engine::{Outcome, RateWrite, Step, Verification};
 use crate::ratelimit::RateLimitState;
 use crate::record::KeyRecord;
@@ -56,44 +59,6 @@ use crate::record::KeyRecord;
 /// Compare-and-set writes a [`Completion`] tries before it reports
 /// [`Action::StoreContended`]: a store losing this many races in a row is broken.
 pub const MAX_WRITE_TRIES: u32 = 32;
-
-/// What the host must do next.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Action<'a> {
-    /// Look a record up under this storage hash (or, for an access token, by this
-    /// record id); answer with [`Completion::record`].
-    LookupRecord(&'a str),
-    /// Load the rate-limit state stored under this key (again after a lost
-    /// compare-and-set); answer with [`Completion::rate_state`], or
-    /// [`Completion::rate_state_unavailable`] when the store failed.
-    LoadRateState(&'a str),
-    /// Store `new` under `key` if the stored state is still `expected`; answer
-    /// with [`Completion::written`] (whether the store took it).
-    CompareAndSet(&'a RateWrite),
-    /// Save this record (its hash upgraded: a finished migration); then [`Completion::saved`].
-    SaveRecord(&'a KeyRecord),
-    /// Write `at` as the record's `last_used_at` if newer; then [`Completion::touched`].
-    TouchLastUsed {
-        /// The record's id.
-        key_id: &'a str,
-        /// The instant of this use.
-        at: DateTime<Utc>,
-    },
-    /// Add one to the record's request count (seed 001's per-key request
-    /// counts: requests the key was let through for); then
-    /// [`Completion::counted`]. Asked only of a host that counts
-    /// ([`Completion::set_host_counts`]), once per allowed request, last.
-    CountRequest {
-        /// The record's id.
-        key_id: &'a str,
-    },
-    /// The store refused [`MAX_WRITE_TRIES`] compare-and-sets in a row (or the
-    /// host's own limit): fail the request as a server error, or answer
-    /// [`Completion::rate_state_unavailable`] to have core decide it as a store failure.
-    StoreContended,
-    /// Answer the request with this decision.
-    Done(&'a Decision),
-}
 
 #[derive(Debug)]
 enum Stage {
@@ -409,5 +374,4 @@ impl Completion {
 }
 
 #[cfg(test)]
-#[path = "complete_tests.rs"]
 mod tests;
