@@ -147,6 +147,6 @@ step "Python: keyproof.redis and keyproof.redis_cache (pytest)"
 (cd bindings-python && "$PY" -m pytest -q -p no:cacheprovider tests/test_redis.py tests/test_redis_processes.py tests/test_redis_cache.py)
 
 step "Node: js/redis.js and js/redis-cache.js (node --test)"
-(cd bindings-node && node --test --test-concurrency=1 test/redis.test.mjs test/redis-cache.test.mjs)
+(cd bindings-node && KEYPROOF_PYTHON="$PY" node --test --test-concurrency=1 test/redis.test.mjs test/redis-cache.test.mjs)
 
 step "redis: all checks passed"

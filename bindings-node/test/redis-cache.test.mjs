@@ -5,6 +5,7 @@
 // Python processes use the same channel and message (tests/test_redis_cache.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import Redis from 'ioredis';
 import kp from '../index.cjs';
 
@@ -86,6 +87,35 @@ test('a listener whose connection was cut empties its cache and listens again', 
   } finally {
     await listener.stop();
     admin.disconnect();
+    w.disconnect();
+  }
+});
+
+// A Python process (the keyproof package in the test venv) announces; this Node process hears it.
+const PYTHON = process.env.KEYPROOF_PYTHON;
+const ANNOUNCE = `
+import sys, redis, keyproof
+from keyproof.redis_cache import RecordCacheSync
+engine = keyproof.Engine({"formats": ["keyproof_live"], "record_cache": {}})
+print(RecordCacheSync(redis.Redis.from_url(sys.argv[1]), engine, channel=sys.argv[2]).publish(sys.argv[3]))
+`;
+
+test('a key announced by a Python process leaves a Node process\'s cache', { skip: skip || (PYTHON ? false : 'no KEYPROOF_PYTHON') }, async () => {
+  const db = new Map();
+  const worker = process_(db);
+  const { key, record } = worker.engine.mint({ name: 'Cross-runtime key' });
+  db.set(record.hash, record);
+  const w = client();
+  const listener = await new kp.RedisRecordCacheSync(w, worker.engine).start(); // the default channel, as Python's
+  const channel = listener.channel;
+  try {
+    assert.equal(worker.status(key), 200);
+    assert.equal(worker.cached(), 1);
+    const heard = execFileSync(PYTHON, ['-c', ANNOUNCE, URL_, channel, record.id], { encoding: 'utf8' });
+    assert.ok(Number(heard.trim()) >= 1, `received by ${heard.trim()}`);
+    assert.ok(await eventually(() => worker.cached() === 0));
+  } finally {
+    await listener.stop();
     w.disconnect();
   }
 });
