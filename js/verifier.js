@@ -16,6 +16,8 @@ const LOST = 0;
 const STOP = -1;
 const CONTENDED = 'keyproof: the rate-limit store kept refusing the compare-and-set';
 const stop = () => false;
+/** The constructor of every `async function`. */
+const AsyncFunction = (async () => {}).constructor;
 const stopAct = () => STOP;
 
 /**
@@ -235,8 +237,15 @@ export function verifierClass({ errors, Engine, Decision, PreparedRecord, record
       return then(this.rateLimits.get(counter.key), (state) => attempt(state, 0));
     }
 
-    /** Like verify(), but refuses asynchronous lookups and stores. */
+    /**
+     * Like verify(), but refuses asynchronous lookups and stores. An `async`
+     * onDecision is refused before anything runs: the hook would otherwise have
+     * started (its side effects with it) by the time its promise is seen.
+     */
     verifySync(request) {
+      if (this.onDecision instanceof AsyncFunction) {
+        throw new TypeError('onDecision is asynchronous: use await verifier.verify()');
+      }
       const d = this.verify(request);
       if (isThenable(d)) {
         d.catch(() => {});

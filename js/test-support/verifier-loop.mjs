@@ -169,6 +169,13 @@ export function verifierLoopTests(kp, runtime) {
     const d = await audited('ok', later, (x) => Promise.resolve(x)).verify(request);
     assert.deepEqual([d.keyId, seen], [id, [['ok', id, 'GET', '/v1/items', null]]]);
     assert.throws(() => audited('ok', later).verifySync(request), /asynchronous/);
+    // An async hook is refused before it runs: no audit entry for a request that was not answered.
+    let started = 0;
+    const asyncHook = async () => {
+      started += 1;
+    };
+    assert.throws(() => audited('ok', asyncHook).verifySync(request), /onDecision is asynchronous/);
+    assert.equal(started, 0);
     assert.throws(() => audited('ok', () => { throw new Error('audit log down'); }).verify(request), /audit log down/);
   });
 
