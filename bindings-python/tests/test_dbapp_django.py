@@ -74,7 +74,10 @@ def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]
 @pytest.fixture(params=BACKENDS)
 def cached_project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
     """The project whose engine keeps looked-up records for five minutes (``record_cache``)."""
-    with running_project(request.param, tmp_path, KEYPROOF_TEST_RECORD_CACHE="300") as p:
+    announced = str(tmp_path / "announced.txt")
+    with running_project(
+        request.param, tmp_path, KEYPROOF_TEST_RECORD_CACHE="300", KEYPROOF_TEST_ANNOUNCED=announced
+    ) as p:
         yield p
 
 
@@ -238,6 +241,12 @@ def test_a_cached_engine_sees_this_process_changes_at_once(cached_project: Proje
     enable, rotate) reaches the serving process's next request: the lifecycle
     functions drop the key's entry when their transaction commits."""
     test_admin_mints_once_then_revokes_rotates_and_updates(cached_project)
+    # Each committed change was announced for other processes (KEYPROOF_KEY_CHANGED), once per key changed.
+    announced = Path(cached_project.env["KEYPROOF_TEST_ANNOUNCED"]).read_text(encoding="utf-8").split()
+    records = cached_project.records()
+    (old_id,) = [i for i, r in records.items() if r["status"] == "revoked"]
+    assert announced.count(old_id) >= 9, announced  # 7 updates, the rotation, the revocation
+    assert set(announced) <= set(records)
     # A change another process makes (a management command) is seen when the entry expires.
     minted = json.loads(
         cached_project.manage("keyproof_mint", "--name", "Cached", "--scopes", "briefs:read", "--json").stdout

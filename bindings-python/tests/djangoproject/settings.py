@@ -68,6 +68,8 @@ KEYPROOF_ENGINE: dict[str, Any] = {
 # KEYPROOF_TEST_RECORD_CACHE=<seconds>: the engine keeps looked-up records that long.
 if ttl := os.environ.get("KEYPROOF_TEST_RECORD_CACHE"):
     KEYPROOF_ENGINE["record_cache"] = {"ttl_seconds": int(ttl)}
+    # Each committed change is announced (here: appended to a file the test reads).
+    KEYPROOF_KEY_CHANGED = "tests.djangoproject.announce.changed"
 # Seed 001's dashboard: each allowed request adds one to the key's request_count.
 KEYPROOF_COUNT_REQUESTS = True
 REST_FRAMEWORK = {

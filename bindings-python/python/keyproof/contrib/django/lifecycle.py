@@ -20,7 +20,7 @@ from django.db import transaction
 
 from keyproof import KeyRecord, MintedKey
 from keyproof.contrib.django.models import APIKey
-from keyproof.django import get_engine
+from keyproof.django import _setting, get_engine
 
 
 def mint_format() -> str | None:
@@ -41,8 +41,17 @@ def mint_key(*, owned_by: Any = None, format: str | None = None, **options: Any)
 
 def forget_cached(key_id: str) -> None:
     """Has the engine's record cache forget ``key_id`` once the current transaction
-    commits (at once outside one): a change stored, then the stale entry dropped."""
-    transaction.on_commit(lambda: get_engine().invalidate_cached(key_id))
+    commits (at once outside one): a change stored, then the stale entry dropped.
+    ``KEYPROOF_KEY_CHANGED`` (a function of the key id, or its dotted path; e.g. a
+    ``keyproof.redis_cache.RecordCacheSync``'s ``publish``) is then told, so other
+    processes can drop it too."""
+
+    def forget() -> None:
+        get_engine().invalidate_cached(key_id)
+        if (changed := _setting("KEYPROOF_KEY_CHANGED")) is not None:
+            changed(key_id)
+
+    transaction.on_commit(forget)
 
 
 def change(key_id: str, op: Callable[[KeyRecord], KeyRecord]) -> APIKey:
