@@ -12,8 +12,8 @@ const PKG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const readme = readFileSync(path.join(PKG, 'README.md'), 'utf8');
 const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
 
-test('the README has the mint/verify, Express, Hono and access-token quickstarts', () => {
-  assert.equal(blocks.length, 4);
+test('the README has the mint/verify, record cache, Express, Hono and access-token quickstarts', () => {
+  assert.equal(blocks.length, 5);
 });
 
 blocks.forEach((code, i) => {
