@@ -2,7 +2,7 @@
 //! every binding runs it — and the three common denials, against the floor:
 //! SHA-256 of the key plus a constant-time compare with the stored digest.
 //! Goal: full verify ≤ 2× the floor. Run: `cargo bench -p keyproof-bench`.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -131,6 +131,25 @@ fn bench(c: &mut Criterion) {
                 &db_usage,
                 &mut rates,
             )
+        })
+    });
+    // Core's whole host loop (`Completion`) over an engine with a record cache: after
+    // the first request the record comes from the cache; the host's map stays empty.
+    let cached_config = CONFIG.replacen('{', r#"{"record_cache": {"ttl_seconds": 3600},"#, 1);
+    let (engine_cached, key_cached, record_cached) = setup(&cached_config);
+    let headers_cached = bearer(&key_cached);
+    let cache = engine_cached.record_cache().unwrap();
+    let record_cached = Arc::new(record_cached);
+    cache.put(&record_cached.hash, Some(Arc::clone(&record_cached)), now);
+    group.bench_function("full_verify_completion_cached", |b| {
+        b.iter(|| {
+            let v = engine_cached.begin("GET", "/v1/briefs", black_box(&headers_cached), None, now);
+            let mut c = keyproof::Completion::new(v);
+            c.set_host_writes(false, false);
+            match c.next_action() {
+                keyproof::Action::Done(d) => d.status,
+                other => panic!("the cache answers every lookup: {other:?}"),
+            }
         })
     });
     group.finish();
