@@ -72,6 +72,6 @@ export function createKeyproof(native, { recordsAsText = false } = {}) {
   };
   Object.assign(api, middleware(api));
   Object.assign(api, redisStores(api, { native, call }));
-  Object.assign(api, recordCacheSync(api));
+  Object.assign(api, recordCacheSync(api, native));
   return api;
 }

@@ -7,11 +7,11 @@
 // listening on the channel drops it from its own cache. Pub/sub reaches only
 // connected listeners, so each (re)subscription empties the cache.
 
-/** The channel announcements go to unless told otherwise (the Python package's too). */
-export const RECORD_CACHE_CHANNEL = 'keyproof:record-cache';
-
 /** `RedisRecordCacheSync` for engines of one `createKeyproof` result. */
-export function recordCacheSync({ Engine }) {
+export function recordCacheSync({ Engine }, native) {
+  /** The channel announcements go to unless told otherwise: core's, so the Python package's too. */
+  const RECORD_CACHE_CHANNEL = native.recordCacheChannel();
+
   /** Keeps an engine's record cache in step with every process on one channel (ioredis). */
   class RedisRecordCacheSync {
     /**

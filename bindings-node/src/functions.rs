@@ -257,6 +257,12 @@ pub fn max_write_tries() -> u32 {
     keyproof::MAX_WRITE_TRIES
 }
 
+/// The pub/sub channel on which record caches announce a changed key (core's).
+#[napi]
+pub fn record_cache_channel() -> String {
+    keyproof::cache::RECORD_CACHE_CHANNEL.to_string()
+}
+
 /// The Redis / Valkey compare-and-set script of shared rate-limit stores (core's).
 #[napi]
 pub fn rate_store_script() -> String {

@@ -141,6 +141,7 @@ mod _keyproof {
         m.add("COMPARE_AND_SET_SCRIPT", keyproof::ratelimit::shared_store::COMPARE_AND_SET_SCRIPT)?;
         m.add("DEFAULT_KEY_PREFIX", keyproof::ratelimit::shared_store::DEFAULT_KEY_PREFIX)?;
         m.add("MAX_WRITE_TRIES", keyproof::MAX_WRITE_TRIES)?;
+        m.add("RECORD_CACHE_CHANNEL", keyproof::cache::RECORD_CACHE_CHANNEL)?;
         m.add("EXPIRY_PRESETS", keyproof::EXPIRY_PRESETS.to_vec())
     }
 }

@@ -254,6 +254,12 @@ pub fn max_write_tries() -> u32 {
     keyproof::MAX_WRITE_TRIES
 }
 
+/// The pub/sub channel on which record caches announce a changed key (core's).
+#[wasm_bindgen(js_name = recordCacheChannel)]
+pub fn record_cache_channel() -> String {
+    keyproof::cache::RECORD_CACHE_CHANNEL.to_string()
+}
+
 /// The Redis / Valkey compare-and-set script of shared rate-limit stores (core's).
 #[wasm_bindgen(js_name = rateStoreScript)]
 pub fn rate_store_script() -> String {

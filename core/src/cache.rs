@@ -30,6 +30,10 @@ use serde::{de, Deserialize, Deserializer, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::record::KeyRecord;
 
+/// The pub/sub channel on which hosts announce a changed key (the message is its
+/// id), so every process's cache drops it: one name for every runtime's listener.
+pub const RECORD_CACHE_CHANNEL: &str = "keyproof:record-cache";
+
 /// Longest a record may be reused: a day (a revocation elsewhere must take effect).
 pub const MAX_CACHE_TTL_SECONDS: u32 = 86_400;
 /// Most entries either list may hold.

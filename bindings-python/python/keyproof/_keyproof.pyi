@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_KEY_PREFIX",
     "EXPIRY_PRESETS",
     "MAX_WRITE_TRIES",
+    "RECORD_CACHE_CHANNEL",
     "AccessToken",
     "AuthenticationError",
     "AuthorizationError",
@@ -511,6 +512,7 @@ def parse_state_text(raw: str | bytes | None) -> RateLimitState | None: ...
 COMPARE_AND_SET_SCRIPT: Final[str]
 DEFAULT_KEY_PREFIX: Final[str]
 MAX_WRITE_TRIES: Final[int]
+RECORD_CACHE_CHANNEL: Final[str]
 
 @final
 class Principal:

@@ -25,12 +25,12 @@ import asyncio
 import threading
 from typing import Any
 
-from keyproof._keyproof import Engine
+from keyproof._keyproof import RECORD_CACHE_CHANNEL, Engine
 
 __all__ = ["DEFAULT_CHANNEL", "AsyncRecordCacheSync", "RecordCacheSync"]
 
-#: The channel announcements go to unless told otherwise (the Node package's too).
-DEFAULT_CHANNEL = "keyproof:record-cache"
+#: The channel announcements go to unless told otherwise: core's, so the Node package's too.
+DEFAULT_CHANNEL = RECORD_CACHE_CHANNEL
 #: Seconds a listener waits for a message before it checks whether it should stop.
 _POLL_SECONDS = 0.2
 #: Seconds a listener waits after Redis failed before it reconnects.
