@@ -52,10 +52,10 @@ def _received(engine: Engine, message: dict[str, Any] | None) -> bool:
     return False
 
 
-class RecordCacheSync:
-    """Keeps ``engine``'s record cache in step with every process on ``channel``
-    (a synchronous ``redis.Redis``; use as a context manager, or ``start``/``stop``).
-    After Redis fails, the listener empties the cache and reconnects ``retry_seconds`` later."""
+class _Settings:
+    """What both listeners are given: the client, the engine, the channel and the pause after a failure."""
+
+    _subscribed: Any  # a threading.Event or an asyncio.Event: set once subscribed
 
     def __init__(
         self,
@@ -66,6 +66,18 @@ class RecordCacheSync:
         retry_seconds: float = _RETRY_SECONDS,
     ) -> None:
         self.client, self.engine, self.channel, self.retry_seconds = client, engine, channel, retry_seconds
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(channel={self.channel!r}, listening={self._subscribed.is_set()})"
+
+
+class RecordCacheSync(_Settings):
+    """Keeps ``engine``'s record cache in step with every process on ``channel``
+    (a synchronous ``redis.Redis``; use as a context manager, or ``start``/``stop``).
+    After Redis fails, the listener empties the cache and reconnects ``retry_seconds`` later."""
+
+    def __init__(self, client: Any, engine: Engine, **options: Any) -> None:
+        super().__init__(client, engine, **options)
         self._stop = threading.Event()
         self._subscribed = threading.Event()
         self._thread: threading.Thread | None = None
@@ -115,22 +127,12 @@ class RecordCacheSync:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def __repr__(self) -> str:
-        return f"RecordCacheSync(channel={self.channel!r}, listening={self._subscribed.is_set()})"
 
-
-class AsyncRecordCacheSync:
+class AsyncRecordCacheSync(_Settings):
     """``RecordCacheSync`` over ``redis.asyncio``: listens in a task of the running loop."""
 
-    def __init__(
-        self,
-        client: Any,
-        engine: Engine,
-        *,
-        channel: str = DEFAULT_CHANNEL,
-        retry_seconds: float = _RETRY_SECONDS,
-    ) -> None:
-        self.client, self.engine, self.channel, self.retry_seconds = client, engine, channel, retry_seconds
+    def __init__(self, client: Any, engine: Engine, **options: Any) -> None:
+        super().__init__(client, engine, **options)
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -176,6 +178,3 @@ class AsyncRecordCacheSync:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
-
-    def __repr__(self) -> str:
-        return f"AsyncRecordCacheSync(channel={self.channel!r}, listening={self._subscribed.is_set()})"
