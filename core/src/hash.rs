@@ -99,20 +99,17 @@ impl StoredHash {
                 *lo = nibble(b & 0x0f);
             }
         }
-        let mut out = Vec::with_capacity(tag.len().saturating_add(65));
-        out.extend_from_slice(tag.as_bytes());
-        out.push(b':');
-        out.extend_from_slice(&hex);
-        String::from_utf8(out).unwrap_or_default()
+        let mut out = String::with_capacity(tag.len().saturating_add(65));
+        out.push_str(tag);
+        out.push(':');
+        out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+        out
     }
 }
 
+/// The lowercase hex digit of a nibble (0–15), read from a table: no branch per digit.
 fn nibble(n: u8) -> u8 {
-    // `n` is a nibble (0–15), so neither sum can overflow.
-    match n {
-        0..=9 => b'0'.saturating_add(n),
-        _ => b'a'.saturating_add(n.saturating_sub(10)),
-    }
+    b"0123456789abcdef".get(usize::from(n)).copied().unwrap_or(b'0')
 }
 
 impl fmt::Display for StoredHash {
@@ -267,8 +264,11 @@ impl Hasher {
         precomputed: &[String],
         stored: &str,
     ) -> Result<HashCheck> {
-        let (tag, _) = stored
-            .split_once(':')
+        // A byte search: `split_once(':')` calls `memcmp` for each candidate.
+        let tag = stored
+            .bytes()
+            .position(|c| c == b':')
+            .and_then(|at| stored.get(..at))
             .ok_or_else(|| Error::new(ErrorKind::InvalidHash, "stored hash has no algorithm tag"))?;
         let algorithm = HashAlgorithm::from_tag(tag)
             .ok_or_else(|| Error::new(ErrorKind::InvalidHash, "unknown hash algorithm tag"))?;

@@ -238,7 +238,9 @@ pub fn normalize_path(path: &str) -> Result<std::borrow::Cow<'_, str>> {
     let trimmed_len =
         if decoded.len() > 1 && decoded.ends_with('/') { decoded.len().saturating_sub(1) } else { decoded.len() };
     let trimmed = decoded.get(..trimmed_len).unwrap_or_default();
-    if trimmed.len() > 1 && trimmed.split('/').skip(1).any(|seg| seg.is_empty() || seg == "." || seg == "..") {
+    if trimmed.len() > 1
+        && trimmed.as_bytes().split(|&c| c == b'/').skip(1).any(|seg| matches!(seg, b"" | b"." | b".."))
+    {
         return Err(invalid("has empty or dot segments"));
     }
     Ok(match decoded {
