@@ -49,8 +49,8 @@ pub(crate) struct Passed {
     pub(crate) warnings: Vec<Warning>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) should_rehash: bool,
-    /// The access token, when the credential is one.
-    pub(crate) token: Option<crate::token::TokenUse>,
+    /// The access token, when the credential is one (boxed: most credentials are keys).
+    pub(crate) token: Option<Box<crate::token::TokenUse>>,
 }
 
 impl Engine {
@@ -173,7 +173,7 @@ impl Engine {
             rate_limit,
             usage,
             detail: String::new(),
-            token: passed.token,
+            token: passed.token.map(|t| *t),
             kind: None,
             denied_key_id: None,
         }

@@ -51,7 +51,8 @@ impl Spent {
 /// it spent once its state was read, and which writes the host confirmed.
 #[derive(Debug)]
 pub(super) struct Meters {
-    pub(super) rate: Option<(RateBucket, Option<Spent>)>,
+    /// Boxed, as `usage`: inline, they would grow every step the host moves.
+    pub(super) rate: Option<Box<(RateBucket, Option<Spent>)>>,
     /// Boxed: only usage-limited keys have one, and inline it would grow every step.
     pub(super) usage: Option<Box<(UsageMeter, u32, Option<Spent>)>>,
     pub(super) rate_written: bool,
@@ -69,7 +70,7 @@ impl Meters {
     /// A checked request's counters, nothing read yet.
     pub(super) fn new(rate: Option<RateBucket>, usage: Option<(UsageMeter, u32)>) -> Self {
         Self {
-            rate: rate.map(|b| (b, None)),
+            rate: rate.map(|b| Box::new((b, None))),
             usage: usage.map(|(m, c)| Box::new((m, c, None))),
             rate_written: false,
             usage_written: false,
@@ -77,12 +78,12 @@ impl Meters {
     }
 
     pub(super) fn rate_allowed(&self) -> bool {
-        !matches!(&self.rate, Some((_, Some(s))) if !s.outcome.allowed)
+        !matches!(self.rate.as_deref(), Some((_, Some(s))) if !s.outcome.allowed)
     }
 
     /// The counter whose state is still to be read, if any.
     pub(super) fn unread(&self) -> Option<Counter> {
-        match (&self.rate, self.usage.as_deref()) {
+        match (self.rate.as_deref(), self.usage.as_deref()) {
             (Some((_, None)), _) => Some(Counter::Rate),
             (_, Some((_, _, None))) if self.rate_allowed() => Some(Counter::Usage),
             _ => None,
@@ -95,7 +96,7 @@ impl Meters {
         if matches!(self.usage.as_deref(), Some((_, _, Some(s))) if !s.outcome.allowed) {
             return None;
         }
-        let (bucket, spent) = self.rate.as_ref()?;
+        let (bucket, spent) = self.rate.as_deref()?;
         spent.as_ref().filter(|s| s.changed()).map(|s| (bucket, s))
     }
 
@@ -141,7 +142,7 @@ impl Meters {
     /// again from the one whose write is pending, given its stored state.
     pub(super) fn spend(&mut self, state: Option<RateLimitState>, now: DateTime<Utc>) {
         let counter = self.unread().or_else(|| self.pending_counter());
-        match (counter, &mut self.rate, self.usage.as_deref_mut()) {
+        match (counter, self.rate.as_deref_mut(), self.usage.as_deref_mut()) {
             (Some(Counter::Rate), Some((bucket, spent)), _) => {
                 *spent = Some(Spent { outcome: bucket.spend(state, now), read: state });
             }
@@ -160,7 +161,7 @@ impl Meters {
     }
 
     pub(super) fn rate(&self) -> Option<(&RateBucket, &RateLimitOutcome)> {
-        self.rate.as_ref().and_then(|(b, s)| Some((b, &s.as_ref()?.outcome)))
+        self.rate.as_deref().and_then(|(b, s)| Some((b, &s.as_ref()?.outcome)))
     }
 
     pub(super) fn usage(&self) -> Option<(&UsageMeter, &RateLimitOutcome)> {

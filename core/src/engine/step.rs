@@ -176,7 +176,7 @@ impl Verification {
                 Some(hash) => Step::LookupRecord(hash),
                 None => Step::Done,
             },
-            Stage::Checked { meters, .. } => match (meters.unread(), &meters.rate, meters.usage.as_deref()) {
+            Stage::Checked { meters, .. } => match (meters.unread(), meters.rate.as_deref(), meters.usage.as_deref()) {
                 (Some(Counter::Rate), Some((bucket, _)), _) => Step::LoadRateState(&bucket.key),
                 (Some(Counter::Usage), _, Some((meter, _, _))) => Step::LoadRateState(&meter.key),
                 _ => Step::Done,
@@ -280,7 +280,8 @@ impl Verification {
                 self.rate_state(None);
             }
         }
-        let engine = &self.engine;
+        // Taken apart, not `mem::replace`d: the stage moves out without a copy of it.
+        let Self { engine, prepared, now, stage, .. } = self;
         let denied = |deny| Outcome {
             decision: engine.render_denial(deny),
             rate_write: None,
@@ -288,28 +289,28 @@ impl Verification {
             upgraded_record: None,
             touch_last_used: None,
         };
-        match std::mem::replace(&mut self.stage, Stage::Finished) {
+        match stage {
             Stage::Denied(deny) => denied(deny),
-            Stage::Lookup { .. } | Stage::Finished => denied(engine.no_record(&self.prepared)),
+            Stage::Lookup { .. } | Stage::Finished => denied(engine.no_record(&prepared)),
             Stage::Checked { record, passed, meters } => {
-                let mut outcome = allowed(engine, &self.prepared, record, passed, &meters, self.now);
-                (outcome.rate_write, outcome.usage_write) = (meters.rate_write(), meters.usage_write());
-                outcome
+                allowed(&engine, &prepared, record, passed, &meters, now, None)
             }
             Stage::StoreFailed { record, on_error: RateStoreFailure::FailClosed { retry_after_seconds }, .. } => {
                 denied(store_unavailable(retry_after_seconds).of(&record))
             }
             Stage::StoreFailed { record, mut passed, on_error: RateStoreFailure::FailOpen } => {
                 passed.warnings.push(Warning::RateLimitUnavailable);
-                let none = Meters::new(None, None);
-                let mut outcome = allowed(engine, &self.prepared, record, passed, &none, self.now);
-                outcome.decision.detail = "the rate-limit store is unavailable: allowed uncounted".to_string();
-                outcome
+                let (none, detail) =
+                    (Meters::new(None, None), "the rate-limit store is unavailable: allowed uncounted");
+                allowed(&engine, &prepared, record, passed, &none, now, Some(detail))
             }
         }
     }
 }
 
+/// The outcome of an accepted key, built in place (it is large): the decision,
+/// the meters' writes, a hash upgrade and the last-use write. `detail` replaces
+/// the decision's empty one.
 fn allowed(
     engine: &Engine,
     prepared: &Prepared,
@@ -317,6 +318,7 @@ fn allowed(
     passed: Passed,
     meters: &Meters,
     now: DateTime<Utc>,
+    detail: Option<&str>,
 ) -> Outcome {
     let (rate, usage) = (meters.rate(), meters.usage());
     let spends = rate.is_none_or(|(_, o)| o.allowed) && usage.is_none_or(|(_, o)| o.allowed);
@@ -324,7 +326,16 @@ fn allowed(
         if passed.should_rehash && spends { engine.rehashed(prepared, &record).map(Box::new) } else { None };
     let stale =
         record.last_used_at.is_none_or(|at| now.signed_duration_since(at) >= engine.policy().last_used_interval());
-    let decision = engine.conclude(passed, record, rate, usage);
+    let mut decision = engine.conclude(passed, record, rate, usage);
+    if let Some(detail) = detail {
+        decision.detail = detail.to_string();
+    }
     let touch_last_used = (decision.allowed && stale).then_some(now);
-    Outcome { decision, rate_write: None, usage_write: None, upgraded_record, touch_last_used }
+    Outcome {
+        decision,
+        rate_write: meters.rate_write(),
+        usage_write: meters.usage_write(),
+        upgraded_record,
+        touch_last_used,
+    }
 }

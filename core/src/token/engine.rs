@@ -116,7 +116,7 @@ impl Engine {
                 return Err(deny(ErrorKind::ClientIdMismatch, "the client id does not belong to the token"));
             }
         }
-        passed.token = Some(token.usage(confirm));
+        passed.token = Some(Box::new(token.usage(confirm)));
         Ok(())
     }
 
