@@ -52,6 +52,11 @@ pub enum Alphabet {
     Base64url,
 }
 
+/// Whether byte `c` is in a 256-bit membership set.
+fn member(set: &[u64; 4], c: u8) -> bool {
+    set.get(usize::from(c >> 6)).is_some_and(|word| word >> (c & 63) & 1 == 1)
+}
+
 impl Alphabet {
     /// The characters, in order.
     pub fn chars(self) -> &'static str {
@@ -71,19 +76,24 @@ impl Alphabet {
 
     /// Whether `c` belongs to the alphabet (a 256-bit membership table lookup).
     pub fn contains(self, c: u8) -> bool {
-        let table = match self {
+        member(self.set(), c)
+    }
+
+    /// Whether every byte of `text` belongs to the alphabet: one table, every
+    /// byte looked at (no early exit, which keeps the loop branch-free).
+    pub fn contains_all(self, text: &[u8]) -> bool {
+        let set = self.set();
+        text.iter().fold(true, |ok, &c| ok & member(set, c))
+    }
+
+    fn set(self) -> &'static [u64; 4] {
+        match self {
             Self::Base62 => &BASE62_SET,
             Self::Base58 => &BASE58_SET,
             Self::Hex => &HEX_SET,
             Self::Base36 => &BASE36_SET,
             Self::Base64url => &BASE64URL_SET,
-        };
-        table.get(usize::from(c >> 6)).is_some_and(|word| word >> (c & 63) & 1 == 1)
-    }
-
-    /// Whether every byte of `text` belongs to the alphabet.
-    pub fn contains_all(self, text: &[u8]) -> bool {
-        text.iter().all(|c| self.contains(*c))
+        }
     }
 
     /// Bits of entropy carried by `length` uniformly drawn characters.

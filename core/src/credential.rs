@@ -245,7 +245,9 @@ pub fn extract<N: AsRef<str>, V: AsRef<str>>(config: &ExtractionConfig, headers:
         }
     };
     if let Some(auth) = seen.authorization {
-        let (scheme, rest) = auth.split_once([' ', '\t']).unwrap_or((auth, ""));
+        // The scheme ends at the first space or tab (a byte search: no char pattern).
+        let split = auth.bytes().position(|c| c == b' ' || c == b'\t').unwrap_or(auth.len());
+        let (scheme, rest) = (auth.get(..split).unwrap_or(auth), auth.get(split..).unwrap_or_default());
         let rest = rest.trim_matches(|c| c == ' ' || c == '\t');
         if scheme.eq_ignore_ascii_case("bearer") && accepts(CredentialMethod::Bearer) {
             non_empty(rest, "bearer token")?;
