@@ -83,15 +83,11 @@ fn set_or_presets(formats: Option<&FormatSet>) -> PyResult<&keyproof::FormatSet>
 
 #[pymethods]
 impl FormatSet {
-    /// A set of `Format` objects, preset ids, or format dicts.
+    /// A set of `Format` objects, preset ids, or format dicts (as JS hosts give it: core's `wire::format_set`).
     #[new]
     fn new(formats: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let mut out = Vec::new();
-        for item in formats.try_iter()? {
-            let item = item?;
-            out.push(if item.is_instance_of::<pyo3::types::PyString>() { format_arg(&item)? } else { load(&item)? });
-        }
-        keyproof::FormatSet::new(out).map(|inner| Self { inner }).map_err(to_py_err)
+        let list: keyproof::wire::FormatList = load(formats)?;
+        keyproof::wire::format_set(Some(list)).map(|inner| Self { inner }).map_err(to_py_err)
     }
 
     /// A set of the named presets, or of every preset.
