@@ -83,10 +83,12 @@ fn set_or_presets(formats: Option<&FormatSet>) -> PyResult<&keyproof::FormatSet>
 
 #[pymethods]
 impl FormatSet {
-    /// A set of `Format` objects, preset ids, or format dicts (as JS hosts give it: core's `wire::format_set`).
+    /// A set of `Format` objects, preset ids, or format dicts, from any iterable
+    /// (loaded as JS hosts' lists are: core's `wire::format_set`).
     #[new]
     fn new(formats: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let list: keyproof::wire::FormatList = load(formats)?;
+        let items = formats.try_iter()?.collect::<PyResult<Vec<_>>>()?;
+        let list: keyproof::wire::FormatList = load(pyo3::types::PyList::new(formats.py(), items)?.as_any())?;
         keyproof::wire::format_set(Some(list)).map(|inner| Self { inner }).map_err(to_py_err)
     }
 

@@ -59,6 +59,7 @@ def test_seam_format() -> None:
 def test_format_set() -> None:
     fs = FormatSet(["keyproof_live", Format.preset("github_pat"), {**Format.preset("tmmate_prod").to_dict()}])
     assert len(fs) == 3 and "github_pat" in fs and "seam" not in fs
+    assert FormatSet(f for f in ("keyproof_live", "seam")).ids == FormatSet(["keyproof_live", "seam"]).ids
     assert [f.id for f in fs] == fs.ids
     assert fs.get("github_pat").prefix == "ghp_"
     assert fs.match_prefix("ghp_whatever") == Format.preset("github_pat")
