@@ -22,26 +22,27 @@ pub struct TokenExchange {
     inner: Option<keyproof::TokenExchange>,
 }
 
+fn finished() -> PyErr {
+    PyRuntimeError::new_err("this exchange is finished")
+}
+
 #[pymethods]
 impl TokenExchange {
     /// `("lookup", hash)` or `("done", None)`.
     fn next_step(&self) -> PyResult<(&'static str, Option<String>)> {
-        let x = self.inner.as_ref().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
-        Ok(step_of(x.next_step()))
+        Ok(step_of(self.inner.as_ref().ok_or_else(finished)?.next_step()))
     }
 
     /// Answers the lookup step with the record stored under the hash, or None.
     fn record(&mut self, record: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let record = record_arg(record)?.map(std::sync::Arc::unwrap_or_clone);
-        let x = self.inner.as_mut().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
-        x.record(record);
+        self.inner.as_mut().ok_or_else(finished)?.record(record);
         Ok(())
     }
 
     /// The answer: status, headers and JSON body. Ends the exchange.
     fn finish(&mut self) -> PyResult<TokenResponse> {
-        let x = self.inner.take().ok_or_else(|| PyRuntimeError::new_err("this exchange is finished"))?;
-        Ok(TokenResponse { inner: x.finish() })
+        Ok(TokenResponse { inner: self.inner.take().ok_or_else(finished)?.finish() })
     }
 
     fn __repr__(&self) -> String {
