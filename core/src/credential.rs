@@ -167,7 +167,7 @@ fn check_value<'a>(config: &ExtractionConfig, value: &'a str) -> Result<&'a str>
         ));
     }
     // Visible ASCII, space and tab only: no control characters, no obs-text.
-    // Counted over every byte (no early exit), which the compiler vectorizes.
+    // Every byte looked at (no early exit): a branch-free loop, cheaper than `all` here.
     if value.bytes().fold(false, |bad, c| bad | (c != b'\t' && !(0x20..0x7f).contains(&c))) {
         return Err(Error::fixed(
             ErrorKind::InvalidHeaderValue,
