@@ -237,10 +237,16 @@ impl Hasher {
             HashAlgorithm::SeamSha256 => format.layout == Layout::Seam,
             HashAlgorithm::Sha256 => true,
         };
-        let others = [HashAlgorithm::HmacSha256, HashAlgorithm::Sha256, HashAlgorithm::SeamSha256]
-            .into_iter()
-            .filter(|alt| *alt != preferred && usable(alt));
-        std::iter::once(preferred).chain(others).filter_map(|a| self.hash_with(a, key).ok()).collect()
+        // A plain loop, not an iterator chain: its speed then does not hang on
+        // how the caller happens to be inlined (one hash is the common case).
+        let mut hashes = Vec::with_capacity(1);
+        hashes.extend(self.hash_with(preferred, key).ok());
+        for alt in [HashAlgorithm::HmacSha256, HashAlgorithm::Sha256, HashAlgorithm::SeamSha256] {
+            if alt != preferred && usable(&alt) {
+                hashes.extend(self.hash_with(alt, key).ok());
+            }
+        }
+        hashes
     }
 
     /// Checks `key` against a stored hash in constant time.

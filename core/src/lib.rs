@@ -50,6 +50,7 @@ pub mod render;
 pub mod routes;
 pub mod scan;
 pub mod scope;
+mod scope_template;
 pub mod secret;
 pub mod timestamp;
 pub mod token;

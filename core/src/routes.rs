@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
+use crate::scope_template::{Filled, RuleTemplates};
 
 /// Longest request path accepted.
 pub const MAX_PATH_BYTES: usize = 2048;
@@ -46,10 +47,12 @@ pub struct RouteRule {
     pub method: MethodSpec,
     /// Path pattern: `/v1/api-keys/{id}/rotate`, trailing wildcard `/v1/api/**` or `/v1/{*rest}`.
     pub path: String,
-    /// Scopes that must all be held.
+    /// Scopes that must all be held. A `{param}` part names a parameter of
+    /// `path` and is filled from each request (`projects:{project}:read`):
+    /// keys bound to resources.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub all_of: Vec<String>,
-    /// Scopes of which one must be held.
+    /// Scopes of which one must be held (templates as in `all_of`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub any_of: Vec<String>,
     /// Minimum role: a name from the policy's `roles`.
@@ -111,6 +114,16 @@ impl MethodSpec {
 pub struct RouteTable {
     router: matchit::Router<Vec<(MethodSpec, usize)>>,
     rules: Vec<RouteRule>,
+    /// Per rule, its scope templates (`None`: plain scopes, nothing to fill).
+    templates: Vec<Option<RuleTemplates>>,
+}
+
+/// A templated rule's scopes for one path, out of line: most routes have none,
+/// and the request path stays as short as before templates existed.
+#[cold]
+#[inline(never)]
+fn filled(templates: &RuleTemplates, params: &matchit::Params<'_, '_>) -> Box<Filled> {
+    Box::new(templates.fill(|name| params.get(name)))
 }
 
 /// `GET /v1/x` for error messages.
@@ -158,6 +171,7 @@ impl RouteTable {
             }
             group.push((rule.method.clone(), i));
         }
+        let templates = rules.iter().map(RuleTemplates::of).collect::<Result<Vec<_>>>()?;
         let mut router = matchit::Router::new();
         for pattern in order {
             let methods = grouped.remove(&pattern).unwrap_or_default();
@@ -165,7 +179,7 @@ impl RouteTable {
                 .insert(pattern.clone(), methods)
                 .map_err(|e| Error::new(ErrorKind::InvalidPolicy, format!("route {pattern:?}: {e}")))?;
         }
-        Ok(Self { router, rules: rules.to_vec() })
+        Ok(Self { router, rules: rules.to_vec(), templates })
     }
 
     /// The rule for a normalized path and upper-case method, if any.
@@ -179,8 +193,22 @@ impl RouteTable {
     /// rule of its own (CORS preflights carry no credentials — answer them
     /// before keyproof).
     pub fn find_index(&self, method: &str, path: &str) -> Option<usize> {
+        self.find_filled(method, path).map(|(index, _)| index)
+    }
+
+    /// [`RouteTable::find_index`], with the scopes the rule's templates ask of
+    /// this path (`None` for a rule without templates: its scopes as written).
+    pub(crate) fn find_filled(&self, method: &str, path: &str) -> Option<(usize, Option<Box<Filled>>)> {
         let matched = self.router.at(path).ok()?;
-        let rules = matched.value;
+        let index = Self::pick(matched.value, method)?;
+        let filled = match self.templates.get(index) {
+            Some(Some(templates)) => Some(filled(templates, &matched.params)),
+            _ => None,
+        };
+        Some((index, filled))
+    }
+
+    fn pick(rules: &[(MethodSpec, usize)], method: &str) -> Option<usize> {
         let named = |m: &str| rules.iter().find(|(spec, _)| spec.names(m)).map(|(_, i)| *i);
         let any = || rules.iter().find(|(spec, _)| spec.matches(method)).map(|(_, i)| *i);
         match method {

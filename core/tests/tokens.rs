@@ -210,3 +210,30 @@ fn revocation_settings_are_bounded_and_apply_to_offline_verification() {
     assert!(signed_out(&record.id, "2026-03-18T10:29:59Z").is_ok(), "issued after its key's cutoff");
     assert!(signed_out("key_other", "2026-03-18T10:30:00Z").is_ok(), "another key's cutoff");
 }
+
+#[test]
+fn a_token_narrowed_to_one_resource_opens_that_resource_only() {
+    let e = Engine::from_json(
+        &json!({
+            "formats": ["matchii_live"],
+            "policy": {"routes": [{"method": "GET", "path": "/v1/projects/{project}", "all_of": ["projects:{project}:read"]}]},
+            "tokens": {"issuer": "https://i.test/", "audience": "https://a.test/", "confirm_record": false,
+                       "keys": [Jwk::ed25519(&[3; 32], "ed-1").unwrap()]},
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let options = MintOptions::from_json(r#"{"name": "k", "scopes": ["projects:*"]}"#).unwrap();
+    let rec = mint(e.formats().get("matchii_live").unwrap(), e.hasher(), &options, &[5; 64], now()).unwrap().record;
+    let narrowed = TokenOptions { scopes: Some(vec!["projects:p_1:read".into()]), ..TokenOptions::default() };
+    let token = e.issue_token(&rec, &narrowed, &[1; 16], now()).unwrap();
+    let decide = |path: &str| {
+        let headers = [("Authorization", format!("Bearer {}", token.access_token.expose()))];
+        let v = e.begin("GET", path, &headers, None, now());
+        assert_eq!(v.next_step(), Step::Done, "a zero-lookup token needs no I/O");
+        v.finish().decision
+    };
+    assert!(decide("/v1/projects/p_1").allowed);
+    let other = decide("/v1/projects/p_2");
+    assert_eq!((other.code, other.missing_scope.as_deref()), ("insufficient_scope", Some("projects:p_2:read")));
+}

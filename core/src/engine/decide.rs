@@ -279,7 +279,11 @@ impl Engine {
                 return Err(deny(ErrorKind::InsufficientRole, format!("the route needs role {required}")));
             }
         }
-        if let Some(missing) = missing_scope(&record.scopes, &route.all_of, &route.any_of) {
+        let missing = match &prepared.filled {
+            Some(filled) => filled.missing(&record.scopes),
+            None => missing_scope(&record.scopes, &route.all_of, &route.any_of),
+        };
+        if let Some(missing) = missing {
             return Err(Deny {
                 missing_scope: Some(missing.clone()),
                 ..deny(ErrorKind::InsufficientScope, format!("missing scope {missing}"))

@@ -198,12 +198,12 @@ impl Engine {
         headers: &[(N, V)],
         client_ip: Option<&str>,
     ) -> Prepared {
-        let mut route = None;
+        let mut matched = None;
         let outcome = (|| {
             let method = normalize_method(method)?;
             let path = normalize_path(path)?;
             let client_ip = self.compiled().client_ip(client_ip, headers)?;
-            route = self.compiled().routes().find_index(&method, &path);
+            matched = self.compiled().routes().find_filled(&method, &path);
             let policy = self.policy();
             let credential = extract(&policy.credentials, headers)?;
             if policy.require_client_id && credential.client_id.is_none() {
@@ -222,7 +222,8 @@ impl Engine {
             let lookup_hashes = self.hasher().lookup_hashes(parsed.format(), &parsed);
             Ok(Presented::key(method, client_id, parsed, lookup_hashes, client_ip))
         })();
-        Prepared { outcome, route }
+        let (route, filled) = matched.map_or((None, None), |(index, filled)| (Some(index), filled));
+        Prepared { outcome, route, filled }
     }
 
     /// [`Engine::prepare`] for a [`Request`].

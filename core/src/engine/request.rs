@@ -59,6 +59,8 @@ impl Request {
 pub struct Prepared {
     pub(crate) outcome: std::result::Result<Presented, Error>,
     pub(crate) route: Option<usize>,
+    /// The scopes the route's templates ask of this path (`None`: its scopes as written).
+    pub(crate) filled: Option<Box<crate::scope_template::Filled>>,
 }
 
 /// What the credential turned out to be.

@@ -506,6 +506,36 @@ fn config_errors() -> VectorFile {
         ),
         ("policy without credential methods", "policy", json!({"credentials": {"methods": []}}), "invalid_policy"),
         (
+            "policy with a scope template naming a path parameter",
+            "policy",
+            json!({"routes": [{"method": "GET", "path": "/v1/projects/{project}", "all_of": ["projects:{project}:read"]}]}),
+            "ok",
+        ),
+        (
+            "policy with a scope template naming no path parameter",
+            "policy",
+            json!({"routes": [{"method": "GET", "path": "/v1/projects/{project}", "all_of": ["projects:{id}:read"]}]}),
+            "invalid_policy",
+        ),
+        (
+            "policy with a scope template that starts with a placeholder",
+            "policy",
+            json!({"routes": [{"method": "GET", "path": "/v1/{scope}", "all_of": ["{scope}"]}]}),
+            "invalid_policy",
+        ),
+        (
+            "policy with a placeholder inside a scope part",
+            "policy",
+            json!({"routes": [{"method": "GET", "path": "/v1/projects/{project}", "all_of": ["projects:p-{project}"]}]}),
+            "invalid_policy",
+        ),
+        (
+            "policy with a scope template naming a catch-all",
+            "policy",
+            json!({"routes": [{"method": "GET", "path": "/v1/files/{*rest}", "all_of": ["files:{rest}"]}]}),
+            "invalid_policy",
+        ),
+        (
             "valid format",
             "format",
             json!({"id": "acme", "prefix": "acme_", "environment": "live", "kind": "secret", "alphabet": "base62", "length": 22}),

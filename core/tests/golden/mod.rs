@@ -12,6 +12,7 @@ pub mod proxies;
 pub mod quotas;
 pub mod rate_store;
 pub mod record_cache;
+pub mod resources;
 pub mod scope;
 pub mod seeds;
 pub mod seeds_more;
@@ -327,5 +328,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(charges::suite());
     files.push(scope::suite());
     files.push(record_cache::suite());
+    files.push(resources::suite());
     files
 }
