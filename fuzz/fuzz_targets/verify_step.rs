@@ -355,6 +355,6 @@ fn run(data: &[u8]) {
     }
     if d.allowed {
         assert!(!early || lookups > 0);
-        check_allowed(engine, &prepared, &record, &headers, client_ip, now, d, &outcome.rate_write);
+        check_allowed(engine, &path, &prepared, &record, &headers, client_ip, now, d, &outcome.rate_write);
     }
 }

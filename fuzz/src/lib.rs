@@ -156,6 +156,7 @@ pub const DECISION_FILES: &[(&str, &str)] = &[
     ("hostile_catalogue_network_time", include_str!("../../tests/vectors/hostile_catalogue_network_time.json")),
     ("usage_limits", include_str!("../../tests/vectors/usage_limits.json")),
     ("rate_limit_scope", include_str!("../../tests/vectors/rate_limit_scope.json")),
+    ("resource_scopes", include_str!("../../tests/vectors/resource_scopes.json")),
 ];
 
 /// A synthetic deployment using every policy feature at once: all credential

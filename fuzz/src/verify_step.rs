@@ -13,6 +13,7 @@ use crate::{offset, Input};
 #[allow(clippy::too_many_arguments)]
 pub fn check_allowed(
     engine: &Engine,
+    path: &str,
     prepared: &keyproof::Prepared,
     record: &KeyRecord,
     headers: &[(String, String)],
@@ -50,10 +51,12 @@ pub fn check_allowed(
     match engine.route_of(prepared) {
         None => assert_ne!(policy.unknown_routes, UnknownRoutes::Deny, "allowed an unknown route"),
         Some(route) => {
+            let values = path_values(&route.path, path);
             for s in &route.all_of {
-                assert!(grants(&record.scopes, s), "allowed without scope {s}");
+                assert!(granted(&record.scopes, s, &values), "allowed without scope {s} on {path:?}");
             }
-            assert!(route.any_of.is_empty() || route.any_of.iter().any(|s| grants(&record.scopes, s)));
+            let any = |s: &String| granted(&record.scopes, s, &values);
+            assert!(route.any_of.is_empty() || route.any_of.iter().any(any), "allowed without any of its scopes");
             if let Some(f) = &route.feature {
                 assert!(record.features.contains(f), "allowed without feature {f}");
             }
@@ -77,6 +80,47 @@ pub fn check_allowed(
         assert_eq!((&b.key, &b.plan, &b.class), (&rl.key, &rl.plan, &rl.class));
         assert!(rl.outcome.remaining <= b.quota.burst.saturating_sub(b.cost) || rate_write.is_none());
     }
+}
+
+/// The values of a route pattern's whole-segment `{name}` parameters in a
+/// request path (decoded as core's path contract decodes it).
+fn path_values(pattern: &str, path: &str) -> Vec<(String, String)> {
+    let Ok(path) = keyproof::routes::normalize_path(path) else { return Vec::new() };
+    pattern
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(p, v)| {
+            let name = p.strip_prefix('{')?.strip_suffix('}')?;
+            (!name.starts_with('*')).then(|| (name.to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// Whether `held` grants a route scope, its `{name}` parts filled from `values`
+/// (the README's scope templates, written independently): a value that is not
+/// plain scope text (`:`, `*`, space, quote, backslash, non-ASCII, or a filled
+/// scope over 128 bytes) is granted only as a whole resource (`admin`,
+/// `resource:*`), never by a key holding the template's text.
+fn granted(held: &[String], scope: &str, values: &[(String, String)]) -> bool {
+    if !scope.contains('{') {
+        return grants(held, scope);
+    }
+    let plain = |v: &str| !v.is_empty() && v.bytes().all(|c| (0x21..0x7f).contains(&c) && !b":*\"\\".contains(&c));
+    let mut filled = Vec::new();
+    for part in scope.split(':') {
+        match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            None => filled.push(part.to_string()),
+            Some(name) => match values.iter().find(|(n, _)| n == name) {
+                Some((_, v)) if plain(v) => filled.push(v.clone()),
+                _ => return held.iter().any(|h| h != scope && grants(std::slice::from_ref(h), scope)),
+            },
+        }
+    }
+    let filled = filled.join(":");
+    if filled.len() > 128 {
+        return held.iter().any(|h| h != scope && grants(std::slice::from_ref(h), scope));
+    }
+    grants(held, &filled)
 }
 
 /// The README's scope rule, written independently: `admin` grants everything,
