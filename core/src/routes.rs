@@ -337,6 +337,27 @@ mod tests {
     }
 
     #[test]
+    fn templates_are_filled_from_the_matched_parameters() {
+        let scoped = |method: &str, path: &str, scope: &str| {
+            serde_json::from_value(serde_json::json!({"method": method, "path": path, "all_of": [scope]})).unwrap()
+        };
+        let table = RouteTable::new(&[
+            scoped("GET", "/v1/p{project}.json", "projects:{project}:read"),
+            scoped("GET", "/v1/orgs/{org}/projects/{project}", "orgs:{org}:projects:{project}"),
+            rule("GET", "/v1/plain/{id}"),
+        ])
+        .unwrap();
+        let need = |path: &str| {
+            let (_, filled) = table.find_filled("GET", path).unwrap();
+            filled.and_then(|f| f.missing(&[]))
+        };
+        assert_eq!(need("/v1/p42.json").as_deref(), Some("projects:42:read"));
+        assert_eq!(need("/v1/orgs/acme/projects/p_1").as_deref(), Some("orgs:acme:projects:p_1"));
+        assert_eq!(need("/v1/plain/x"), None, "a rule without templates fills nothing");
+        assert_eq!(table.find_filled("HEAD", "/v1/p7.json").map(|(i, f)| (i, f.is_some())), Some((0, true)));
+    }
+
+    #[test]
     fn path_normalization() {
         assert_eq!(normalize_path("/v1/briefs/?x=1").ok().as_deref(), Some("/v1/briefs"));
         assert_eq!(normalize_path("/").ok().as_deref(), Some("/"));
