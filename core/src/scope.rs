@@ -48,17 +48,25 @@ pub fn missing_scope(held: &[String], all_of: &[String], any_of: &[String]) -> O
     let pairs = held.len().saturating_mul(all_of.len().saturating_add(any_of.len()));
     if pairs > 256 {
         let index = HeldIndex::new(held);
-        return first_missing(|s| index.grants(s), all_of, any_of);
+        return first_missing(|s: &String| index.grants(s), String::as_str, all_of, any_of);
     }
-    first_missing(|s| grants(held, s), all_of, any_of)
+    first_missing(|s: &String| grants(held, s), String::as_str, all_of, any_of)
 }
 
-fn first_missing(grants: impl Fn(&str) -> bool, all_of: &[String], any_of: &[String]) -> Option<String> {
-    if let Some(missing) = all_of.iter().find(|s| !grants(s)) {
-        return Some(missing.clone());
+/// The rule of [`missing_scope`] over any kind of requirement (plain scopes, or
+/// filled templates): the first of `all_of` not `granted`, else — when none of
+/// `any_of` is — all of `any_of`, each as `shown`, joined by spaces.
+pub(crate) fn first_missing<T>(
+    granted: impl Fn(&T) -> bool,
+    shown: impl Fn(&T) -> &str,
+    all_of: &[T],
+    any_of: &[T],
+) -> Option<String> {
+    if let Some(missing) = all_of.iter().find(|s| !granted(s)) {
+        return Some(shown(missing).to_string());
     }
-    if !any_of.is_empty() && !any_of.iter().any(|s| grants(s)) {
-        return Some(any_of.join(" "));
+    if !any_of.is_empty() && !any_of.iter().any(&granted) {
+        return Some(any_of.iter().map(shown).collect::<Vec<_>>().join(" "));
     }
     None
 }

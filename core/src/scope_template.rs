@@ -14,7 +14,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::routes::RouteRule;
-use crate::scope::{grants, validate_scope};
+use crate::scope::{first_missing, grants, validate_scope};
 
 /// One part of a scope between `:` separators.
 #[derive(Clone, Debug)]
@@ -77,13 +77,7 @@ impl Filled {
     /// The first need of `all_of` not granted, or — when none of `any_of` is
     /// granted — all of `any_of` joined by spaces (as [`crate::scope::missing_scope`]).
     pub(crate) fn missing(&self, held: &[String]) -> Option<String> {
-        if let Some(missing) = self.all_of.iter().find(|n| !n.granted_by(held)) {
-            return Some(missing.shown().to_string());
-        }
-        if !self.any_of.is_empty() && !self.any_of.iter().any(|n| n.granted_by(held)) {
-            return Some(self.any_of.iter().map(Need::shown).collect::<Vec<_>>().join(" "));
-        }
-        None
+        first_missing(|n: &Need| n.granted_by(held), Need::shown, &self.all_of, &self.any_of)
     }
 }
 
