@@ -23,7 +23,7 @@ enum Part {
     Param(String),
 }
 
-/// A route scope with at least one placeholder.
+/// One scope of a templated rule, split at `:` (a plain scope is all literal parts).
 #[derive(Clone, Debug)]
 struct Template {
     text: String,
