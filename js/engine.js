@@ -162,7 +162,7 @@ export function engineClasses({ native, call, tokens, Decision, recordInput }) {
       return tokens.engineMethods.beginToken(this, request, opts);
     }
 
-    /** Issues an access token for `record`, narrowed by `options` ({scopes, routes, cidrs, kind, lifetimeSeconds}). */
+    /** Issues an access token for `record`, narrowed by `options` ({scopes, routes, cidrs, origins, kind, lifetimeSeconds}). */
     issueToken(record, options, opts) {
       return tokens.engineMethods.issueToken(this, record, options, opts);
     }

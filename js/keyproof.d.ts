@@ -20,6 +20,8 @@ export interface KeyRecord {
   clientId?: string; scopes: string[]; role?: string; status: KeyStatus;
   createdAt: Date; updatedAt: Date; expiresAt?: Date; revokedAt?: Date; rotation?: Rotation;
   allowedIps?: string[]; plan?: string; rateLimits?: Record<string, Quota>; usageLimit?: UsageLimit;
+  /** Websites a browser may use the key from (`https://app.example.com`, `https://*.example.com`). */
+  allowedOrigins?: string[];
   features?: string[]; metadata?: Record<string, unknown>; lastUsedAt?: Date;
   /** Requests the key was let through for, as the host counted them (absent: none). */
   requestCount?: number;
@@ -55,12 +57,14 @@ export interface MintOptions {
   id?: string; owner?: Owner; scopes?: string[]; role?: string; expiresIn?: string; expiresAt?: Date | string;
   allowedIps?: string[]; plan?: string; features?: string[]; clientId?: string; generateClientId?: boolean;
   metadata?: Record<string, unknown>;
+  /** Websites a browser may use the key from (`https://app.example.com`, `https://*.example.com`). */
+  allowedOrigins?: string[];
   /** The key's own quotas by rate-limit class (`default`, or a route class), instead of its plan's. */
   rateLimits?: Record<string, Quota>;
   /** Units the key may spend per day, per month or in all. */
   usageLimit?: UsageLimit;
 }
-export type RecordUpdate = Partial<Pick<MintOptions, 'name' | 'scopes' | 'allowedIps' | 'features' | 'metadata' | 'rateLimits'>> & {
+export type RecordUpdate = Partial<Pick<MintOptions, 'name' | 'scopes' | 'allowedIps' | 'allowedOrigins' | 'features' | 'metadata' | 'rateLimits'>> & {
   role?: string | null; expiresAt?: Date | string | null; plan?: string | null; clientId?: string | null;
   /** A new usage limit (the period's spending so far still counts), or null to remove it. */
   usageLimit?: UsageLimit | null;
@@ -148,12 +152,12 @@ export interface TokenConfig {
   algorithms?: ('EdDSA' | 'HS256')[]; grantKinds?: CredentialKind[]; signingKid?: string; keys: Jwk[];
 }
 /** Restrictions of a derived token; what is not given is the key's own. */
-export interface TokenOptions { scopes?: string[]; routes?: string[]; cidrs?: string[]; kind?: CredentialKind; lifetimeSeconds?: number }
+export interface TokenOptions { scopes?: string[]; routes?: string[]; cidrs?: string[]; origins?: string[]; kind?: CredentialKind; lifetimeSeconds?: number }
 /** The JWT claims of an access token, as on the wire. */
 export interface AccessClaims {
   iss: string; sub: string; aud: string | string[]; exp: number; iat: number; nbf?: number; jti: string; client_id: string;
   scope?: string; gty?: string; azp?: string; key_id: string; environment: string; kind: CredentialKind; role?: string;
-  plan?: string; features?: string[]; routes?: string[]; cidrs?: string[];
+  plan?: string; features?: string[]; routes?: string[]; cidrs?: string[]; origins?: string[];
 }
 /** What an allowed decision says about the token it accepted. */
 export interface TokenUse { jti: string; kid: string; expiresAt: Date; recordConfirmed: boolean }

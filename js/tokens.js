@@ -127,7 +127,7 @@ export function tokenTools({ native, call, recordInput, flatHeaders }) {
     return new TokenExchange(call(() => engine.native.beginToken(method, flatHeaders(headers), body, clientIp, at, random)));
   }
 
-  /** Issues a token for `record`, narrowed by `options` ({scopes, routes, cidrs, kind, lifetimeSeconds}). */
+  /** Issues a token for `record`, narrowed by `options` ({scopes, routes, cidrs, origins, kind, lifetimeSeconds}). */
   function issueToken(engine, record, options, { now, randomBytes: bytes } = {}) {
     const opts = options === undefined || options === null ? null : toStorage(options);
     return new IssuedToken(call(() => engine.native.issueToken(recordInput(record), opts, randomBytes(bytes), nowMs(now))));

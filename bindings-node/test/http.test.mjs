@@ -162,6 +162,32 @@ test('Express behind a trusted proxy: core reads X-Forwarded-For, past trusted h
   }
 });
 
+test('Express: a key pinned to a website reads the Origin (else the Referer) the browser sent', async () => {
+  const { key, record } = engine.mint({
+    name: 'Storefront key', scopes: ['briefs:read'], allowedOrigins: ['https://shop.example.com'],
+  });
+  assert.deepEqual(record.allowedOrigins, ['https://shop.example.com']);
+  const verifier = new kp.Verifier(engine, { lookup: (hash) => (hash === record.hash ? record : null) });
+  const server = expressApp(express5, verifier).listen(0, '127.0.0.1');
+  const port = await listen(server);
+  const get = async (extra) => {
+    const res = await fetch(`http://127.0.0.1:${port}/v1/briefs`, { headers: { authorization: `Bearer ${key}`, ...extra } });
+    return [res.status, res.status === 200 ? 'ok' : (await res.json()).code];
+  };
+  try {
+    assert.deepEqual(await get({ origin: 'https://shop.example.com' }), [200, 'ok']);
+    assert.deepEqual(await get({ referer: 'https://shop.example.com/cart?id=7' }), [200, 'ok']);
+    assert.deepEqual(await get({ origin: 'https://evil.example' }), [403, 'origin_not_allowed']);
+    assert.deepEqual(await get({}), [403, 'origin_not_allowed']);
+  } finally {
+    server.close();
+  }
+  assert.throws(
+    () => engine.mint({ name: 'Bad origin', allowedOrigins: ['shop.example.com'] }),
+    (e) => e instanceof kp.KeyproofError && e.code === 'invalid_origin',
+  );
+});
+
 test('Fastify 5 plugin over HTTP', async () => {
   const ctx = setup({ async: true });
   const app = Fastify();

@@ -44,7 +44,7 @@ wrap! {
     /// (an `Arc`), so a lookup answering with a cached `KeyRecord` copies nothing.
     #[derive(Clone, PartialEq)]
     KeyRecord(Arc<CoreRecord>) [eq] repr(id, name, preview, status) fields(id, name, hash, fingerprint, preview, format,
-        environment, kind, client_id, scopes, role, status, allowed_ips, plan, rate_limits, usage_limit, features, metadata, request_count) |r| {
+        environment, kind, client_id, scopes, role, status, allowed_ips, allowed_origins, plan, rate_limits, usage_limit, features, metadata, request_count) |r| {
         owner: Owner = Owner { inner: r.owner.clone() };
         created_at: DateTime<Utc> = r.created_at;
         updated_at: DateTime<Utc> = r.updated_at;
@@ -162,7 +162,7 @@ impl KeyRecord {
     }
 
     /// A copy with `changes` applied (a dict or JSON text: name, scopes, role,
-    /// allowed_ips, expires_at, plan, features, metadata, client_id; `None`
+    /// allowed_ips, allowed_origins, expires_at, plan, features, metadata, client_id; `None`
     /// clears an optional field). Core validates every field; revoked keys refuse.
     #[pyo3(signature = (changes, now=None))]
     fn updated(&self, changes: &Bound<'_, PyAny>, now: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {

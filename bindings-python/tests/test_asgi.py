@@ -173,3 +173,28 @@ def test_client_address_behind_a_trusted_proxy_over_real_http() -> None:
         assert client.get("/v1/items", headers=auth).json()["code"] == "ip_not_allowed"  # the proxy itself
         garbage = client.get("/v1/items", headers={**auth, "X-Forwarded-For": "unknown"})
         assert (garbage.status_code, garbage.json()["code"]) == (400, "invalid_client_ip")
+
+
+def test_a_key_pinned_to_a_website_over_real_http() -> None:
+    """The middleware hands core the Origin (else the Referer) the browser sent."""
+    storefront = engine().mint(
+        name="Storefront key", scopes=["items:read"], allowed_origins=["https://shop.example.com"]
+    )
+    assert storefront.record.allowed_origins == ["https://shop.example.com"]
+
+    async def lookup(hash: str) -> Any:
+        return storefront.record if hash == storefront.record.hash else None
+
+    app = Starlette(
+        routes=[Route("/v1/items", items)],
+        middleware=[Middleware(KeyproofMiddleware, engine=engine(), lookup=lookup)],
+    )
+    auth = {"Authorization": f"Bearer {storefront.key}"}
+    with serve(app) as base, httpx.Client(base_url=base) as client:
+        site = {"Origin": "https://shop.example.com"}
+        assert client.get("/v1/items", headers={**auth, **site}).status_code == 200
+        page = {"Referer": "https://shop.example.com/cart"}
+        assert client.get("/v1/items", headers={**auth, **page}).status_code == 200
+        elsewhere = client.get("/v1/items", headers={**auth, "Origin": "https://evil.example"})
+        assert (elsewhere.status_code, elsewhere.json()["code"]) == (403, "origin_not_allowed")
+        assert client.get("/v1/items", headers=auth).json()["code"] == "origin_not_allowed"

@@ -145,8 +145,8 @@ def test_admin_mints_once_then_revokes_rotates_and_updates(project: Project) -> 
 
         # An update through core: a bad scope is refused and nothing changes …
         change = f"/admin/keyproof/apikey/{key_id}/change/"
-        fields = {"name": "Admin key", "role": "", "plan": "", "allowed_ips": "[]", "features": "[]",
-                  "metadata": "{}", "expires_at_0": "", "expires_at_1": ""}  # fmt: skip
+        fields = {"name": "Admin key", "role": "", "plan": "", "allowed_ips": "[]", "allowed_origins": "[]",
+                  "features": "[]", "metadata": "{}", "expires_at_0": "", "expires_at_1": ""}  # fmt: skip
         refused = post_change(client, change, {**fields, "scopes": '["Bad Scope"]'})
         assert refused.status_code == 200 and "invalid_scope" in refused.text
         assert briefs(project.base, key).status_code == 200

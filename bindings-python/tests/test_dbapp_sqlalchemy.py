@@ -269,3 +269,29 @@ def test_a_usage_limit_is_stored_counted_and_kept_by_rotation(store: KeyStore) -
     assert [get(verifier, rotated.key).code for _ in range(2)] == ["ok", "usage_exceeded"]
     store.update(rotated.record.id, {"usage_limit": None})
     assert store.get(rotated.record.id).usage_limit is None and get(verifier, rotated.key).code == "ok"
+
+
+def test_an_origin_allowlist_is_stored_applied_and_kept_by_rotation(store: KeyStore) -> None:
+    minted = store.mint(
+        ENGINE, name="Browser key", scopes=["briefs:read"], allowed_origins=["HTTPS://Shop.Example.com:443"]
+    )
+    # Kept in core's canonical form.
+    assert store.get(minted.record.id).allowed_origins == ["https://shop.example.com"]
+    verifier = store.verifier(ENGINE)
+
+    def from_site(key: str, origin: str | None) -> str:
+        headers = {"Authorization": f"Bearer {key}", **({"Origin": origin} if origin else {})}
+        return verifier.verify("GET", "/v1/briefs", headers).code
+
+    assert from_site(minted.key, "https://shop.example.com") == "ok"
+    assert from_site(minted.key, "https://evil.example") == "origin_not_allowed"
+    assert from_site(minted.key, None) == "origin_not_allowed"
+    rotated = store.rotate(ENGINE, minted.record.id)
+    assert store.get(rotated.record.id).allowed_origins == ["https://shop.example.com"]
+    with pytest.raises(keyproof.KeyproofError) as refused:
+        store.update(rotated.record.id, {"allowed_origins": ["shop.example.com"]})
+    assert refused.value.code == "invalid_origin"
+    store.update(rotated.record.id, {"allowed_origins": ["https://*.example.com"]})
+    assert from_site(rotated.key, "https://eu.example.com") == "ok"
+    store.update(rotated.record.id, {"allowed_origins": []})  # every website again, and servers
+    assert store.get(rotated.record.id).allowed_origins == [] and from_site(rotated.key, None) == "ok"

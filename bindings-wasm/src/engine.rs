@@ -67,8 +67,8 @@ impl Engine {
     }
 
     /// The only headers verification reads (lowercase; core's
-    /// `Policy::header_names`: credentials, and the client-address header of
-    /// trusted proxies): a host may leave every other header out.
+    /// `Policy::header_names`: credentials, the client-address header of
+    /// trusted proxies, `origin` and `referer`): a host may leave every other header out.
     #[wasm_bindgen(js_name = credentialHeaders)]
     pub fn credential_headers(&self) -> Vec<String> {
         self.inner.policy().header_names()

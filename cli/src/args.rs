@@ -129,6 +129,9 @@ pub struct TokenIssueArgs {
     /// Network the token may be used from (repeatable; inside the key's allowlist).
     #[arg(long = "cidr", value_name = "CIDR")]
     pub cidrs: Vec<String>,
+    /// Website the token may be used from (repeatable; inside the key's origin allowlist).
+    #[arg(long = "origin", value_name = "ORIGIN")]
+    pub origins: Vec<String>,
     /// Credential kind of the token (sdk_token or publishable from a secret key).
     #[arg(long)]
     pub kind: Option<String>,
@@ -192,6 +195,9 @@ pub struct MintArgs {
     /// IP address or CIDR range allowed to use the key (repeatable).
     #[arg(long = "allow-ip", value_name = "CIDR")]
     pub allow_ips: Vec<String>,
+    /// Website a browser may use the key from, e.g. https://app.example.com or https://*.example.com (repeatable).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
     /// Rate-limit plan.
     #[arg(long)]
     pub plan: Option<String>,
@@ -276,6 +282,9 @@ pub struct UpdateArgs {
     /// New IP allowlist, comma-separated addresses or CIDR ranges ("" allows every address).
     #[arg(long, value_name = "CIDR,CIDR")]
     pub allowed_ips: Option<String>,
+    /// New origin allowlist, comma-separated origins ("" allows every website).
+    #[arg(long, value_name = "ORIGIN,ORIGIN")]
+    pub allowed_origins: Option<String>,
     /// New expiry, RFC 3339.
     #[arg(long, value_name = "TIME", conflicts_with = "no_expiry")]
     pub expires_at: Option<String>,
@@ -320,7 +329,7 @@ pub struct UpdateArgs {
         long,
         value_name = "FILE",
         conflicts_with_all = [
-            "name", "scopes", "role", "clear_role", "allowed_ips", "expires_at", "no_expiry", "plan",
+            "name", "scopes", "role", "clear_role", "allowed_ips", "allowed_origins", "expires_at", "no_expiry", "plan",
             "clear_plan", "rate_limits", "usage_limit", "clear_usage_limit", "features", "client_id", "clear_client_id", "metadata",
             "unset_metadata", "clear_metadata",
         ]

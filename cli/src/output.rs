@@ -137,6 +137,7 @@ pub fn record_fields_and(record: &KeyRecord, now: DateTime<Utc>, extra: Option<(
         ("client id", opt(&record.client_id)),
         ("owner", owner),
         ("allowed ips", record.allowed_ips.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")),
+        ("allowed origins", record.allowed_origins.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")),
         ("metadata", if record.metadata.is_empty() { String::new() } else { json!(record.metadata).to_string() }),
         ("created", ts(&record.created_at)),
         ("updated", ts(&record.updated_at)),

@@ -106,6 +106,55 @@ fn ip_allowlist_and_rotation_headers(env: &Env) {
     assert!(out.contains("rotation_grace") && out.contains("Sunset:") && out.contains("Deprecation:"), "{out}");
 }
 
+fn origin_allowlist_from_mint_to_update(env: &Env) {
+    // No plan: every allowed request passes the rate limit.
+    let open = r#"{"formats": ["keyproof_live"], "policy": {"routes": [{"method": "GET", "path": "/v1/briefs", "all_of": ["briefs:read"]}]}}"#;
+    env.write("open.json", open);
+    let (key, rec) = env.mint(&[
+        "--format",
+        "keyproof_live",
+        "--name",
+        "storefront",
+        "--scope",
+        "briefs:read",
+        "--allow-origin",
+        "HTTPS://Shop.Example.com:443",
+        "--allow-origin",
+        "http://localhost:3000",
+    ]);
+    assert_eq!(rec["allowed_origins"], serde_json::json!(["https://shop.example.com", "http://localhost:3000"]));
+    let id = rec["id"].as_str().unwrap();
+    let auth = format!("Authorization: Bearer {key}");
+    let from = |origin: Option<&str>| {
+        let header = origin.map(|o| format!("Origin: {o}"));
+        let mut args = vec!["verify", "--policy", "open.json", "--path", "/v1/briefs", "-H", auth.as_str()];
+        if let Some(h) = &header {
+            args.extend(["-H", h.as_str()]);
+        }
+        let (code, v) = env.json(&args);
+        (code, v["code"].as_str().map(str::to_string))
+    };
+    assert_eq!(from(Some("https://shop.example.com")), (0, Some("ok".into())));
+    assert_eq!(from(Some("https://evil.example")), (1, Some("origin_not_allowed".into())));
+    assert_eq!(from(None), (1, Some("origin_not_allowed".into())));
+    let show = stdout_of(env.cmd().args(["show", id]));
+    assert!(show.contains("https://shop.example.com http://localhost:3000"), "{show}");
+    env.cmd()
+        .args(["update", id, "--allowed-origins", "shop.example.com"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: invalid_origin:"));
+    env.cmd().args(["update", id, "--allowed-origins", "https://*.example.com"]).assert().success();
+    assert_eq!(from(Some("https://eu.example.com")), (0, Some("ok".into())));
+    env.cmd().args(["update", id, "--allowed-origins", ""]).assert().success();
+    assert_eq!(from(None), (0, Some("ok".into())));
+    env.cmd()
+        .args(["mint", "--format", "keyproof_live", "--name", "bad", "--allow-origin", "https://*.com"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: invalid_origin:"));
+}
+
 fn headers_from_stdin_and_bare_policy(env: &Env) {
     let (key, _) = setup(env);
     env.write("bare.json", r#"{"routes": [{"method": "GET", "path": "/v1/briefs"}]}"#);
@@ -260,6 +309,7 @@ common::on_every_store!(
     allowed_denied_and_rate_limited,
     authentication_failures_are_401,
     ip_allowlist_and_rotation_headers,
+    origin_allowlist_from_mint_to_update,
     headers_from_stdin_and_bare_policy,
     verify_bad_input,
     verify_upgrades_a_legacy_hash_once_the_key_proves_itself,

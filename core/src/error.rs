@@ -155,6 +155,8 @@ error_kinds! {
 
     /// The client IP is not in the key's allowlist.
     IpNotAllowed => "ip_not_allowed", Authorization;
+    /// The request comes from a website (its `Origin`, else its `Referer`) outside the key's allowlist.
+    OriginNotAllowed => "origin_not_allowed", Authorization;
     /// The route is not in the policy and the policy denies unknown routes.
     RouteNotAllowed => "route_not_allowed", Authorization;
     /// This kind of credential may not call this route.
@@ -167,7 +169,7 @@ error_kinds! {
     FeatureNotEnabled => "feature_not_enabled", Authorization;
     /// The access token is restricted to other routes.
     TokenRouteNotAllowed => "token_route_not_allowed", Authorization;
-    /// A token asks for a scope, route, network, kind or lifetime its key does not grant.
+    /// A token asks for a scope, route, network, origin, kind or lifetime its key does not grant.
     ScopeNotGranted => "scope_not_granted", Authorization;
 
     /// The key exceeded its rate limit.
@@ -191,6 +193,8 @@ error_kinds! {
     InvalidTimestamp => "invalid_timestamp", Config;
     /// A CIDR range or IP address in an allowlist is invalid.
     InvalidCidr => "invalid_cidr", Config;
+    /// An origin in an allowlist is not `scheme://host[:port]` (or `scheme://*.domain`).
+    InvalidOrigin => "invalid_origin", Config;
     /// An expiry preset is not one of the supported values.
     InvalidExpiry => "invalid_expiry", Config;
     /// A scope is not a valid scope token.

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::IdStyle;
 use crate::ip::parse_allowlist_entry;
 use crate::mint::MintOptions;
+use crate::origin::OriginPattern;
 use crate::ratelimit::{Quota, UsageLimit};
 use crate::record::{KeyRecord, KeyStatus, NameRules, Rotation};
 use crate::scope::validate_scope;
@@ -73,6 +74,8 @@ pub struct RecordUpdate {
     pub role: Option<Option<String>>,
     /// New IP allowlist (seed 001's PATCH); empty allows every address.
     pub allowed_ips: Option<Vec<String>>,
+    /// New origin allowlist; empty allows every website.
+    pub allowed_origins: Option<Vec<OriginPattern>>,
     /// New expiry, or `null` for none.
     #[serde(deserialize_with = "double_option_timestamp")]
     pub expires_at: Option<Option<DateTime<Utc>>>,
@@ -143,7 +146,7 @@ impl KeyRecord {
     }
 
     /// Mint options for the key that replaces this one: same name, owner, id
-    /// style, scopes, role, allowlist, plan, own quotas, features, client id and metadata,
+    /// style, scopes, role, allowlists, plan, own quotas, features, client id and metadata,
     /// and the same lifetime counted from `now` (when the key expires). A usage
     /// limit goes on spending this key's counter, so a rotation grants no fresh allowance.
     pub fn successor_options(&self, now: DateTime<Utc>) -> Result<MintOptions> {
@@ -160,6 +163,7 @@ impl KeyRecord {
             expires_in: None,
             expires_at,
             allowed_ips: self.allowed_ips.iter().map(ToString::to_string).collect(),
+            allowed_origins: self.allowed_origins.clone(),
             plan: self.plan.clone(),
             rate_limits: self.rate_limits.clone(),
             usage_limit: self.usage_limit.as_ref().map(|u| UsageLimit {
@@ -241,6 +245,9 @@ impl KeyRecord {
         }
         if let Some(ips) = &update.allowed_ips {
             next.allowed_ips = ips.iter().map(|s| parse_allowlist_entry(s)).collect::<Result<_>>()?;
+        }
+        if let Some(origins) = &update.allowed_origins {
+            next.allowed_origins.clone_from(origins);
         }
         if let Some(expires_at) = update.expires_at {
             next.expires_at = expires_at.map(timestamp::in_range).transpose()?;

@@ -13,6 +13,7 @@ use crate::format::{KeyFormat, Layout};
 use crate::hash::{fingerprint, Hasher};
 use crate::ids::{client_id, IdStyle};
 use crate::ip::parse_allowlist_entry;
+use crate::origin::OriginPattern;
 use crate::parse::parse_with;
 use crate::random::ByteStream;
 use crate::ratelimit::{Quota, UsageLimit};
@@ -44,6 +45,8 @@ pub struct MintOptions {
     pub expires_at: Option<DateTime<Utc>>,
     /// IP allowlist entries.
     pub allowed_ips: Vec<String>,
+    /// Websites a browser may use the key from (see [`OriginPattern`]).
+    pub allowed_origins: Vec<OriginPattern>,
     /// Rate-limit plan.
     pub plan: Option<String>,
     /// The key's own quotas by rate-limit class, instead of its plan's.
@@ -201,6 +204,7 @@ pub fn mint_with_rules(
         revoked_at: None,
         rotation: None,
         allowed_ips,
+        allowed_origins: options.allowed_origins.clone(),
         plan: options.plan.clone(),
         rate_limits: options.rate_limits.clone(),
         usage_limit: options.usage_limit.clone(),

@@ -269,10 +269,13 @@ impl Policy {
     }
 
     /// Whether verification reads the header named `name` (any case): a
-    /// credential header, or the client-address header of trusted proxies. A
-    /// host may leave every other header out.
+    /// credential header, the client-address header of trusted proxies, or
+    /// `Origin` / `Referer` (for keys restricted to websites). A host may leave
+    /// every other header out.
     pub fn reads_header(&self, name: &str) -> bool {
-        self.credentials.reads_header(name) || self.client_ip.reads_header(name)
+        self.credentials.reads_header(name)
+            || self.client_ip.reads_header(name)
+            || ORIGIN_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h))
     }
 
     /// The lowercase names of every header verification reads ([`Policy::reads_header`]).
@@ -281,9 +284,13 @@ impl Policy {
         if !self.client_ip.trusted_proxies.is_empty() {
             names.push(self.client_ip.header.to_ascii_lowercase());
         }
+        names.extend(ORIGIN_HEADERS.iter().map(|h| h.to_string()));
         names
     }
 }
+
+/// The headers an origin allowlist reads (see [`crate::OriginPattern`]).
+const ORIGIN_HEADERS: [&str; 2] = ["origin", "referer"];
 
 /// A validated policy with its compiled router; build once, share for every request.
 #[derive(Clone, Debug)]

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::hash::StoredHash;
+use crate::origin::OriginPattern;
 use crate::ratelimit::{Quota, UsageLimit};
 use crate::scope::validate_scope;
 use crate::timestamp;
@@ -112,6 +113,10 @@ pub struct KeyRecord {
     /// IP allowlist (CIDR ranges or single addresses); empty allows every address.
     #[serde(default, with = "cidr_list", skip_serializing_if = "Vec::is_empty")]
     pub allowed_ips: Vec<IpNet>,
+    /// Websites a browser may use the key from (`https://app.example.com`,
+    /// `https://*.example.com`); empty allows every request, with or without an origin.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<OriginPattern>,
     /// Rate-limit plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<String>,
@@ -166,6 +171,7 @@ impl fmt::Debug for KeyRecord {
             .field("revoked_at", &self.revoked_at)
             .field("rotation", &self.rotation)
             .field("allowed_ips", &self.allowed_ips)
+            .field("allowed_origins", &self.allowed_origins)
             .field("plan", &self.plan)
             .field("rate_limits", &self.rate_limits)
             .field("usage_limit", &self.usage_limit)

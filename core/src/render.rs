@@ -43,6 +43,7 @@ pub fn public_view(kind: ErrorKind) -> PublicView {
         K::MissingClientId => view(401, "missing_client_id", None, "Client id required", true),
         K::InsufficientScope => view(403, "insufficient_scope", Some("insufficient_scope"), "Insufficient scope", true),
         K::IpNotAllowed => view(403, "ip_not_allowed", None, "IP address not allowed", false),
+        K::OriginNotAllowed => view(403, "origin_not_allowed", None, "Origin not allowed", false),
         K::RouteNotAllowed => view(403, "route_not_allowed", None, "Route not allowed", false),
         K::CredentialKindNotAllowed => {
             view(403, "credential_kind_not_allowed", None, "Credential not allowed here", false)
@@ -89,6 +90,7 @@ pub fn public_detail(public_code: &str) -> &'static str {
         "invalid_key" => "The API key is invalid, expired or revoked.",
         "insufficient_scope" => "The API key lacks a scope this request needs.",
         "ip_not_allowed" => "The API key may not be used from this IP address.",
+        "origin_not_allowed" => "The API key may not be used from this website.",
         "route_not_allowed" => "This route is not available to API keys.",
         "invalid_scope" => "The requested scope exceeds what the API key grants.",
         "credential_kind_not_allowed" => "This kind of credential may not call this route.",

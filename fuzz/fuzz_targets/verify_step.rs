@@ -1,6 +1,6 @@
 //! A fuzzed request against a fuzzed record, rate-limit state and clock, driven
 //! through the verification step as a host would, so steps 5–18 (lookup, hash
-//! match, status, expiry, rotation, environment, client id, IP allowlist, route,
+//! match, status, expiry, rotation, environment, client id, IP and origin allowlists, route,
 //! credential kind, role, scopes, feature, GCRA) are all reached.
 //!
 //! The record is either minted for the request's key (then changed field by
@@ -11,7 +11,7 @@
 //! Invariants: no panic; every decision keeps [`check_decision`] (documented
 //! status, allowed ⇒ 200 + principal, denied ⇒ problem body, challenge rules);
 //! an allowed decision re-checks independently (active, unexpired, in grace,
-//! IP allowed, environment, client id, route, scopes, feature); the step and
+//! IP and origin allowed, environment, client id, route, scopes, feature); the step and
 //! the one-call `Engine::decide` agree; rate writes only for spent quota or a
 //! clamped corrupt state; a hash upgrade changes only hash and fingerprint; a
 //! minted key never appears in headers, body or detail.
@@ -19,12 +19,33 @@
 
 use base64::Engine as _;
 use keyproof::ip::parse_allowlist_entry;
-use keyproof::{Hasher, KeyRecord, MintOptions, RateLimitState, Step};
+use keyproof::{Hasher, KeyRecord, MintOptions, OriginPattern, RateLimitState, Step};
 use keyproof_fuzz::verify_step::{check_allowed, instantiate, list, mutate_key, mutate_record, pick_method, words};
 use keyproof_fuzz::{check_decision, clock, deployments, leaks, trace, Input};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| run(data));
+
+/// Origin allowlists a minted record may get.
+const ORIGIN_PATTERNS: &[&[&str]] = &[
+    &["https://shop.example.com"],
+    &["https://*.example.com", "http://localhost:3000"],
+    &["https://shop.example.com:8443", "http://[::1]:8080"],
+];
+
+/// Origins a request may name (some look alike, some are not origins at all).
+const SENT_ORIGINS: &[&str] = &[
+    "https://shop.example.com",
+    "HTTPS://Shop.Example.com:0443",
+    "https://eu.example.com",
+    "https://example.com",
+    "http://localhost:3000",
+    "https://shop.example.com:8443",
+    "http://[::1]:8080",
+    "https://shop.example.com.evil.net",
+    "null",
+    "shop.example.com",
+];
 
 /// Where the record comes from.
 enum Source {
@@ -131,6 +152,11 @@ fn run(data: &[u8]) {
         };
         let mut record = minted.record;
         mutate_record(&mut input, &mut record, now, policy, route, engine);
+        // Sometimes an origin allowlist (the request may name one of these sites, or another).
+        if bit(6) {
+            let patterns = ORIGIN_PATTERNS[input.choose(ORIGIN_PATTERNS.len())];
+            record.allowed_origins = patterns.iter().filter_map(|p| OriginPattern::parse(p).ok()).collect();
+        }
         (Source::Minted { key: minted.key.expose().to_string() }, record)
     };
 
@@ -154,6 +180,12 @@ fn run(data: &[u8]) {
                 headers.insert(1, (creds.api_key_header.clone(), key.clone()));
             }
             _ => {}
+        }
+        if bit(7) {
+            headers.push(("Origin".into(), SENT_ORIGINS[input.choose(SENT_ORIGINS.len())].into()));
+        }
+        if bit(8) {
+            headers.push(("referer".into(), format!("{}/page?q=1", SENT_ORIGINS[input.choose(SENT_ORIGINS.len())])));
         }
         match input.u8() % 4 {
             1 => headers.push((creds.client_id_header.clone(), cid)),

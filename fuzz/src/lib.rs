@@ -157,6 +157,7 @@ pub const DECISION_FILES: &[(&str, &str)] = &[
     ("usage_limits", include_str!("../../tests/vectors/usage_limits.json")),
     ("rate_limit_scope", include_str!("../../tests/vectors/rate_limit_scope.json")),
     ("resource_scopes", include_str!("../../tests/vectors/resource_scopes.json")),
+    ("origins", include_str!("../../tests/vectors/origins.json")),
 ];
 
 /// A synthetic deployment using every policy feature at once: all credential

@@ -35,6 +35,11 @@ pub fn check_allowed(
     assert!(policy.environments.is_empty() || policy.environments.iter().any(|e| e == parsed.environment()));
     let ip: Option<IpAddr> = client_ip.and_then(|t| parse_client_ip(t).ok());
     assert!(ip_allowed(&record.allowed_ips, ip), "allowed from an IP outside the allowlist");
+    if !record.allowed_origins.is_empty() {
+        let sent = sent_origin(headers).expect("allowed a key with an origin allowlist from no origin");
+        let listed = record.allowed_origins.iter().any(|p| origin_matches(&p.to_string(), &sent));
+        assert!(listed, "allowed from {sent:?} outside {:?}", record.allowed_origins);
+    }
     if let Some(bound) = &record.client_id {
         let sent = extract(&policy.credentials, headers).ok().and_then(|c| c.client_id);
         assert_eq!(sent.as_ref(), Some(bound), "allowed with another client id");
@@ -274,5 +279,50 @@ pub fn mutate_record(
         // A hash the key cannot match, or a malformed one (a corrupt store).
         let hashes = ["sha256:00", "md5:abcd", "", "sha256:", "hmac-sha256:zz", "seam-sha256:00"];
         record.hash = hashes[input.choose(hashes.len())].to_string();
+    }
+}
+
+/// The origin a request names, written again from the README: its one `Origin`
+/// (not `null`), else the scheme and authority of its one `Referer`; lowercase,
+/// with the port as a number and the scheme's default port left out.
+pub fn sent_origin(headers: &[(String, String)]) -> Option<String> {
+    let named = |n: &str| headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim()).collect::<Vec<_>>();
+    let (origins, referers) = (named("origin"), named("referer"));
+    let text = match (origins.as_slice(), referers.as_slice()) {
+        ([origin], _) if *origin != "null" => origin.to_string(),
+        ([], [referer]) => {
+            let (scheme, rest) = referer.split_once("://")?;
+            format!("{scheme}://{}", rest.split(['/', '?', '#']).next()?)
+        }
+        _ => return None,
+    };
+    let text = text.to_ascii_lowercase();
+    let text = text.strip_suffix('/').unwrap_or(&text);
+    let (scheme, authority) = text.split_once("://")?;
+    let (host, port) = match authority.rfind(':').filter(|i| !authority[*i..].contains(']')) {
+        Some(i) => (&authority[..i], authority[i + 1..].parse::<u32>().ok()),
+        None => (authority, None),
+    };
+    let default = match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    };
+    Some(match port.filter(|p| Some(*p) != default) {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
+    })
+}
+
+/// Whether the canonical `pattern` text (`https://shop.example.com`,
+/// `https://*.example.com:8443`) covers the normalized `origin`.
+pub fn origin_matches(pattern: &str, origin: &str) -> bool {
+    match pattern.split_once("*.") {
+        None => pattern == origin,
+        Some((prefix, domain)) => origin
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(domain))
+            .and_then(|label| label.strip_suffix('.'))
+            .is_some_and(|label| !label.is_empty() && !label.contains([':', '/'])),
     }
 }

@@ -309,6 +309,8 @@ class KeyRecord:
     @property
     def allowed_ips(self) -> list[str]: ...
     @property
+    def allowed_origins(self) -> list[str]: ...
+    @property
     def plan(self) -> str | None: ...
     @property
     def rate_limits(self) -> dict[str, dict[str, int]]: ...
@@ -344,6 +346,7 @@ def mint(
     expires_in: str | None = None,
     expires_at: datetime | None = None,
     allowed_ips: Sequence[str] | None = None,
+    allowed_origins: Sequence[str] | None = None,
     plan: str | None = None,
     rate_limits: Mapping[str, Mapping[str, int]] | None = None,
     usage_limit: Mapping[str, Any] | None = None,

@@ -20,7 +20,7 @@ COLUMNS = (
     "owner_organization", "owner_workspace", "owner_profile", "client_id", "scopes", "role", "status",
     "created_at", "updated_at", "expires_at", "revoked_at", "replaced_by", "rotated_at", "grace_until",
     "allowed_ips", "plan", "rate_limits", "usage_limit", "features", "metadata", "last_used_at",
-    "request_count",
+    "request_count", "allowed_origins",
 )  # fmt: skip
 #: The columns holding instants (UTC).
 TIMES = frozenset(
@@ -49,6 +49,7 @@ def to_columns(record: KeyRecord) -> dict[str, Any]:
     for name, empty in (
         ("scopes", []),
         ("allowed_ips", []),
+        ("allowed_origins", []),
         ("features", []),
         ("metadata", {}),
         ("rate_limits", {}),
@@ -79,6 +80,7 @@ def from_columns(row: Mapping[Any, Any]) -> KeyRecord:
     data["metadata"] = row["metadata"] or {}
     data["rate_limits"] = row["rate_limits"] or {}
     data["request_count"] = row.get("request_count") or 0
+    data["allowed_origins"] = row.get("allowed_origins") or []
     data.update({k: utc(row[k]) for k in ("created_at", "updated_at")})
     data.update({k: utc(row[k]) if k in TIMES else row[k] for k in _OPTIONAL if row[k] is not None})
     if row["grace_until"] is not None:

@@ -69,6 +69,8 @@ class KeyRecordMixin:
     #: Added after the first release: existing tables need
     #: ``ALTER TABLE … ADD COLUMN request_count BIGINT NOT NULL DEFAULT 0``.
     request_count: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    #: Added later still: ``ALTER TABLE … ADD COLUMN allowed_origins JSON`` (NULL reads as none).
+    allowed_origins: Mapped[list[str] | None] = mapped_column(sa.JSON, default=list)
 
 
 class KeyproofBase(DeclarativeBase):

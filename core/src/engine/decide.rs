@@ -12,15 +12,16 @@
 //! 10. environment → 401 `wrong_environment`
 //! 11. client-id binding → 401 `client_id_mismatch`
 //! 12. IP allowlist → 403 `ip_not_allowed`
-//! 13. route known → 403 `route_not_allowed`
-//! 14. credential kind → 403 `credential_kind_not_allowed`
-//! 15. role → 403 `insufficient_role`
-//! 16. scopes → 403 `insufficient_scope`
-//! 17. feature → 400 `feature_not_enabled`
-//! 18. rate limit → 429 `rate_limited` (only requests that pass everything else spend quota)
-//! 19. usage limit → 429 `usage_exceeded` (only requests the rate limit let through spend it)
+//! 13. origin allowlist → 403 `origin_not_allowed`
+//! 14. route known → 403 `route_not_allowed`
+//! 15. credential kind → 403 `credential_kind_not_allowed`
+//! 16. role → 403 `insufficient_role`
+//! 17. scopes → 403 `insufficient_scope`
+//! 18. feature → 400 `feature_not_enabled`
+//! 19. rate limit → 429 `rate_limited` (only requests that pass everything else spend quota)
+//! 20. usage limit → 429 `usage_exceeded` (only requests the rate limit let through spend it)
 //!
-//! Steps 6–17 ([`Engine::check`]) need only the record; steps 18 and 19 need
+//! Steps 6–18 ([`Engine::check`]) need only the record; steps 19 and 20 need
 //! stored counters, so they are separate and the host fetches state only for
 //! requests that passed everything else.
 
@@ -36,6 +37,7 @@ use super::Engine;
 use crate::decision::{Decision, Principal, Warning};
 use crate::error::ErrorKind;
 use crate::ip::ip_allowed;
+use crate::origin::origin_allowed;
 use crate::policy::{UnknownRoutes, DEFAULT_CREDENTIAL_KINDS};
 use crate::ratelimit::{RateLimitOutcome, RateLimitState, UsageMeter};
 use crate::record::{KeyRecord, KeyStatus};
@@ -43,7 +45,7 @@ use crate::render::{rate_limit_headers, rotation_headers, usage_headers};
 use crate::scope::missing_scope;
 use crate::secret::ct_eq;
 
-/// A record that passed steps 6–17: what the allowed decision will carry.
+/// A record that passed steps 6–18: what the allowed decision will carry.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Passed {
     pub(crate) warnings: Vec<Warning>,
@@ -96,7 +98,7 @@ impl Engine {
         }
     }
 
-    /// Steps 6–17 for a record the host found.
+    /// Steps 6–18 for a record the host found.
     pub(crate) fn check(&self, prepared: &Prepared, record: &KeyRecord, now: DateTime<Utc>) -> Result<Passed, Deny> {
         let presented = prepared.outcome.as_ref().map_err(Deny::from)?;
         let mut passed = Passed::default();
@@ -245,7 +247,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Steps 12–17: may this key do this?
+    /// Steps 12–18: may this key do this?
     fn authorize(&self, prepared: &Prepared, presented: &Presented, record: &KeyRecord) -> Result<(), Deny> {
         let policy = self.policy();
         if let Some(token) = presented.token() {
@@ -253,6 +255,9 @@ impl Engine {
         }
         if !ip_allowed(&record.allowed_ips, presented.client_ip) {
             return Err(deny(ErrorKind::IpNotAllowed, "the client IP is not in the key's allowlist"));
+        }
+        if !origin_allowed(&record.allowed_origins, presented.origin.as_deref()) {
+            return Err(deny(ErrorKind::OriginNotAllowed, "the request's origin is not in the key's allowlist"));
         }
         let route = self.route_of(prepared);
         if route.is_none() && policy.unknown_routes == UnknownRoutes::Deny {

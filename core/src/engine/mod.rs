@@ -203,6 +203,7 @@ impl Engine {
             let method = normalize_method(method)?;
             let path = normalize_path(path)?;
             let client_ip = self.compiled().client_ip(client_ip, headers)?;
+            let origin = crate::origin::sent_origin(headers);
             matched = self.compiled().routes().find_filled(&method, &path);
             let policy = self.policy();
             let credential = extract(&policy.credentials, headers)?;
@@ -216,11 +217,11 @@ impl Engine {
                 let lookup =
                     if tokens.config().confirm_record { vec![token.claims.key_id.clone()] } else { Vec::new() };
                 let shown = request::Shown::Token(Box::new(token));
-                return Ok(Presented { method, client_id, shown, lookup_hashes: lookup, client_ip });
+                return Ok(Presented { method, client_id, shown, lookup_hashes: lookup, client_ip, origin });
             }
             let parsed = parse_secret(self.formats(), secret)?;
             let lookup_hashes = self.hasher().lookup_hashes(parsed.format(), &parsed);
-            Ok(Presented::key(method, client_id, parsed, lookup_hashes, client_ip))
+            Ok(Presented::key(method, client_id, parsed, lookup_hashes, client_ip, origin))
         })();
         let (route, filled) = matched.map_or((None, None), |(index, filled)| (Some(index), filled));
         Prepared { outcome, route, filled }

@@ -81,6 +81,9 @@ pub(crate) struct Presented {
     pub(crate) shown: Shown,
     pub(crate) lookup_hashes: Vec<String>,
     pub(crate) client_ip: Option<IpAddr>,
+    /// The website the request names (`Origin`, else `Referer`), as sent; read
+    /// only when the key (or token) is restricted to some.
+    pub(crate) origin: Option<String>,
 }
 
 impl Presented {
@@ -91,8 +94,9 @@ impl Presented {
         parsed: ParsedKey,
         lookup_hashes: Vec<String>,
         client_ip: Option<IpAddr>,
+        origin: Option<String>,
     ) -> Self {
-        Self { method, client_id, shown: Shown::Key(parsed), lookup_hashes, client_ip }
+        Self { method, client_id, shown: Shown::Key(parsed), lookup_hashes, client_ip, origin }
     }
 
     /// The parsed key, unless the credential is a token.
@@ -128,6 +132,7 @@ impl std::fmt::Debug for Presented {
             .field("shown", &self.shown)
             .field("lookup_hashes", &self.lookup_hashes.len())
             .field("client_ip", &self.client_ip)
+            .field("origin", &self.origin)
             .finish()
     }
 }

@@ -1,11 +1,12 @@
 //! The claims of an access token: RFC 9068's (`iss`, `sub`, `aud`, `exp`, `iat`,
 //! `jti`, `client_id`, `scope`), seed 002's (`gty`, `azp`) and keyproof's own:
 //! the key id, environment, credential kind and the restrictions a verifier
-//! enforces without a lookup (role, plan, features, routes, networks).
+//! enforces without a lookup (role, plan, features, routes, networks, origins).
 
 use serde::{Deserialize, Serialize};
 
 use crate::format::CredentialKind;
+use crate::origin::OriginPattern;
 
 /// `aud`: one audience or several (RFC 7519 §4.1.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +78,9 @@ pub struct AccessClaims {
     /// Networks the token may be used from; empty: anywhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cidrs: Vec<String>,
+    /// Websites a browser may use the token from; empty: any (and none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub origins: Vec<OriginPattern>,
 }
 
 impl AccessClaims {

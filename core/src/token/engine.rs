@@ -13,6 +13,7 @@ use super::verify::AccessToken;
 use crate::engine::{deny, Deny, Engine, Passed, Prepared, Presented};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ip::ip_allowed;
+use crate::origin::origin_allowed;
 use crate::record::{KeyRecord, KeyStatus, Owner};
 use crate::scope::grants;
 use crate::secret::ct_eq;
@@ -120,7 +121,7 @@ impl Engine {
         Ok(())
     }
 
-    /// The token's own restrictions: networks and routes.
+    /// The token's own restrictions: networks, origins and routes.
     pub(crate) fn authorize_token(
         &self,
         prepared: &Prepared,
@@ -129,6 +130,9 @@ impl Engine {
     ) -> std::result::Result<(), Deny> {
         if !ip_allowed(&token.cidrs, presented.client_ip) {
             return Err(deny(ErrorKind::IpNotAllowed, "the client IP is not in the token's networks"));
+        }
+        if !origin_allowed(&token.claims.origins, presented.origin.as_deref()) {
+            return Err(deny(ErrorKind::OriginNotAllowed, "the request's origin is not in the token's origins"));
         }
         if let Some(routes) = &token.claims.routes {
             let path = self.route_of(prepared).map(|r| r.path.as_str());
@@ -167,6 +171,7 @@ fn offline_record(token: &AccessToken, now: DateTime<Utc>) -> KeyRecord {
         revoked_at: None,
         rotation: None,
         allowed_ips: token.cidrs.clone(),
+        allowed_origins: c.origins.clone(),
         plan: c.plan.clone(),
         // The claims carry the plan, not the key's own quotas: a zero-lookup token spends the plan's.
         rate_limits: Default::default(),

@@ -35,6 +35,7 @@ use super::response::{failure, success, TokenResponse};
 use crate::engine::{Engine, Passed, Presented, Step};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ip::ip_allowed;
+use crate::origin::origin_allowed;
 use crate::parse::parse_secret;
 use crate::record::KeyRecord;
 
@@ -86,10 +87,11 @@ impl Engine {
         }
         let TokenRequest { method, client_id, secret, scopes } = parse_token_request(method, headers, body)?;
         let client_ip = self.compiled().client_ip(client_ip, headers)?;
+        let origin = crate::origin::sent_origin(headers);
         let parsed = parse_secret(self.formats(), secret)?;
         let lookup_hashes = self.hasher().lookup_hashes(parsed.format(), &parsed);
         let method = method.unwrap_or(crate::credential::CredentialMethod::Basic);
-        Ok((Presented::key(method, Some(client_id), parsed, lookup_hashes, client_ip), scopes))
+        Ok((Presented::key(method, Some(client_id), parsed, lookup_hashes, client_ip, origin), scopes))
     }
 }
 
@@ -144,6 +146,9 @@ fn issue(
     engine.authenticate(presented, record, now, &mut Passed::default()).map_err(as_error)?;
     if !ip_allowed(&record.allowed_ips, presented.client_ip) {
         return Err(Error::fixed(ErrorKind::IpNotAllowed, "the client IP is not in the key's allowlist"));
+    }
+    if !origin_allowed(&record.allowed_origins, presented.origin.as_deref()) {
+        return Err(Error::fixed(ErrorKind::OriginNotAllowed, "the request's origin is not in the key's allowlist"));
     }
     let grant_kinds = engine.tokens().map(|t| t.config().grant_kinds.as_slice()).unwrap_or_default();
     if !grant_kinds.contains(&record.kind) {

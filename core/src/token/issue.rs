@@ -1,6 +1,6 @@
 //! Issuing access tokens from a key's record: the token endpoint's grant and the
 //! backend's derived, restricted tokens (seed 004's SDK token). A token never
-//! gains anything its key lacks: scopes, routes, networks and kind only narrow,
+//! gains anything its key lacks: scopes, routes, networks, origins and kind only narrow,
 //! and it never outlives its key.
 
 use chrono::{DateTime, Utc};
@@ -12,6 +12,7 @@ use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::CredentialKind;
 use crate::ip::parse_allowlist_entry;
+use crate::origin::OriginPattern;
 use crate::record::KeyRecord;
 use crate::scope::{grants, validate_scope};
 use crate::secret::Secret;
@@ -26,6 +27,9 @@ pub struct TokenOptions {
     pub routes: Option<Vec<String>>,
     /// Networks the token may be used from, inside the key's allowlist.
     pub cidrs: Vec<String>,
+    /// Websites a browser may use the token from, inside the key's origin
+    /// allowlist (seed 004's SDK token, pinned to the customer's site).
+    pub origins: Vec<OriginPattern>,
     /// Credential kind: the key's, or a client-side kind (`sdk_token`,
     /// `publishable`) for a token a secret or restricted key hands to a browser.
     pub kind: Option<CredentialKind>,
@@ -94,6 +98,17 @@ fn narrowed_kind(key: CredentialKind, wanted: Option<CredentialKind>) -> Result<
     }
 }
 
+/// The token's origins: those asked for, each inside the key's allowlist, or the key's own.
+fn narrowed_origins(own: &[OriginPattern], wanted: &[OriginPattern]) -> Result<Vec<OriginPattern>> {
+    if wanted.is_empty() {
+        return Ok(own.to_vec());
+    }
+    match wanted.iter().find(|w| !own.is_empty() && !own.iter().any(|o| o.covers(w))) {
+        Some(outside) => Err(not_granted(format!("origin {outside} is outside the key's origin allowlist"))),
+        None => Ok(wanted.to_vec()),
+    }
+}
+
 impl Engine {
     /// Issues an access token for `record` at `now`, restricted by `options`;
     /// `random` (≥ 16 bytes) makes the `jti`. The host has authenticated the
@@ -147,6 +162,7 @@ impl Engine {
         if cidrs.is_empty() {
             cidrs = record.allowed_ips.iter().map(ToString::to_string).collect();
         }
+        let origins = narrowed_origins(&record.allowed_origins, &options.origins)?;
         let kind = narrowed_kind(record.kind, options.kind)?;
         let lifetime = match options.lifetime_seconds {
             Some(l) if l == 0 || l > config.lifetime_seconds => {
@@ -186,6 +202,7 @@ impl Engine {
             features: record.features.clone(),
             routes: options.routes.clone(),
             cidrs,
+            origins,
         };
         let key = tokens.keyring().signer(config.signing_kid.as_deref())?;
         let header = Header {

@@ -89,7 +89,7 @@ pub fn oauth_error(kind: ErrorKind) -> (u16, &'static str, &'static str) {
         K::ScopeNotGranted => {
             (400, "invalid_scope", "The requested scope is malformed or exceeds what the client holds.")
         }
-        K::IpNotAllowed | K::CredentialKindNotAllowed => {
+        K::IpNotAllowed | K::OriginNotAllowed | K::CredentialKindNotAllowed => {
             (400, "unauthorized_client", "This client may not obtain tokens here.")
         }
         K::InvalidTokenRequest

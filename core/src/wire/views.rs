@@ -94,6 +94,8 @@ pub struct SuccessorView<'a> {
     role: Option<&'a str>,
     expires_at: Option<String>,
     allowed_ips: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    allowed_origins: &'a [crate::OriginPattern],
     plan: Option<&'a str>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     rate_limits: &'a BTreeMap<String, Quota>,
@@ -114,6 +116,7 @@ impl<'a> From<&'a MintOptions> for SuccessorView<'a> {
             role: o.role.as_deref(),
             expires_at: o.expires_at.as_ref().map(crate::timestamp::format_timestamp),
             allowed_ips: &o.allowed_ips,
+            allowed_origins: &o.allowed_origins,
             plan: o.plan.as_deref(),
             rate_limits: &o.rate_limits,
             usage_limit: o.usage_limit.as_ref(),

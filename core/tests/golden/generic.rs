@@ -439,6 +439,24 @@ fn config_errors() -> VectorFile {
         ("record with unknown field", "record", record(json!({"colour": "red"})), "invalid_record"),
         ("record with bad timestamp", "record", record(json!({"created_at": "yesterday"})), "invalid_timestamp"),
         ("record with bad CIDR", "record", record(json!({"allowed_ips": ["10.0.0.0/33"]})), "invalid_cidr"),
+        (
+            "record with an origin allowlist",
+            "record",
+            record(json!({"allowed_origins": ["https://shop.example.com", "https://*.example.com"]})),
+            "ok",
+        ),
+        (
+            "record with an origin that has a path",
+            "record",
+            record(json!({"allowed_origins": ["https://shop.example.com/cart"]})),
+            "invalid_origin",
+        ),
+        (
+            "record with a top-level wildcard origin",
+            "record",
+            record(json!({"allowed_origins": ["https://*.com"]})),
+            "invalid_origin",
+        ),
         ("record with empty name", "record", record(json!({"name": ""})), "invalid_name"),
         ("record with 1001-character name", "record", record(json!({"name": "n".repeat(1001)})), "invalid_name"),
         (

@@ -78,6 +78,18 @@ pub fn all() -> Vec<VectorFile> {
         ("update with nothing new (no change)", &active, update(json!({"scopes": ["briefs:read"]})), "ok"),
         ("update a revoked key", &revoked, update(json!({"name": "Again"})), "invalid_transition"),
         ("update with a bad CIDR", &active, update(json!({"allowed_ips": ["10.0.0.0/33"]})), "invalid_cidr"),
+        (
+            "update allowed_origins (kept canonical: lowercase, default port left out)",
+            &active,
+            update(json!({"allowed_origins": ["HTTPS://Shop.Example.com:443", "http://localhost:3000"]})),
+            "ok",
+        ),
+        (
+            "update with an origin without a scheme",
+            &active,
+            update(json!({"allowed_origins": ["shop.example.com"]})),
+            "invalid_origin",
+        ),
         ("update with a bad scope", &active, update(json!({"scopes": ["a b"]})), "invalid_scope"),
         ("update with an empty name", &active, update(json!({"name": ""})), "invalid_name"),
         ("update with a bad client id", &active, update(json!({"client_id": "a b"})), "invalid_id"),

@@ -8,6 +8,7 @@ pub mod hardening;
 pub mod hostile;
 pub mod last_used;
 pub mod lifecycle;
+pub mod origins;
 pub mod proxies;
 pub mod quotas;
 pub mod rate_store;
@@ -329,5 +330,6 @@ pub fn generate_all() -> Vec<VectorFile> {
     files.push(scope::suite());
     files.push(record_cache::suite());
     files.push(resources::suite());
+    files.push(origins::suite());
     files
 }

@@ -171,6 +171,8 @@ pub fn suite() -> VectorFile {
         r.revoked_at = Some(t0() - Duration::days(2));
         r.updated_at = t0() - Duration::days(2);
     });
+    let site = g.mint("site", json!({"name": "web app", "id": "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6", "client_id": "Wq2bPzX7yT4kLm9NcVr3HsD8fJ6gAe1U",
+        "scopes": ["apikeys:read"], "allowed_origins": ["https://*.matatika.com"]}), |_| {});
     let form = |extra: &str| ("Content-Type", format!("application/x-www-form-urlencoded{extra}"));
     let grant = "grant_type=client_credentials";
     g.request(
@@ -271,6 +273,22 @@ pub fn suite() -> VectorFile {
         vec![auth(), form("")],
         grant,
     );
+    let site_auth = || ("Authorization", basic("Wq2bPzX7yT4kLm9NcVr3HsD8fJ6gAe1U", &site));
+    let from_app = ("Origin", "https://app.matatika.com".to_string());
+    g.request(
+        "a key with an origin allowlist, from its website",
+        "ok",
+        "POST",
+        vec![site_auth(), form(""), from_app],
+        grant,
+    );
+    g.request(
+        "a key with an origin allowlist, without an origin",
+        "origin_not_allowed",
+        "POST",
+        vec![site_auth(), form("")],
+        grant,
+    );
     let id = "6418582c-d796-4fc9-b3e3-228d1c956a3b";
     g.derive("derived token narrowed to routes, scope, network and kind", "ok", id,
         json!({"scopes": ["apikeys:read"], "routes": ["/api/apikeys"], "cidrs": ["203.0.113.64/26"], "lifetime_seconds": 300}), t0());
@@ -289,6 +307,23 @@ pub fn suite() -> VectorFile {
         t0(),
     );
     g.derive("derived token widens the network", "scope_not_granted", id, json!({"cidrs": ["0.0.0.0/0"]}), t0());
+    g.derive("derived token pinned to a website", "ok", id, json!({"origins": ["https://app.matatika.com"]}), t0());
+    let site_id = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6";
+    g.derive("derived token inherits its key's origins", "ok", site_id, json!({}), t0());
+    g.derive(
+        "derived token narrows its key's origins",
+        "ok",
+        site_id,
+        json!({"origins": ["https://eu.matatika.com"]}),
+        t0(),
+    );
+    g.derive(
+        "derived token widens the origins",
+        "scope_not_granted",
+        site_id,
+        json!({"origins": ["https://evil.example"]}),
+        t0(),
+    );
     g.derive("derived token widens the kind", "scope_not_granted", id, json!({"kind": "secret"}), t0());
     g.derive(
         "derived token outlives the configured lifetime",

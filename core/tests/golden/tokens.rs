@@ -270,6 +270,37 @@ fn restricted(s: &mut Suite, writer: &KeyRecord, at: DateTime<Utc>, confirm: boo
         None,
         wid,
     );
+    let pinned = issue(
+        s,
+        writer,
+        json!({"kind": "sdk_token", "routes": ["/v1/sessions"], "scopes": [], "origins": ["https://app.matchii.ai"]}),
+        at,
+        None,
+    );
+    let session = |extra: Option<(&str, &str)>| {
+        let mut r = from(req("POST", "/v1/sessions", bearer(&pinned)));
+        r.headers.extend(extra.map(|(n, v)| (n.to_string(), v.to_string())));
+        r
+    };
+    let site = Some(("Origin", "https://app.matchii.ai"));
+    s.case_full("SDK token pinned to its website, from it", "ok", session(site), t0(), None, wid);
+    let elsewhere = Some(("Origin", "https://evil.example"));
+    s.case_full(
+        "SDK token pinned to its website, from another",
+        "origin_not_allowed",
+        session(elsewhere),
+        t0(),
+        None,
+        wid,
+    );
+    s.case_full(
+        "SDK token pinned to its website, without an origin",
+        "origin_not_allowed",
+        session(None),
+        t0(),
+        None,
+        wid,
+    );
     let token = issue(s, writer, json!({}), at, None);
     let full = Some(RateLimitState { tat_us: (t0() + Duration::seconds(10)).timestamp_micros() });
     s.case_full(

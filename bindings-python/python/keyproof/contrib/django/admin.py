@@ -63,8 +63,9 @@ class APIKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("status", "format", "environment")
     search_fields = ("name", "preview", "fingerprint", "id")
     readonly_fields = READ_ONLY
-    fields = (*READ_ONLY[:3], "name", "scopes", "role", "allowed_ips", "expires_at", "plan", "rate_limits",
-              "usage_limit", "features", "metadata", "client_id", *READ_ONLY[3:])  # fmt: skip
+    fields = (*READ_ONLY[:3], "name", "scopes", "role", "allowed_ips", "allowed_origins", "expires_at",
+              "plan", "rate_limits", "usage_limit", "features", "metadata", "client_id",
+              *READ_ONLY[3:])  # fmt: skip
     actions = (
         lifecycle_action("revoke", lifecycle.revoke_key, "Revoke"),
         lifecycle_action("disable", lifecycle.disable_key, "Disable"),

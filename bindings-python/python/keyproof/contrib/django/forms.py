@@ -11,8 +11,8 @@ from keyproof.contrib.django.models import APIKey
 
 #: Record fields core's ``RecordUpdate`` may change (the rest is read-only in the admin).
 UPDATABLE = (
-    "name", "scopes", "role", "allowed_ips", "expires_at", "plan", "rate_limits", "usage_limit", "features",
-    "metadata", "client_id",
+    "name", "scopes", "role", "allowed_ips", "allowed_origins", "expires_at", "plan", "rate_limits",
+    "usage_limit", "features", "metadata", "client_id",
 )  # fmt: skip
 
 
@@ -32,6 +32,9 @@ class MintForm(forms.Form):
     )
     plan = forms.CharField(required=False)
     allowed_ips = forms.CharField(required=False, help_text="CIDR ranges or addresses, separated by spaces")
+    allowed_origins = forms.CharField(
+        required=False, help_text="Websites a browser may use the key from, e.g. https://app.example.com"
+    )
     features = forms.CharField(required=False)
     client_id = forms.CharField(required=False, help_text="An existing public client id to bind (seed 004)")
     generate_client_id = forms.BooleanField(
@@ -42,7 +45,7 @@ class MintForm(forms.Form):
         """The ``keyproof.mint`` options of the cleaned form."""
         data = self.cleaned_data
         options: dict[str, Any] = {"name": data["name"]}
-        for field in ("scopes", "allowed_ips", "features"):
+        for field in ("scopes", "allowed_ips", "allowed_origins", "features"):
             if values := words(data[field]):
                 options[field] = values
         for field in ("role", "expires_in", "plan", "client_id", "generate_client_id"):

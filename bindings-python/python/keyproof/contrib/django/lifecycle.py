@@ -80,7 +80,7 @@ def enable_key(key_id: str) -> APIKey:
 
 
 def update_key(key_id: str, changes: Mapping[str, Any]) -> APIKey:
-    """Applies a core ``RecordUpdate`` (name, scopes, role, allowed_ips, expires_at, plan,
+    """Applies a core ``RecordUpdate`` (name, scopes, role, allowed_ips, allowed_origins, expires_at, plan,
     features, metadata, client_id); core validates every field."""
     return change(key_id, lambda r: r.updated(dict(changes)))
 

@@ -64,6 +64,7 @@ class APIKey(models.Model):
     rotated_at = models.DateTimeField(null=True, blank=True)
     grace_until = models.DateTimeField(null=True, blank=True)
     allowed_ips = models.JSONField(default=list, blank=True)
+    allowed_origins = models.JSONField(default=list, blank=True)
     plan = models.CharField(max_length=128, null=True, blank=True)
     rate_limits = models.JSONField(default=dict, blank=True)
     usage_limit = models.JSONField(null=True, blank=True)

@@ -33,6 +33,9 @@ class Command(BaseCommand):
             help='units per day, per month or in all, JSON: \'{"limit": 1000, "period": "month"}\'',
         )
         parser.add_argument("--allowed-ips", nargs="*", default=[])
+        parser.add_argument(
+            "--allowed-origins", nargs="*", default=[], help="websites a browser may use the key from"
+        )
         parser.add_argument("--features", nargs="*", default=[])
         parser.add_argument("--owner", help="primary key of the owner (KEYPROOF_OWNER_MODEL)")
         parser.add_argument("--client-id", help="an existing public client id to bind (seed 004)")
@@ -53,6 +56,7 @@ class Command(BaseCommand):
             "expires_in",
             "plan",
             "allowed_ips",
+            "allowed_origins",
             "features",
             "client_id",
             "generate_client_id",
