@@ -286,7 +286,8 @@ pub fn mutate_record(
 /// (not `null`), else the scheme and authority of its one `Referer`; lowercase,
 /// with the port as a number and the scheme's default port left out.
 pub fn sent_origin(headers: &[(String, String)]) -> Option<String> {
-    let named = |n: &str| headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim()).collect::<Vec<_>>();
+    let named =
+        |n: &str| headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim()).collect::<Vec<_>>();
     let (origins, referers) = (named("origin"), named("referer"));
     let text = match (origins.as_slice(), referers.as_slice()) {
         ([origin], _) if *origin != "null" => origin.to_string(),
