@@ -366,7 +366,12 @@ test('the packed fast path decides exactly as the checked path, for every decisi
 // the lru crate over std's HashMap, its config's loader ≈ 6.4 KB, stats, the
 // host loop's cache answers) took it from 1,257,9xx to 1,282,896 bytes (lru on
 // its own hashbrown copy: 1,288,310).
-const SIZE_BUDGET_BYTES = 1_300_000;
+// 1,300,000 → 1,325,000 (2026-12-08): origin allowlists (`allowed_origins` on
+// records, mint options and updates, `origins` on token options and claims,
+// the origin parser) took it from 1,292,241 to 1,313,526 bytes (first
+// 1,318,191: the patterns had their own serde visitors; they now load through
+// the `Vec<String>` every loader already has, as IP allowlists do).
+const SIZE_BUDGET_BYTES = 1_325_000;
 
 test('the .wasm module stays within its size budget', () => {
   const bytes = readFileSync(new URL('../pkg/keyproof.wasm', import.meta.url)).length;

@@ -10,7 +10,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ids::IdStyle;
 use crate::ip::parse_allowlist_entry;
 use crate::mint::MintOptions;
-use crate::origin::OriginPattern;
 use crate::ratelimit::{Quota, UsageLimit};
 use crate::record::{KeyRecord, KeyStatus, NameRules, Rotation};
 use crate::scope::validate_scope;
@@ -75,7 +74,7 @@ pub struct RecordUpdate {
     /// New IP allowlist (seed 001's PATCH); empty allows every address.
     pub allowed_ips: Option<Vec<String>>,
     /// New origin allowlist; empty allows every website.
-    pub allowed_origins: Option<Vec<OriginPattern>>,
+    pub allowed_origins: Option<Vec<String>>,
     /// New expiry, or `null` for none.
     #[serde(deserialize_with = "double_option_timestamp")]
     pub expires_at: Option<Option<DateTime<Utc>>>,
@@ -163,7 +162,7 @@ impl KeyRecord {
             expires_in: None,
             expires_at,
             allowed_ips: self.allowed_ips.iter().map(ToString::to_string).collect(),
-            allowed_origins: self.allowed_origins.clone(),
+            allowed_origins: self.allowed_origins.iter().map(ToString::to_string).collect(),
             plan: self.plan.clone(),
             rate_limits: self.rate_limits.clone(),
             usage_limit: self.usage_limit.as_ref().map(|u| UsageLimit {
@@ -247,7 +246,7 @@ impl KeyRecord {
             next.allowed_ips = ips.iter().map(|s| parse_allowlist_entry(s)).collect::<Result<_>>()?;
         }
         if let Some(origins) = &update.allowed_origins {
-            next.allowed_origins.clone_from(origins);
+            next.allowed_origins = crate::origin::parse_all(origins)?;
         }
         if let Some(expires_at) = update.expires_at {
             next.expires_at = expires_at.map(timestamp::in_range).transpose()?;

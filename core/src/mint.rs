@@ -13,7 +13,6 @@ use crate::format::{KeyFormat, Layout};
 use crate::hash::{fingerprint, Hasher};
 use crate::ids::{client_id, IdStyle};
 use crate::ip::parse_allowlist_entry;
-use crate::origin::OriginPattern;
 use crate::parse::parse_with;
 use crate::random::ByteStream;
 use crate::ratelimit::{Quota, UsageLimit};
@@ -45,8 +44,8 @@ pub struct MintOptions {
     pub expires_at: Option<DateTime<Utc>>,
     /// IP allowlist entries.
     pub allowed_ips: Vec<String>,
-    /// Websites a browser may use the key from (see [`OriginPattern`]).
-    pub allowed_origins: Vec<OriginPattern>,
+    /// Websites a browser may use the key from (see [`crate::OriginPattern`]).
+    pub allowed_origins: Vec<String>,
     /// Rate-limit plan.
     pub plan: Option<String>,
     /// The key's own quotas by rate-limit class, instead of its plan's.
@@ -148,6 +147,7 @@ pub fn mint_with_rules(
         validate_scope(s)?;
     }
     let allowed_ips = options.allowed_ips.iter().map(|s| parse_allowlist_entry(s)).collect::<Result<Vec<_>>>()?;
+    let allowed_origins = crate::origin::parse_all(&options.allowed_origins)?;
     crate::record::validate_rate_limits(&options.rate_limits)?;
     options.usage_limit.as_ref().map_or(Ok(()), UsageLimit::validate)?;
     let expires_at = match (&options.expires_in, options.expires_at) {
@@ -204,7 +204,7 @@ pub fn mint_with_rules(
         revoked_at: None,
         rotation: None,
         allowed_ips,
-        allowed_origins: options.allowed_origins.clone(),
+        allowed_origins,
         plan: options.plan.clone(),
         rate_limits: options.rate_limits.clone(),
         usage_limit: options.usage_limit.clone(),

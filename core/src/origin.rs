@@ -13,8 +13,6 @@
 
 use std::fmt;
 
-use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
-
 use crate::error::{Error, ErrorKind, Result};
 
 /// Longest pattern or sent origin read (a DNS name is at most 253 characters).
@@ -106,16 +104,32 @@ impl fmt::Display for OriginPattern {
     }
 }
 
-impl Serialize for OriginPattern {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+impl serde::Serialize for OriginPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_str(self)
     }
 }
 
-impl<'de> Deserialize<'de> for OriginPattern {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Self::parse(&text).map_err(|e| de::Error::custom(format!("invalid_origin: {}", e.message())))
+/// Parses every entry of an allowlist (mint options, updates, token options and
+/// claims carry plain strings, as they do IP allowlists).
+pub(crate) fn parse_all(texts: &[String]) -> Result<Vec<OriginPattern>> {
+    texts.iter().map(|t| OriginPattern::parse(t)).collect()
+}
+
+/// A record's `allowed_origins` as JSON: a list of origin strings, read through
+/// the `Vec<String>` every loader already has.
+pub(crate) mod list {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    use super::OriginPattern;
+
+    pub(crate) fn serialize<S: Serializer>(v: &[OriginPattern], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<OriginPattern>, D::Error> {
+        super::parse_all(&Vec::<String>::deserialize(d)?)
+            .map_err(|e| de::Error::custom(format!("invalid_origin: {}", e.message())))
     }
 }
 

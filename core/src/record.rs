@@ -115,7 +115,7 @@ pub struct KeyRecord {
     pub allowed_ips: Vec<IpNet>,
     /// Websites a browser may use the key from (`https://app.example.com`,
     /// `https://*.example.com`); empty allows every request, with or without an origin.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, with = "crate::origin::list", skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<OriginPattern>,
     /// Rate-limit plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]

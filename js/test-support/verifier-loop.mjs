@@ -185,7 +185,7 @@ export function verifierLoopTests(kp, runtime) {
       policy: { routes: [{ method: 'GET', path: '/v1/items' }], credentials: { methods: ['bearer', 'api_key_header'], api_key_header: 'X-Api-Key' } },
     };
     const e = new kp.Engine(config);
-    assert.deepEqual([...e.native.credentialHeaders()].sort(), ['authorization', 'x-api-key', 'x-client-id']);
+    assert.deepEqual([...e.native.credentialHeaders()].sort(), ['authorization', 'origin', 'referer', 'x-api-key', 'x-client-id']);
     const crossed = [];
     const verify = e.native.verify.bind(e.native);
     e.native.verify = (method, path, headers, ...rest) => (crossed.push(headers), verify(method, path, headers, ...rest));

@@ -1,6 +1,6 @@
 //! `mint`, `list` and `show`.
 
-use keyproof::{presets, IdStyle, KeyRecord, MintOptions, MintedKey, OriginPattern, Owner};
+use keyproof::{presets, IdStyle, KeyRecord, MintOptions, MintedKey, Owner};
 use serde_json::json;
 
 use crate::args::{IdStyleArg, ListArgs, MintArgs};
@@ -30,7 +30,7 @@ fn options(args: &MintArgs) -> CliResult<MintOptions> {
         expires_in: args.expires.clone(),
         expires_at,
         allowed_ips: args.allow_ips.clone(),
-        allowed_origins: args.allow_origins.iter().map(|o| OriginPattern::parse(o)).collect::<Result<_, _>>()?,
+        allowed_origins: args.allow_origins.clone(),
         plan: args.plan.clone(),
         rate_limits: args.rate_limits.as_deref().map(crate::context::quotas).transpose()?.unwrap_or_default(),
         usage_limit: args.usage_limit.as_deref().map(crate::context::usage_limit).transpose()?,

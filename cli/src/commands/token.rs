@@ -40,7 +40,7 @@ pub fn issue(ctx: &Ctx, args: &TokenIssueArgs) -> CliResult {
             scopes: (!args.scopes.is_empty()).then(|| args.scopes.clone()),
             routes: (!args.routes.is_empty()).then(|| args.routes.clone()),
             cidrs: args.cidrs.clone(),
-            origins: args.origins.iter().map(|o| keyproof::OriginPattern::parse(o)).collect::<Result<_, _>>()?,
+            origins: args.origins.clone(),
             kind: args.kind.as_deref().map(|k| serde_json::from_value(json!(k))).transpose().map_err(|_| {
                 CliError::usage("kinds are secret, restricted, client_secret, sdk_token and publishable")
             })?,

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use keyproof::lifecycle::RecordUpdate;
-use keyproof::{KeyRecord, OriginPattern};
+use keyproof::KeyRecord;
 use serde_json::{json, Value};
 
 use crate::args::UpdateArgs;
@@ -53,11 +53,6 @@ fn metadata_entry(text: &str) -> CliResult<(String, Value)> {
     Ok((key.to_string(), value))
 }
 
-/// An origin allowlist from `--allowed-origins`, each origin checked by core.
-fn origins(text: &str) -> CliResult<Vec<OriginPattern>> {
-    Ok(list("--allowed-origins", text)?.iter().map(|o| OriginPattern::parse(o)).collect::<keyproof::Result<_>>()?)
-}
-
 /// Whether any metadata flag was given.
 fn touches_metadata(args: &UpdateArgs) -> bool {
     args.clear_metadata || !args.metadata.is_empty() || !args.unset_metadata.is_empty()
@@ -70,7 +65,7 @@ fn from_flags(args: &UpdateArgs) -> CliResult<RecordUpdate> {
         scopes: args.scopes.as_deref().map(|s| list("--scopes", s)).transpose()?,
         role: set_or_clear(args.role.as_ref(), args.clear_role),
         allowed_ips: args.allowed_ips.as_deref().map(|s| list("--allowed-ips", s)).transpose()?,
-        allowed_origins: args.allowed_origins.as_deref().map(origins).transpose()?,
+        allowed_origins: args.allowed_origins.as_deref().map(|s| list("--allowed-origins", s)).transpose()?,
         expires_at: match (&args.expires_at, args.no_expiry) {
             (Some(t), _) => Some(Some(parse_time(t)?)),
             (None, true) => Some(None),

@@ -6,7 +6,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::format::CredentialKind;
-use crate::origin::OriginPattern;
 
 /// `aud`: one audience or several (RFC 7519 §4.1.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +79,7 @@ pub struct AccessClaims {
     pub cidrs: Vec<String>,
     /// Websites a browser may use the token from; empty: any (and none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub origins: Vec<OriginPattern>,
+    pub origins: Vec<String>,
 }
 
 impl AccessClaims {

@@ -131,7 +131,7 @@ impl Engine {
         if !ip_allowed(&token.cidrs, presented.client_ip) {
             return Err(deny(ErrorKind::IpNotAllowed, "the client IP is not in the token's networks"));
         }
-        if !origin_allowed(&token.claims.origins, presented.origin.as_deref()) {
+        if !origin_allowed(&token.origins, presented.origin.as_deref()) {
             return Err(deny(ErrorKind::OriginNotAllowed, "the request's origin is not in the token's origins"));
         }
         if let Some(routes) = &token.claims.routes {
@@ -171,7 +171,7 @@ fn offline_record(token: &AccessToken, now: DateTime<Utc>) -> KeyRecord {
         revoked_at: None,
         rotation: None,
         allowed_ips: token.cidrs.clone(),
-        allowed_origins: c.origins.clone(),
+        allowed_origins: token.origins.clone(),
         plan: c.plan.clone(),
         // The claims carry the plan, not the key's own quotas: a zero-lookup token spends the plan's.
         rate_limits: Default::default(),

@@ -29,7 +29,7 @@ pub struct TokenOptions {
     pub cidrs: Vec<String>,
     /// Websites a browser may use the token from, inside the key's origin
     /// allowlist (seed 004's SDK token, pinned to the customer's site).
-    pub origins: Vec<OriginPattern>,
+    pub origins: Vec<String>,
     /// Credential kind: the key's, or a client-side kind (`sdk_token`,
     /// `publishable`) for a token a secret or restricted key hands to a browser.
     pub kind: Option<CredentialKind>,
@@ -99,13 +99,12 @@ fn narrowed_kind(key: CredentialKind, wanted: Option<CredentialKind>) -> Result<
 }
 
 /// The token's origins: those asked for, each inside the key's allowlist, or the key's own.
-fn narrowed_origins(own: &[OriginPattern], wanted: &[OriginPattern]) -> Result<Vec<OriginPattern>> {
-    if wanted.is_empty() {
-        return Ok(own.to_vec());
-    }
+fn narrowed_origins(own: &[OriginPattern], wanted: &[String]) -> Result<Vec<String>> {
+    let wanted = crate::origin::parse_all(wanted)?;
+    let wanted = if wanted.is_empty() { own } else { wanted.as_slice() };
     match wanted.iter().find(|w| !own.is_empty() && !own.iter().any(|o| o.covers(w))) {
         Some(outside) => Err(not_granted(format!("origin {outside} is outside the key's origin allowlist"))),
-        None => Ok(wanted.to_vec()),
+        None => Ok(wanted.iter().map(ToString::to_string).collect()),
     }
 }
 

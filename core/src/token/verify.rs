@@ -11,6 +11,7 @@ use super::config::Tokens;
 use super::jwt::{decode, TokenAlgorithm, ACCESS_TOKEN_TYP};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ip::parse_allowlist_entry;
+use crate::origin::OriginPattern;
 use crate::scope::validate_scope;
 
 /// A token whose signature and claims checked out (its time window is checked
@@ -25,6 +26,8 @@ pub struct AccessToken {
     pub scopes: Vec<String>,
     /// Networks it may be used from (empty: anywhere).
     pub cidrs: Vec<IpNet>,
+    /// Websites a browser may use it from (empty: any, and none).
+    pub origins: Vec<OriginPattern>,
 }
 
 /// What an allowed decision says about the token it accepted.
@@ -89,7 +92,9 @@ impl Tokens {
             .map(|c| parse_allowlist_entry(c))
             .collect::<Result<Vec<_>>>()
             .map_err(|_| fail(ErrorKind::MalformedToken, "the token's cidrs claim is malformed"))?;
-        Ok(AccessToken { claims, kid: kid.to_string(), scopes, cidrs })
+        let origins = crate::origin::parse_all(&claims.origins)
+            .map_err(|_| fail(ErrorKind::MalformedToken, "the token's origins claim is malformed"))?;
+        Ok(AccessToken { claims, kid: kid.to_string(), scopes, cidrs, origins })
     }
 
     /// The time window at `now`, with the configured leeway, then revocation.

@@ -95,7 +95,7 @@ pub struct SuccessorView<'a> {
     expires_at: Option<String>,
     allowed_ips: &'a [String],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    allowed_origins: &'a [crate::OriginPattern],
+    allowed_origins: &'a [String],
     plan: Option<&'a str>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     rate_limits: &'a BTreeMap<String, Quota>,
