@@ -376,4 +376,89 @@ mod tests {
         assert_eq!(sent(&[("referer", "/relative")]), None);
         assert_eq!(sent(&[("x-other", "https://a.example.com")]), None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        /// `(pattern text, wildcard, scheme, domain, port)` in any letter case.
+        fn pattern_text() -> impl Strategy<Value = (String, bool, String, String, Option<u16>)> {
+            let scheme = prop::sample::select(vec!["http", "https", "wss", "chrome-extension"]);
+            let labels = prop::collection::vec("[a-zA-Z0-9]([a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?", 2..5);
+            (scheme, labels, any::<bool>(), prop::option::of(1u16..), any::<bool>()).prop_map(
+                |(scheme, labels, wild, port, slash)| {
+                    let domain = labels.join(".");
+                    let host = if wild { format!("*.{domain}") } else { domain.clone() };
+                    let port_text = port.map(|p| format!(":{p}")).unwrap_or_default();
+                    let text = format!("{scheme}://{host}{port_text}{}", if slash { "/" } else { "" });
+                    (text, wild, scheme.to_string(), domain.to_ascii_lowercase(), port)
+                },
+            )
+        }
+
+        proptest! {
+            #[test]
+            fn canonical_text_parses_back_to_the_same_pattern((text, ..) in pattern_text()) {
+                let parsed = OriginPattern::parse(&text).unwrap();
+                let canonical = parsed.to_string();
+                prop_assert_eq!(&canonical, &canonical.to_ascii_lowercase());
+                prop_assert_eq!(OriginPattern::parse(&canonical).unwrap(), parsed);
+            }
+
+            #[test]
+            fn a_pattern_matches_its_own_origins_and_no_neighbour(
+                (text, wild, scheme, domain, port) in pattern_text(),
+                label in "[a-z0-9]{1,8}",
+            ) {
+                let list = [OriginPattern::parse(&text).unwrap()];
+                let port_text = port.map(|p| format!(":{p}")).unwrap_or_default();
+                let own = if wild { format!("{label}.{domain}") } else { domain.clone() };
+                let sent = |scheme: &str, host: &str, port: &str| Some(format!("{scheme}://{host}{port}"));
+                let allowed = |origin: Option<String>| origin_allowed(&list, origin.as_deref());
+                let shouted = sent(&scheme, &own, &port_text).map(|o| o.to_ascii_uppercase());
+                prop_assert!(allowed(shouted));
+                prop_assert!(!allowed(sent("ftp", &own, &port_text)));
+                let longer = format!("{own}.evil.net");
+                prop_assert!(!allowed(sent(&scheme, &longer, &port_text)));
+                let prefixed = format!("x{own}");
+                prop_assert!(wild || !allowed(sent(&scheme, &prefixed, &port_text)));
+                let other_port = format!(":{}", port.map_or(8, |p| p.wrapping_add(1).max(1)));
+                prop_assert!(!allowed(sent(&scheme, &own, &other_port)));
+                if wild {
+                    prop_assert!(!allowed(sent(&scheme, &domain, &port_text)));
+                }
+            }
+
+            #[test]
+            fn narrower_patterns_are_covered_and_match_less(
+                (outer, wild, scheme, domain, port) in pattern_text(),
+                (label, deeper) in ("[a-z0-9]{1,8}", "[a-z0-9]{1,8}"),
+                inner_wild in any::<bool>(),
+            ) {
+                let outer = OriginPattern::parse(&outer).unwrap();
+                let port_text = port.map(|p| format!(":{p}")).unwrap_or_default();
+                let below = format!("{label}.{domain}");
+                let inner_host = if inner_wild { format!("*.{below}") } else { below.clone() };
+                let inner = OriginPattern::parse(&format!("{scheme}://{inner_host}{port_text}")).unwrap();
+                // Only a wildcard covers anything below its domain.
+                prop_assert_eq!(outer.covers(&inner), wild);
+                prop_assert!(!inner.covers(&outer) || outer == inner);
+                let sent = format!("{scheme}://{deeper}.{below}{port_text}");
+                let (by_inner, by_outer) = (origin_allowed(&[inner], Some(&sent)), origin_allowed(&[outer], Some(&sent)));
+                prop_assert!(!by_inner || !wild || by_outer);
+                prop_assert_eq!(by_inner, inner_wild);
+            }
+
+            #[test]
+            fn any_text_parses_or_is_refused_with_invalid_origin(text in "\\PC{0,60}", sent in "\\PC{0,60}") {
+                if let Err(e) = OriginPattern::parse(&text) {
+                    prop_assert_eq!(e.code(), "invalid_origin");
+                }
+                let list = [OriginPattern::parse("https://*.example.com").unwrap()];
+                let _ = origin_allowed(&list, Some(&sent));
+                let _ = sent_origin(&[("origin", sent.as_str()), ("referer", text.as_str())]);
+            }
+        }
+    }
 }
